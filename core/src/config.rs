@@ -1,0 +1,107 @@
+//! A whole run as one serde value: the format the CLI reads, the app
+//! exports, and experiments build on. [`Problem`] is its checked form.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{DataConfig, Dataset};
+use crate::spec::{Activation, Init, MlpSpec, Parameterization};
+use crate::train::TrainConfig;
+use crate::Error;
+
+/// The architecture without its input and output widths, which follow
+/// from the dataset and the loss.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub hidden: Vec<usize>,
+    #[serde(default)]
+    pub activation: Activation,
+    #[serde(default)]
+    pub parameterization: Parameterization,
+    #[serde(default)]
+    pub init: Init,
+}
+
+/// One training run: model, data, training and the seed behind all of
+/// their randomness (data, initial weights, batch order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub model: ModelConfig,
+    pub data: DataConfig,
+    pub train: TrainConfig,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// A checked [`RunConfig`] with its data drawn and targets encoded.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub config: RunConfig,
+    pub spec: MlpSpec,
+    pub dataset: Dataset,
+    /// Training targets, `n_train × output_dim` row-major.
+    pub train_targets: Vec<f32>,
+    /// Test targets, `n_test × output_dim` row-major.
+    pub test_targets: Vec<f32>,
+}
+
+impl Problem {
+    /// # Errors
+    /// The first thing in the config that is out of range, or a loss that
+    /// does not fit the task.
+    pub fn new(config: RunConfig) -> Result<Self, Error> {
+        config.train.validate()?;
+        let dataset = Dataset::generate(&config.data, config.seed)?;
+        let (output_dim, train_targets) = dataset.targets(&dataset.train, config.train.loss)?;
+        let (_, test_targets) = dataset.targets(&dataset.test, config.train.loss)?;
+        let spec = MlpSpec {
+            input_dim: dataset.input_dim,
+            hidden: config.model.hidden.clone(),
+            output_dim,
+            activation: config.model.activation,
+            parameterization: config.model.parameterization,
+            init: config.model.init,
+        };
+        spec.validate()?;
+        Ok(Self { config, spec, dataset, train_targets, test_targets })
+    }
+
+    #[must_use]
+    pub fn init_params(&self) -> Vec<f32> {
+        self.spec.init_params(self.config.seed)
+    }
+
+    /// A CPU trainer on the training set, from the initial parameters.
+    #[must_use]
+    pub fn cpu_trainer(&self) -> crate::CpuTrainer {
+        crate::CpuTrainer::new(
+            self.spec.layout(),
+            self.config.train.clone(),
+            self.init_params(),
+            self.dataset.train.x.clone(),
+            self.train_targets.clone(),
+            self.config.seed,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_bad_keys_are_named() {
+        let json = r#"{
+            "model": {"hidden": [16], "activation": "tanh"},
+            "data": {"kind": "moons", "n_train": 64, "n_test": 32},
+            "train": {"loss": "bce", "optimizer": {"kind": "adam", "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, "lr": 0.01},
+            "seed": 4
+        }"#;
+        let c: RunConfig = serde_json::from_str(json).unwrap();
+        let p = Problem::new(c).unwrap();
+        assert_eq!((p.spec.input_dim, p.spec.output_dim), (2, 1));
+        let err = serde_json::from_str::<RunConfig>(&json.replace("\"lr\"", "\"rate\"")).unwrap_err().to_string();
+        assert!(err.contains("rate"), "{err}");
+    }
+}

@@ -1,0 +1,63 @@
+//! Rust twins of the WGSL argument structs in `shaders/common.wgsl`.
+//! Keep in sync: field order, types and size (checked at compile time).
+
+use bytemuck::{Pod, Zeroable};
+
+/// Twin of `DispatchArgs` in `common.wgsl`: the static geometry of one
+/// dispatch (one layer, one kernel).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct DispatchArgs {
+    pub fan_in: u32,
+    pub fan_out: u32,
+    pub w_off: u32,
+    pub b_off: u32,
+    pub in_off: u32,
+    pub in_from_data: u32,
+    pub z_off: u32,
+    pub h_off: u32,
+    pub delta_off: u32,
+    pub prev_z_off: u32,
+    pub prev_delta_off: u32,
+    pub target_off: u32,
+    pub pred_off: u32,
+    pub activation: u32,
+    pub loss: u32,
+    pub optimizer: u32,
+    pub w_mult: f32,
+    pub b_mult: f32,
+    pub hyper0: f32,
+    pub hyper1: f32,
+    pub hyper2: f32,
+    pub num_params: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// Twin of `StepArgs` in `common.wgsl`: what changes between steps and
+/// evaluation chunks.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct StepArgs {
+    pub lr: f32,
+    pub weight_decay: f32,
+    pub bias1: f32,
+    pub bias2: f32,
+    pub n_rows: u32,
+    pub full_batch: u32,
+    pub row_base: u32,
+    pub batch_off: u32,
+    pub slot: u32,
+    pub accumulate: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 96);
+const _: () = assert!(std::mem::size_of::<StepArgs>() == 48);
+
+/// `metrics[NORM_SLOT]` holds ‖g + λθ‖ (twin of `NORM_SLOT` in WGSL).
+pub const NORM_SLOT: u32 = 0;
+
+/// `loss` code that only copies predictions (twin of `LOSS_NONE`).
+pub const LOSS_NONE: u32 = 3;

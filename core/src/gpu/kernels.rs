@@ -1,0 +1,106 @@
+//! Compiled pipelines and the bind-group interface they share.
+//!
+//! Every kernel sees the same three groups (see `common.wgsl`):
+//! group 0 the seven storage buffers, group 1 one [`DispatchArgs`] record
+//! and group 2 one [`StepArgs`] record, both picked by dynamic offset so a
+//! whole training step is encoded without creating a bind group.
+
+use std::num::NonZeroU64;
+
+use super::gpu_data::{DispatchArgs, StepArgs};
+use super::shaders::Kernel;
+
+/// Storage buffers, in binding order (twin of group 0 in `common.wgsl`).
+pub const STORAGE_BINDINGS: [&str; 7] = ["params", "grads", "opt_state", "acts", "data", "batch", "metrics"];
+
+/// Every pipeline gradlab trains with. Cheap to clone (wgpu handles).
+#[derive(Clone, Debug)]
+pub struct Kernels {
+    pub storage_layout: wgpu::BindGroupLayout,
+    pub args_layout: wgpu::BindGroupLayout,
+    pub step_layout: wgpu::BindGroupLayout,
+    pub forward: wgpu::ComputePipeline,
+    pub weight_grad: wgpu::ComputePipeline,
+    pub backprop: wgpu::ComputePipeline,
+    pub output_delta: wgpu::ComputePipeline,
+    pub evaluate: wgpu::ComputePipeline,
+    pub grad_norm: wgpu::ComputePipeline,
+    pub update: wgpu::ComputePipeline,
+}
+
+fn uniform_layout<T>(device: &wgpu::Device, label: &str) -> wgpu::BindGroupLayout {
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &[wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: true,
+                min_binding_size: NonZeroU64::new(std::mem::size_of::<T>() as u64),
+            },
+            count: None,
+        }],
+    })
+}
+
+impl Kernels {
+    #[must_use]
+    pub fn new(device: &wgpu::Device) -> Self {
+        let storage_entries: Vec<_> = (0..STORAGE_BINDINGS.len() as u32)
+            .map(|binding| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only: false },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        let storage_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("Kernels::storage_layout"),
+            entries: &storage_entries,
+        });
+        let args_layout = uniform_layout::<DispatchArgs>(device, "Kernels::args_layout");
+        let step_layout = uniform_layout::<StepArgs>(device, "Kernels::step_layout");
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("Kernels::pipeline_layout"),
+            bind_group_layouts: &[Some(&storage_layout), Some(&args_layout), Some(&step_layout)],
+            immediate_size: 0,
+        });
+        let modules: Vec<_> = Kernel::ALL
+            .iter()
+            .map(|k| {
+                device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(k.file_name()),
+                    source: wgpu::ShaderSource::Wgsl(k.source().into()),
+                })
+            })
+            .collect();
+        let pipeline = |kernel: Kernel, entry: &str| {
+            let module = &modules[Kernel::ALL.iter().position(|&k| k == kernel).expect("registered kernel")];
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&format!("{}::{entry}", kernel.file_name())),
+                layout: Some(&pipeline_layout),
+                module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                cache: None,
+            })
+        };
+        Self {
+            forward: pipeline(Kernel::Dense, "forward"),
+            weight_grad: pipeline(Kernel::Dense, "weight_grad"),
+            backprop: pipeline(Kernel::Dense, "backprop"),
+            output_delta: pipeline(Kernel::Loss, "output_delta"),
+            evaluate: pipeline(Kernel::Loss, "evaluate"),
+            grad_norm: pipeline(Kernel::Optimizer, "grad_norm"),
+            update: pipeline(Kernel::Optimizer, "update"),
+            storage_layout,
+            args_layout,
+            step_layout,
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Non-blocking reads of GPU buffers.
+//!
+//! A [`PendingRead`] copies a buffer range into a staging buffer and asks
+//! for it to be mapped; the caller checks back later ([`PendingRead::try_take`],
+//! once per animation frame in the browser) instead of waiting. Native
+//! callers that may block use [`PendingRead::wait`].
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use crate::Error;
+
+const PENDING: u8 = 0;
+const READY: u8 = 1;
+const FAILED: u8 = 2;
+
+#[derive(Debug)]
+pub struct PendingRead {
+    staging: wgpu::Buffer,
+    state: Arc<AtomicU8>,
+}
+
+impl PendingRead {
+    /// Copies `len` floats from `src` at float offset `offset` and starts
+    /// mapping them.
+    #[must_use]
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, src: &wgpu::Buffer, offset: u64, len: u64) -> Self {
+        let size = (len.max(1)) * 4;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("PendingRead::staging"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("PendingRead::copy") });
+        encoder.copy_buffer_to_buffer(src, offset * 4, &staging, 0, size);
+        queue.submit([encoder.finish()]);
+        let state = Arc::new(AtomicU8::new(PENDING));
+        let flag = Arc::clone(&state);
+        staging.map_async(wgpu::MapMode::Read, .., move |result| {
+            flag.store(if result.is_ok() { READY } else { FAILED }, Ordering::Release);
+        });
+        Self { staging, state }
+    }
+
+    /// The floats, once the GPU has delivered them; `None` while pending.
+    #[must_use]
+    pub fn try_take(&self) -> Option<Result<Vec<f32>, Error>> {
+        match self.state.load(Ordering::Acquire) {
+            PENDING => None,
+            READY => {
+                let values = self
+                    .staging
+                    .get_mapped_range(..)
+                    .map(|view| bytemuck::cast_slice::<u8, f32>(&view).to_vec())
+                    .map_err(|e| Error::Gpu(format!("mapping a readback: {e}")));
+                self.staging.unmap();
+                Some(values)
+            }
+            _ => Some(Err(Error::Gpu("a GPU readback failed (device lost?)".into()))),
+        }
+    }
+
+    /// Blocks until the floats are there (native only: on the web `poll`
+    /// does nothing and this would spin forever).
+    ///
+    /// # Errors
+    /// [`Error::Gpu`] if the device is lost or the map fails.
+    pub fn wait(&self, device: &wgpu::Device) -> Result<Vec<f32>, Error> {
+        device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("poll: {e}")))?;
+        self.try_take().unwrap_or_else(|| Err(Error::Gpu("readback still pending after a full wait".into())))
+    }
+}

@@ -1,0 +1,39 @@
+//! The one registry of WGSL sources. Each kernel file is compiled with the
+//! shared prelude `common.wgsl` in front of it.
+
+pub const COMMON: &str = include_str!("../../../shaders/common.wgsl");
+
+/// A kernel family: one `.wgsl` file, several entry points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    Dense,
+    Loss,
+    Optimizer,
+}
+
+impl Kernel {
+    pub const ALL: [Self; 3] = [Self::Dense, Self::Loss, Self::Optimizer];
+
+    #[must_use]
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Dense => "dense.wgsl",
+            Self::Loss => "loss.wgsl",
+            Self::Optimizer => "optimizer.wgsl",
+        }
+    }
+
+    fn body(self) -> &'static str {
+        match self {
+            Self::Dense => include_str!("../../../shaders/dense.wgsl"),
+            Self::Loss => include_str!("../../../shaders/loss.wgsl"),
+            Self::Optimizer => include_str!("../../../shaders/optimizer.wgsl"),
+        }
+    }
+
+    /// The full module source: prelude, then the kernel file.
+    #[must_use]
+    pub fn source(self) -> String {
+        format!("{COMMON}\n// ---- {} ----\n{}", self.file_name(), self.body())
+    }
+}

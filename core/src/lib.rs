@@ -1,0 +1,47 @@
+//! # gradlab-core
+//!
+//! The science of gradlab without any UI: small MLPs, the toy data they
+//! learn, how they train, and the experiments built on them. It compiles to
+//! native code (tests, the `gradlab` CLI, benchmarks) and to wasm32 (the
+//! app), with the same results on both.
+//!
+//! ## How the parts fit
+//!
+//! - [`spec`]: an [`MlpSpec`] and its flat parameter layout. Parameters are
+//!   one `Vec<f32>` everywhere, so directions, interpolations and masks are
+//!   plain vector maths.
+//! - [`data`]: seeded toy datasets, bit-identical across platforms
+//!   ([`rng`] avoids the platform's maths library).
+//! - [`train`]: losses, optimizers, schedules and batch sampling; the
+//!   update rule is written once, here, and mirrored by the WGSL.
+//! - [`config`]: a whole run as one serde value ([`RunConfig`]), checked
+//!   into a [`Problem`].
+//! - Two backends with the same maths: [`cpu`] (nalgebra, generic over
+//!   `f32`/`f64`; the oracle) and [`gpu`] (wgpu compute shaders from
+//!   `shaders/`; fast). The GPU trainer takes `&Device, &Queue` from its
+//!   caller and never blocks on a readback.
+//!
+//! ## Why no backend trait
+//!
+//! The GPU backend's results arrive asynchronously (a mapped buffer, a
+//! frame or two later); the CPU's are there at once. A shared trait would
+//! have to pretend one is the other. Instead both trainers are built from
+//! the same [`Problem`], draw batches from the same [`train::BatchSampler`]
+//! and step constants from [`TrainConfig::step_params`], and the parity
+//! tests hold them to the same numbers.
+
+pub mod config;
+pub mod cpu;
+pub mod data;
+mod error;
+pub mod gpu;
+pub mod rng;
+pub mod spec;
+pub mod train;
+
+pub use config::{ModelConfig, Problem, RunConfig};
+pub use cpu::CpuTrainer;
+pub use data::{DataConfig, Dataset, DatasetKind};
+pub use error::Error;
+pub use spec::{Activation, Init, MlpSpec, ParamLayout, Parameterization};
+pub use train::{Loss, Optimizer, Schedule, TrainConfig};

@@ -1,0 +1,348 @@
+//! The model: an MLP described by [`MlpSpec`], with every parameter in one
+//! flat `f32` vector whose layout ([`ParamLayout`]) is shared by the CPU and
+//! GPU backends, the CLI's JSON and every experiment.
+//!
+//! # Parameter layout
+//!
+//! Layers are stored in order, input side first. Layer `l` maps `fan_in`
+//! inputs to `fan_out` outputs and owns
+//!
+//! ```text
+//! W_l: fan_out × fan_in, row-major   (W[j][k] at w_offset + j·fan_in + k)
+//! b_l: fan_out                       (b[j]    at b_offset + j)
+//! ```
+//!
+//! with `b_offset = w_offset + fan_out·fan_in` and the next layer starting
+//! right after `b_l`. Row `j` of `W_l` is the "filter" of output neuron `j`
+//! (what Li et al.'s filter normalisation normalises).
+//!
+//! # Parameterizations
+//!
+//! The pre-activation of layer `l` is `z = w_mult·W·h + b_mult·b` with
+//!
+//! | parameterization | `w_mult` | `b_mult` | stored `W` at init |
+//! |---|---|---|---|
+//! | standard | 1 | 1 | `N(0, s²)`, `s` from the [`Init`] scheme |
+//! | NTK | `1/√fan_in` | 1 | `N(0, (s·√fan_in)²)` |
+//!
+//! so both start from the same distribution of functions; they differ in
+//! how gradients scale with width. Under NTK parameterization the gradient
+//! of each weight shrinks like `1/√fan_in`, the kernel stays put as width
+//! grows (lazy training). Biases start at zero in both.
+
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+use crate::Error;
+
+/// Hidden layers allowed, and widths allowed per hidden layer.
+pub const MAX_DEPTH: usize = 6;
+/// The widest hidden layer allowed.
+pub const MAX_WIDTH: usize = 4096;
+
+/// The non-linearity applied after every hidden layer (the output layer is
+/// always linear).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    #[default]
+    Relu,
+    Tanh,
+    /// The tanh approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`, used
+    /// by both backends (WGSL has no `erf`).
+    Gelu,
+    Linear,
+}
+
+impl Activation {
+    pub const ALL: [Self; 4] = [Self::Relu, Self::Tanh, Self::Gelu, Self::Linear];
+
+    /// The code the shaders use for this activation (`common.wgsl`).
+    #[must_use]
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Relu => "relu",
+            Self::Tanh => "tanh",
+            Self::Gelu => "gelu",
+            Self::Linear => "linear",
+        }
+    }
+}
+
+/// How weights enter the forward pass; see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Parameterization {
+    #[default]
+    Standard,
+    Ntk,
+}
+
+impl Parameterization {
+    pub const ALL: [Self; 2] = [Self::Standard, Self::Ntk];
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Ntk => "ntk",
+        }
+    }
+}
+
+/// The standard deviation of the *effective* weights `w_mult·W` at init.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase", tag = "scheme")]
+pub enum Init {
+    /// `s = √(2/fan_in)` (Kaiming He, for ReLU).
+    #[default]
+    He,
+    /// `s = √(2/(fan_in + fan_out))` (Glorot & Bengio).
+    Xavier,
+    /// `s = sigma/√fan_in`.
+    Normal { sigma: f32 },
+}
+
+impl Init {
+    /// Standard deviation of the effective weight for a layer.
+    #[must_use]
+    pub fn std(self, fan_in: usize, fan_out: usize) -> f64 {
+        let (fi, fo) = (fan_in as f64, fan_out as f64);
+        match self {
+            Self::He => (2.0 / fi).sqrt(),
+            Self::Xavier => (2.0 / (fi + fo)).sqrt(),
+            Self::Normal { sigma } => f64::from(sigma) / fi.sqrt(),
+        }
+    }
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::He => "he",
+            Self::Xavier => "xavier",
+            Self::Normal { .. } => "normal",
+        }
+    }
+}
+
+/// A multi-layer perceptron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpSpec {
+    pub input_dim: usize,
+    /// Widths of the hidden layers, input side first (1 to [`MAX_DEPTH`]).
+    pub hidden: Vec<usize>,
+    pub output_dim: usize,
+    #[serde(default)]
+    pub activation: Activation,
+    #[serde(default)]
+    pub parameterization: Parameterization,
+    #[serde(default)]
+    pub init: Init,
+}
+
+/// Where one layer lives in the flat parameter vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LayerShape {
+    pub fan_in: usize,
+    pub fan_out: usize,
+    pub w_offset: usize,
+    pub b_offset: usize,
+}
+
+impl LayerShape {
+    /// One past the last parameter of this layer.
+    #[must_use]
+    pub fn end(&self) -> usize {
+        self.b_offset + self.fan_out
+    }
+}
+
+/// The flat parameter layout of an [`MlpSpec`] (see the module docs).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ParamLayout {
+    pub layers: Vec<LayerShape>,
+    pub parameterization: Parameterization,
+    pub activation: Activation,
+    pub num_params: usize,
+}
+
+impl MlpSpec {
+    /// Checks the shape against the limits gradlab supports.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSpec`] naming the first field out of range.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |what: String| Err(Error::InvalidSpec(what));
+        if self.input_dim == 0 || self.input_dim > MAX_WIDTH {
+            return bad(format!("input_dim {} is not in 1..={MAX_WIDTH}", self.input_dim));
+        }
+        if self.output_dim == 0 || self.output_dim > MAX_WIDTH {
+            return bad(format!("output_dim {} is not in 1..={MAX_WIDTH}", self.output_dim));
+        }
+        if self.hidden.is_empty() || self.hidden.len() > MAX_DEPTH {
+            return bad(format!("depth {} is not in 1..={MAX_DEPTH}", self.hidden.len()));
+        }
+        if let Some(w) = self.hidden.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+            return bad(format!("hidden width {w} is not in 1..={MAX_WIDTH}"));
+        }
+        if let Init::Normal { sigma } = self.init {
+            if !(sigma.is_finite() && sigma > 0.0) {
+                return bad(format!("init sigma {sigma} must be a positive number"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Layer widths including input and output: `[input, hidden.., output]`.
+    #[must_use]
+    pub fn widths(&self) -> Vec<usize> {
+        let mut w = Vec::with_capacity(self.hidden.len() + 2);
+        w.push(self.input_dim);
+        w.extend_from_slice(&self.hidden);
+        w.push(self.output_dim);
+        w
+    }
+
+    #[must_use]
+    pub fn layout(&self) -> ParamLayout {
+        let mut offset = 0;
+        let layers = self
+            .widths()
+            .windows(2)
+            .map(|pair| {
+                let (fan_in, fan_out) = (pair[0], pair[1]);
+                let shape = LayerShape {
+                    fan_in,
+                    fan_out,
+                    w_offset: offset,
+                    b_offset: offset + fan_in * fan_out,
+                };
+                offset = shape.end();
+                shape
+            })
+            .collect();
+        ParamLayout {
+            layers,
+            parameterization: self.parameterization,
+            activation: self.activation,
+            num_params: offset,
+        }
+    }
+
+    /// Fresh parameters for this spec, drawn from `seed` (same seed, same
+    /// parameters on every platform).
+    #[must_use]
+    pub fn init_params(&self, seed: u64) -> Vec<f32> {
+        let layout = self.layout();
+        let mut rng = Rng::new(seed, crate::rng::Stream::Init);
+        let mut params = vec![0.0f32; layout.num_params];
+        for layer in &layout.layers {
+            let effective = self.init.std(layer.fan_in, layer.fan_out);
+            let stored = effective / layout.w_mult(layer);
+            for w in &mut params[layer.w_offset..layer.b_offset] {
+                *w = (stored * rng.normal()) as f32;
+            }
+        }
+        params
+    }
+}
+
+impl ParamLayout {
+    /// Multiplier on `W` in the forward pass.
+    #[must_use]
+    pub fn w_mult(&self, layer: &LayerShape) -> f64 {
+        match self.parameterization {
+            Parameterization::Standard => 1.0,
+            Parameterization::Ntk => 1.0 / (layer.fan_in as f64).sqrt(),
+        }
+    }
+
+    /// Multiplier on `b` in the forward pass.
+    #[must_use]
+    pub fn b_mult(&self, _layer: &LayerShape) -> f64 {
+        1.0
+    }
+
+    #[must_use]
+    pub fn input_dim(&self) -> usize {
+        self.layers[0].fan_in
+    }
+
+    #[must_use]
+    pub fn output_dim(&self) -> usize {
+        self.layers[self.layers.len() - 1].fan_out
+    }
+
+    /// Activation of layer `l`: the spec's for hidden layers, linear for the
+    /// output layer.
+    #[must_use]
+    pub fn activation_of(&self, l: usize) -> Activation {
+        if l + 1 == self.layers.len() {
+            Activation::Linear
+        } else {
+            self.activation
+        }
+    }
+
+    /// The widest layer (input and output included).
+    #[must_use]
+    pub fn max_width(&self) -> usize {
+        self.layers.iter().map(|l| l.fan_in.max(l.fan_out)).max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(parameterization: Parameterization) -> MlpSpec {
+        MlpSpec {
+            input_dim: 2,
+            hidden: vec![3, 4],
+            output_dim: 1,
+            activation: Activation::Tanh,
+            parameterization,
+            init: Init::He,
+        }
+    }
+
+    #[test]
+    fn layout_is_contiguous_and_documented() {
+        let layout = spec(Parameterization::Standard).layout();
+        let l = &layout.layers;
+        assert_eq!((l[0].w_offset, l[0].b_offset), (0, 6));
+        assert_eq!((l[1].w_offset, l[1].b_offset), (9, 21));
+        assert_eq!((l[2].w_offset, l[2].b_offset), (25, 29));
+        assert_eq!(layout.num_params, 30);
+    }
+
+    #[test]
+    fn ntk_and_standard_start_from_the_same_effective_weights() {
+        let std = spec(Parameterization::Standard);
+        let ntk = spec(Parameterization::Ntk);
+        let (ps, pn) = (std.init_params(7), ntk.init_params(7));
+        let layout = ntk.layout();
+        for layer in &layout.layers {
+            let m = layout.w_mult(layer);
+            for i in layer.w_offset..layer.b_offset {
+                assert!((f64::from(pn[i]) * m - f64::from(ps[i])).abs() < 1e-6);
+            }
+            assert!(pn[layer.b_offset..layer.end()].iter().all(|&b| b == 0.0));
+        }
+    }
+
+    #[test]
+    fn validate_names_the_bad_field() {
+        let mut s = spec(Parameterization::Standard);
+        s.hidden = vec![0];
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("hidden width 0"), "{err}");
+        s.hidden = vec![1; 7];
+        assert!(s.validate().unwrap_err().to_string().contains("depth 7"));
+    }
+}

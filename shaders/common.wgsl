@@ -1,0 +1,107 @@
+// Prelude of every gradlab kernel: the one bind-group interface all
+// pipelines share, the argument structs, and the activation functions.
+// core/src/gpu/shaders.rs prepends it to each kernel file.
+//
+// Keep in sync with core/src/gpu/gpu_data.rs (structs) and
+// core/src/gpu/kernels.rs (bind group layout).
+
+// Static geometry of one dispatch (one layer, one kernel). Twin of
+// gpu_data::DispatchArgs.
+struct DispatchArgs {
+    fan_in: u32,
+    fan_out: u32,
+    w_off: u32,        // offsets in f32 elements
+    b_off: u32,
+    in_off: u32,       // layer input: rows of `data` (first layer) or `acts`
+    in_from_data: u32, // 1: the input is data rows picked by sample_index()
+    z_off: u32,        // pre-activations in acts
+    h_off: u32,        // post-activations in acts
+    delta_off: u32,    // ∂L/∂z in acts
+    prev_z_off: u32,   // backprop: pre-activations of the layer below
+    prev_delta_off: u32,
+    target_off: u32,   // loss: targets in `data`, row-major n × fan_out
+    pred_off: u32,     // eval: where predictions go in `metrics`
+    activation: u32,   // cpu::activate's codes: 0 relu, 1 tanh, 2 gelu, 3 linear
+    loss: u32,         // 0 mse, 1 bce, 2 softmax, 3 none (predict only)
+    optimizer: u32,    // train::Optimizer::code
+    w_mult: f32,
+    b_mult: f32,
+    hyper0: f32,       // β₁ / β / α
+    hyper1: f32,       // β₂
+    hyper2: f32,       // ε
+    num_params: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+// What changes from step to step (or eval chunk to chunk). Twin of
+// gpu_data::StepArgs.
+struct StepArgs {
+    lr: f32,
+    weight_decay: f32,
+    bias1: f32,        // Adam's 1 − β₁ᵗ
+    bias2: f32,        // Adam's 1 − β₂ᵗ
+    n_rows: u32,       // rows in this batch or chunk
+    full_batch: u32,   // 1: row r is sample row_base + r; 0: batch[batch_off + r]
+    row_base: u32,
+    batch_off: u32,
+    slot: u32,         // metrics[slot] receives this step's summed loss
+    accumulate: u32,   // 1: add to metrics[slot] instead of overwriting it
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> params: array<f32>;
+@group(0) @binding(1) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(2) var<storage, read_write> opt_state: array<f32>;
+@group(0) @binding(3) var<storage, read_write> acts: array<f32>;
+@group(0) @binding(4) var<storage, read_write> data: array<f32>;
+@group(0) @binding(5) var<storage, read_write> batch: array<u32>;
+@group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
+@group(1) @binding(0) var<uniform> args: DispatchArgs;
+@group(2) @binding(0) var<uniform> step: StepArgs;
+
+// metrics[NORM_SLOT] holds ‖g + λθ‖ for normalized GD (gpu_data::NORM_SLOT).
+const NORM_SLOT: u32 = 0u;
+
+// Index into the dataset of row r of the current batch or chunk.
+fn sample_index(r: u32) -> u32 {
+    if (step.full_batch == 1u) {
+        return step.row_base + r;
+    }
+    return batch[step.batch_off + r];
+}
+
+const GELU_C: f32 = 0.7978845608028654; // √(2/π)
+const GELU_A: f32 = 0.044715;
+
+// Twin of cpu::activate.
+fn activate(code: u32, z: f32) -> f32 {
+    switch code {
+        case 0u: { return max(z, 0.0); }
+        case 1u: { return tanh(z); }
+        case 2u: {
+            let u = GELU_C * (z + GELU_A * z * z * z);
+            return 0.5 * z * (1.0 + tanh(u));
+        }
+        default: { return z; }
+    }
+}
+
+// Twin of cpu::activate_grad.
+fn activate_grad(code: u32, z: f32) -> f32 {
+    switch code {
+        case 0u: { return select(0.0, 1.0, z > 0.0); }
+        case 1u: {
+            let t = tanh(z);
+            return 1.0 - t * t;
+        }
+        case 2u: {
+            let u = GELU_C * (z + GELU_A * z * z * z);
+            let t = tanh(u);
+            let du = GELU_C * (1.0 + 3.0 * GELU_A * z * z);
+            return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * du;
+        }
+        default: { return 1.0; }
+    }
+}

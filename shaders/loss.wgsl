@@ -1,0 +1,100 @@
+// Loss at the output layer, one workgroup for the whole batch or chunk.
+// Twin of cpu::loss. `fan_out` is the number of outputs k; outputs are
+// read from acts[h_off..] (n × k), targets from data[target_off..].
+//
+//   output_delta  δ = ∂L/∂f for training (L the batch mean), and the
+//                 summed loss into metrics[step.slot]
+//   evaluate      predictions into metrics[pred_off..] (rows by sample
+//                 index) and, unless loss is `none`, the summed loss
+
+const LOSS_MSE: u32 = 0u;
+const LOSS_BCE: u32 = 1u;
+const LOSS_SOFTMAX: u32 = 2u;
+const LOSS_NONE: u32 = 3u;
+const WG: u32 = 256u;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn softplus(x: f32) -> f32 {
+    // ln(1 + eˣ), stable for any x.
+    return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+}
+
+// Loss of row r (sample s) and, if write_delta, ∂L/∂f of it.
+fn row_loss(r: u32, s: u32, write_delta: bool) -> f32 {
+    let k = args.fan_out;
+    let f0 = args.h_off + r * k;
+    let t0 = args.target_off + s * k;
+    var total = 0.0;
+    switch args.loss {
+        case LOSS_MSE: {
+            let scale = 2.0 / f32(step.n_rows * k);
+            for (var c = 0u; c < k; c++) {
+                let res = acts[f0 + c] - data[t0 + c];
+                total += res * res;
+                if (write_delta) { acts[args.delta_off + r * k + c] = res * scale; }
+            }
+        }
+        case LOSS_BCE: {
+            let f = acts[f0];
+            let y = data[t0];
+            total = softplus(f) - f * y;
+            if (write_delta) { acts[args.delta_off + r] = (1.0 / (1.0 + exp(-f)) - y) / f32(step.n_rows); }
+        }
+        case LOSS_SOFTMAX: {
+            var m = acts[f0];
+            for (var c = 1u; c < k; c++) { m = max(m, acts[f0 + c]); }
+            var sum = 0.0;
+            for (var c = 0u; c < k; c++) { sum += exp(acts[f0 + c] - m); }
+            let lse = m + log(sum);
+            for (var c = 0u; c < k; c++) {
+                let y = data[t0 + c];
+                total += y * (lse - acts[f0 + c]);
+                if (write_delta) {
+                    acts[args.delta_off + r * k + c] = (exp(acts[f0 + c] - lse) - y) / f32(step.n_rows);
+                }
+            }
+        }
+        default: {}
+    }
+    return total;
+}
+
+fn store_sum(local: u32, mine: f32) {
+    partial[local] = mine;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half = half / 2u) {
+        if (local < half) { partial[local] += partial[local + half]; }
+        workgroupBarrier();
+    }
+    if (local == 0u) {
+        if (step.accumulate == 1u) {
+            metrics[step.slot] += partial[0];
+        } else {
+            metrics[step.slot] = partial[0];
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn output_delta(@builtin(local_invocation_id) lid: vec3<u32>) {
+    var mine = 0.0;
+    for (var r = lid.x; r < step.n_rows; r += WG) {
+        mine += row_loss(r, sample_index(r), true);
+    }
+    store_sum(lid.x, mine);
+}
+
+@compute @workgroup_size(256)
+fn evaluate(@builtin(local_invocation_id) lid: vec3<u32>) {
+    var mine = 0.0;
+    let k = args.fan_out;
+    for (var r = lid.x; r < step.n_rows; r += WG) {
+        let s = sample_index(r);
+        for (var c = 0u; c < k; c++) {
+            metrics[args.pred_off + s * k + c] = acts[args.h_off + r * k + c];
+        }
+        if (args.loss != LOSS_NONE) { mine += row_loss(r, s, false); }
+    }
+    if (args.loss != LOSS_NONE) { store_sum(lid.x, mine); }
+}

@@ -1,0 +1,72 @@
+// Parameter updates, one invocation per parameter. Twin of
+// train::Optimizer::update; `args.optimizer` picks the rule. Weight decay
+// is coupled: every rule sees g = ∇L + λθ.
+//
+//   grad_norm  ‖g‖ over all parameters into metrics[NORM_SLOT] (one
+//              workgroup; normalized GD only)
+//   update     θ ← θ − η·delta(g, state)
+
+const WG: u32 = 256u;
+var<workgroup> partial: array<f32, 256>;
+
+fn decayed_grad(i: u32) -> f32 {
+    return grads[i] + step.weight_decay * params[i];
+}
+
+@compute @workgroup_size(256)
+fn grad_norm(@builtin(local_invocation_id) lid: vec3<u32>) {
+    var mine = 0.0;
+    for (var i = lid.x; i < args.num_params; i += WG) {
+        let g = decayed_grad(i);
+        mine += g * g;
+    }
+    partial[lid.x] = mine;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half = half / 2u) {
+        if (lid.x < half) { partial[lid.x] += partial[lid.x + half]; }
+        workgroupBarrier();
+    }
+    if (lid.x == 0u) { metrics[NORM_SLOT] = sqrt(partial[0]); }
+}
+
+@compute @workgroup_size(256)
+fn update(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let i = (wg.y * groups.x + wg.x) * WG + lid.x;
+    let n = args.num_params;
+    if (i >= n) { return; }
+    let g = decayed_grad(i);
+    var delta = g;
+    switch args.optimizer {
+        case 1u: { // momentum
+            let v = args.hyper0 * opt_state[i] + g;
+            opt_state[i] = v;
+            delta = v;
+        }
+        case 2u: { // nesterov
+            let v = args.hyper0 * opt_state[i] + g;
+            opt_state[i] = v;
+            delta = g + args.hyper0 * v;
+        }
+        case 3u: { // adam
+            let m = args.hyper0 * opt_state[i] + (1.0 - args.hyper0) * g;
+            let v = args.hyper1 * opt_state[n + i] + (1.0 - args.hyper1) * g * g;
+            opt_state[i] = m;
+            opt_state[n + i] = v;
+            delta = (m / step.bias1) / (sqrt(v / step.bias2) + args.hyper2);
+        }
+        case 4u: { // rmsprop
+            let v = args.hyper0 * opt_state[i] + (1.0 - args.hyper0) * g * g;
+            opt_state[i] = v;
+            delta = g / (sqrt(v) + args.hyper2);
+        }
+        case 5u: { // normalized gd
+            delta = g / (metrics[NORM_SLOT] + args.hyper2);
+        }
+        default: {}
+    }
+    params[i] -= step.lr * delta;
+}
