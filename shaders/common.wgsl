@@ -2,6 +2,12 @@
 // pipelines share, the argument structs, and the activation functions.
 // core/src/gpu/shaders.rs prepends it to each kernel file.
 //
+// The argument records are read-only *storage* buffers, not uniforms:
+// Mesa's lavapipe bakes uniform values that steer control flow into the
+// shader and recompiles it whenever they change, so every step paid for an
+// LLVM compile. Eight storage buffers in all: WebGPU's default per-stage
+// limit.
+//
 // Keep in sync with core/src/gpu/gpu_data.rs (structs) and
 // core/src/gpu/kernels.rs (bind group layout).
 
@@ -52,14 +58,14 @@ struct StepArgs {
 }
 
 @group(0) @binding(0) var<storage, read_write> params: array<f32>;
-@group(0) @binding(1) var<storage, read_write> grads: array<f32>;
-@group(0) @binding(2) var<storage, read_write> opt_state: array<f32>;
-@group(0) @binding(3) var<storage, read_write> acts: array<f32>;
-@group(0) @binding(4) var<storage, read_write> data: array<f32>;
-@group(0) @binding(5) var<storage, read_write> batch: array<u32>;
-@group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
-@group(1) @binding(0) var<uniform> args: DispatchArgs;
-@group(2) @binding(0) var<uniform> step: StepArgs;
+// Gradients (num_params), then the optimizer's state (0, 1 or 2 × num_params).
+@group(0) @binding(1) var<storage, read_write> optim: array<f32>;
+@group(0) @binding(2) var<storage, read_write> acts: array<f32>;
+@group(0) @binding(3) var<storage, read_write> data: array<f32>;
+@group(0) @binding(4) var<storage, read_write> batch: array<u32>;
+@group(0) @binding(5) var<storage, read_write> metrics: array<f32>;
+@group(1) @binding(0) var<storage, read> args: DispatchArgs;
+@group(2) @binding(0) var<storage, read> step: StepArgs;
 
 // metrics[NORM_SLOT] holds ‖g + λθ‖ for normalized GD (gpu_data::NORM_SLOT).
 const NORM_SLOT: u32 = 0u;

@@ -1,122 +1,86 @@
-// Dense layers as tiled GEMMs, one 16×16 output tile per workgroup:
+// Dense layers, one output element per invocation, 16×16 per workgroup:
 //
-//   forward      Z = [H_in, 1] · [w_mult·W, b_mult·b]ᵀ, H = φ(Z)   (n × fan_out)
-//   weight_grad  [∂W, ∂b] = δᵀ · [H_in, 1], scaled by w_mult / b_mult
+//   forward      Z = H_in · (w_mult·W)ᵀ + b_mult·b, H = φ(Z)       (n × fan_out)
+//   weight_grad  ∂W = w_mult · δᵀ · H_in, ∂b = b_mult · Σ_rows δ      (fan_out × fan_in+1)
 //   backprop     δ_below = (w_mult · δ · W) ⊙ φ'(Z_below)            (n × fan_in)
 //
-// The bias rides along as an extra input column of ones, so one GEMM gives
-// both the weight and the bias terms.
+// Each kernel copies its arguments into locals first and keeps branches
+// out of its inner loop, whose body is then two loads and a multiply-add.
+// Software adapters (lavapipe, SwiftShader) run invocations as SIMD lanes
+// on the CPU; there, every argument re-read or branch inside the loop costs
+// a bounds-checked gather per lane. Workgroup-memory tiling did not help on
+// them and is left out until a benchmark on real GPUs asks for it.
 
-const TILE: u32 = 16u;
-const MODE_FORWARD: u32 = 0u;
-const MODE_WEIGHT_GRAD: u32 = 1u;
-const MODE_BACKPROP: u32 = 2u;
-
-var<workgroup> tile_a: array<f32, 256>;
-var<workgroup> tile_b: array<f32, 256>;
-
-// Row r, column k of the layer input (k < fan_in).
-fn layer_input(r: u32, k: u32) -> f32 {
-    if (args.in_from_data == 1u) {
-        return data[args.in_off + sample_index(r) * args.fan_in + k];
+// Where row r of the layer input starts (in `data` or in `acts`).
+fn input_row(a: DispatchArgs, r: u32) -> u32 {
+    if (a.in_from_data == 1u) {
+        return a.in_off + sample_index(r) * a.fan_in;
     }
-    return acts[args.in_off + r * args.fan_in + k];
+    return a.in_off + r * a.fan_in;
 }
 
-// GEMM dimensions (M, N, K) of each mode.
-fn dims(mode: u32) -> vec3<u32> {
-    switch mode {
-        case MODE_FORWARD: { return vec3(step.n_rows, args.fan_out, args.fan_in + 1u); }
-        case MODE_WEIGHT_GRAD: { return vec3(args.fan_out, args.fan_in + 1u, step.n_rows); }
-        default: { return vec3(step.n_rows, args.fan_in, args.fan_out); }
-    }
-}
-
-// A(m, k) of the product C = A · Bᵀ.
-fn load_a(mode: u32, m: u32, k: u32) -> f32 {
-    switch mode {
-        case MODE_FORWARD: {
-            if (k < args.fan_in) { return layer_input(m, k); }
-            return 1.0;
-        }
-        case MODE_WEIGHT_GRAD: { return acts[args.delta_off + k * args.fan_out + m]; }
-        default: { return acts[args.delta_off + m * args.fan_out + k]; }
-    }
-}
-
-// B(n, k) of the product C = A · Bᵀ.
-fn load_b(mode: u32, n: u32, k: u32) -> f32 {
-    switch mode {
-        case MODE_FORWARD: {
-            if (k < args.fan_in) { return params[args.w_off + n * args.fan_in + k] * args.w_mult; }
-            return params[args.b_off + n] * args.b_mult;
-        }
-        case MODE_WEIGHT_GRAD: {
-            if (n < args.fan_in) { return layer_input(k, n); }
-            return 1.0;
-        }
-        default: { return params[args.w_off + k * args.fan_in + n]; }
-    }
-}
-
-// One output element of C = A · Bᵀ per invocation; every invocation of the
-// workgroup must call this (it holds barriers).
-fn gemm(mode: u32, wg: vec3<u32>, local: vec3<u32>) -> f32 {
-    let mnk = dims(mode);
-    let row0 = wg.y * TILE;
-    let col0 = wg.x * TILE;
+@compute @workgroup_size(16, 16)
+fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
+    let a = args;
+    let r = id.y;
+    let c = id.x;
+    if (r >= step.n_rows || c >= a.fan_out) { return; }
+    let x0 = input_row(a, r);
+    let w0 = a.w_off + c * a.fan_in;
     var acc = 0.0;
-    let tiles = (mnk.z + TILE - 1u) / TILE;
-    for (var t = 0u; t < tiles; t++) {
-        let k = t * TILE + local.x;
-        let ar = row0 + local.y;
-        let bc = col0 + local.y;
-        var a = 0.0;
-        var b = 0.0;
-        if (ar < mnk.x && k < mnk.z) { a = load_a(mode, ar, k); }
-        if (bc < mnk.y && k < mnk.z) { b = load_b(mode, bc, k); }
-        tile_a[local.y * TILE + local.x] = a;
-        tile_b[local.y * TILE + local.x] = b;
-        workgroupBarrier();
-        for (var i = 0u; i < TILE; i++) {
-            acc += tile_a[local.y * TILE + i] * tile_b[local.x * TILE + i];
+    if (a.in_from_data == 1u) {
+        for (var k = 0u; k < a.fan_in; k++) { acc += data[x0 + k] * params[w0 + k]; }
+    } else {
+        for (var k = 0u; k < a.fan_in; k++) { acc += acts[x0 + k] * params[w0 + k]; }
+    }
+    let z = a.w_mult * acc + a.b_mult * params[a.b_off + c];
+    let i = r * a.fan_out + c;
+    acts[a.z_off + i] = z;
+    acts[a.h_off + i] = activate(a.activation, z);
+}
+
+@compute @workgroup_size(16, 16)
+fn weight_grad(@builtin(global_invocation_id) id: vec3<u32>) {
+    let a = args;
+    let n = step.n_rows;
+    let o = id.y;
+    let k = id.x; // k == fan_in: the bias
+    if (o >= a.fan_out || k > a.fan_in) { return; }
+    var acc = 0.0;
+    if (k == a.fan_in) {
+        for (var r = 0u; r < n; r++) { acc += acts[a.delta_off + r * a.fan_out + o]; }
+        optim[a.b_off + o] = a.b_mult * acc;
+        return;
+    }
+    if (a.in_from_data == 0u) {
+        for (var r = 0u; r < n; r++) {
+            acc += acts[a.delta_off + r * a.fan_out + o] * acts[a.in_off + r * a.fan_in + k];
         }
-        workgroupBarrier();
+    } else if (step.full_batch == 1u) {
+        let x0 = a.in_off + step.row_base * a.fan_in + k;
+        for (var r = 0u; r < n; r++) {
+            acc += acts[a.delta_off + r * a.fan_out + o] * data[x0 + r * a.fan_in];
+        }
+    } else {
+        for (var r = 0u; r < n; r++) {
+            let x = data[a.in_off + batch[step.batch_off + r] * a.fan_in + k];
+            acc += acts[a.delta_off + r * a.fan_out + o] * x;
+        }
     }
-    return acc;
+    optim[a.w_off + o * a.fan_in + k] = a.w_mult * acc;
 }
 
 @compute @workgroup_size(16, 16)
-fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-    let z = gemm(MODE_FORWARD, wg, local);
-    let r = wg.y * TILE + local.y;
-    let c = wg.x * TILE + local.x;
-    if (r < step.n_rows && c < args.fan_out) {
-        let i = r * args.fan_out + c;
-        acts[args.z_off + i] = z;
-        acts[args.h_off + i] = activate(args.activation, z);
+fn backprop(@builtin(global_invocation_id) id: vec3<u32>) {
+    let a = args;
+    let r = id.y;
+    let k = id.x;
+    if (r >= step.n_rows || k >= a.fan_in) { return; }
+    let d0 = a.delta_off + r * a.fan_out;
+    var acc = 0.0;
+    for (var o = 0u; o < a.fan_out; o++) {
+        acc += acts[d0 + o] * params[a.w_off + o * a.fan_in + k];
     }
-}
-
-@compute @workgroup_size(16, 16)
-fn weight_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-    let g = gemm(MODE_WEIGHT_GRAD, wg, local);
-    let o = wg.y * TILE + local.y;
-    let k = wg.x * TILE + local.x;
-    if (o < args.fan_out && k < args.fan_in) {
-        grads[args.w_off + o * args.fan_in + k] = g * args.w_mult;
-    } else if (o < args.fan_out && k == args.fan_in) {
-        grads[args.b_off + o] = g * args.b_mult;
-    }
-}
-
-@compute @workgroup_size(16, 16)
-fn backprop(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-    let dh = gemm(MODE_BACKPROP, wg, local) * args.w_mult;
-    let r = wg.y * TILE + local.y;
-    let k = wg.x * TILE + local.x;
-    if (r < step.n_rows && k < args.fan_in) {
-        let i = r * args.fan_in + k;
-        acts[args.prev_delta_off + i] = dh * activate_grad(args.activation, acts[args.prev_z_off + i]);
-    }
+    let i = r * a.fan_in + k;
+    acts[a.prev_delta_off + i] = a.w_mult * acc * activate_grad(a.activation, acts[a.prev_z_off + i]);
 }

@@ -10,7 +10,7 @@ const WG: u32 = 256u;
 var<workgroup> partial: array<f32, 256>;
 
 fn decayed_grad(i: u32) -> f32 {
-    return grads[i] + step.weight_decay * params[i];
+    return optim[i] + step.weight_decay * params[i];
 }
 
 @compute @workgroup_size(256)
@@ -38,29 +38,32 @@ fn update(
     let i = (wg.y * groups.x + wg.x) * WG + lid.x;
     let n = args.num_params;
     if (i >= n) { return; }
+    // State slot j of parameter i lives at optim[(1 + j)·n + i].
+    let s0 = n + i;
+    let s1 = 2u * n + i;
     let g = decayed_grad(i);
     var delta = g;
     switch args.optimizer {
         case 1u: { // momentum
-            let v = args.hyper0 * opt_state[i] + g;
-            opt_state[i] = v;
+            let v = args.hyper0 * optim[s0] + g;
+            optim[s0] = v;
             delta = v;
         }
         case 2u: { // nesterov
-            let v = args.hyper0 * opt_state[i] + g;
-            opt_state[i] = v;
+            let v = args.hyper0 * optim[s0] + g;
+            optim[s0] = v;
             delta = g + args.hyper0 * v;
         }
         case 3u: { // adam
-            let m = args.hyper0 * opt_state[i] + (1.0 - args.hyper0) * g;
-            let v = args.hyper1 * opt_state[n + i] + (1.0 - args.hyper1) * g * g;
-            opt_state[i] = m;
-            opt_state[n + i] = v;
+            let m = args.hyper0 * optim[s0] + (1.0 - args.hyper0) * g;
+            let v = args.hyper1 * optim[s1] + (1.0 - args.hyper1) * g * g;
+            optim[s0] = m;
+            optim[s1] = v;
             delta = (m / step.bias1) / (sqrt(v / step.bias2) + args.hyper2);
         }
         case 4u: { // rmsprop
-            let v = args.hyper0 * opt_state[i] + (1.0 - args.hyper0) * g * g;
-            opt_state[i] = v;
+            let v = args.hyper0 * optim[s0] + (1.0 - args.hyper0) * g * g;
+            optim[s0] = v;
             delta = g / (sqrt(v) + args.hyper2);
         }
         case 5u: { // normalized gd

@@ -1,9 +1,10 @@
 //! Compiled pipelines and the bind-group interface they share.
 //!
 //! Every kernel sees the same three groups (see `common.wgsl`):
-//! group 0 the seven storage buffers, group 1 one [`DispatchArgs`] record
-//! and group 2 one [`StepArgs`] record, both picked by dynamic offset so a
-//! whole training step is encoded without creating a bind group.
+//! group 0 the six data buffers, group 1 one [`DispatchArgs`] record and
+//! group 2 one [`StepArgs`] record, both read-only storage picked by
+//! dynamic offset, so a whole training step is encoded without creating a
+//! bind group (and `common.wgsl` says why they are not uniforms).
 
 use std::num::NonZeroU64;
 
@@ -11,7 +12,7 @@ use super::gpu_data::{DispatchArgs, StepArgs};
 use super::shaders::Kernel;
 
 /// Storage buffers, in binding order (twin of group 0 in `common.wgsl`).
-pub const STORAGE_BINDINGS: [&str; 7] = ["params", "grads", "opt_state", "acts", "data", "batch", "metrics"];
+pub const STORAGE_BINDINGS: [&str; 6] = ["params", "optim", "acts", "data", "batch", "metrics"];
 
 /// Every pipeline gradlab trains with. Cheap to clone (wgpu handles).
 #[derive(Clone, Debug)]
@@ -28,14 +29,14 @@ pub struct Kernels {
     pub update: wgpu::ComputePipeline,
 }
 
-fn uniform_layout<T>(device: &wgpu::Device, label: &str) -> wgpu::BindGroupLayout {
+fn record_layout<T>(device: &wgpu::Device, label: &str) -> wgpu::BindGroupLayout {
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some(label),
         entries: &[wgpu::BindGroupLayoutEntry {
             binding: 0,
             visibility: wgpu::ShaderStages::COMPUTE,
             ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
+                ty: wgpu::BufferBindingType::Storage { read_only: true },
                 has_dynamic_offset: true,
                 min_binding_size: NonZeroU64::new(std::mem::size_of::<T>() as u64),
             },
@@ -63,8 +64,8 @@ impl Kernels {
             label: Some("Kernels::storage_layout"),
             entries: &storage_entries,
         });
-        let args_layout = uniform_layout::<DispatchArgs>(device, "Kernels::args_layout");
-        let step_layout = uniform_layout::<StepArgs>(device, "Kernels::step_layout");
+        let args_layout = record_layout::<DispatchArgs>(device, "Kernels::args_layout");
+        let step_layout = record_layout::<StepArgs>(device, "Kernels::step_layout");
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("Kernels::pipeline_layout"),
             bind_group_layouts: &[Some(&storage_layout), Some(&args_layout), Some(&step_layout)],

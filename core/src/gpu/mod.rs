@@ -4,8 +4,8 @@
 //! Tiny networks are bound by dispatch and readback latency, not FLOPs, so:
 //! parameters, optimizer state and data live on the GPU from creation on;
 //! one submit encodes up to `k_max` whole training steps in a single
-//! compute pass (per-step constants come from one uniform buffer through
-//! dynamic offsets); results come back through [`PendingRead`], never by
+//! compute pass (per-step constants come from one buffer through dynamic
+//! offsets); results come back through [`PendingRead`], never by
 //! blocking. The caller owns the `Device` and `Queue` (tests bring a
 //! lavapipe one, the app the browser's), and builds [`Kernels`] once.
 //!
@@ -13,8 +13,8 @@
 //!
 //! | buffer | contents |
 //! |---|---|
-//! | `params`, `grads` | the flat vectors of [`crate::spec`] |
-//! | `opt_state` | momentum / Adam moments, `state_per_param × P` |
+//! | `params` | the flat vector of [`crate::spec`] |
+//! | `optim` | gradients (`P`), then momentum / Adam moments (`state_per_param × P`) |
 //! | `acts` | per layer `Z`, `H`, `δ`, each `capacity × fan_out` |
 //! | `data` | train x, train y, test x, test y, grid x (row-major) |
 //! | `batch` | mini-batch indices for the steps of one submit |
@@ -167,8 +167,7 @@ pub struct GpuTrainer {
     queue: wgpu::Queue,
     kernels: Kernels,
     params: wgpu::Buffer,
-    grads: wgpu::Buffer,
-    opt_state: wgpu::Buffer,
+    optim: wgpu::Buffer,
     metrics: wgpu::Buffer,
     steps: wgpu::Buffer,
     batch: wgpu::Buffer,
@@ -218,7 +217,7 @@ impl GpuTrainer {
         let (din, dout) = (layout.input_dim(), layout.output_dim());
         let limits = device.limits();
         let max_binding = u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
-        let stride = u64::from(limits.min_uniform_buffer_offset_alignment).max(256);
+        let stride = u64::from(limits.min_storage_buffer_offset_alignment).max(256);
 
         let n_train = problem.dataset.train.len();
         let n_test = problem.dataset.test.len();
@@ -280,8 +279,7 @@ impl GpuTrainer {
         let p = params.len() as u64 * 4;
         let params_buf = create("params", p, rw)?;
         queue.write_buffer(&params_buf, 0, bytemuck::cast_slice(params));
-        let grads = create("grads", p, rw)?;
-        let opt_state = create("opt_state", p * config.optimizer.state_per_param() as u64, rw)?;
+        let optim = create("optim", p * (1 + config.optimizer.state_per_param() as u64), rw)?;
         let acts = create("acts", u64::from(capacity) * row_bytes, rw)?;
         let data_buf = create("data", data.len() as u64 * 4, rw)?;
         queue.write_buffer(&data_buf, 0, bytemuck::cast_slice(&data));
@@ -375,17 +373,17 @@ impl GpuTrainer {
         let args = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("GpuTrainer::args"),
             contents: &arg_bytes,
-            usage: wgpu::BufferUsages::UNIFORM,
+            usage: wgpu::BufferUsages::STORAGE,
         });
         let eval_records: u32 = plan.eval.iter().map(|e| e.rows.div_ceil(capacity)).sum();
         let steps = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("GpuTrainer::steps"),
             size: u64::from(k_max.max(eval_records)) * stride,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
 
-        let buffers = [&params_buf, &grads, &opt_state, &acts, &data_buf, &batch_buf, &metrics];
+        let buffers = [&params_buf, &optim, &acts, &data_buf, &batch_buf, &metrics];
         let entries: Vec<_> = buffers
             .iter()
             .enumerate()
@@ -396,7 +394,7 @@ impl GpuTrainer {
             layout: &kernels.storage_layout,
             entries: &entries,
         });
-        let uniform_group = |label, layout, buffer, size: usize| {
+        let record_group = |label, layout, buffer, size: usize| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(label),
                 layout,
@@ -411,17 +409,16 @@ impl GpuTrainer {
             })
         };
         let args_group =
-            uniform_group("GpuTrainer::args_group", &kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
+            record_group("GpuTrainer::args_group", &kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
         let step_group =
-            uniform_group("GpuTrainer::step_group", &kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
+            record_group("GpuTrainer::step_group", &kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
 
         Ok(Self {
             device: device.clone(),
             queue: queue.clone(),
             kernels: kernels.clone(),
             params: params_buf,
-            grads,
-            opt_state,
+            optim,
             metrics,
             steps,
             batch: batch_buf,
@@ -459,7 +456,7 @@ impl GpuTrainer {
     pub fn reset(&mut self, params: &[f32]) {
         self.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(params));
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::reset") });
-        encoder.clear_buffer(&self.opt_state, 0, None);
+        encoder.clear_buffer(&self.optim, 0, None);
         self.queue.submit([encoder.finish()]);
         self.sampler = BatchSampler::new(self.sampler_n(), self.sampler.batch_size(), self.seed);
         self.step = 0;
@@ -640,7 +637,7 @@ impl GpuTrainer {
     /// that step's update (weight decay not included).
     #[must_use]
     pub fn read_grads(&self) -> PendingRead {
-        PendingRead::new(&self.device, &self.queue, &self.grads, 0, self.layout.num_params as u64)
+        PendingRead::new(&self.device, &self.queue, &self.optim, 0, self.layout.num_params as u64)
     }
 
     #[must_use]
