@@ -176,14 +176,7 @@ pub fn loss<T: Real>(kind: Loss, f: &DMatrix<T>, y: &DMatrix<T>, mut grad: Optio
 
 /// Mean loss on a batch and its gradient with respect to every parameter
 /// (written into `grad`, laid out like `params`).
-pub fn loss_and_grad<T: Real>(
-    layout: &ParamLayout,
-    params: &[T],
-    x: &DMatrix<T>,
-    y: &DMatrix<T>,
-    kind: Loss,
-    grad: &mut [T],
-) -> T {
+pub fn loss_and_grad<T: Real>(layout: &ParamLayout, params: &[T], x: &DMatrix<T>, y: &DMatrix<T>, kind: Loss, grad: &mut [T]) -> T {
     let fwd = forward(layout, params, x);
     let mut delta = DMatrix::zeros(y.nrows(), y.ncols());
     let value = loss(kind, fwd.output(), y, Some(&mut delta));

@@ -167,10 +167,7 @@ impl Dataset {
     pub fn targets(&self, split: &Split, loss: Loss) -> Result<(usize, Vec<f32>), Error> {
         match (self.kind.classes(), loss) {
             (None, Loss::Mse) => Ok((1, split.y.clone())),
-            (None, _) => Err(Error::InvalidConfig(format!(
-                "{} is a regression task: use the mse loss",
-                self.kind.name()
-            ))),
+            (None, _) => Err(Error::InvalidConfig(format!("{} is a regression task: use the mse loss", self.kind.name()))),
             (Some(_), Loss::Mse) => Ok((1, split.y.iter().map(|&c| 2.0 * c - 1.0).collect())),
             (Some(_), Loss::Bce) => Ok((1, split.y.clone())),
             (Some(k), Loss::Softmax) => {
@@ -226,11 +223,7 @@ fn sample(kind: DatasetKind, i: usize, noise: f32, rng: &mut Rng) -> ([f32; 2], 
         }
         DatasetKind::Moons => {
             let t = PI * rng.uniform();
-            let (u, v) = if class == 0.0 {
-                (libm::cos(t), libm::sin(t))
-            } else {
-                (1.0 - libm::cos(t), 0.5 - libm::sin(t))
-            };
+            let (u, v) = if class == 0.0 { (libm::cos(t), libm::sin(t)) } else { (1.0 - libm::cos(t), 0.5 - libm::sin(t)) };
             let (j0, j1) = jitter(rng);
             (0.9 * (u - 0.5) + j0, 0.9 * (v - 0.25) + j1, class)
         }

@@ -75,9 +75,18 @@ mod tests {
 
     #[test]
     fn streams_differ_and_seeds_repeat() {
-        let a: Vec<u32> = { let mut r = Rng::new(5, Stream::Data); (0..8).map(|_| r.below(1000)).collect() };
-        let b: Vec<u32> = { let mut r = Rng::new(5, Stream::Data); (0..8).map(|_| r.below(1000)).collect() };
-        let c: Vec<u32> = { let mut r = Rng::new(5, Stream::Init); (0..8).map(|_| r.below(1000)).collect() };
+        let a: Vec<u32> = {
+            let mut r = Rng::new(5, Stream::Data);
+            (0..8).map(|_| r.below(1000)).collect()
+        };
+        let b: Vec<u32> = {
+            let mut r = Rng::new(5, Stream::Data);
+            (0..8).map(|_| r.below(1000)).collect()
+        };
+        let c: Vec<u32> = {
+            let mut r = Rng::new(5, Stream::Init);
+            (0..8).map(|_| r.below(1000)).collect()
+        };
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -216,22 +216,12 @@ impl MlpSpec {
             .windows(2)
             .map(|pair| {
                 let (fan_in, fan_out) = (pair[0], pair[1]);
-                let shape = LayerShape {
-                    fan_in,
-                    fan_out,
-                    w_offset: offset,
-                    b_offset: offset + fan_in * fan_out,
-                };
+                let shape = LayerShape { fan_in, fan_out, w_offset: offset, b_offset: offset + fan_in * fan_out };
                 offset = shape.end();
                 shape
             })
             .collect();
-        ParamLayout {
-            layers,
-            parameterization: self.parameterization,
-            activation: self.activation,
-            num_params: offset,
-        }
+        ParamLayout { layers, parameterization: self.parameterization, activation: self.activation, num_params: offset }
     }
 
     /// Fresh parameters for this spec, drawn from `seed` (same seed, same
@@ -301,14 +291,7 @@ mod tests {
     use super::*;
 
     fn spec(parameterization: Parameterization) -> MlpSpec {
-        MlpSpec {
-            input_dim: 2,
-            hidden: vec![3, 4],
-            output_dim: 1,
-            activation: Activation::Tanh,
-            parameterization,
-            init: Init::He,
-        }
+        MlpSpec { input_dim: 2, hidden: vec![3, 4], output_dim: 1, activation: Activation::Tanh, parameterization, init: Init::He }
     }
 
     #[test]

@@ -45,10 +45,11 @@ impl Loss {
 
 /// Optimizers. Weight decay `λ` is coupled (L2): every rule sees
 /// `g ← ∇L + λθ`, as PyTorch's `weight_decay` does.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum Optimizer {
     /// `θ ← θ − η g`
+    #[default]
     Sgd,
     /// Heavy ball: `v ← βv + g; θ ← θ − η v`
     Momentum { beta: f32 },
@@ -60,12 +61,6 @@ pub enum Optimizer {
     RmsProp { alpha: f32, eps: f32 },
     /// `θ ← θ − η g / (‖g‖ + ε)`, the norm over all parameters.
     NormalizedGd { eps: f32 },
-}
-
-impl Default for Optimizer {
-    fn default() -> Self {
-        Self::Sgd
-    }
 }
 
 impl Optimizer {
@@ -295,12 +290,7 @@ impl TrainConfig {
                 1.0
             }
         };
-        StepParams {
-            lr: self.schedule.lr(self.lr, t),
-            weight_decay: self.weight_decay,
-            bias1: correction(b1),
-            bias2: correction(b2),
-        }
+        StepParams { lr: self.schedule.lr(self.lr, t), weight_decay: self.weight_decay, bias1: correction(b1), bias2: correction(b2) }
     }
 }
 
@@ -408,10 +398,7 @@ mod tests {
         // v₁ = g₁, v₂ = 0.9 v₁ + g₂ = [0.7, −0.1].
         close(&two_steps(Optimizer::Momentum { beta: 0.9 }, 0.0), &[1.0 - 0.05 - 0.07, -2.0 - 0.1 + 0.01]);
         // Nesterov steps by g + βv: step 1 [0.95, 1.9], step 2 [0.25 + 0.63, −1 − 0.09].
-        close(
-            &two_steps(Optimizer::Nesterov { beta: 0.9 }, 0.0),
-            &[1.0 - 0.095 - 0.088, -2.0 - 0.19 + 0.109],
-        );
+        close(&two_steps(Optimizer::Nesterov { beta: 0.9 }, 0.0), &[1.0 - 0.095 - 0.088, -2.0 - 0.19 + 0.109]);
     }
 
     #[test]
@@ -437,8 +424,8 @@ mod tests {
     fn rmsprop_and_normalized_gd_by_hand() {
         // v₁ = 0.01 g₁²: step = g/√v = ±10 → θ = [0, −3].
         // v₂ = 0.99 v₁ + 0.01 g₂² = [0.003100, 0.0199]: step = g₂/√v₂.
-        let v2 = [0.99 * 0.0025 + 0.01 * 0.0625, 0.99 * 0.01 + 0.01];
-        let expect = [0.0 - 0.1 * 0.25 / (v2[0] as f64).sqrt(), -3.0 + 0.1 * 1.0 / (v2[1] as f64).sqrt()];
+        let v2: [f64; 2] = [0.99 * 0.0025 + 0.01 * 0.0625, 0.99 * 0.01 + 0.01];
+        let expect = [0.0 - 0.1 * 0.25 / v2[0].sqrt(), -3.0 + 0.1 * 1.0 / v2[1].sqrt()];
         close(&two_steps(Optimizer::RmsProp { alpha: 0.99, eps: 1e-8 }, 0.0), &expect);
         // Normalized GD moves exactly lr per step.
         let n1 = (0.25f64 + 1.0).sqrt();

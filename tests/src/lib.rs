@@ -65,17 +65,16 @@ pub fn gpu() -> (wgpu::Device, wgpu::Queue) {
     static ADAPTER: OnceLock<wgpu::Adapter> = OnceLock::new();
     let adapter = ADAPTER.get_or_init(|| {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-        desc.backends = desc.backends & !wgpu::Backends::BROWSER_WEBGPU;
+        desc.backends &= !wgpu::Backends::BROWSER_WEBGPU;
         desc.flags |= wgpu::InstanceFlags::VALIDATION;
         let instance = wgpu::Instance::new(desc);
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-            .unwrap_or_else(|e| {
-                panic!(
-                    "no wgpu adapter ({e}). The GPU tests need one and never skip: install Mesa's \
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).unwrap_or_else(|e| {
+            panic!(
+                "no wgpu adapter ({e}). The GPU tests need one and never skip: install Mesa's \
                      software Vulkan driver (`apt-get install mesa-vulkan-drivers libvulkan1`, or run \
                      `./x setup`), or run on a machine with a GPU."
-                )
-            });
+            )
+        });
         let info = adapter.get_info();
         eprintln!("gradlab-tests: GPU adapter {} ({:?}, {:?})", info.name, info.device_type, info.backend);
         adapter

@@ -6,8 +6,8 @@
 
 use gradlab_core::gpu::{EvalSet, GpuTrainer, Kernels};
 use gradlab_core::{
-    cpu, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig,
-    Schedule, TrainConfig,
+    cpu, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule,
+    TrainConfig,
 };
 use gradlab_tests::{gpu, Tolerance};
 
@@ -37,11 +37,56 @@ fn cases() -> Vec<Case> {
     use Activation::{Gelu, Relu, Tanh};
     use Parameterization::{Ntk, Standard};
     vec![
-        Case { name: "sine 1 tanh std mse", kind: DatasetKind::Sine, hidden: vec![1], activation: Tanh, parameterization: Standard, loss: Loss::Mse, batch: None, lr: 0.05 },
-        Case { name: "moons 7-7 relu ntk bce mini", kind: DatasetKind::Moons, hidden: vec![7, 7], activation: Relu, parameterization: Ntk, loss: Loss::Bce, batch: Some(16), lr: 0.1 },
-        Case { name: "spiral 64-64-64 gelu std softmax", kind: DatasetKind::Spiral, hidden: vec![64, 64, 64], activation: Gelu, parameterization: Standard, loss: Loss::Softmax, batch: None, lr: 0.02 },
-        Case { name: "circles 300 relu ntk mse", kind: DatasetKind::Circles, hidden: vec![300], activation: Relu, parameterization: Ntk, loss: Loss::Mse, batch: None, lr: 0.05 },
-        Case { name: "xor 300-7 tanh std bce mini", kind: DatasetKind::Xor, hidden: vec![300, 7], activation: Tanh, parameterization: Standard, loss: Loss::Bce, batch: Some(24), lr: 0.02 },
+        Case {
+            name: "sine 1 tanh std mse",
+            kind: DatasetKind::Sine,
+            hidden: vec![1],
+            activation: Tanh,
+            parameterization: Standard,
+            loss: Loss::Mse,
+            batch: None,
+            lr: 0.05,
+        },
+        Case {
+            name: "moons 7-7 relu ntk bce mini",
+            kind: DatasetKind::Moons,
+            hidden: vec![7, 7],
+            activation: Relu,
+            parameterization: Ntk,
+            loss: Loss::Bce,
+            batch: Some(16),
+            lr: 0.1,
+        },
+        Case {
+            name: "spiral 64-64-64 gelu std softmax",
+            kind: DatasetKind::Spiral,
+            hidden: vec![64, 64, 64],
+            activation: Gelu,
+            parameterization: Standard,
+            loss: Loss::Softmax,
+            batch: None,
+            lr: 0.02,
+        },
+        Case {
+            name: "circles 300 relu ntk mse",
+            kind: DatasetKind::Circles,
+            hidden: vec![300],
+            activation: Relu,
+            parameterization: Ntk,
+            loss: Loss::Mse,
+            batch: None,
+            lr: 0.05,
+        },
+        Case {
+            name: "xor 300-7 tanh std bce mini",
+            kind: DatasetKind::Xor,
+            hidden: vec![300, 7],
+            activation: Tanh,
+            parameterization: Standard,
+            loss: Loss::Bce,
+            batch: Some(24),
+            lr: 0.02,
+        },
     ]
 }
 
@@ -123,11 +168,7 @@ fn gradients_should_match_reference() {
         let y = cpu::columns::<f32>(&gather(&p.train_targets, layout.output_dim()), layout.output_dim());
         cpu::loss_and_grad(&layout, &params, &x, &y, p.config.train.loss, &mut cpu_grads);
         ONE_PASS.check(&format!("{}: batch loss", case.name), &[gpu_loss], &[cpu_loss]);
-        Tolerance::relative_to_max(ONE_PASS.rel, &cpu_grads).check(
-            &format!("{}: gradients", case.name),
-            &gpu_grads,
-            &cpu_grads,
-        );
+        Tolerance::relative_to_max(ONE_PASS.rel, &cpu_grads).check(&format!("{}: gradients", case.name), &gpu_grads, &cpu_grads);
     }
 }
 
@@ -159,7 +200,11 @@ fn parameters_after_200_steps_should_match_reference() {
                 &gpu_params,
                 cpu_run.params(),
             );
-            Tolerance::relative_to_max(AFTER_200_STEPS_REL, &cpu_losses).check(&format!("{what}: batch losses"), &snap.batch_losses, &cpu_losses[200 - snap.batch_losses.len()..]);
+            Tolerance::relative_to_max(AFTER_200_STEPS_REL, &cpu_losses).check(
+                &format!("{what}: batch losses"),
+                &snap.batch_losses,
+                &cpu_losses[200 - snap.batch_losses.len()..],
+            );
             eprintln!("{what}: worst parameter error {ratio:.3} of tolerance");
             // The run must have learned something, or the comparison is vacuous.
             assert!(cpu_losses[199] < cpu_losses[0], "{what}: loss did not fall ({} → {})", cpu_losses[0], cpu_losses[199]);

@@ -14,11 +14,8 @@ fn validate(name: &str, source: &str) {
 #[test]
 fn every_wgsl_file_validates() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shaders");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
-        .collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "wgsl")).collect();
     files.sort();
     assert!(files.len() >= 4, "found only {files:?}");
     validate("common.wgsl", COMMON);

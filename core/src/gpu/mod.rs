@@ -97,9 +97,7 @@ impl Snapshot {
     /// True if any loss went non-finite.
     #[must_use]
     pub fn diverged(&self) -> bool {
-        !self.train_loss.is_finite()
-            || self.test_loss.is_some_and(|l| !l.is_finite())
-            || self.batch_losses.iter().any(|l| !l.is_finite())
+        !self.train_loss.is_finite() || self.test_loss.is_some_and(|l| !l.is_finite()) || self.batch_losses.iter().any(|l| !l.is_finite())
     }
 }
 
@@ -132,8 +130,7 @@ impl PendingSnapshot {
 
     fn parse(&self, raw: &[f32]) -> Snapshot {
         let [train, test, grid] = self.sets;
-        let batch_losses =
-            (0..self.batch_steps).map(|s| self.norm.mean(raw[(FIRST_STEP_SLOT + s) as usize], self.norm.batch)).collect();
+        let batch_losses = (0..self.batch_steps).map(|s| self.norm.mean(raw[(FIRST_STEP_SLOT + s) as usize], self.norm.batch)).collect();
         let loss = |p: EvalPlan| self.norm.mean(raw[p.loss_slot as usize], p.rows as usize);
         let grid_start = grid.pred_off as usize;
         Snapshot {
@@ -216,7 +213,7 @@ impl GpuTrainer {
         let config = problem.config.train.clone();
         let (din, dout) = (layout.input_dim(), layout.output_dim());
         let limits = device.limits();
-        let max_binding = u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
+        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         let stride = u64::from(limits.min_storage_buffer_offset_alignment).max(256);
 
         let n_train = problem.dataset.train.len();
@@ -283,11 +280,7 @@ impl GpuTrainer {
         let acts = create("acts", u64::from(capacity) * row_bytes, rw)?;
         let data_buf = create("data", data.len() as u64 * 4, rw)?;
         queue.write_buffer(&data_buf, 0, bytemuck::cast_slice(&data));
-        let batch_buf = create(
-            "batch indices",
-            if sampler.is_full_batch() { 4 } else { u64::from(k_max) * batch as u64 * 4 },
-            rw,
-        )?;
+        let batch_buf = create("batch indices", if sampler.is_full_batch() { 4 } else { u64::from(k_max) * batch as u64 * 4 }, rw)?;
         let metrics = create("metrics", metrics_len * 4, rw)?;
 
         // Dispatch-args records.
@@ -384,11 +377,8 @@ impl GpuTrainer {
         });
 
         let buffers = [&params_buf, &optim, &acts, &data_buf, &batch_buf, &metrics];
-        let entries: Vec<_> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
-            .collect();
+        let entries: Vec<_> =
+            buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
         let storage_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("GpuTrainer::storage_group"),
             layout: &kernels.storage_layout,
@@ -408,10 +398,8 @@ impl GpuTrainer {
                 }],
             })
         };
-        let args_group =
-            record_group("GpuTrainer::args_group", &kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
-        let step_group =
-            record_group("GpuTrainer::step_group", &kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
+        let args_group = record_group("GpuTrainer::args_group", &kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
+        let step_group = record_group("GpuTrainer::step_group", &kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
 
         Ok(Self {
             device: device.clone(),
@@ -530,7 +518,8 @@ impl GpuTrainer {
         }
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::train") });
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::train"), timestamp_writes: None });
+            let mut pass =
+                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::train"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
             let last = self.layout.layers.len() - 1;
             let p = self.layout.num_params as u32;
@@ -591,7 +580,8 @@ impl GpuTrainer {
         self.write_steps(&records);
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::evaluate") });
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::evaluate"), timestamp_writes: None });
+            let mut pass =
+                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::evaluate"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
             for (plan, step, rows) in chunks {
                 self.encode_forward(&mut pass, plan.first_forward, step, rows);
@@ -655,10 +645,8 @@ pub async fn request_device(backends: wgpu::Backends) -> Result<(wgpu::Adapter, 
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     desc.backends = backends;
     let instance = wgpu::Instance::new(desc);
-    let adapter = instance
-        .request_adapter(&wgpu::RequestAdapterOptions::default())
-        .await
-        .map_err(|e| Error::Gpu(format!("no GPU adapter: {e}")))?;
+    let adapter =
+        instance.request_adapter(&wgpu::RequestAdapterOptions::default()).await.map_err(|e| Error::Gpu(format!("no GPU adapter: {e}")))?;
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("gradlab"),

@@ -1,0 +1,292 @@
+//! Drawing with plotters on canvases: the network's function over the data,
+//! and the loss curves. Colour maths lives in plain functions with native
+//! tests; the drawing itself needs a browser.
+
+use gradlab_core::{DatasetKind, Loss};
+
+/// Class colours: blue and orange, told apart by every common form of
+/// colour blindness.
+pub const CLASS0: (u8, u8, u8) = (49, 104, 172);
+pub const CLASS1: (u8, u8, u8) = (230, 126, 34);
+
+/// Probability of class 1 that a network output means under each loss
+/// (`out` is one grid point's outputs).
+#[must_use]
+pub fn class1_probability(loss: Loss, out: &[f32]) -> f32 {
+    let p = match loss {
+        Loss::Bce => 1.0 / (1.0 + (-out[0]).exp()),
+        Loss::Softmax => 1.0 / (1.0 + (out[0] - out[1]).exp()),
+        // Targets are ±1: map the output linearly onto [0, 1].
+        Loss::Mse => 0.5 * (out[0] + 1.0),
+    };
+    if p.is_nan() {
+        0.5
+    } else {
+        p.clamp(0.0, 1.0)
+    }
+}
+
+/// Heatmap colour for probability `p`: class colours at the extremes,
+/// white at the boundary (p = ½), so confidence reads as saturation.
+#[must_use]
+pub fn heat(p: f32) -> [u8; 3] {
+    let (c, t) = if p < 0.5 { (CLASS0, 1.0 - 2.0 * p) } else { (CLASS1, 2.0 * p - 1.0) };
+    // Soften the extremes so data points stay visible on top.
+    let t = 0.75 * t;
+    let mix = |a: u8| (255.0 + (f32::from(a) - 255.0) * t).round() as u8;
+    [mix(c.0), mix(c.1), mix(c.2)]
+}
+
+/// RGBA pixels of a `g × g` heatmap from grid outputs (`g² × k`).
+#[must_use]
+pub fn heatmap_pixels(loss: Loss, grid: &[f32], k: usize) -> Vec<u8> {
+    grid.chunks(k)
+        .flat_map(|out| {
+            let [r, g, b] = heat(class1_probability(loss, out));
+            [r, g, b, 255]
+        })
+        .collect()
+}
+
+/// The true function of a regression dataset, for reference.
+#[must_use]
+pub fn truth(kind: DatasetKind, x: f32) -> Option<f32> {
+    (kind == DatasetKind::Sine).then(|| (std::f32::consts::TAU * x).sin())
+}
+
+pub use draw::{draw_function, draw_losses};
+
+/// Loss curve points kept for drawing: `(step, train, test)`. Thinned by
+/// half when full, so any run length fits in a fixed memory.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    pub points: Vec<(u64, f32, Option<f32>)>,
+}
+
+const HISTORY_CAP: usize = 2000;
+
+/// A log-axis tick as people write it: `0.3`, `0.02`, `12`, and only
+/// below 10⁻³ or from 10⁴ on in scientific notation.
+#[must_use]
+pub fn format_loss_tick(v: f32) -> String {
+    let a = v.abs();
+    if a == 0.0 || !(1e-3..1e4).contains(&a) {
+        return format!("{v:.0e}");
+    }
+    // Two significant digits, trailing zeros dropped.
+    let decimals = (1 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+impl History {
+    pub fn push(&mut self, step: u64, train: f32, test: Option<f32>) {
+        if self.points.last().is_some_and(|p| p.0 == step) {
+            self.points.pop();
+        }
+        self.points.push((step, train, test));
+        if self.points.len() > HISTORY_CAP {
+            let last = self.points.len() - 1;
+            let mut i = 0;
+            self.points.retain(|_| {
+                i += 1;
+                (i - 1) % 2 == 0 || i - 1 == last
+            });
+        }
+    }
+}
+
+mod draw {
+    use plotters::prelude::*;
+    use plotters_canvas::CanvasBackend;
+    use wasm_bindgen::{Clamped, JsCast};
+    use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+    use super::{format_loss_tick, heatmap_pixels, truth, History, CLASS0, CLASS1};
+    use crate::engine::GRID_2D;
+    use gradlab_core::Problem;
+
+    const GREY: RGBColor = RGBColor(90, 90, 90);
+
+    fn rgb((r, g, b): (u8, u8, u8)) -> RGBColor {
+        RGBColor(r, g, b)
+    }
+
+    /// Sizes the canvas's backing store to its CSS box at the device's
+    /// pixel ratio; returns that ratio (fonts and marks scale by it).
+    fn fit(canvas: &HtmlCanvasElement) -> f64 {
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+        let (w, h) = (f64::from(canvas.client_width().max(50)), f64::from(canvas.client_height().max(50)));
+        let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
+        if canvas.width() != pw || canvas.height() != ph {
+            canvas.set_width(pw);
+            canvas.set_height(ph);
+        }
+        dpr
+    }
+
+    fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+        canvas.get_context("2d").ok()??.dyn_into().ok()
+    }
+
+    /// The network's function: a decision-boundary heatmap with the
+    /// training points (2D), or the fitted curve with the points (1D).
+    pub fn draw_function(canvas: &HtmlCanvasElement, scratch: &HtmlCanvasElement, problem: &Problem, grid_x: &[f32], grid: &[f32]) {
+        let dpr = fit(canvas);
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let root = backend.into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let [(x0, x1), (y0, y1)] = problem.dataset.domain();
+        let font = ("sans-serif", 12.0 * dpr).into_font();
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .margin((8.0 * dpr) as i32)
+            .x_label_area_size((24.0 * dpr) as i32)
+            .y_label_area_size((32.0 * dpr) as i32)
+            .build_cartesian_2d(x0..x1, y0..y1)
+        else {
+            return;
+        };
+        let k = problem.spec.output_dim;
+        let train = &problem.dataset.train;
+        let r = (2.6 * dpr) as i32;
+        if problem.spec.input_dim == 2 {
+            // Heatmap: a GRID_2D² image, scaled smoothly into the plot area.
+            let pixels = heatmap_pixels(problem.config.train.loss, grid, k);
+            let g = GRID_2D as u32;
+            scratch.set_width(g);
+            scratch.set_height(g);
+            if let (Some(sctx), Some(ctx)) = (context(scratch), context(canvas)) {
+                if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), g, g) {
+                    let _ = sctx.put_image_data(&img, 0.0, 0.0);
+                    let (xr, yr) = chart.plotting_area().get_pixel_range();
+                    ctx.set_image_smoothing_enabled(true);
+                    let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+                        scratch,
+                        f64::from(xr.start),
+                        f64::from(yr.start),
+                        f64::from(xr.end - xr.start),
+                        f64::from(yr.end - yr.start),
+                    );
+                }
+            }
+            let _ = chart.configure_mesh().disable_mesh().label_style(font.clone()).x_labels(5).y_labels(5).draw();
+            let pts = train.x.chunks(2).zip(&train.y);
+            let _ = chart.draw_series(pts.clone().map(|(p, _)| Circle::new((p[0], p[1]), r + (dpr as i32).max(1), WHITE.filled())));
+            let _ = chart
+                .draw_series(pts.map(|(p, &c)| Circle::new((p[0], p[1]), r, if c > 0.5 { rgb(CLASS1) } else { rgb(CLASS0) }.filled())));
+        } else {
+            let _ = chart.configure_mesh().light_line_style(RGBColor(235, 235, 235)).label_style(font.clone()).draw();
+            let curve = |f: &dyn Fn(usize) -> Option<f32>| -> Vec<(f32, f32)> {
+                (0..grid_x.len()).filter_map(|i| f(i).map(|y| (grid_x[i], y.clamp(y0 * 4.0, y1 * 4.0)))).collect()
+            };
+            let truth_pts = curve(&|i| truth(problem.dataset.kind, grid_x[i]));
+            let _ =
+                chart.draw_series(DashedLineSeries::new(truth_pts, (6.0 * dpr) as u32, (4.0 * dpr) as u32, GREY.stroke_width(dpr as u32)));
+            let _ = chart.draw_series(train.x.iter().zip(&train.y).map(|(&x, &y)| Circle::new((x, y), r, rgb(CLASS0).filled())));
+            let fit = curve(&|i| grid.get(i).copied().filter(|v| v.is_finite()));
+            let _ = chart.draw_series(LineSeries::new(fit, rgb(CLASS1).stroke_width((2.5 * dpr) as u32)));
+        }
+        let _ = root.present();
+    }
+
+    /// Train (solid) and test (dashed) loss against steps, log scale.
+    pub fn draw_losses(canvas: &HtmlCanvasElement, history: &History) {
+        let dpr = fit(canvas);
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let root = backend.into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let pts = &history.points;
+        let finite = |v: f32| v.is_finite() && v > 0.0;
+        let values = pts.iter().flat_map(|p| [Some(p.1), p.2]).flatten().filter(|&v| finite(v));
+        let (lo, hi) =
+            values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
+        let (lo, hi) = if lo.is_finite() { (lo * 0.8, hi * 1.25) } else { (1e-3, 1.0) };
+        let max_step = pts.last().map_or(1, |p| p.0.max(1));
+        let font = ("sans-serif", 12.0 * dpr).into_font();
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .margin((8.0 * dpr) as i32)
+            .x_label_area_size((36.0 * dpr) as i32)
+            .y_label_area_size((52.0 * dpr) as i32)
+            .build_cartesian_2d(0u64..max_step, (lo..hi).log_scale())
+        else {
+            return;
+        };
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(font.clone())
+            .x_desc("step")
+            .y_label_formatter(&|v| format_loss_tick(*v))
+            .draw();
+        let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.1)).map(|p| (p.0, p.1)).collect();
+        let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.2.filter(|&v| finite(v)).map(|v| (p.0, v))).collect();
+        let width = (2.0 * dpr) as u32;
+        if let Ok(s) = chart.draw_series(LineSeries::new(train, rgb(CLASS0).stroke_width(width))) {
+            s.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
+        }
+        if let Ok(s) =
+            chart.draw_series(DashedLineSeries::new(test, (6.0 * dpr) as u32, (4.0 * dpr) as u32, rgb(CLASS1).stroke_width(width)))
+        {
+            s.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS1).stroke_width(width)));
+        }
+        let _ = chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(font)
+            .background_style(WHITE.mix(0.8))
+            .border_style(GREY)
+            .draw();
+        let _ = root.present();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_follow_each_loss() {
+        assert!((class1_probability(Loss::Bce, &[0.0]) - 0.5).abs() < 1e-6);
+        assert!(class1_probability(Loss::Bce, &[20.0]) > 0.99);
+        assert!(class1_probability(Loss::Softmax, &[0.0, 3.0]) > 0.9);
+        assert!(class1_probability(Loss::Mse, &[-1.0]) < 1e-6);
+        assert_eq!(class1_probability(Loss::Mse, &[f32::NAN]), 0.5);
+        assert_eq!(class1_probability(Loss::Mse, &[7.0]), 1.0);
+    }
+
+    #[test]
+    fn heat_is_white_on_the_boundary_and_coloured_off_it() {
+        assert_eq!(heat(0.5), [255, 255, 255]);
+        let blue = heat(0.0);
+        assert!(blue[2] > blue[0]);
+        let orange = heat(1.0);
+        assert!(orange[0] > orange[2]);
+        assert_eq!(heatmap_pixels(Loss::Bce, &[0.0, 100.0], 1).len(), 8);
+    }
+
+    #[test]
+    fn loss_ticks_read_as_plain_numbers() {
+        let ticks: Vec<String> = [0.8, 0.3, 0.02, 0.0015, 1.0, 12.0, 2e-5, 3e4].into_iter().map(format_loss_tick).collect();
+        assert_eq!(ticks, ["0.8", "0.3", "0.02", "0.0015", "1", "12", "2e-5", "3e4"]);
+    }
+
+    #[test]
+    fn history_thins_but_keeps_the_ends() {
+        let mut h = History::default();
+        for s in 0..5000u64 {
+            h.push(s, 1.0 / (s + 1) as f32, None);
+        }
+        assert!(h.points.len() <= HISTORY_CAP);
+        assert_eq!(h.points[0].0, 0);
+        assert_eq!(h.points.last().unwrap().0, 4999);
+        assert!(h.points.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}

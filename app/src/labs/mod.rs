@@ -1,0 +1,3 @@
+//! One module per lab.
+
+pub mod playground;

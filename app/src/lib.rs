@@ -1,0 +1,33 @@
+//! # gradlab-app
+//!
+//! The web front end: a leptos (client-side rendered) page per lab, drawn
+//! with plotters on canvases, training through gradlab-core on the
+//! browser's WebGPU device, or on the CPU when there is none.
+//!
+//! - [`state`]: each lab's settings as a URL query, checked in two stages.
+//! - [`engine`]: the one place the WebGPU and CPU backends meet; ticks once
+//!   per animation frame and never blocks on the GPU.
+//! - [`charts`]: plotters drawing and the colour maths behind it.
+//! - [`components`]: labelled, keyboard-operable controls.
+//! - [`labs`]: one module per lab; the page a URL names.
+//! - [`web`]: browser glue (URL, clock, animation frames, finding WebGPU).
+//!
+//! Everything but the browser glue and the components is plain Rust with
+//! native tests; the browser tests in `tests/e2e` cover the rest.
+
+pub mod charts;
+pub mod components;
+pub mod engine;
+pub mod labs;
+pub mod state;
+pub mod web;
+
+use leptos::prelude::*;
+
+/// The page: which lab and view the URL asks for.
+#[component]
+pub fn App() -> impl IntoView {
+    let query = web::search();
+    let embed = query.trim_start_matches('?').split('&').any(|kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");
+    view! { <labs::playground::Playground embed=embed /> }
+}

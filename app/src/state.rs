@@ -1,0 +1,299 @@
+//! The playground's settings as they live in the URL query.
+//!
+//! Two stages, as everywhere input enters gradlab: [`RawQuery`] takes
+//! whatever the URL holds (every value a string, unknown keys ignored), and
+//! [`PlaygroundState::from_query`] turns it into checked settings, clamping
+//! or replacing each bad value and saying so in a message the page shows.
+//! [`PlaygroundState::to_query`] writes the canonical query back, so a
+//! shared link or an embed reproduces the same run.
+
+use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
+use serde::{Deserialize, Serialize};
+
+/// Limits of the playground's controls (the URL may ask for no more).
+pub const WIDTH: (usize, usize) = (1, 1024);
+pub const DEPTH: (usize, usize) = (1, 6);
+pub const POINTS: (usize, usize) = (10, 5000);
+pub const LR: (f32, f32) = (1e-4, 10.0);
+pub const NOISE: (f32, f32) = (0.0, 0.5);
+pub const LABEL_NOISE: (f32, f32) = (0.0, 0.5);
+/// Mini-batch sizes are powers of two up to this; 0 means full batch.
+pub const MAX_BATCH: usize = 1024;
+pub const MAX_SEED: u64 = 1_000_000;
+
+/// Everything a person sets in the playground.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlaygroundState {
+    pub data: DatasetKind,
+    /// Training points; the test set has as many.
+    pub n: usize,
+    pub noise: f32,
+    pub label_noise: f32,
+    pub width: usize,
+    pub depth: usize,
+    pub act: Activation,
+    pub param: Parameterization,
+    pub loss: Loss,
+    pub opt: &'static str,
+    pub lr: f32,
+    /// 0 is full batch.
+    pub batch: usize,
+    pub seed: u64,
+}
+
+impl Default for PlaygroundState {
+    fn default() -> Self {
+        Self {
+            data: DatasetKind::Spiral,
+            n: 256,
+            noise: 0.05,
+            label_noise: 0.0,
+            width: 32,
+            depth: 2,
+            act: Activation::Relu,
+            param: Parameterization::Standard,
+            loss: Loss::Bce,
+            opt: "adam",
+            lr: 0.01,
+            batch: 0,
+            seed: 1,
+        }
+    }
+}
+
+/// The query as it comes, before any checking.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawQuery {
+    data: Option<String>,
+    n: Option<String>,
+    noise: Option<String>,
+    label_noise: Option<String>,
+    width: Option<String>,
+    depth: Option<String>,
+    act: Option<String>,
+    param: Option<String>,
+    loss: Option<String>,
+    opt: Option<String>,
+    lr: Option<String>,
+    batch: Option<String>,
+    seed: Option<String>,
+}
+
+/// Collects what was wrong with a query while it is checked.
+struct Checker {
+    messages: Vec<String>,
+}
+
+impl Checker {
+    fn number<T>(&mut self, key: &str, raw: Option<&str>, default: T, (lo, hi): (T, T)) -> T
+    where
+        T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display,
+    {
+        let Some(text) = raw else { return default };
+        match text.trim().parse::<T>() {
+            Ok(v) if v < lo => {
+                self.messages.push(format!("{key}={text} is below the minimum {lo}; using {lo}."));
+                lo
+            }
+            Ok(v) if v > hi => {
+                self.messages.push(format!("{key}={text} is above the maximum {hi}; using {hi}."));
+                hi
+            }
+            // NaN compares false with both bounds (and is unordered with
+            // itself): refuse it here.
+            Ok(v) if v.partial_cmp(&v).is_some() => v,
+            // An integer setting given a negative or fractional number.
+            Err(_) if text.trim().parse::<f64>().is_ok_and(|v| v < 0.0) => {
+                self.messages.push(format!("{key}={text} is below the minimum {lo}; using {lo}."));
+                lo
+            }
+            Err(_) if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+                self.messages.push(format!("{key}={text} is not a whole number; using {default}."));
+                default
+            }
+            _ => {
+                self.messages.push(format!("{key}={text} is not a number; using {default}."));
+                default
+            }
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, key: &str, raw: Option<&str>, default: T, options: &[(&str, T)]) -> T {
+        let Some(text) = raw else { return default };
+        if let Some((_, v)) = options.iter().find(|(name, _)| *name == text.trim()) {
+            return *v;
+        }
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        self.messages.push(format!("{key}={text} is not one of {}; using the default.", names.join(", ")));
+        default
+    }
+}
+
+fn named<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(&'static str, T)> {
+    all.iter().map(|&v| (name(v), v)).collect()
+}
+
+impl PlaygroundState {
+    /// Parses and checks a query string (with or without the leading `?`).
+    /// Returns the settings and one message per value that had to change.
+    #[must_use]
+    pub fn from_query(query: &str) -> (Self, Vec<String>) {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut c = Checker { messages: Vec::new() };
+        let raw: RawQuery = serde_urlencoded::from_str(query).unwrap_or_else(|_| {
+            c.messages.push("The link's settings could not be read; using the defaults.".into());
+            RawQuery::default()
+        });
+        let d = Self::default();
+        let data = c.choice("data", raw.data.as_deref(), d.data, &named(&DatasetKind::ALL, DatasetKind::name));
+        let mut loss = c.choice("loss", raw.loss.as_deref(), d.loss, &named(&Loss::ALL, Loss::name));
+        if data.classes().is_none() && loss != Loss::Mse {
+            if raw.loss.is_some() {
+                c.messages.push(format!("{} is a regression task: using the mse loss.", data.name()));
+            }
+            loss = Loss::Mse;
+        }
+        let opts: Vec<(&'static str, &'static str)> = Optimizer::NAMES.iter().map(|&n| (n, n)).collect();
+        let mut batch = c.number("batch", raw.batch.as_deref(), d.batch, (0, MAX_BATCH));
+        if batch != 0 && !batch.is_power_of_two() {
+            let p = batch.next_power_of_two().min(MAX_BATCH);
+            c.messages.push(format!("batch={batch} is not a power of two; using {p}."));
+            batch = p;
+        }
+        let state = Self {
+            data,
+            n: c.number("n", raw.n.as_deref(), d.n, POINTS),
+            noise: c.number("noise", raw.noise.as_deref(), d.noise, NOISE),
+            label_noise: c.number("label_noise", raw.label_noise.as_deref(), d.label_noise, LABEL_NOISE),
+            width: c.number("width", raw.width.as_deref(), d.width, WIDTH),
+            depth: c.number("depth", raw.depth.as_deref(), d.depth, DEPTH),
+            act: c.choice("act", raw.act.as_deref(), d.act, &named(&Activation::ALL, Activation::name)),
+            param: c.choice("param", raw.param.as_deref(), d.param, &named(&Parameterization::ALL, Parameterization::name)),
+            loss,
+            opt: c.choice("opt", raw.opt.as_deref(), d.opt, &opts),
+            lr: c.number("lr", raw.lr.as_deref(), d.lr, LR),
+            batch,
+            seed: c.number("seed", raw.seed.as_deref(), d.seed, (0, MAX_SEED)),
+        };
+        (state, c.messages)
+    }
+
+    /// The canonical query for these settings (no leading `?`).
+    #[must_use]
+    pub fn to_query(&self) -> String {
+        let pairs: [(&str, String); 13] = [
+            ("data", self.data.name().into()),
+            ("n", self.n.to_string()),
+            ("noise", self.noise.to_string()),
+            ("label_noise", self.label_noise.to_string()),
+            ("width", self.width.to_string()),
+            ("depth", self.depth.to_string()),
+            ("act", self.act.name().into()),
+            ("param", self.param.name().into()),
+            ("loss", self.loss.name().into()),
+            ("opt", self.opt.into()),
+            ("lr", self.lr.to_string()),
+            ("batch", self.batch.to_string()),
+            ("seed", self.seed.to_string()),
+        ];
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// The run these settings describe (the same JSON the CLI reads).
+    #[must_use]
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            model: ModelConfig { hidden: vec![self.width; self.depth], activation: self.act, parameterization: self.param, init: Init::He },
+            data: DataConfig { kind: self.data, n_train: self.n, n_test: self.n, noise: self.noise, label_noise: self.label_noise },
+            train: TrainConfig {
+                loss: self.loss,
+                optimizer: Optimizer::with_defaults(self.opt).unwrap_or_default(),
+                lr: self.lr,
+                schedule: gradlab_core::Schedule::Constant,
+                weight_decay: 0.0,
+                batch_size: (self.batch > 0).then_some(self.batch),
+            },
+            seed: self.seed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_every_default_is_a_valid_run() {
+        let s = PlaygroundState::default();
+        let (back, msgs) = PlaygroundState::from_query(&s.to_query());
+        assert_eq!(back, s);
+        assert!(msgs.is_empty(), "{msgs:?}");
+        gradlab_core::Problem::new(s.run_config()).unwrap();
+    }
+
+    #[test]
+    fn every_choice_round_trips() {
+        for data in DatasetKind::ALL {
+            for act in Activation::ALL {
+                for opt in Optimizer::NAMES {
+                    let s = PlaygroundState {
+                        data,
+                        act,
+                        opt,
+                        loss: if data.classes().is_some() { Loss::Softmax } else { Loss::Mse },
+                        lr: 0.0316,
+                        batch: 64,
+                        ..PlaygroundState::default()
+                    };
+                    let (back, msgs) = PlaygroundState::from_query(&format!("?{}", s.to_query()));
+                    assert_eq!(back, s);
+                    assert!(msgs.is_empty());
+                    gradlab_core::Problem::new(s.run_config()).unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_values_are_clamped_or_replaced_with_a_message() {
+        let (s, msgs) = PlaygroundState::from_query("width=99999&depth=0&lr=abc&n=NaN&batch=100&opt=lbfgs&zzz=1");
+        assert_eq!(s.width, WIDTH.1);
+        assert_eq!(s.depth, DEPTH.0);
+        assert_eq!(s.lr, PlaygroundState::default().lr);
+        assert_eq!(s.n, PlaygroundState::default().n);
+        assert_eq!(s.batch, 128);
+        assert_eq!(s.opt, "adam");
+        assert_eq!(msgs.len(), 6, "{msgs:?}");
+        assert!(msgs[0].contains("batch=100"));
+        assert!(msgs.iter().any(|m| m.contains("width=99999 is above the maximum 1024")));
+        assert!(msgs.iter().any(|m| m.contains("lbfgs")));
+    }
+
+    #[test]
+    fn negative_and_fractional_counts_are_explained() {
+        let (s, msgs) = PlaygroundState::from_query("depth=-3&width=2.5&seed=-1");
+        assert_eq!((s.depth, s.width, s.seed), (DEPTH.0, PlaygroundState::default().width, 0));
+        assert!(msgs.iter().any(|m| m.contains("depth=-3 is below the minimum 1")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("width=2.5 is not a whole number")), "{msgs:?}");
+        assert_eq!(msgs.len(), 3, "{msgs:?}");
+    }
+
+    #[test]
+    fn nan_and_infinite_floats_are_refused() {
+        let (s, msgs) = PlaygroundState::from_query("lr=NaN&noise=inf");
+        assert_eq!(s.lr, PlaygroundState::default().lr);
+        assert_eq!(s.noise, NOISE.1);
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+    }
+
+    #[test]
+    fn regression_forces_mse() {
+        let (s, msgs) = PlaygroundState::from_query("data=sine&loss=bce");
+        assert_eq!(s.loss, Loss::Mse);
+        assert_eq!(msgs.len(), 1);
+        let (s, msgs) = PlaygroundState::from_query("data=sine");
+        assert_eq!(s.loss, Loss::Mse);
+        assert!(msgs.is_empty());
+    }
+}

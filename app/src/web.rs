@@ -1,0 +1,98 @@
+//! Browser glue: the URL, the clock, animation frames, and finding WebGPU.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gradlab_core::gpu::Kernels;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::engine::Backend;
+
+/// The page's query string, with its `?`.
+#[must_use]
+pub fn search() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// Replaces the query without reloading or adding a history entry.
+pub fn replace_query(query: &str) {
+    if let Some(w) = web_sys::window() {
+        if let Ok(h) = w.history() {
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{query}")));
+        }
+    }
+}
+
+/// Milliseconds from the page's time origin.
+#[must_use]
+pub fn now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// Calls `tick` on every animation frame, forever.
+pub fn animation_loop(mut tick: impl FnMut(f64) + 'static) {
+    type Frame = Closure<dyn FnMut(f64)>;
+    let slot: Rc<RefCell<Option<Frame>>> = Rc::new(RefCell::new(None));
+    let again = Rc::clone(&slot);
+    *slot.borrow_mut() = Some(Closure::new(move |t: f64| {
+        tick(t);
+        request_frame(again.borrow().as_ref());
+    }));
+    request_frame(slot.borrow().as_ref());
+}
+
+fn request_frame(f: Option<&Closure<dyn FnMut(f64)>>) {
+    if let (Some(w), Some(f)) = (web_sys::window(), f) {
+        let _ = w.request_animation_frame(f.as_ref().unchecked_ref());
+    }
+}
+
+fn navigator_gpu() -> Option<JsValue> {
+    let nav = web_sys::window()?.navigator();
+    js_sys::Reflect::get(&nav, &"gpu".into()).ok().filter(|g| !g.is_undefined() && !g.is_null())
+}
+
+/// The adapter's vendor and architecture as WebGPU reports them (wgpu's
+/// `AdapterInfo` is empty on the web).
+async fn adapter_description(gpu: &JsValue) -> Option<String> {
+    let request: js_sys::Function = js_sys::Reflect::get(gpu, &"requestAdapter".into()).ok()?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    let info = js_sys::Reflect::get(&adapter, &"info".into()).ok()?;
+    let field = |k: &str| js_sys::Reflect::get(&info, &k.into()).ok()?.as_string().filter(|s| !s.is_empty());
+    let parts: Vec<String> = ["vendor", "architecture", "description"].iter().filter_map(|k| field(k)).collect();
+    Some(if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") })
+}
+
+/// WebGPU if the browser has a working adapter, else the CPU with the
+/// reason why.
+pub async fn find_backend() -> Backend {
+    match webgpu().await {
+        Ok(b) => b,
+        Err(reason) => Backend::Cpu { reason },
+    }
+}
+
+async fn webgpu() -> Result<Backend, String> {
+    let gpu = navigator_gpu().ok_or("this browser has no WebGPU")?;
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::BROWSER_WEBGPU;
+    let instance = wgpu::Instance::new(desc);
+    let adapter =
+        instance.request_adapter(&wgpu::RequestAdapterOptions::default()).await.map_err(|_| "the browser offers no WebGPU adapter")?;
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some("gradlab"),
+            required_limits: adapter.limits(),
+            ..wgpu::DeviceDescriptor::default()
+        })
+        .await
+        .map_err(|e| format!("WebGPU refused a device: {e}"))?;
+    device.on_uncaptured_error(std::sync::Arc::new(|e| {
+        web_sys::console::error_1(&format!("gradlab: WebGPU error: {e}").into());
+    }));
+    let name = adapter_description(&gpu).await.unwrap_or_else(|| "unnamed adapter".into());
+    let kernels = Kernels::new(&device);
+    Ok(Backend::Gpu { device, queue, kernels, name })
+}

@@ -1,0 +1,76 @@
+// Shared browser-test harness: serve dist/ on localhost, launch Debian's
+// Chromium headless with WebGPU on its software adapter (SwiftShader), and
+// collect console errors.
+import { createServer } from 'node:http';
+import { readFile, mkdir } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+export const DIST = join(ROOT, 'dist');
+export const OUT = join(ROOT, 'tests/e2e/out');
+
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
+};
+
+/** Serves `dir` on an ephemeral localhost port. */
+export async function serve(dir = DIST) {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const file = join(dir, path.endsWith('/') ? path + 'index.html' : path);
+    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
+
+/** Headless Chromium; `webgpu: false` leaves WebGPU off. */
+export async function launch({ webgpu = true } = {}) {
+  const args = [
+    '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--no-first-run', '--disable-quic', '--disable-dev-shm-usage',
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/** A page that records console errors and uncaught exceptions. */
+export async function open(browser, url, { viewport = { width: 1280, height: 860 }, noWebGpu = false } = {}) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  if (noWebGpu) {
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+  }
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** Polls `fn` in the page until it returns a truthy value. */
+export async function until(page, fn, arg, timeout = 60_000) {
+  const handle = await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+  return handle.jsonValue();
+}
+
+export async function screenshot(page, name) {
+  await mkdir(OUT, { recursive: true });
+  const path = join(OUT, name);
+  await page.screenshot({ path });
+  return path;
+}
+
+/** The playground root's data-* attributes. */
+export function status(page) {
+  return page.$eval('.playground', (el) => ({ ...el.dataset }));
+}

@@ -1,0 +1,154 @@
+// The playground in a real headless Chromium, against the release build in
+// dist/ served on localhost. WebGPU runs on Chromium's software adapter
+// (SwiftShader), so these tests see the same WGSL path a user's GPU runs.
+//
+//   node --test tests/e2e/     (./x test builds dist/ first)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, open, until, screenshot, status } from './harness.mjs';
+
+let server;
+let gpuBrowser;
+let plainBrowser;
+
+before(async () => {
+  server = await serve();
+  gpuBrowser = await launch({ webgpu: true });
+  plainBrowser = await launch({ webgpu: false });
+});
+
+after(async () => {
+  await gpuBrowser?.close();
+  await plainBrowser?.close();
+  await server?.close();
+});
+
+const steps = (page) => page.$eval('.playground', (el) => Number(el.dataset.steps || 0));
+
+/** Waits until the run has taken at least `n` steps, returns the status. */
+async function stepsAtLeast(page, n, timeout = 90_000) {
+  await until(page, (n) => Number(document.querySelector('.playground')?.dataset.steps || 0) >= n, n, timeout);
+  return status(page);
+}
+
+/** Distinct colours in a canvas: a blank or single-colour canvas has one or two. */
+function colours(page, selector) {
+  return page.$eval(selector, (c) => {
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    const seen = new Set();
+    for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    return seen.size;
+  });
+}
+
+test('on WebGPU the playground trains, draws, and reports its adapter', async () => {
+  const { page, errors } = await open(gpuBrowser, server.url);
+  const first = await stepsAtLeast(page, 1);
+  assert.match(first.backend, /^webgpu: \S/, 'the backend names a WebGPU adapter');
+  assert.match(await page.textContent('.badge'), /WebGPU · .+ steps\/s/);
+  const start = Number(first.trainLoss);
+  const later = await stepsAtLeast(page, 150);
+  assert.equal(later.phase, 'running');
+  assert.ok(Number(later.trainLoss) < 0.8 * start, `train loss falls: ${start} → ${later.trainLoss}`);
+  assert.ok(Number.isFinite(Number(later.testLoss)), 'test loss is reported');
+  assert.ok(await colours(page, '.chart.function canvas') > 50, 'the function canvas is drawn');
+  assert.ok(await colours(page, '.chart.losses canvas') > 5, 'the loss canvas is drawn');
+  await screenshot(page, 'playground-webgpu.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('moving the width slider updates the URL and restarts training', async () => {
+  const { page, errors } = await open(gpuBrowser, `${server.url}?width=8&n=128`);
+  const before = await stepsAtLeast(page, 60);
+  const slider = page.locator('input[name="width"]');
+  await slider.focus();
+  await page.keyboard.press('ArrowRight');
+  await until(page, () => new URLSearchParams(location.search).get('width') !== '8');
+  const width = Number(new URL(page.url()).searchParams.get('width'));
+  assert.ok(width > 8, `the URL holds the new width (${width})`);
+  assert.equal(await page.textContent('label:has(input[name="width"]) output'), String(width));
+  // A new run starts from step 0 and trains again.
+  await until(page, (n) => Number(document.querySelector('.playground').dataset.steps) < n, Number(before.steps));
+  const again = await stepsAtLeast(page, 20);
+  assert.equal(again.phase, 'running');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('reloading the URL reproduces the run', async () => {
+  const query = '?data=moons&n=64&width=12&depth=1&act=tanh&opt=sgd&lr=0.1&seed=7';
+  const losses = [];
+  for (let i = 0; i < 2; i++) {
+    const { page } = await open(gpuBrowser, server.url + query);
+    await stepsAtLeast(page, 1);
+    await page.click('button[name="play"]'); // pause
+    await page.click('button[name="reset"]');
+    await page.click('button[name="step"]');
+    await until(page, () => document.querySelector('.playground').dataset.steps === '1');
+    losses.push((await status(page)).trainLoss);
+    await page.close();
+  }
+  assert.equal(losses[0], losses[1], 'the same URL gives the same loss after one step');
+});
+
+test('without WebGPU the CPU fallback trains and says so', async () => {
+  const { page, errors } = await open(plainBrowser, `${server.url}?data=circles`);
+  const first = await stepsAtLeast(page, 1);
+  assert.equal(first.backend, 'cpu');
+  assert.match(await page.textContent('.badge'), /CPU fallback/);
+  const later = await stepsAtLeast(page, 300);
+  assert.ok(Number(later.trainLoss) < 0.8 * Number(first.trainLoss), `train loss falls: ${first.trainLoss} → ${later.trainLoss}`);
+  assert.ok(await colours(page, '.chart.function canvas') > 50, 'the function canvas is drawn');
+  await screenshot(page, 'playground-cpu.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('bad URL values are clamped with a visible message', async () => {
+  const { page, errors } = await open(gpuBrowser, `${server.url}?width=99999&lr=banana&data=nope&depth=-3&colour=red`);
+  const s = await stepsAtLeast(page, 1);
+  assert.equal(s.phase, 'running');
+  const notices = await page.locator('.notice').allTextContents();
+  assert.ok(notices.some((t) => /width/.test(t) && /1024/.test(t)), `width clamp is explained: ${notices}`);
+  assert.ok(notices.some((t) => /lr|learning rate/.test(t)), `bad learning rate is explained: ${notices}`);
+  assert.ok(notices.some((t) => /data|dataset/.test(t)), `unknown dataset is explained: ${notices}`);
+  const url = new URL(page.url()).searchParams;
+  assert.equal(url.get('width'), '1024');
+  assert.equal(url.get('depth'), '1');
+  assert.equal(url.get('colour'), null, 'unknown keys are dropped from the URL');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a diverging learning rate is caught and named', async () => {
+  const { page, errors } = await open(gpuBrowser, `${server.url}?data=sine&loss=mse&opt=sgd&lr=10&width=64`);
+  await until(page, () => document.querySelector('.playground')?.dataset.phase === 'diverged');
+  assert.match(await page.textContent('.notice.danger'), /diverged — lower the learning rate/i);
+  const at = await steps(page);
+  await page.waitForTimeout(500);
+  assert.equal(await steps(page), at, 'training stops once diverged');
+  assert.equal(await page.evaluate(() => document.querySelector('button[name="reset"]') !== null), true, 'the page stays usable');
+  await screenshot(page, 'playground-diverged.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the embed view drops the chrome and fills its frame', async () => {
+  const { page, errors } = await open(gpuBrowser, `${server.url}?embed=1&data=xor`, { viewport: { width: 480, height: 320 } });
+  await stepsAtLeast(page, 20);
+  assert.equal(await page.locator('.topbar').count(), 0, 'no page header');
+  assert.equal(await page.locator('.controls').count(), 0, 'no control panel');
+  const box = await page.locator('.playground.embed').boundingBox();
+  assert.ok(box.width >= 470 && box.height >= 310, `the widget fills the frame: ${JSON.stringify(box)}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollHeight - innerHeight);
+  assert.ok(overflow <= 1, `nothing spills out of the frame (${overflow}px)`);
+  const link = await page.getAttribute('a.open', 'href');
+  assert.match(link, /data=xor/);
+  assert.doesNotMatch(link, /embed/);
+  assert.match(page.url(), /embed=1/);
+  assert.ok(await colours(page, '.chart.function canvas') > 50, 'the function canvas is drawn');
+  await screenshot(page, 'playground-embed.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
