@@ -76,19 +76,10 @@ pub async fn find_backend() -> Backend {
 
 async fn webgpu() -> Result<Backend, String> {
     let gpu = navigator_gpu().ok_or("this browser has no WebGPU")?;
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::BROWSER_WEBGPU;
-    let instance = wgpu::Instance::new(desc);
-    let adapter =
-        instance.request_adapter(&wgpu::RequestAdapterOptions::default()).await.map_err(|_| "the browser offers no WebGPU adapter")?;
-    let (device, queue) = adapter
-        .request_device(&wgpu::DeviceDescriptor {
-            label: Some("gradlab"),
-            required_limits: adapter.limits(),
-            ..wgpu::DeviceDescriptor::default()
-        })
-        .await
-        .map_err(|e| format!("WebGPU refused a device: {e}"))?;
+    let (_, device, queue) = gradlab_core::gpu::request_device(wgpu::Backends::BROWSER_WEBGPU).await.map_err(|e| match e {
+        gradlab_core::Error::NoAdapter(_) => "the browser offers no WebGPU adapter".to_owned(),
+        other => other.to_string(),
+    })?;
     device.on_uncaptured_error(std::sync::Arc::new(|e| {
         web_sys::console::error_1(&format!("gradlab: WebGPU error: {e}").into());
     }));

@@ -12,6 +12,8 @@ pub enum Error {
     InvalidConfig(String),
     #[error("the GPU cannot hold this run: {what} needs {needed} bytes, the device allows {limit}")]
     DeviceLimit { what: &'static str, needed: u64, limit: u64 },
+    #[error("no GPU adapter ({0})")]
+    NoAdapter(String),
     #[error("GPU error: {0}")]
     Gpu(String),
     #[error("config JSON: {0}")]

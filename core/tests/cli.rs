@@ -2,11 +2,15 @@
 //! report holds what the CLI promises, and bad configs fail with a reason.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
 fn run(config: &str) -> (bool, Value, String) {
-    let dir = std::env::temp_dir().join(format!("gradlab-cli-{}-{}", std::process::id(), config.len()));
+    // One directory per call: the tests run in parallel threads.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("gradlab-cli-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (cfg, out) = (dir.join("config.json"), dir.join("out.json"));
     std::fs::write(&cfg, config).unwrap();

@@ -186,7 +186,9 @@ pub struct GpuTrainer {
     batch_scratch: Vec<u32>,
 }
 
-fn tiles(n: u32) -> u32 {
+/// Workgroups along one axis of a dense kernel (`@workgroup_size(16, 16)`
+/// in dense.wgsl) to cover `n` rows or columns.
+fn groups16(n: u32) -> u32 {
     n.div_ceil(16)
 }
 
@@ -475,7 +477,7 @@ impl GpuTrainer {
         pass.set_pipeline(&self.kernels.forward);
         for (l, s) in self.layout.layers.iter().enumerate() {
             self.bind(pass, if l == 0 { first } else { self.plan.forward[l] }, step);
-            pass.dispatch_workgroups(tiles(s.fan_out as u32), tiles(rows), 1);
+            pass.dispatch_workgroups(groups16(s.fan_out as u32), groups16(rows), 1);
         }
     }
 
@@ -534,11 +536,11 @@ impl GpuTrainer {
                     let shape = &self.layout.layers[l];
                     pass.set_pipeline(&self.kernels.weight_grad);
                     self.bind(&mut pass, self.plan.weight_grad[l], s);
-                    pass.dispatch_workgroups(tiles(shape.fan_in as u32 + 1), tiles(shape.fan_out as u32), 1);
+                    pass.dispatch_workgroups(groups16(shape.fan_in as u32 + 1), groups16(shape.fan_out as u32), 1);
                     if l > 0 {
                         pass.set_pipeline(&self.kernels.backprop);
                         self.bind(&mut pass, self.plan.backprop[l], s);
-                        pass.dispatch_workgroups(tiles(shape.fan_in as u32), tiles(b), 1);
+                        pass.dispatch_workgroups(groups16(shape.fan_in as u32), groups16(b), 1);
                     }
                 }
                 if matches!(self.config.optimizer, Optimizer::NormalizedGd { .. }) {
@@ -636,17 +638,18 @@ impl GpuTrainer {
     }
 }
 
-/// A device for native tools and tests: the first adapter wgpu finds
-/// (lavapipe on a machine without a GPU), with that adapter's limits.
+/// A device on the first adapter wgpu finds among `backends`, with that
+/// adapter's limits: the browser's WebGPU for the app, lavapipe or a real
+/// GPU for native tools.
 ///
 /// # Errors
-/// [`Error::Gpu`] if there is no adapter or no device.
+/// [`Error::NoAdapter`] if there is no adapter, [`Error::Gpu`] if it
+/// refuses a device.
 pub async fn request_device(backends: wgpu::Backends) -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), Error> {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     desc.backends = backends;
     let instance = wgpu::Instance::new(desc);
-    let adapter =
-        instance.request_adapter(&wgpu::RequestAdapterOptions::default()).await.map_err(|e| Error::Gpu(format!("no GPU adapter: {e}")))?;
+    let adapter = instance.request_adapter(&wgpu::RequestAdapterOptions::default()).await.map_err(|e| Error::NoAdapter(e.to_string()))?;
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("gradlab"),
