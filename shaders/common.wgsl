@@ -36,8 +36,12 @@ struct DispatchArgs {
     hyper1: f32,       // β₂
     hyper2: f32,       // ε
     num_params: u32,
-    _pad0: u32,
-    _pad1: u32,
+    param_stride: u32, // batched evaluation: floats between models in params
+    act_stride: u32,   // ... and in acts (0 when training one model)
+    gate_off: u32,     // Hessian probes (gated = 1): ReLU gates frozen at the
+    prev_gate_off: u32, // reference pre-activations of this layer / the one below
+    gated: u32,
+    _pad: u32,
 }
 
 // What changes from step to step (or eval chunk to chunk). Twin of
@@ -53,8 +57,8 @@ struct StepArgs {
     batch_off: u32,
     slot: u32,         // metrics[slot] receives this step's summed loss
     accumulate: u32,   // 1: add to metrics[slot] instead of overwriting it
-    _pad0: u32,
-    _pad1: u32,
+    model_base: u32,   // batched evaluation: first model of this chunk
+    scale: f32,        // Hessian probes: θ ± scale·v
 }
 
 @group(0) @binding(0) var<storage, read_write> params: array<f32>;

@@ -10,6 +10,11 @@
 // on the CPU; there, every argument re-read or branch inside the loop costs
 // a bounds-checked gather per lane. Workgroup-memory tiling did not help on
 // them and is left out until a benchmark on real GPUs asks for it.
+//
+// With `gated`, ReLU layers take their on/off pattern from reference
+// pre-activations instead of their own (Hessian probes, landscape.wgsl):
+// the network is then smooth in θ, and differences of its gradients give
+// the Hessian that backprop's derivatives define, kinks excluded.
 
 // Where row r of the layer input starts (in `data` or in `acts`).
 fn input_row(a: DispatchArgs, r: u32) -> u32 {
@@ -19,24 +24,31 @@ fn input_row(a: DispatchArgs, r: u32) -> u32 {
     return a.in_off + r * a.fan_in;
 }
 
+// Batched evaluation (landscape grids) runs many parameter vectors at once:
+// model id.z has its parameters at id.z·param_stride and its activations at
+// id.z·act_stride; the data rows are shared. Training uses id.z = 0.
 @compute @workgroup_size(16, 16)
 fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
     let a = args;
     let r = id.y;
     let c = id.x;
     if (r >= step.n_rows || c >= a.fan_out) { return; }
-    let x0 = input_row(a, r);
-    let w0 = a.w_off + c * a.fan_in;
+    let pm = id.z * a.param_stride;
+    let am = id.z * a.act_stride;
+    let x0 = input_row(a, r) + select(am, 0u, a.in_from_data == 1u);
+    let w0 = pm + a.w_off + c * a.fan_in;
     var acc = 0.0;
     if (a.in_from_data == 1u) {
         for (var k = 0u; k < a.fan_in; k++) { acc += data[x0 + k] * params[w0 + k]; }
     } else {
         for (var k = 0u; k < a.fan_in; k++) { acc += acts[x0 + k] * params[w0 + k]; }
     }
-    let z = a.w_mult * acc + a.b_mult * params[a.b_off + c];
-    let i = r * a.fan_out + c;
+    let z = a.w_mult * acc + a.b_mult * params[pm + a.b_off + c];
+    let i = am + r * a.fan_out + c;
     acts[a.z_off + i] = z;
-    acts[a.h_off + i] = activate(a.activation, z);
+    var h = activate(a.activation, z);
+    if (a.gated == 1u && a.activation == 0u) { h = select(0.0, z, acts[a.gate_off + i] > 0.0); }
+    acts[a.h_off + i] = h;
 }
 
 @compute @workgroup_size(16, 16)
@@ -82,5 +94,7 @@ fn backprop(@builtin(global_invocation_id) id: vec3<u32>) {
         acc += acts[d0 + o] * params[a.w_off + o * a.fan_in + k];
     }
     let i = r * a.fan_in + k;
-    acts[a.prev_delta_off + i] = a.w_mult * acc * activate_grad(a.activation, acts[a.prev_z_off + i]);
+    var gate = activate_grad(a.activation, acts[a.prev_z_off + i]);
+    if (a.gated == 1u && a.activation == 0u) { gate = select(0.0, 1.0, acts[a.prev_gate_off + i] > 0.0); }
+    acts[a.prev_delta_off + i] = a.w_mult * acc * gate;
 }

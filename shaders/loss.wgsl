@@ -6,6 +6,9 @@
 //                 summed loss into metrics[step.slot]
 //   evaluate      predictions into metrics[pred_off..] (rows by sample
 //                 index) and, unless loss is `none`, the summed loss
+//   model_loss    batched evaluation: workgroup m sums the loss of model
+//                 step.model_base + m (outputs at m·act_stride) into
+//                 metrics[step.model_base + m]
 
 const LOSS_MSE: u32 = 0u;
 const LOSS_BCE: u32 = 1u;
@@ -20,10 +23,11 @@ fn softplus(x: f32) -> f32 {
     return max(x, 0.0) + log(1.0 + exp(-abs(x)));
 }
 
-// Loss of row r (sample s) and, if write_delta, ∂L/∂f of it.
-fn row_loss(r: u32, s: u32, write_delta: bool) -> f32 {
+// Loss of row r (sample s) of the outputs at acts[base + h_off..] and, if
+// write_delta, ∂L/∂f of it.
+fn row_loss(r: u32, s: u32, write_delta: bool, base: u32) -> f32 {
     let k = args.fan_out;
-    let f0 = args.h_off + r * k;
+    let f0 = base + args.h_off + r * k;
     let t0 = args.target_off + s * k;
     var total = 0.0;
     switch args.loss {
@@ -60,7 +64,7 @@ fn row_loss(r: u32, s: u32, write_delta: bool) -> f32 {
     return total;
 }
 
-fn store_sum(local: u32, mine: f32) {
+fn store_sum(local: u32, mine: f32, slot: u32) {
     partial[local] = mine;
     workgroupBarrier();
     for (var half = WG / 2u; half > 0u; half = half / 2u) {
@@ -69,9 +73,9 @@ fn store_sum(local: u32, mine: f32) {
     }
     if (local == 0u) {
         if (step.accumulate == 1u) {
-            metrics[step.slot] += partial[0];
+            metrics[slot] += partial[0];
         } else {
-            metrics[step.slot] = partial[0];
+            metrics[slot] = partial[0];
         }
     }
 }
@@ -80,9 +84,9 @@ fn store_sum(local: u32, mine: f32) {
 fn output_delta(@builtin(local_invocation_id) lid: vec3<u32>) {
     var mine = 0.0;
     for (var r = lid.x; r < step.n_rows; r += WG) {
-        mine += row_loss(r, sample_index(r), true);
+        mine += row_loss(r, sample_index(r), true, 0u);
     }
-    store_sum(lid.x, mine);
+    store_sum(lid.x, mine, step.slot);
 }
 
 @compute @workgroup_size(256)
@@ -94,7 +98,17 @@ fn evaluate(@builtin(local_invocation_id) lid: vec3<u32>) {
         for (var c = 0u; c < k; c++) {
             metrics[args.pred_off + s * k + c] = acts[args.h_off + r * k + c];
         }
-        if (args.loss != LOSS_NONE) { mine += row_loss(r, s, false); }
+        if (args.loss != LOSS_NONE) { mine += row_loss(r, s, false, 0u); }
     }
-    if (args.loss != LOSS_NONE) { store_sum(lid.x, mine); }
+    if (args.loss != LOSS_NONE) { store_sum(lid.x, mine, step.slot); }
+}
+
+@compute @workgroup_size(256)
+fn model_loss(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    let base = wg.x * args.act_stride;
+    var mine = 0.0;
+    for (var r = lid.x; r < step.n_rows; r += WG) {
+        mine += row_loss(r, sample_index(r), false, base);
+    }
+    store_sum(lid.x, mine, step.model_base + wg.x);
 }

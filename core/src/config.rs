@@ -10,7 +10,7 @@ use crate::Error;
 
 /// The architecture without its input and output widths, which follow
 /// from the dataset and the loss.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
     pub hidden: Vec<usize>,
@@ -32,6 +32,13 @@ pub struct RunConfig {
     pub train: TrainConfig,
     #[serde(default)]
     pub seed: u64,
+}
+
+/// Which part of the data a loss is measured on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subset {
+    Train,
+    Test,
 }
 
 /// A checked [`RunConfig`] with its data drawn and targets encoded.
@@ -65,6 +72,16 @@ impl Problem {
         };
         spec.validate()?;
         Ok(Self { config, spec, dataset, train_targets, test_targets })
+    }
+
+    /// Inputs (`n × input_dim`) and encoded targets (`n × output_dim`) of
+    /// a subset, row-major.
+    #[must_use]
+    pub fn subset(&self, subset: Subset) -> (&[f32], &[f32]) {
+        match subset {
+            Subset::Train => (&self.dataset.train.x, &self.train_targets),
+            Subset::Test => (&self.dataset.test.x, &self.test_targets),
+        }
     }
 
     #[must_use]

@@ -82,6 +82,26 @@ pub fn activate_grad<T: Real>(act: Activation, z: T) -> T {
     }
 }
 
+/// `φ''(z)`, for exact Hessian-vector products (CPU only).
+pub fn activate_grad2<T: Real>(act: Activation, z: T) -> T {
+    match act {
+        Activation::Relu | Activation::Linear => T::zero(),
+        Activation::Tanh => {
+            let t = z.tanh();
+            T::of(-2.0) * t * (T::one() - t * t)
+        }
+        Activation::Gelu => {
+            // φ' = ½(1 + t) + ½z(1 − t²)u' with t = tanh u, u = c(z + az³).
+            let u = T::of(GELU_C) * (z + T::of(GELU_A) * z * z * z);
+            let t = u.tanh();
+            let du = T::of(GELU_C) * (T::one() + T::of(3.0 * GELU_A) * z * z);
+            let ddu = T::of(6.0 * GELU_A * GELU_C) * z;
+            let sech2 = T::one() - t * t;
+            sech2 * du + T::of(0.5) * z * sech2 * (ddu - T::of(2.0) * t * du * du)
+        }
+    }
+}
+
 /// Pre- and post-activations of every layer for one batch, kept for the
 /// backward pass. `z[l]`, `h[l]` are `fan_out × n`.
 #[derive(Clone, Debug)]

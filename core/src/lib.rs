@@ -16,6 +16,8 @@
 //!   update rule is written once, here, and mirrored by the WGSL.
 //! - [`config`]: a whole run as one serde value ([`RunConfig`]), checked
 //!   into a [`Problem`].
+//! - [`landscape`]: planes through parameter space, the loss on them,
+//!   PCA of trajectories, mode connectivity and sharpness.
 //! - Two backends with the same maths: [`cpu`] (nalgebra, generic over
 //!   `f32`/`f64`; the oracle) and [`gpu`] (wgpu compute shaders from
 //!   `shaders/`; fast). The GPU trainer takes `&Device, &Queue` from its
@@ -35,11 +37,12 @@ pub mod cpu;
 pub mod data;
 mod error;
 pub mod gpu;
+pub mod landscape;
 pub mod rng;
 pub mod spec;
 pub mod train;
 
-pub use config::{ModelConfig, Problem, RunConfig};
+pub use config::{ModelConfig, Problem, RunConfig, Subset};
 pub use cpu::CpuTrainer;
 pub use data::{DataConfig, Dataset, DatasetKind};
 pub use error::Error;

@@ -294,6 +294,21 @@ impl TrainConfig {
     }
 }
 
+/// How far the training loss may grow over its value at step 0 before the
+/// run counts as diverged.
+pub const DIVERGENCE_FACTOR: f32 = 1e4;
+
+/// Whether a run has blown up: its loss is no longer a finite number, or
+/// it grew [`DIVERGENCE_FACTOR`]-fold over `first` (the loss at step 0,
+/// floored at 1 so that runs starting near zero are not flagged by noise).
+/// The edge of stability's spikes stay far below this; gradient descent
+/// past `2/λ_max` grows geometrically and crosses it within tens of steps.
+#[must_use]
+pub fn diverged(first: f32, loss: f32) -> bool {
+    let floor = if first > 1.0 { first } else { 1.0 }; // NaN → 1
+    !loss.is_finite() || loss > DIVERGENCE_FACTOR * floor
+}
+
 /// Everything about one step that does not depend on the data.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepParams {

@@ -30,8 +30,16 @@ pub struct DispatchArgs {
     pub hyper1: f32,
     pub hyper2: f32,
     pub num_params: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    /// Batched evaluation of many parameter vectors: floats between
+    /// consecutive models in `params` and in `acts` (0 when training one).
+    pub param_stride: u32,
+    pub act_stride: u32,
+    /// Hessian probes: ReLU gates frozen at the reference pre-activations
+    /// stored at `gate_off` (this layer) and `prev_gate_off` (the one below).
+    pub gate_off: u32,
+    pub prev_gate_off: u32,
+    pub gated: u32,
+    pub _pad: u32,
 }
 
 /// Twin of `StepArgs` in `common.wgsl`: what changes between steps and
@@ -49,11 +57,13 @@ pub struct StepArgs {
     pub batch_off: u32,
     pub slot: u32,
     pub accumulate: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    /// Index of the first model of a batched evaluation chunk.
+    pub model_base: u32,
+    /// A signed step for Hessian probes: `θ ± scale·v`.
+    pub scale: f32,
 }
 
-const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 96);
+const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 112);
 const _: () = assert!(std::mem::size_of::<StepArgs>() == 48);
 
 /// `metrics[NORM_SLOT]` holds ‖g + λθ‖ (twin of `NORM_SLOT` in WGSL).

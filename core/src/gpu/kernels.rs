@@ -27,6 +27,12 @@ pub struct Kernels {
     pub evaluate: wgpu::ComputePipeline,
     pub grad_norm: wgpu::ComputePipeline,
     pub update: wgpu::ComputePipeline,
+    pub model_loss: wgpu::ComputePipeline,
+    pub plane_params: wgpu::ComputePipeline,
+    pub hvp_perturb: wgpu::ComputePipeline,
+    pub hvp_keep: wgpu::ComputePipeline,
+    pub hvp_finish: wgpu::ComputePipeline,
+    pub rayleigh: wgpu::ComputePipeline,
 }
 
 fn record_layout<T>(device: &wgpu::Device, label: &str) -> wgpu::BindGroupLayout {
@@ -99,6 +105,12 @@ impl Kernels {
             evaluate: pipeline(Kernel::Loss, "evaluate"),
             grad_norm: pipeline(Kernel::Optimizer, "grad_norm"),
             update: pipeline(Kernel::Optimizer, "update"),
+            model_loss: pipeline(Kernel::Loss, "model_loss"),
+            plane_params: pipeline(Kernel::Landscape, "plane_params"),
+            hvp_perturb: pipeline(Kernel::Landscape, "hvp_perturb"),
+            hvp_keep: pipeline(Kernel::Landscape, "hvp_keep"),
+            hvp_finish: pipeline(Kernel::Landscape, "hvp_finish"),
+            rayleigh: pipeline(Kernel::Landscape, "rayleigh"),
             storage_layout,
             args_layout,
             step_layout,

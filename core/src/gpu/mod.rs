@@ -18,17 +18,26 @@
 //! | `acts` | per layer `Z`, `H`, `δ`, each `capacity × fan_out` |
 //! | `data` | train x, train y, test x, test y, grid x (row-major) |
 //! | `batch` | mini-batch indices for the steps of one submit |
-//! | `metrics` | `[norm, step losses.., eval losses.., grid, train, test predictions]` |
+//! | `metrics` | `[norm, step losses.., eval losses.., probe loss, grid, train, test predictions]` |
+//!
+//! Two more things run on the same kernels: [`LossProbe`] evaluates the
+//! loss at many points of a plane through parameter space as one batched
+//! dispatch sequence, and [`GpuTrainer::sharpness`] runs power iteration on
+//! Hessian-vector products.
 
 mod gpu_data;
+mod hessian;
 mod kernels;
+mod probe;
 mod readback;
 pub mod shaders;
 
 use wgpu::util::DeviceExt;
 
 pub use gpu_data::{DispatchArgs, StepArgs};
+pub use hessian::MAX_POWER_ITERATIONS;
 pub use kernels::{Kernels, STORAGE_BINDINGS};
+pub use probe::{LossProbe, PendingLosses};
 pub use readback::PendingRead;
 
 use crate::config::Problem;
@@ -74,6 +83,11 @@ struct Plan {
     weight_grad: Vec<u32>,
     /// `backprop[l]` sends δ from layer `l` to `l − 1` (unused at 0).
     backprop: Vec<u32>,
+    /// Hessian probes: forward and backprop with ReLU gates frozen, and
+    /// the forward that stores the reference pre-activations.
+    gated_forward: Vec<u32>,
+    gated_backprop: Vec<u32>,
+    reference_forward: Vec<u32>,
     update: u32,
     eval: [EvalPlan; 3],
 }
@@ -145,14 +159,14 @@ impl PendingSnapshot {
 
 /// Turns summed losses into means.
 #[derive(Clone, Copy, Debug)]
-struct Norm {
+pub(crate) struct Norm {
     /// Outputs per sample that MSE averages over (1 for cross-entropy).
     per_sample: usize,
     batch: usize,
 }
 
 impl Norm {
-    fn mean(self, sum: f32, rows: usize) -> f32 {
+    pub(crate) fn mean(self, sum: f32, rows: usize) -> f32 {
         (f64::from(sum) / (rows * self.per_sample).max(1) as f64) as f32
     }
 }
@@ -168,6 +182,8 @@ pub struct GpuTrainer {
     metrics: wgpu::Buffer,
     steps: wgpu::Buffer,
     batch: wgpu::Buffer,
+    acts: wgpu::Buffer,
+    data: wgpu::Buffer,
     storage_group: wgpu::BindGroup,
     args_group: wgpu::BindGroup,
     step_group: wgpu::BindGroup,
@@ -184,6 +200,9 @@ pub struct GpuTrainer {
     norm: Norm,
     metrics_len: u64,
     batch_scratch: Vec<u32>,
+    /// `metrics` slot for the loss of Hessian probes.
+    probe_slot: u32,
+    hessian: Option<hessian::HessianState>,
 }
 
 /// Workgroups along one axis of a dense kernel (`@workgroup_size(16, 16)`
@@ -224,9 +243,9 @@ impl GpuTrainer {
         let batch = config.batch(n_train);
         let sampler = BatchSampler::new(n_train, batch, problem.config.seed);
 
-        // Activations: Z, H, δ per layer, `capacity` rows each.
+        // Activations: Z, H, δ and frozen gates per layer, `capacity` rows each.
         let width_sum: usize = layout.layers.iter().map(|l| l.fan_out).sum();
-        let row_bytes = 3 * width_sum as u64 * 4;
+        let row_bytes = 4 * width_sum as u64 * 4;
         if batch as u64 * row_bytes > max_binding {
             return Err(Error::DeviceLimit {
                 what: "activations (batch size × total width)",
@@ -258,7 +277,8 @@ impl GpuTrainer {
 
         // Metrics: norm, step-loss slots, eval-loss slots, predictions.
         let eval_slot = FIRST_STEP_SLOT + k_max;
-        let grid_pred = eval_slot + 3;
+        let probe_slot = eval_slot + 3;
+        let grid_pred = probe_slot + 1;
         let train_pred = grid_pred + u32_of(n_grid * dout, "grid")?;
         let test_pred = train_pred + u32_of(n_train * dout, "train predictions")?;
         let metrics_len = u64::from(test_pred) + (n_test * dout) as u64;
@@ -292,16 +312,16 @@ impl GpuTrainer {
             (records.len() - 1) as u32
         };
         let cap = capacity as usize;
-        let mut offsets = Vec::new(); // (z, h, delta) per layer
+        let mut offsets = Vec::new(); // (z, h, delta, gate) per layer
         let mut at = 0usize;
         for l in &layout.layers {
-            offsets.push((at, at + cap * l.fan_out, at + 2 * cap * l.fan_out));
-            at += 3 * cap * l.fan_out;
+            offsets.push((at, at + cap * l.fan_out, at + 2 * cap * l.fan_out, at + 3 * cap * l.fan_out));
+            at += 4 * cap * l.fan_out;
         }
         let [h0, h1, h2] = config.optimizer.hyper();
         let base = |l: usize| -> Result<DispatchArgs, Error> {
             let s = &layout.layers[l];
-            let (z, h, delta) = offsets[l];
+            let (z, h, delta, gate) = offsets[l];
             Ok(DispatchArgs {
                 fan_in: u32_of(s.fan_in, "width")?,
                 fan_out: u32_of(s.fan_out, "width")?,
@@ -324,6 +344,8 @@ impl GpuTrainer {
                 hyper1: h1,
                 hyper2: h2,
                 num_params: u32_of(params.len(), "parameters")?,
+                gate_off: u32_of(gate, "activations")?,
+                prev_gate_off: if l == 0 { 0 } else { offsets[l - 1].3 as u32 },
                 ..DispatchArgs::default()
             })
         };
@@ -335,11 +357,18 @@ impl GpuTrainer {
         plan.output_delta = push(base(last)?);
         for l in 0..=last {
             plan.weight_grad.push(push(base(l)?));
-            let mut bp = base(l)?;
-            bp.activation = if l > 0 { layout.activation_of(l - 1).code() } else { 0 };
-            plan.backprop.push(push(bp));
+            // Backprop applies the derivative of the layer below.
+            let below = if l > 0 { layout.activation_of(l - 1).code() } else { 0 };
+            plan.backprop.push(push(DispatchArgs { activation: below, ..base(l)? }));
         }
         plan.update = push(base(0)?);
+        for l in 0..=last {
+            let gated = DispatchArgs { gated: 1, ..base(l)? };
+            plan.gated_forward.push(push(gated));
+            let below = if l > 0 { layout.activation_of(l - 1).code() } else { 0 };
+            plan.gated_backprop.push(push(DispatchArgs { activation: below, ..gated }));
+            plan.reference_forward.push(push(DispatchArgs { z_off: gated.gate_off, ..base(l)? }));
+        }
         let sets = [
             (EvalSet::Train, n_train, train_x, Some(train_y), train_pred),
             (EvalSet::Test, n_test, test_x, Some(test_y), test_pred),
@@ -373,7 +402,7 @@ impl GpuTrainer {
         let eval_records: u32 = plan.eval.iter().map(|e| e.rows.div_ceil(capacity)).sum();
         let steps = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("GpuTrainer::steps"),
-            size: u64::from(k_max.max(eval_records)) * stride,
+            size: u64::from(k_max.max(eval_records).max(hessian::RECORDS)) * stride,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -412,6 +441,8 @@ impl GpuTrainer {
             metrics,
             steps,
             batch: batch_buf,
+            acts,
+            data: data_buf,
             storage_group,
             args_group,
             step_group,
@@ -428,6 +459,8 @@ impl GpuTrainer {
             stride,
             metrics_len,
             batch_scratch: Vec::new(),
+            probe_slot,
+            hessian: None,
         })
     }
 
@@ -451,6 +484,9 @@ impl GpuTrainer {
         self.sampler = BatchSampler::new(self.sampler_n(), self.sampler.batch_size(), self.seed);
         self.step = 0;
         self.last_submit_steps = 0;
+        if let Some(h) = &mut self.hessian {
+            h.started = false;
+        }
     }
 
     fn sampler_n(&self) -> usize {
@@ -472,13 +508,42 @@ impl GpuTrainer {
     }
 
     /// Encodes the forward pass for `rows` rows, the first layer from record
-    /// `first` (which names the input set).
-    fn encode_forward(&self, pass: &mut wgpu::ComputePass<'_>, first: u32, step: u32, rows: u32) {
+    /// `first` (which names the input set), layer `l > 0` from `rest[l]`.
+    fn encode_forward(&self, pass: &mut wgpu::ComputePass<'_>, first: u32, rest: &[u32], step: u32, rows: u32) {
         pass.set_pipeline(&self.kernels.forward);
         for (l, s) in self.layout.layers.iter().enumerate() {
-            self.bind(pass, if l == 0 { first } else { self.plan.forward[l] }, step);
+            self.bind(pass, if l == 0 { first } else { rest[l] }, step);
             pass.dispatch_workgroups(groups16(s.fan_out as u32), groups16(rows), 1);
         }
+    }
+
+    /// Encodes the gradient of the loss on `rows` rows (step record `s`)
+    /// into the first `P` floats of group 0's `optim` binding; `gated`
+    /// freezes ReLU gates at the last reference forward.
+    fn encode_gradient(&self, pass: &mut wgpu::ComputePass<'_>, s: u32, rows: u32, gated: bool) {
+        let (forward, backprop) =
+            if gated { (&self.plan.gated_forward, &self.plan.gated_backprop) } else { (&self.plan.forward, &self.plan.backprop) };
+        self.encode_forward(pass, forward[0], forward, s, rows);
+        pass.set_pipeline(&self.kernels.output_delta);
+        self.bind(pass, self.plan.output_delta, s);
+        pass.dispatch_workgroups(1, 1, 1);
+        for l in (0..self.layout.layers.len()).rev() {
+            let shape = &self.layout.layers[l];
+            pass.set_pipeline(&self.kernels.weight_grad);
+            self.bind(pass, self.plan.weight_grad[l], s);
+            pass.dispatch_workgroups(groups16(shape.fan_in as u32 + 1), groups16(shape.fan_out as u32), 1);
+            if l > 0 {
+                pass.set_pipeline(&self.kernels.backprop);
+                self.bind(pass, backprop[l], s);
+                pass.dispatch_workgroups(groups16(shape.fan_in as u32), groups16(rows), 1);
+            }
+        }
+    }
+
+    /// Workgroups of 256 covering every parameter, as `(x, y)`.
+    fn param_groups(&self) -> (u32, u32) {
+        let groups = (self.layout.num_params as u32).div_ceil(256);
+        (groups.min(65_535), groups.div_ceil(65_535))
     }
 
     /// Runs `steps` optimizer steps (in submits of at most `k_max`).
@@ -523,26 +588,9 @@ impl GpuTrainer {
             let mut pass =
                 encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::train"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
-            let last = self.layout.layers.len() - 1;
-            let p = self.layout.num_params as u32;
-            let groups = p.div_ceil(256);
-            let (gx, gy) = (groups.min(65_535), groups.div_ceil(65_535));
+            let (gx, gy) = self.param_groups();
             for s in 0..k {
-                self.encode_forward(&mut pass, self.plan.forward[0], s, b);
-                pass.set_pipeline(&self.kernels.output_delta);
-                self.bind(&mut pass, self.plan.output_delta, s);
-                pass.dispatch_workgroups(1, 1, 1);
-                for l in (0..=last).rev() {
-                    let shape = &self.layout.layers[l];
-                    pass.set_pipeline(&self.kernels.weight_grad);
-                    self.bind(&mut pass, self.plan.weight_grad[l], s);
-                    pass.dispatch_workgroups(groups16(shape.fan_in as u32 + 1), groups16(shape.fan_out as u32), 1);
-                    if l > 0 {
-                        pass.set_pipeline(&self.kernels.backprop);
-                        self.bind(&mut pass, self.plan.backprop[l], s);
-                        pass.dispatch_workgroups(groups16(shape.fan_in as u32), groups16(b), 1);
-                    }
-                }
+                self.encode_gradient(&mut pass, s, b, false);
                 if matches!(self.config.optimizer, Optimizer::NormalizedGd { .. }) {
                     pass.set_pipeline(&self.kernels.grad_norm);
                     self.bind(&mut pass, self.plan.update, s);
@@ -586,7 +634,7 @@ impl GpuTrainer {
                 encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::evaluate"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
             for (plan, step, rows) in chunks {
-                self.encode_forward(&mut pass, plan.first_forward, step, rows);
+                self.encode_forward(&mut pass, plan.first_forward, &self.plan.forward, step, rows);
                 pass.set_pipeline(&self.kernels.evaluate);
                 self.bind(&mut pass, plan.evaluate, step);
                 pass.dispatch_workgroups(1, 1, 1);

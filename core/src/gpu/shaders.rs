@@ -9,10 +9,11 @@ pub enum Kernel {
     Dense,
     Loss,
     Optimizer,
+    Landscape,
 }
 
 impl Kernel {
-    pub const ALL: [Self; 3] = [Self::Dense, Self::Loss, Self::Optimizer];
+    pub const ALL: [Self; 4] = [Self::Dense, Self::Loss, Self::Optimizer, Self::Landscape];
 
     #[must_use]
     pub fn file_name(self) -> &'static str {
@@ -20,6 +21,7 @@ impl Kernel {
             Self::Dense => "dense.wgsl",
             Self::Loss => "loss.wgsl",
             Self::Optimizer => "optimizer.wgsl",
+            Self::Landscape => "landscape.wgsl",
         }
     }
 
@@ -28,6 +30,7 @@ impl Kernel {
             Self::Dense => include_str!("../../../shaders/dense.wgsl"),
             Self::Loss => include_str!("../../../shaders/loss.wgsl"),
             Self::Optimizer => include_str!("../../../shaders/optimizer.wgsl"),
+            Self::Landscape => include_str!("../../../shaders/landscape.wgsl"),
         }
     }
 
