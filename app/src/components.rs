@@ -1,6 +1,7 @@
 //! Small controls shared by the labs: labelled, keyboard-operable, and
 //! named so tests and host pages can find them.
 
+use gradlab_core::{Activation, DatasetKind, Loss, Parameterization};
 use leptos::prelude::*;
 
 /// Maps a value to a slider position in `0..=steps` and back, linearly or
@@ -29,6 +30,28 @@ impl Scale {
             self.min + t * (self.max - self.min)
         }
     }
+}
+
+/// A whole number as a slider shows it.
+#[must_use]
+pub fn fmt_int(v: f64) -> String {
+    format!("{}", v.round())
+}
+
+/// A learning rate (or any log-scale value) as a slider shows it.
+#[must_use]
+pub fn fmt_lr(v: f64) -> String {
+    if v >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// A fraction as a slider shows it.
+#[must_use]
+pub fn fmt_frac(v: f64) -> String {
+    format!("{v:.2}")
 }
 
 /// A labelled range slider showing its value.
@@ -94,6 +117,87 @@ pub fn Choice(
                     .map(|(v, text)| view! { <option value=v selected=move || value.get() == v>{text}</option> })
                     .collect_view()}
             </select>
+        </label>
+    }
+}
+
+/// The dataset picker.
+#[component]
+pub fn DatasetChoice(#[prop(into)] value: Signal<DatasetKind>, on_change: Callback<DatasetKind>) -> impl IntoView {
+    let options = DatasetKind::ALL.iter().map(|d| (d.name(), d.name())).collect();
+    let pick = Callback::new(move |v: String| {
+        if let Some(d) = DatasetKind::ALL.into_iter().find(|d| d.name() == v) {
+            on_change.run(d);
+        }
+    });
+    view! { <Choice label="dataset" name="data" options=options value=Signal::derive(move || value.get().name()) on_change=pick /> }
+}
+
+/// The activation picker.
+#[component]
+pub fn ActivationChoice(#[prop(into)] value: Signal<Activation>, on_change: Callback<Activation>) -> impl IntoView {
+    let options = Activation::ALL.iter().map(|a| (a.name(), a.name())).collect();
+    let pick = Callback::new(move |v: String| {
+        if let Some(a) = Activation::ALL.into_iter().find(|a| a.name() == v) {
+            on_change.run(a);
+        }
+    });
+    view! { <Choice label="activation" name="act" options=options value=Signal::derive(move || value.get().name()) on_change=pick /> }
+}
+
+/// The parameterization picker.
+#[component]
+pub fn ParameterizationChoice(#[prop(into)] value: Signal<Parameterization>, on_change: Callback<Parameterization>) -> impl IntoView {
+    let options = vec![("standard", "standard"), ("ntk", "NTK (1/√fan-in)")];
+    let pick = Callback::new(move |v: String| {
+        if let Some(p) = Parameterization::ALL.into_iter().find(|p| p.name() == v) {
+            on_change.run(p);
+        }
+    });
+    view! { <Choice label="parameterization" name="param" options=options value=Signal::derive(move || value.get().name()) on_change=pick /> }
+}
+
+/// The loss picker; regression data (`classes` false) allows MSE only.
+#[component]
+pub fn LossChoice(#[prop(into)] value: Signal<Loss>, #[prop(into)] classes: Signal<bool>, on_change: Callback<Loss>) -> impl IntoView {
+    let options = Loss::ALL
+        .iter()
+        .map(|l| {
+            (
+                l.name(),
+                match l {
+                    Loss::Mse => "mean squared error",
+                    Loss::Bce => "binary cross-entropy",
+                    Loss::Softmax => "softmax cross-entropy",
+                },
+            )
+        })
+        .collect();
+    let pick = Callback::new(move |v: String| {
+        if let Some(l) = Loss::ALL.into_iter().find(|l| l.name() == v) {
+            if classes.get_untracked() || l == Loss::Mse {
+                on_change.run(l);
+            }
+        }
+    });
+    view! { <Choice label="loss" name="loss" options=options value=Signal::derive(move || value.get().name()) on_change=pick /> }
+}
+
+/// The seed: a number field and a dice button for a fresh one.
+#[component]
+pub fn SeedInput(#[prop(into)] value: Signal<u64>, max: u64, on_change: Callback<u64>) -> impl IntoView {
+    view! {
+        <label class="control">
+            <span class="control-label">"seed"</span>
+            <input type="number" name="seed" min="0" max=max.to_string()
+                prop:value=move || value.get().to_string()
+                on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<u64>() {
+                        on_change.run(v.min(max));
+                    }
+                } />
+            <button name="reseed" title="a new random seed" aria-label="new seed"
+                on:click=move |_| on_change.run((js_sys::Math::random() * max as f64) as u64)>"⚄"</button>
         </label>
     }
 }

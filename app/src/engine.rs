@@ -9,12 +9,14 @@
 
 use std::rc::Rc;
 
-use gradlab_core::gpu::{GpuTrainer, Kernels, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
-use gradlab_core::{cpu, CpuTrainer, Error, Problem};
+use gradlab_core::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
+use gradlab_core::landscape::hessian::{self, start_vector};
+use gradlab_core::landscape::{plane_losses, Plane};
+use gradlab_core::{cpu, CpuTrainer, Error, Problem, Subset};
 
 /// Where training runs.
 pub enum Backend {
-    Gpu { device: wgpu::Device, queue: wgpu::Queue, kernels: Kernels, name: String },
+    Gpu { device: wgpu::Device, queue: wgpu::Queue, kernels: Box<Kernels>, name: String },
     Cpu { reason: String },
 }
 
@@ -48,19 +50,68 @@ pub fn grid_points(problem: &Problem) -> Vec<f32> {
         .collect()
 }
 
+/// A snapshot on its way back from the GPU, with the parameters if asked.
+struct InFlight {
+    snapshot: PendingSnapshot,
+    params: Option<PendingRead>,
+    started: f64,
+    arrived: Option<Result<Snapshot, Error>>,
+}
+
 enum Trainer {
-    Gpu { trainer: Box<GpuTrainer>, pending: Option<(PendingSnapshot, f64)>, k: u32 },
-    Cpu { trainer: Box<CpuTrainer>, k: u32 },
+    Gpu { trainer: Box<GpuTrainer>, pending: Option<Box<InFlight>>, k: u32, probe: Option<Box<LossProbe>> },
+    Cpu { trainer: Box<CpuTrainer>, k: u32, top: Option<Vec<f64>> },
 }
 
 /// One configuration training on one backend.
 pub struct Engine {
     pub problem: Problem,
     pub grid: Vec<f32>,
+    init: Vec<f32>,
     trainer: Trainer,
     /// A snapshot is wanted even while paused (after a reset or a rebuild).
     dirty: bool,
+    /// Read the parameters back with every snapshot (see [`Self::params`]).
+    pub with_params: bool,
+    params: Option<Vec<f32>>,
 }
+
+/// A result computed on the backend, polled once per frame: a GPU read in
+/// flight, or CPU work done a slice per frame.
+pub struct Pending<T>(Box<dyn FnMut() -> Option<Result<T, Error>>>);
+
+impl<T: 'static> Pending<T> {
+    /// The result once there; `None` while it is still coming. Hands the
+    /// result out once.
+    pub fn poll(&mut self) -> Option<Result<T, Error>> {
+        (self.0)()
+    }
+
+    /// Both results, once both are there.
+    #[must_use]
+    pub fn zip<U: 'static>(mut self, mut other: Pending<U>) -> Pending<(T, U)> {
+        let (mut a, mut b) = (None, None);
+        Pending(Box::new(move || {
+            if a.is_none() {
+                a = self.poll();
+            }
+            if b.is_none() {
+                b = other.poll();
+            }
+            match (a.take()?, b.take()) {
+                (Ok(x), Some(Ok(y))) => Some(Ok((x, y))),
+                (Err(e), _) | (_, Some(Err(e))) => Some(Err(e)),
+                (ok, None) => {
+                    a = Some(ok);
+                    None
+                }
+            }
+        }))
+    }
+}
+
+/// Points of a plane the GPU probe holds at most (a 128² grid and a slice).
+pub const PROBE_POINTS: usize = 128 * 128 + 256;
 
 /// Milliseconds of a frame the CPU fallback may spend training.
 const CPU_BUDGET_MS: f64 = 10.0;
@@ -69,28 +120,105 @@ impl Engine {
     /// # Errors
     /// If the configuration does not fit the device.
     pub fn new(backend: &Rc<Backend>, problem: Problem) -> Result<Self, Error> {
+        let init = problem.init_params();
+        Self::starting_from(backend, problem, init)
+    }
+
+    /// An engine whose run starts from `init` instead of the problem's own
+    /// initial parameters (a second seed on the same data).
+    ///
+    /// # Errors
+    /// If the configuration does not fit the device.
+    pub fn starting_from(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>) -> Result<Self, Error> {
         let grid = grid_points(&problem);
         let trainer = match backend.as_ref() {
             Backend::Gpu { device, queue, kernels, .. } => {
-                let t = GpuTrainer::new(device, queue, kernels, &problem, &problem.init_params(), &grid)?;
-                Trainer::Gpu { trainer: Box::new(t), pending: None, k: 4 }
+                let t = GpuTrainer::new(device, queue, kernels, &problem, &init, &grid)?;
+                Trainer::Gpu { trainer: Box::new(t), pending: None, k: 4, probe: None }
             }
-            Backend::Cpu { .. } => Trainer::Cpu { trainer: Box::new(problem.cpu_trainer()), k: 1 },
+            Backend::Cpu { .. } => Trainer::Cpu { trainer: Box::new(Self::cpu_trainer(&problem, &init)), k: 1, top: None },
         };
-        Ok(Self { problem, grid, trainer, dirty: true })
+        Ok(Self { problem, grid, init, trainer, dirty: true, with_params: false, params: None })
+    }
+
+    fn cpu_trainer(p: &Problem, init: &[f32]) -> CpuTrainer {
+        let (x, y) = p.subset(Subset::Train);
+        CpuTrainer::new(p.spec.layout(), p.config.train.clone(), init.to_vec(), x.to_vec(), y.to_vec(), p.config.seed)
     }
 
     /// Back to the initial parameters (same seed, same start).
     pub fn reset(&mut self) {
-        let init = self.problem.init_params();
         match &mut self.trainer {
             Trainer::Gpu { trainer, pending, .. } => {
-                trainer.reset(&init);
+                trainer.reset(&self.init);
                 *pending = None;
             }
-            Trainer::Cpu { trainer, .. } => **trainer = self.problem.cpu_trainer(),
+            Trainer::Cpu { trainer, top, .. } => {
+                **trainer = Self::cpu_trainer(&self.problem, &self.init);
+                *top = None;
+            }
         }
+        self.params = None;
         self.dirty = true;
+    }
+
+    /// The parameters as of the last snapshot (with [`Self::with_params`]).
+    #[must_use]
+    pub fn params(&self) -> Option<&[f32]> {
+        self.params.as_deref()
+    }
+
+    /// Starts evaluating the mean loss on `subset` at `points` of `plane`.
+    ///
+    /// # Errors
+    /// If the GPU cannot hold the probe, or the points are too many.
+    pub fn losses(&mut self, plane: Plane, points: Vec<[f32; 2]>, subset: Subset) -> Result<Pending<Vec<f32>>, Error> {
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, probe, .. } => {
+                if probe.is_none() {
+                    let device = trainer.device().clone();
+                    let (queue, kernels) = trainer.queue_and_kernels();
+                    *probe = Some(Box::new(LossProbe::new(&device, queue, kernels, &self.problem, PROBE_POINTS)?));
+                }
+                let read = probe.as_ref().expect("made above").evaluate(&plane, &points, subset)?;
+                Ok(Pending(Box::new(move || read.try_take())))
+            }
+            Trainer::Cpu { .. } => {
+                // A slice of the points per frame, so the page stays live.
+                let problem = self.problem.clone();
+                let mut out = Vec::with_capacity(points.len());
+                Ok(Pending(Box::new(move || {
+                    let start = crate::web::now();
+                    while out.len() < points.len() && crate::web::now() - start < CPU_BUDGET_MS {
+                        let end = (out.len() + 16).min(points.len());
+                        out.extend(plane_losses(&problem, subset, &plane, &points[out.len()..end]));
+                    }
+                    (out.len() == points.len()).then(|| Ok(std::mem::take(&mut out)))
+                })))
+            }
+        }
+    }
+
+    /// Starts `iterations` of power iteration for the sharpness (top
+    /// Hessian eigenvalue of the training loss) at the current parameters,
+    /// warm-started from the previous call.
+    ///
+    /// # Errors
+    /// If the training set does not fit one batch on the GPU.
+    pub fn sharpness(&mut self, iterations: u32) -> Result<Pending<f32>, Error> {
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, .. } => {
+                let read = trainer.sharpness(iterations)?;
+                Ok(Pending(Box::new(move || read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
+            }
+            Trainer::Cpu { trainer, top, .. } => {
+                let start = top.take().unwrap_or_else(|| start_vector(trainer.params().len(), self.problem.config.seed));
+                let result = hessian::sharpness(&self.problem, trainer.params(), start, iterations as usize);
+                *top = Some(result.vector);
+                let mut value = Some(Ok(result.value as f32));
+                Ok(Pending(Box::new(move || value.take())))
+            }
+        }
     }
 
     /// Advances by up to one frame's worth of steps (`steps = None`) or
@@ -98,11 +226,20 @@ impl Engine {
     /// the frame's timestamp in ms.
     pub fn tick(&mut self, steps: Option<u32>, now: f64, clock: &dyn Fn() -> f64) -> Option<Result<Snapshot, Error>> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, pending, k } => {
-                if let Some((read, started)) = pending {
-                    let result = read.try_take()?;
+            Trainer::Gpu { trainer, pending, k, .. } => {
+                if let Some(flight) = pending {
+                    if flight.arrived.is_none() {
+                        flight.arrived = Some(flight.snapshot.try_take()?);
+                    }
+                    if let Some(read) = &flight.params {
+                        match read.try_take()? {
+                            Ok(p) => self.params = Some(p),
+                            Err(e) => flight.arrived = Some(Err(e)),
+                        }
+                    }
+                    let result = flight.arrived.take().expect("arrived above");
                     // Aim for one round trip per frame or two.
-                    let took = now - *started;
+                    let took = now - flight.started;
                     *k = if took < 20.0 {
                         (*k * 2).min(MAX_STEPS_PER_SUBMIT)
                     } else if took > 50.0 {
@@ -119,11 +256,13 @@ impl Engine {
                     None => return None,
                 };
                 trainer.train(n.min(*k));
-                *pending = Some((trainer.read_snapshot(), now));
+                let snapshot = trainer.read_snapshot();
+                let params = self.with_params.then(|| trainer.read_params());
+                *pending = Some(Box::new(InFlight { snapshot, params, started: now, arrived: None }));
                 self.dirty = false;
                 None
             }
-            Trainer::Cpu { trainer, k } => {
+            Trainer::Cpu { trainer, k, .. } => {
                 let n = match steps {
                     Some(n) => n,
                     None if self.dirty => 0,
@@ -140,6 +279,9 @@ impl Engine {
                 // Grow the step count while frames stay within budget.
                 *k = if clock() - start < CPU_BUDGET_MS / 2.0 { (*k * 2).min(MAX_STEPS_PER_SUBMIT) } else { (*k / 2).max(1) };
                 self.dirty = false;
+                if self.with_params {
+                    self.params = Some(trainer.params().to_vec());
+                }
                 Some(Ok(cpu_snapshot(&self.problem, trainer, &self.grid, batch_losses)))
             }
         }

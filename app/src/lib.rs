@@ -28,6 +28,11 @@ use leptos::prelude::*;
 #[component]
 pub fn App() -> impl IntoView {
     let query = web::search();
-    let embed = query.trim_start_matches('?').split('&').any(|kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");
-    view! { <labs::playground::Playground embed=embed /> }
+    let pairs: Vec<&str> = query.trim_start_matches('?').split('&').collect();
+    let embed = pairs.iter().any(|&kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");
+    if pairs.contains(&"lab=landscape") {
+        view! { <labs::landscape::Landscape embed=embed /> }.into_any()
+    } else {
+        view! { <labs::playground::Playground embed=embed /> }.into_any()
+    }
 }

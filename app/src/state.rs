@@ -86,6 +86,17 @@ struct Checker {
 }
 
 impl Checker {
+    /// Reads the raw query (unknown keys ignored) into `T`.
+    fn read<T: Default + for<'de> Deserialize<'de>>(query: &str) -> (Self, T) {
+        let mut c = Checker { messages: Vec::new() };
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let raw = serde_urlencoded::from_str(query).unwrap_or_else(|_| {
+            c.messages.push("The link's settings could not be read; using the defaults.".into());
+            T::default()
+        });
+        (c, raw)
+    }
+
     fn number<T>(&mut self, key: &str, raw: Option<&str>, default: T, (lo, hi): (T, T)) -> T
     where
         T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display,
@@ -139,12 +150,7 @@ impl PlaygroundState {
     /// Returns the settings and one message per value that had to change.
     #[must_use]
     pub fn from_query(query: &str) -> (Self, Vec<String>) {
-        let query = query.strip_prefix('?').unwrap_or(query);
-        let mut c = Checker { messages: Vec::new() };
-        let raw: RawQuery = serde_urlencoded::from_str(query).unwrap_or_else(|_| {
-            c.messages.push("The link's settings could not be read; using the defaults.".into());
-            RawQuery::default()
-        });
+        let (mut c, raw): (_, RawQuery) = Checker::read(query);
         let d = Self::default();
         let data = c.choice("data", raw.data.as_deref(), d.data, &named(&DatasetKind::ALL, DatasetKind::name));
         let mut loss = c.choice("loss", raw.loss.as_deref(), d.loss, &named(&Loss::ALL, Loss::name));
@@ -213,6 +219,218 @@ impl PlaygroundState {
                 schedule: gradlab_core::Schedule::Constant,
                 weight_decay: 0.0,
                 batch_size: (self.batch > 0).then_some(self.batch),
+            },
+            seed: self.seed,
+        }
+    }
+}
+
+/// Limits of the landscape lab (full batch: every step sees every point).
+pub const LANDSCAPE_POINTS: (usize, usize) = (16, 1024);
+pub const LANDSCAPE_WIDTH: (usize, usize) = (1, 512);
+pub const LANDSCAPE_DEPTH: (usize, usize) = (1, 4);
+pub const LANDSCAPE_LR: (f32, f32) = (1e-3, 2.0);
+pub const GRID: (usize, usize) = gradlab_core::landscape::GRID_SIZES;
+pub const RANGE: (f32, f32) = (0.05, 5.0);
+
+/// Which of the landscape lab's views to show (the embed shows one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    All,
+    Contour,
+    Slice,
+    Sharpness,
+    Connect,
+}
+
+impl View {
+    pub const ALL: [Self; 5] = [Self::All, Self::Contour, Self::Slice, Self::Sharpness, Self::Connect];
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Contour => "contour",
+            Self::Slice => "slice",
+            Self::Sharpness => "sharpness",
+            Self::Connect => "connect",
+        }
+    }
+
+    /// Whether `self` (the page's choice) shows `view`.
+    #[must_use]
+    pub fn shows(self, view: Self) -> bool {
+        self == Self::All || self == view
+    }
+}
+
+/// The plane the contour view slices along.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaneKind {
+    /// Li et al.'s two filter-normalized random directions.
+    Random,
+    /// The top two principal components of the trajectory so far.
+    Pca,
+}
+
+/// Everything a person sets in the landscape lab.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LandscapeState {
+    pub data: DatasetKind,
+    pub n: usize,
+    pub width: usize,
+    pub depth: usize,
+    pub act: Activation,
+    pub param: Parameterization,
+    pub loss: Loss,
+    /// `gd` (full-batch gradient descent) or `momentum` (heavy ball, β = 0.9).
+    pub opt: &'static str,
+    pub lr: f32,
+    pub seed: u64,
+    /// Grid points per side.
+    pub grid: usize,
+    /// Half-width of the random plane's square, in filter-normalized units.
+    pub range: f32,
+    /// Contours of log₁₀ loss (`true`) or of the loss itself.
+    pub log: bool,
+    pub plane: PlaneKind,
+    pub view: View,
+}
+
+impl Default for LandscapeState {
+    fn default() -> Self {
+        // Sharpens from ~38 to the edge 2/η = 50 in ~1500 steps, then
+        // hovers there (see landscape::hessian's edge-of-stability test).
+        Self {
+            data: DatasetKind::Sine,
+            n: 128,
+            width: 32,
+            depth: 2,
+            act: Activation::Tanh,
+            param: Parameterization::Standard,
+            loss: Loss::Mse,
+            opt: "gd",
+            lr: 0.04,
+            seed: 1,
+            grid: 32,
+            range: 1.0,
+            log: true,
+            plane: PlaneKind::Random,
+            view: View::All,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawLandscape {
+    data: Option<String>,
+    n: Option<String>,
+    width: Option<String>,
+    depth: Option<String>,
+    act: Option<String>,
+    param: Option<String>,
+    loss: Option<String>,
+    opt: Option<String>,
+    lr: Option<String>,
+    seed: Option<String>,
+    grid: Option<String>,
+    range: Option<String>,
+    scale: Option<String>,
+    plane: Option<String>,
+    view: Option<String>,
+}
+
+/// Momentum's β in the landscape lab.
+pub const MOMENTUM: f32 = 0.9;
+
+impl LandscapeState {
+    /// Parses and checks a query, like [`PlaygroundState::from_query`].
+    #[must_use]
+    pub fn from_query(query: &str) -> (Self, Vec<String>) {
+        let (mut c, raw): (_, RawLandscape) = Checker::read(query);
+        let d = Self::default();
+        let data = c.choice("data", raw.data.as_deref(), d.data, &named(&DatasetKind::ALL, DatasetKind::name));
+        let mut loss = c.choice("loss", raw.loss.as_deref(), d.loss, &named(&Loss::ALL, Loss::name));
+        if data.classes().is_none() && loss != Loss::Mse {
+            c.messages.push(format!("{} is a regression task: using the mse loss.", data.name()));
+            loss = Loss::Mse;
+        }
+        let state = Self {
+            data,
+            n: c.number("n", raw.n.as_deref(), d.n, LANDSCAPE_POINTS),
+            width: c.number("width", raw.width.as_deref(), d.width, LANDSCAPE_WIDTH),
+            depth: c.number("depth", raw.depth.as_deref(), d.depth, LANDSCAPE_DEPTH),
+            act: c.choice("act", raw.act.as_deref(), d.act, &named(&Activation::ALL, Activation::name)),
+            param: c.choice("param", raw.param.as_deref(), d.param, &named(&Parameterization::ALL, Parameterization::name)),
+            loss,
+            opt: c.choice("opt", raw.opt.as_deref(), d.opt, &[("gd", "gd"), ("momentum", "momentum")]),
+            lr: c.number("lr", raw.lr.as_deref(), d.lr, LANDSCAPE_LR),
+            seed: c.number("seed", raw.seed.as_deref(), d.seed, (0, MAX_SEED)),
+            grid: c.number("grid", raw.grid.as_deref(), d.grid, GRID),
+            range: c.number("range", raw.range.as_deref(), d.range, RANGE),
+            log: c.choice("scale", raw.scale.as_deref(), d.log, &[("log", true), ("linear", false)]),
+            plane: c.choice("plane", raw.plane.as_deref(), d.plane, &[("random", PlaneKind::Random), ("pca", PlaneKind::Pca)]),
+            view: c.choice("view", raw.view.as_deref(), d.view, &named(&View::ALL, View::name)),
+        };
+        (state, c.messages)
+    }
+
+    /// The canonical query (no leading `?`), `lab=landscape` first.
+    #[must_use]
+    pub fn to_query(&self) -> String {
+        let pairs: [(&str, String); 16] = [
+            ("lab", "landscape".into()),
+            ("data", self.data.name().into()),
+            ("n", self.n.to_string()),
+            ("width", self.width.to_string()),
+            ("depth", self.depth.to_string()),
+            ("act", self.act.name().into()),
+            ("param", self.param.name().into()),
+            ("loss", self.loss.name().into()),
+            ("opt", self.opt.into()),
+            ("lr", self.lr.to_string()),
+            ("seed", self.seed.to_string()),
+            ("grid", self.grid.to_string()),
+            ("range", self.range.to_string()),
+            ("scale", if self.log { "log" } else { "linear" }.into()),
+            ("plane", if self.plane == PlaneKind::Pca { "pca" } else { "random" }.into()),
+            ("view", self.view.name().into()),
+        ];
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// Whether a change from `old` to `self` needs a new run (the other
+    /// settings only change what is drawn).
+    #[must_use]
+    pub fn same_run(&self, old: &Self) -> bool {
+        self.run_config() == old.run_config()
+    }
+
+    /// The learning rate past which gradient descent on a quadratic with
+    /// curvature λ diverges, as a bound on λ: `2/η` for GD, `(2 + 2β)/η`
+    /// for heavy-ball momentum.
+    #[must_use]
+    pub fn edge(&self) -> f64 {
+        let beta = if self.opt == "momentum" { f64::from(MOMENTUM) } else { 0.0 };
+        (2.0 + 2.0 * beta) / f64::from(self.lr)
+    }
+
+    /// The run: full batch, the data's standard noise, no weight decay.
+    #[must_use]
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            model: ModelConfig { hidden: vec![self.width; self.depth], activation: self.act, parameterization: self.param, init: Init::He },
+            data: DataConfig { kind: self.data, n_train: self.n, n_test: self.n, noise: 0.1, label_noise: 0.0 },
+            train: TrainConfig {
+                loss: self.loss,
+                optimizer: if self.opt == "momentum" { Optimizer::Momentum { beta: MOMENTUM } } else { Optimizer::Sgd },
+                lr: self.lr,
+                schedule: gradlab_core::Schedule::Constant,
+                weight_decay: 0.0,
+                batch_size: None,
             },
             seed: self.seed,
         }
@@ -295,5 +513,29 @@ mod tests {
         let (s, msgs) = PlaygroundState::from_query("data=sine");
         assert_eq!(s.loss, Loss::Mse);
         assert!(msgs.is_empty());
+    }
+
+    #[test]
+    fn landscape_round_trips_and_clamps() {
+        let s = LandscapeState {
+            grid: 64,
+            range: 0.5,
+            log: false,
+            plane: PlaneKind::Pca,
+            view: View::Connect,
+            opt: "momentum",
+            ..LandscapeState::default()
+        };
+        let (back, msgs) = LandscapeState::from_query(&s.to_query());
+        assert_eq!(back, s);
+        assert!(msgs.is_empty(), "{msgs:?}");
+        gradlab_core::Problem::new(s.run_config()).unwrap();
+        let (s, msgs) = LandscapeState::from_query("lab=landscape&grid=1000&lr=-1&plane=tilted&n=5");
+        assert_eq!((s.grid, s.lr, s.plane, s.n), (GRID.1, LANDSCAPE_LR.0, PlaneKind::Random, LANDSCAPE_POINTS.0));
+        assert_eq!(msgs.len(), 4, "{msgs:?}");
+        assert!((LandscapeState::default().edge() - 50.0).abs() < 1e-4);
+        let other = LandscapeState { grid: 16, view: View::Slice, ..LandscapeState::default() };
+        assert!(other.same_run(&LandscapeState::default()));
+        assert!(!LandscapeState { lr: 0.1, ..LandscapeState::default() }.same_run(&LandscapeState::default()));
     }
 }

@@ -84,6 +84,6 @@ async fn webgpu() -> Result<Backend, String> {
         web_sys::console::error_1(&format!("gradlab: WebGPU error: {e}").into());
     }));
     let name = adapter_description(&gpu).await.unwrap_or_else(|| "unnamed adapter".into());
-    let kernels = Kernels::new(&device);
+    let kernels = Box::new(Kernels::new(&device));
     Ok(Backend::Gpu { device, queue, kernels, name })
 }

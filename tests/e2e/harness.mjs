@@ -70,7 +70,17 @@ export async function screenshot(page, name) {
   return path;
 }
 
-/** The playground root's data-* attributes. */
+/** The lab root's data-* attributes (the element carrying data-phase). */
 export function status(page) {
-  return page.$eval('.playground', (el) => ({ ...el.dataset }));
+  return page.$eval('[data-phase]', (el) => ({ ...el.dataset }));
+}
+
+/** Distinct colours in a canvas: a blank or single-colour canvas has one or two. */
+export function colours(page, selector) {
+  return page.$eval(selector, (c) => {
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    const seen = new Set();
+    for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    return seen.size;
+  });
 }

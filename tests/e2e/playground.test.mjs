@@ -5,7 +5,7 @@
 //   node --test tests/e2e/     (./x test builds dist/ first)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, until, screenshot, status } from './harness.mjs';
+import { serve, launch, open, until, screenshot, status, colours } from './harness.mjs';
 
 let server;
 let gpuBrowser;
@@ -29,16 +29,6 @@ const steps = (page) => page.$eval('.playground', (el) => Number(el.dataset.step
 async function stepsAtLeast(page, n, timeout = 90_000) {
   await until(page, (n) => Number(document.querySelector('.playground')?.dataset.steps || 0) >= n, n, timeout);
   return status(page);
-}
-
-/** Distinct colours in a canvas: a blank or single-colour canvas has one or two. */
-function colours(page, selector) {
-  return page.$eval(selector, (c) => {
-    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    const seen = new Set();
-    for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-    return seen.size;
-  });
 }
 
 test('on WebGPU the playground trains, draws, and reports its adapter', async () => {

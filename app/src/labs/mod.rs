@@ -1,3 +1,5 @@
 //! One module per lab.
 
+pub mod landscape;
 pub mod playground;
+pub mod shell;

@@ -4,53 +4,18 @@
 use std::rc::Rc;
 
 use gradlab_core::gpu::Snapshot;
-use gradlab_core::{Activation, DatasetKind, Loss, Optimizer, Parameterization, Problem};
+use gradlab_core::{DatasetKind, Loss, Optimizer, Problem};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::charts::{draw_function, draw_losses, History};
-use crate::components::{Choice, Scale, Slider};
+use super::shell::{self, Badge, Notices, Phase, Progress, Stats, Status, StatusRoot, Topbar, Transport};
+use crate::charts::{draw_function, draw_losses};
+use crate::components::{
+    fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, Scale, SeedInput, Slider,
+};
 use crate::engine::{Backend, Engine};
 use crate::state::{self, PlaygroundState};
 use crate::web;
-
-/// Where a run stands, as the page and `data-phase` show it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Phase {
-    #[default]
-    Starting,
-    Running,
-    Paused,
-    Diverged,
-    Failed(String),
-}
-
-impl Phase {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Starting => "starting",
-            Self::Running => "running",
-            Self::Paused => "paused",
-            Self::Diverged => "diverged",
-            Self::Failed(_) => "failed",
-        }
-    }
-}
-
-/// What the page shows about the run; mirrored in `data-*` attributes.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Status {
-    /// `data-backend`: `webgpu: <adapter>` or `cpu`.
-    pub backend: String,
-    /// The badge's words, and its tooltip.
-    pub badge: String,
-    pub backend_note: String,
-    pub steps: u64,
-    pub train_loss: Option<f32>,
-    pub test_loss: Option<f32>,
-    pub steps_per_s: f64,
-    pub phase: Phase,
-}
 
 /// Everything the animation loop owns (not reactive, not `Send`).
 #[derive(Default)]
@@ -61,45 +26,18 @@ struct Runner {
     wanted: Option<PlaygroundState>,
     reset: bool,
     single_step: bool,
-    history: History,
+    progress: Progress,
     last: Option<Snapshot>,
-    /// `(time ms, step)` of the previous snapshot, for steps/s.
-    rate_mark: Option<(f64, u64)>,
     redraw: bool,
     scratch: Option<web_sys::HtmlCanvasElement>,
 }
 
-fn fmt_int(v: f64) -> String {
-    format!("{}", v.round())
-}
-fn fmt_lr(v: f64) -> String {
-    if v >= 0.1 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.1e}")
-    }
-}
-fn fmt_frac(v: f64) -> String {
-    format!("{v:.2}")
-}
 fn fmt_batch(v: f64) -> String {
     if v < 0.5 {
         "full".into()
     } else {
         fmt_int(2f64.powf(v.round() - 1.0))
     }
-}
-fn fmt_loss(v: Option<f32>) -> String {
-    v.map_or_else(
-        || "–".into(),
-        |v| {
-            if v.is_finite() {
-                format!("{v:.4}")
-            } else {
-                "NaN".into()
-            }
-        },
-    )
 }
 
 /// The playground lab. `embed` drops the page chrome and fills the frame.
@@ -128,26 +66,8 @@ pub fn Playground(
         runner.update_value(|r| r.wanted = Some(s));
     });
 
-    leptos::task::spawn_local(async move {
-        let backend = web::find_backend().await;
-        status.update(|s| {
-            s.backend = backend.label();
-            (s.badge, s.backend_note) = match &backend {
-                Backend::Gpu { name, .. } => (format!("WebGPU · {name}"), format!("Training on the GPU through WebGPU ({name}).")),
-                Backend::Cpu { reason } => ("CPU fallback".into(), format!("WebGPU is unavailable ({reason}).")),
-            };
-        });
-        if let Backend::Cpu { reason } = &backend {
-            messages.update(|m| m.push(format!("WebGPU is unavailable ({reason}), so training runs on the CPU, more slowly.")));
-        }
-        runner.update_value(|r| r.backend = Some(Rc::new(backend)));
-    });
-
-    if let Some(w) = web_sys::window() {
-        let on_resize = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || runner.update_value(|r| r.redraw = true));
-        let _ = w.add_event_listener_with_callback("resize", wasm_bindgen::JsCast::unchecked_ref(on_resize.as_ref()));
-        on_resize.forget();
-    }
+    shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
+    shell::on_resize(move || runner.update_value(|r| r.redraw = true));
 
     web::animation_loop(move |now| {
         runner.update_value(|r| frame(r, now, playing, status, function_canvas, loss_canvas));
@@ -158,76 +78,9 @@ pub fn Playground(
     let get = move |f: fn(&PlaygroundState) -> f64| Signal::derive(move || settings.with(f));
 
     let transport = move || {
-        view! {
-            <div class="transport" role="group" aria-label="training">
-                <button
-                    class="primary"
-                    name="play"
-                    on:click=move |_| {
-                        let now_playing = !playing.get_untracked();
-                        playing.set(now_playing);
-                        status.update(|s| {
-                            if matches!(s.phase, Phase::Running | Phase::Paused) {
-                                s.phase = if now_playing { Phase::Running } else { Phase::Paused };
-                            }
-                        });
-                    }
-                >
-                    {move || if playing.get() { "❚❚ Pause" } else { "▶ Play" }}
-                </button>
-                <button name="step" title="one optimizer step" on:click=move |_| {
-                    playing.set(false);
-                    runner.update_value(|r| r.single_step = true);
-                }>"Step"</button>
-                <button name="reset" title="back to the initial weights" on:click=move |_| {
-                    runner.update_value(|r| r.reset = true);
-                    if status.get_untracked().phase == Phase::Diverged {
-                        playing.set(true);
-                    }
-                }>"Reset"</button>
-            </div>
-        }
-    };
-
-    let badge = move || {
-        view! {
-            <div class="badge" title=move || status.with(|s| s.backend_note.clone())>
-                <span class=move || if status.with(|s| s.backend.starts_with("webgpu")) { "dot gpu" } else { "dot cpu" }></span>
-                <span class="badge-backend">{move || status.with(|s| if s.badge.is_empty() { "finding a GPU…".into() } else { s.badge.clone() })}</span>
-                <span class="badge-rate">{move || status.with(|s| format!("{:.0} steps/s", s.steps_per_s))}</span>
-            </div>
-        }
-    };
-
-    let notices = move || {
-        view! {
-            <div class="notices" role="status">
-                {move || match status.with(|s| s.phase.clone()) {
-                    Phase::Diverged => Some(view! { <p class="notice danger">"Diverged — lower the learning rate, then press Reset."</p> }.into_any()),
-                    Phase::Failed(e) => Some(view! { <p class="notice danger">{e}</p> }.into_any()),
-                    _ => None,
-                }}
-                {move || {
-                    messages.get().into_iter().enumerate().map(|(i, m)| view! {
-                        <p class="notice">
-                            <span>{m}</span>
-                            <button class="dismiss" aria-label="dismiss" title="dismiss"
-                                on:click=move |_| messages.update(|all| { all.remove(i); })>"×"</button>
-                        </p>
-                    }).collect_view()
-                }}
-            </div>
-        }
-    };
-
-    let stats = move || {
-        view! {
-            <dl class="stats">
-                <dt>"step"</dt><dd class="stat-steps">{move || status.with(|s| s.steps)}</dd>
-                <dt>"train loss"</dt><dd>{move || status.with(|s| fmt_loss(s.train_loss))}</dd>
-                <dt>"test loss"</dt><dd>{move || status.with(|s| fmt_loss(s.test_loss))}</dd>
-            </dl>
-        }
+        let on_step = Callback::new(move |()| runner.update_value(|r| r.single_step = true));
+        let on_reset = Callback::new(move |()| runner.update_value(|r| r.reset = true));
+        view! { <Transport playing=playing status=status on_step=on_step on_reset=on_reset /> }
     };
 
     let charts = move || {
@@ -253,14 +106,11 @@ pub fn Playground(
                 {transport()}
                 <fieldset>
                     <legend>"Data"</legend>
-                    <Choice label="dataset" name="data" options=DatasetKind::ALL.iter().map(|d| (d.name(), d.name())).collect()
-                        value=Signal::derive(move || settings.with(|s| s.data.name()))
-                        on_change=pick(|s, v| {
-                            if let Some(d) = DatasetKind::ALL.into_iter().find(|d| d.name() == v) {
-                                s.data = d;
-                                if d.classes().is_none() { s.loss = Loss::Mse; }
-                            }
-                        }) />
+                    <DatasetChoice value=Signal::derive(move || settings.with(|s| s.data))
+                        on_change=Callback::new(move |d: DatasetKind| settings.update(|s| {
+                            s.data = d;
+                            if d.classes().is_none() { s.loss = Loss::Mse; }
+                        })) />
                     <Slider label="points" name="n" value=get(|s| s.n as f64)
                         scale=Scale { min: state::POINTS.0 as f64, max: state::POINTS.1 as f64, steps: 100, log: true }
                         format=fmt_int on_change=set(|s, v| s.n = v.round() as usize) />
@@ -279,20 +129,16 @@ pub fn Playground(
                     <Slider label="depth" name="depth" value=get(|s| s.depth as f64)
                         scale=Scale { min: state::DEPTH.0 as f64, max: state::DEPTH.1 as f64, steps: 5, log: false }
                         format=fmt_int on_change=set(|s, v| s.depth = v.round() as usize) />
-                    <Choice label="activation" name="act" options=Activation::ALL.iter().map(|a| (a.name(), a.name())).collect()
-                        value=Signal::derive(move || settings.with(|s| s.act.name()))
-                        on_change=pick(|s, v| if let Some(a) = Activation::ALL.into_iter().find(|a| a.name() == v) { s.act = a; }) />
-                    <Choice label="parameterization" name="param" options=vec![("standard", "standard"), ("ntk", "NTK (1/√fan-in)")]
-                        value=Signal::derive(move || settings.with(|s| s.param.name()))
-                        on_change=pick(|s, v| if let Some(p) = Parameterization::ALL.into_iter().find(|p| p.name() == v) { s.param = p; }) />
+                    <ActivationChoice value=Signal::derive(move || settings.with(|s| s.act))
+                        on_change=Callback::new(move |a| settings.update(|s| s.act = a)) />
+                    <ParameterizationChoice value=Signal::derive(move || settings.with(|s| s.param))
+                        on_change=Callback::new(move |p| settings.update(|s| s.param = p)) />
                 </fieldset>
                 <fieldset>
                     <legend>"Training"</legend>
-                    <Choice label="loss" name="loss" options=Loss::ALL.iter().map(|l| (l.name(), match l { Loss::Mse => "mean squared error", Loss::Bce => "binary cross-entropy", Loss::Softmax => "softmax cross-entropy" })).collect()
-                        value=Signal::derive(move || settings.with(|s| s.loss.name()))
-                        on_change=pick(|s, v| if let Some(l) = Loss::ALL.into_iter().find(|l| l.name() == v) {
-                            if s.data.classes().is_some() || l == Loss::Mse { s.loss = l; }
-                        }) />
+                    <LossChoice value=Signal::derive(move || settings.with(|s| s.loss))
+                        classes=Signal::derive(move || settings.with(|s| s.data.classes().is_some()))
+                        on_change=Callback::new(move |l| settings.update(|s| s.loss = l)) />
                     <Choice label="optimizer" name="opt" options=Optimizer::NAMES.iter().map(|&n| (n, match n { "normalizedgd" => "normalized GD", "rmsprop" => "RMSProp", "sgd" => "SGD", "adam" => "Adam", other => other })).collect()
                         value=Signal::derive(move || settings.with(|s| s.opt))
                         on_change=pick(|s, v| if let Some(&n) = Optimizer::NAMES.iter().find(|&&n| n == v) { s.opt = n; }) />
@@ -302,71 +148,39 @@ pub fn Playground(
                     <Slider label="batch size" name="batch" value=get(|s| if s.batch == 0 { 0.0 } else { (s.batch as f64).log2() + 1.0 })
                         scale=Scale { min: 0.0, max: (state::MAX_BATCH as f64).log2() + 1.0, steps: 11, log: false }
                         format=fmt_batch on_change=set(|s, v| s.batch = if v < 0.5 { 0 } else { 1 << (v.round() as u32 - 1) }) />
-                    <label class="control">
-                        <span class="control-label">"seed"</span>
-                        <input type="number" name="seed" min="0" max=state::MAX_SEED.to_string()
-                            prop:value=move || settings.with(|s| s.seed.to_string())
-                            on:change=move |ev| {
-                                if let Ok(v) = event_target_value(&ev).parse::<u64>() {
-                                    settings.update(|s| s.seed = v.min(state::MAX_SEED));
-                                }
-                            } />
-                        <button name="reseed" title="a new random seed" aria-label="new seed"
-                            on:click=move |_| settings.update(|s| s.seed = (js_sys::Math::random() * state::MAX_SEED as f64) as u64)>"⚄"</button>
-                    </label>
+                    <SeedInput value=Signal::derive(move || settings.with(|s| s.seed)) max=state::MAX_SEED
+                        on_change=Callback::new(move |v| settings.update(|s| s.seed = v)) />
                 </fieldset>
             </aside>
         }
     };
 
-    let root_attrs = move |class: &'static str| {
-        view! {
-            <div
-                class=class
-                data-backend=move || status.with(|s| s.backend.clone())
-                data-steps=move || status.with(|s| s.steps.to_string())
-                data-train-loss=move || status.with(|s| s.train_loss.map(|v| v.to_string()).unwrap_or_default())
-                data-test-loss=move || status.with(|s| s.test_loss.map(|v| v.to_string()).unwrap_or_default())
-                data-phase=move || status.with(|s| s.phase.code())
-            >
-                {if embed {
-                    view! {
-                        <div class="embed-charts">{charts()}</div>
-                        <div class="embed-bar">
-                            {transport()}
-                            {stats()}
-                            {badge()}
-                            <a class="open" target="_blank" href=move || format!("./?{}", settings.with(PlaygroundState::to_query))>"open in gradlab ↗"</a>
-                        </div>
-                        {notices()}
-                    }
-                    .into_any()
-                } else {
-                    view! {
-                        {controls()}
-                        <section class="main">
-                            {notices()}
-                            <div class="charts">{charts()}</div>
-                            {stats()}
-                        </section>
-                    }
-                    .into_any()
-                }}
-            </div>
-        }
-    };
-
+    let open_link = move || format!("./?{}", settings.with(PlaygroundState::to_query));
     if embed {
-        root_attrs("playground embed").into_any()
+        view! {
+            <StatusRoot class="playground embed" status=status>
+                <div class="embed-charts">{charts()}</div>
+                <div class="embed-bar">
+                    {transport()}
+                    <Stats status=status />
+                    <Badge status=status />
+                    <a class="open" target="_blank" href=open_link>"open in gradlab ↗"</a>
+                </div>
+                <Notices status=status messages=messages />
+            </StatusRoot>
+        }
+        .into_any()
     } else {
         view! {
-            <header class="topbar">
-                <h1>"gradlab"</h1>
-                <span class="lab-name">"Playground"</span>
-                <span class="spacer"></span>
-                {badge()}
-            </header>
-            {root_attrs("playground")}
+            <Topbar lab="playground" status=status />
+            <StatusRoot class="playground" status=status>
+                {controls()}
+                <section class="main">
+                    <Notices status=status messages=messages />
+                    <div class="charts">{charts()}</div>
+                    <Stats status=status />
+                </section>
+            </StatusRoot>
         }
         .into_any()
     }
@@ -387,21 +201,14 @@ fn frame(
     };
     if let Some(s) = r.wanted.take() {
         r.engine = None;
-        r.history = History::default();
+        r.progress = Progress::default();
         r.last = None;
-        r.rate_mark = None;
         match Problem::new(s.run_config()).and_then(|p| Engine::new(&backend, p)) {
             Ok(e) => {
                 r.engine = Some(e);
-                let phase = if playing.get_untracked() { Phase::Running } else { Phase::Paused };
-                status.update(|st| {
-                    st.phase = phase;
-                    st.steps = 0;
-                    st.train_loss = None;
-                    st.test_loss = None;
-                });
+                shell::started(status, playing);
             }
-            Err(e) => status.update(|st| st.phase = Phase::Failed(format!("This configuration cannot run: {e}"))),
+            Err(e) => shell::failed(status, &e),
         }
     }
     let Some(engine) = r.engine.as_mut() else {
@@ -409,47 +216,15 @@ fn frame(
     };
     if std::mem::take(&mut r.reset) {
         engine.reset();
-        r.history = History::default();
-        r.rate_mark = None;
-        status.update(|st| {
-            if matches!(st.phase, Phase::Diverged) {
-                st.phase = Phase::Running;
-            }
-        });
+        r.progress = Progress::default();
+        shell::was_reset(status);
     }
-    let diverged = status.with_untracked(|s| s.phase == Phase::Diverged);
-    let steps = if r.single_step {
-        Some(1)
-    } else if playing.get_untracked() && !diverged {
-        Some(u32::MAX)
-    } else {
-        None
-    };
-    match engine.tick(steps, now, &web::now) {
+    match engine.tick(shell::steps_wanted(r.single_step, playing, status), now, &web::now) {
         None => {}
         Some(Err(e)) => status.update(|st| st.phase = Phase::Failed(e.to_string())),
         Some(Ok(snap)) => {
             r.single_step = false;
-            if let Some((t0, s0)) = r.rate_mark {
-                if snap.step > s0 && now > t0 {
-                    let rate = (snap.step - s0) as f64 / (now - t0) * 1000.0;
-                    status.update(|st| st.steps_per_s = if st.steps_per_s > 0.0 { 0.8 * st.steps_per_s + 0.2 * rate } else { rate });
-                }
-            }
-            r.rate_mark = Some((now, snap.step));
-            r.history.push(snap.step, snap.train_loss, snap.test_loss);
-            let diverged = snap.diverged();
-            status.update(|st| {
-                st.steps = snap.step;
-                st.train_loss = Some(snap.train_loss);
-                st.test_loss = snap.test_loss;
-                if diverged {
-                    st.phase = Phase::Diverged;
-                } else if st.phase == Phase::Diverged {
-                    st.phase = Phase::Running;
-                }
-            });
-            if diverged {
+            if r.progress.record(&snap, now, status) {
                 playing.set(false);
             }
             r.last = Some(snap);
@@ -474,6 +249,6 @@ fn draw(r: &mut Runner, function_canvas: NodeRef<Canvas>, loss_canvas: NodeRef<C
         draw_function(&canvas, scratch, &engine.problem, &engine.grid, &snap.grid);
     }
     if let Some(canvas) = loss_canvas.get_untracked() {
-        draw_losses(&canvas, &r.history);
+        draw_losses(&canvas, &r.progress.history);
     }
 }

@@ -684,6 +684,13 @@ impl GpuTrainer {
     pub fn device(&self) -> &wgpu::Device {
         &self.device
     }
+
+    /// The queue and kernels this trainer runs on (to build a
+    /// [`LossProbe`] beside it).
+    #[must_use]
+    pub fn queue_and_kernels(&self) -> (&wgpu::Queue, &Kernels) {
+        (&self.queue, &self.kernels)
+    }
 }
 
 /// A device on the first adapter wgpu finds among `backends`, with that

@@ -13,6 +13,7 @@ use crate::Error;
 const PENDING: u8 = 0;
 const READY: u8 = 1;
 const FAILED: u8 = 2;
+const TAKEN: u8 = 3;
 
 #[derive(Debug)]
 pub struct PendingRead {
@@ -44,11 +45,14 @@ impl PendingRead {
     }
 
     /// The floats, once the GPU has delivered them; `None` while pending.
+    /// They are handed out once; asking again is an error.
     #[must_use]
     pub fn try_take(&self) -> Option<Result<Vec<f32>, Error>> {
         match self.state.load(Ordering::Acquire) {
             PENDING => None,
+            TAKEN => Some(Err(Error::Gpu("a GPU readback was taken twice".into()))),
             READY => {
+                self.state.store(TAKEN, Ordering::Release);
                 let values = self
                     .staging
                     .get_mapped_range(..)

@@ -54,7 +54,10 @@ pub fn truth(kind: DatasetKind, x: f32) -> Option<f32> {
     (kind == DatasetKind::Sine).then(|| (std::f32::consts::TAU * x).sin())
 }
 
+pub mod landscape;
+
 pub use draw::{draw_function, draw_losses};
+pub(crate) use draw::{fit, rgb, GREY};
 
 /// Loss curve points kept for drawing: `(step, train, test)`. Thinned by
 /// half when full, so any run length fits in a fixed memory.
@@ -70,7 +73,10 @@ const HISTORY_CAP: usize = 2000;
 #[must_use]
 pub fn format_loss_tick(v: f32) -> String {
     let a = v.abs();
-    if a == 0.0 || !(1e-3..1e4).contains(&a) {
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e4).contains(&a) {
         return format!("{v:.0e}");
     }
     // Two significant digits, trailing zeros dropped.
@@ -110,15 +116,15 @@ mod draw {
     use crate::engine::GRID_2D;
     use gradlab_core::Problem;
 
-    const GREY: RGBColor = RGBColor(90, 90, 90);
+    pub(crate) const GREY: RGBColor = RGBColor(90, 90, 90);
 
-    fn rgb((r, g, b): (u8, u8, u8)) -> RGBColor {
+    pub(crate) fn rgb((r, g, b): (u8, u8, u8)) -> RGBColor {
         RGBColor(r, g, b)
     }
 
     /// Sizes the canvas's backing store to its CSS box at the device's
     /// pixel ratio; returns that ratio (fonts and marks scale by it).
-    fn fit(canvas: &HtmlCanvasElement) -> f64 {
+    pub(crate) fn fit(canvas: &HtmlCanvasElement) -> f64 {
         let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
         let (w, h) = (f64::from(canvas.client_width().max(50)), f64::from(canvas.client_height().max(50)));
         let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
@@ -274,8 +280,8 @@ mod tests {
 
     #[test]
     fn loss_ticks_read_as_plain_numbers() {
-        let ticks: Vec<String> = [0.8, 0.3, 0.02, 0.0015, 1.0, 12.0, 2e-5, 3e4].into_iter().map(format_loss_tick).collect();
-        assert_eq!(ticks, ["0.8", "0.3", "0.02", "0.0015", "1", "12", "2e-5", "3e4"]);
+        let ticks: Vec<String> = [0.8, 0.3, 0.02, 0.0015, 1.0, 12.0, 2e-5, 3e4, 0.0].into_iter().map(format_loss_tick).collect();
+        assert_eq!(ticks, ["0.8", "0.3", "0.02", "0.0015", "1", "12", "2e-5", "3e4", "0"]);
     }
 
     #[test]

@@ -1,0 +1,390 @@
+//! The landscape lab's charts: loss contours on a plane with the
+//! trajectory, a 1D slice, sharpness against the stability edge, and the
+//! loss along the line between two solutions. The number crunching
+//! ([`levels`], [`isolines`]) is plain Rust with native tests.
+
+use contour::ContourBuilder;
+use gradlab_core::landscape::Grid;
+
+/// Values as the contour view shows them: `log₁₀` of the loss, or the
+/// loss. Non-finite or non-positive losses (on a log scale) become NaN.
+#[must_use]
+pub fn shown(values: &[f32], log: bool) -> Vec<f64> {
+    values
+        .iter()
+        .map(|&v| {
+            let v = f64::from(v);
+            match (v.is_finite(), log) {
+                (false, _) => f64::NAN,
+                (true, true) if v > 0.0 => v.log10(),
+                (true, true) => f64::NAN,
+                (true, false) => v,
+            }
+        })
+        .collect()
+}
+
+/// The finite range of `values`, `None` if none is finite.
+#[must_use]
+pub fn finite_range(values: &[f64]) -> Option<(f64, f64)> {
+    let mut range: Option<(f64, f64)> = None;
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        range = Some(range.map_or((v, v), |(lo, hi)| (if v < lo { v } else { lo }, if v > hi { v } else { hi })));
+    }
+    range
+}
+
+/// `count` contour levels evenly spread strictly inside `(lo, hi)`.
+#[must_use]
+pub fn levels(lo: f64, hi: f64, count: usize) -> Vec<f64> {
+    (1..=count).map(|k| lo + (hi - lo) * k as f64 / (count + 1) as f64).collect()
+}
+
+/// Isolines of grid values (`size²`, row 0 at `β.0`) at `thresholds`, as
+/// polylines in plane coordinates `(α, β)`. NaN cells are treated as
+/// higher than every level, so a diverged region is fenced in.
+#[must_use]
+pub fn isolines(grid: &Grid, values: &[f64], thresholds: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    let n = grid.size;
+    if n < 2 || values.len() != n * n {
+        return Vec::new();
+    }
+    let top = finite_range(values).map_or(1.0, |(_, hi)| hi + 1.0);
+    let filled: Vec<f64> = values.iter().map(|&v| if v.is_finite() { v } else { top }).collect();
+    let da = f64::from(grid.alpha.1 - grid.alpha.0) / (n - 1) as f64;
+    let db = f64::from(grid.beta.1 - grid.beta.0) / (n - 1) as f64;
+    // Marching squares puts sample (i, j) at the centre of pixel (j, i):
+    // shift by half a step so samples sit on their (α, β).
+    let builder = ContourBuilder::new(n, n, true)
+        .x_origin(f64::from(grid.alpha.0) - da / 2.0)
+        .y_origin(f64::from(grid.beta.0) - db / 2.0)
+        .x_step(da)
+        .y_step(db);
+    let Ok(lines) = builder.lines(&filled, thresholds) else {
+        return Vec::new();
+    };
+    lines.iter().flat_map(|l| l.geometry().0.iter().map(|ls| ls.0.iter().map(|c| (c.x, c.y)).collect::<Vec<_>>())).collect()
+}
+
+pub use draw::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
+
+mod draw {
+    use plotters::prelude::*;
+    use plotters_canvas::CanvasBackend;
+    use wasm_bindgen::{Clamped, JsCast};
+    use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+    use super::{finite_range, isolines, levels, shown};
+    use crate::charts::{fit, format_loss_tick, rgb, CLASS0, CLASS1, GREY};
+    use gradlab_core::landscape::Grid;
+
+    fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+        canvas.get_context("2d").ok()??.dyn_into().ok()
+    }
+
+    fn viridis(t: f64) -> RGBColor {
+        ViridisRGB::get_color(t.clamp(0.0, 1.0) as f32)
+    }
+
+    /// What one contour picture shows.
+    pub struct ContourFrame<'a> {
+        pub grid: &'a Grid,
+        pub losses: &'a [f32],
+        pub log: bool,
+        /// The trajectory projected on the plane, oldest first.
+        pub path: &'a [[f32; 2]],
+        /// Axis names.
+        pub axes: (&'a str, &'a str),
+    }
+
+    /// Heat map of the loss on the plane with isolines, a colour bar, the
+    /// trajectory and the current point (the plane's centre).
+    pub fn draw_contour(canvas: &HtmlCanvasElement, scratch: &HtmlCanvasElement, f: &ContourFrame<'_>) {
+        let dpr = fit(canvas);
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let root = backend.into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let values = shown(f.losses, f.log);
+        let Some((lo, hi)) = finite_range(&values) else {
+            let _ = root.draw(&Text::new("the loss is not finite anywhere on this plane", (20, 30), ("sans-serif", 14.0 * dpr)));
+            let _ = root.present();
+            return;
+        };
+        let hi = if hi > lo { hi } else { lo + 1e-6 };
+        let (w, _) = root.dim_in_pixel();
+        let bar_w = (70.0 * dpr) as u32;
+        let (plot, bar) = root.split_horizontally(w.saturating_sub(bar_w));
+        let font = ("sans-serif", 12.0 * dpr).into_font();
+        let (a0, a1, b0, b1) = (f.grid.alpha.0, f.grid.alpha.1, f.grid.beta.0, f.grid.beta.1);
+        let Ok(mut chart) = ChartBuilder::on(&plot)
+            .margin((8.0 * dpr) as i32)
+            .x_label_area_size((34.0 * dpr) as i32)
+            .y_label_area_size((40.0 * dpr) as i32)
+            .build_cartesian_2d(a0..a1, b0..b1)
+        else {
+            return;
+        };
+        // Heat map: one pixel per grid point, scaled smoothly.
+        let n = f.grid.size;
+        let mut pixels = Vec::with_capacity(n * n * 4);
+        for i in (0..n).rev() {
+            for j in 0..n {
+                let v = values[i * n + j];
+                let RGBColor(r, g, b) = if v.is_finite() { viridis((v - lo) / (hi - lo)) } else { RGBColor(200, 200, 200) };
+                pixels.extend_from_slice(&[r, g, b, 255]);
+            }
+        }
+        scratch.set_width(n as u32);
+        scratch.set_height(n as u32);
+        if let (Some(sctx), Some(ctx)) = (context(scratch), context(canvas)) {
+            if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), n as u32, n as u32) {
+                let _ = sctx.put_image_data(&img, 0.0, 0.0);
+                let (xr, yr) = chart.plotting_area().get_pixel_range();
+                ctx.set_image_smoothing_enabled(true);
+                let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+                    scratch,
+                    f64::from(xr.start),
+                    f64::from(yr.start),
+                    f64::from(xr.end - xr.start),
+                    f64::from(yr.end - yr.start),
+                );
+            }
+        }
+        let _ = chart.configure_mesh().disable_mesh().label_style(font.clone()).x_desc(f.axes.0).y_desc(f.axes.1).draw();
+        let line_style = WHITE.mix(0.75).stroke_width(dpr.max(1.0) as u32);
+        for line in isolines(f.grid, &values, &levels(lo, hi, 10)) {
+            let pts: Vec<(f32, f32)> = line.iter().map(|&(x, y)| (x as f32, y as f32)).collect();
+            let _ = chart.draw_series(std::iter::once(PathElement::new(pts, line_style)));
+        }
+        // Trajectory: faint to strong, oldest first; the current point.
+        let stroke = (2.0 * dpr) as u32;
+        let path: Vec<(f32, f32)> = f.path.iter().map(|p| (p[0], p[1])).collect();
+        let _ = chart.draw_series(LineSeries::new(path.clone(), rgb(CLASS1).stroke_width(stroke)));
+        if let Some(&start) = path.first() {
+            let _ = chart.draw_series(std::iter::once(Circle::new(start, (4.0 * dpr) as i32, WHITE.filled())));
+            let _ = chart.draw_series(std::iter::once(Circle::new(start, (4.0 * dpr) as i32, rgb(CLASS1).stroke_width(stroke))));
+        }
+        let now = (0.0f32, 0.0f32);
+        let _ = chart.draw_series(std::iter::once(Cross::new(now, (6.0 * dpr) as i32, WHITE.stroke_width(stroke + 2))));
+        let _ = chart.draw_series(std::iter::once(Cross::new(now, (6.0 * dpr) as i32, RED.stroke_width(stroke))));
+
+        // Colour bar.
+        let Ok(mut cb) = ChartBuilder::on(&bar)
+            .margin_top((8.0 * dpr) as i32)
+            .margin_bottom((42.0 * dpr) as i32)
+            .margin_left((4.0 * dpr) as i32)
+            .right_y_label_area_size((46.0 * dpr) as i32)
+            .build_cartesian_2d(0.0f64..1.0, lo..hi)
+        else {
+            return;
+        };
+        let steps = 64;
+        let _ = cb.draw_series((0..steps).map(|k| {
+            let (v0, v1) = (lo + (hi - lo) * k as f64 / steps as f64, lo + (hi - lo) * (k + 1) as f64 / steps as f64);
+            Rectangle::new([(0.0, v0), (1.0, v1)], viridis((k as f64 + 0.5) / steps as f64).filled())
+        }));
+        let log = f.log;
+        let _ = cb
+            .configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .label_style(font)
+            .y_labels(6)
+            .y_label_formatter(&|v| if log { format_loss_tick(10f64.powf(*v) as f32) } else { format_loss_tick(*v as f32) })
+            .draw();
+        let _ = root.present();
+    }
+
+    fn line_chart<'a>(
+        root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>,
+        dpr: f64,
+        x: (f32, f32),
+        y: (f32, f32),
+        log_y: bool,
+        x_desc: &str,
+        y_desc: &str,
+    ) -> Option<ChartContext<'a, CanvasBackend, Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>>>
+    {
+        let font = ("sans-serif", 12.0 * dpr).into_font();
+        let (lo, hi) = if log_y { (y.0.log10(), y.1.log10()) } else { y };
+        let mut chart = ChartBuilder::on(root)
+            .margin((8.0 * dpr) as i32)
+            .x_label_area_size((36.0 * dpr) as i32)
+            .y_label_area_size((52.0 * dpr) as i32)
+            .build_cartesian_2d(x.0..x.1, lo..hi)
+            .ok()?;
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(font)
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_label_formatter(&|v| format_loss_tick(*v))
+            .y_label_formatter(&|v| format_loss_tick(if log_y { 10f32.powf(*v) } else { *v }))
+            .draw();
+        Some(chart)
+    }
+
+    /// The finite positive `(min, max)` of `values` with a margin.
+    fn span(values: impl Iterator<Item = f32>, log: bool) -> (f32, f32) {
+        let mut r: Option<(f32, f32)> = None;
+        for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
+            r = Some(r.map_or((v, v), |(lo, hi)| (if v < lo { v } else { lo }, if v > hi { v } else { hi })));
+        }
+        match r {
+            None => (if log { 1e-3 } else { 0.0 }, 1.0),
+            Some((lo, hi)) if log => (lo * 0.8, hi * 1.25),
+            Some((lo, hi)) => {
+                let pad = (hi - lo) * 0.08;
+                let pad = if pad > 1e-6 { pad } else { 1e-6 };
+                (lo - pad, hi + pad)
+            }
+        }
+    }
+
+    /// The loss along `α` through the current point (`α = 0`, marked).
+    pub fn draw_slice(canvas: &HtmlCanvasElement, alphas: &[f32], losses: &[f32], log: bool) {
+        let dpr = fit(canvas);
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let root = backend.into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let x = (alphas.first().copied().unwrap_or(-1.0), alphas.last().copied().unwrap_or(1.0));
+        let y = span(losses.iter().copied(), log);
+        let Some(mut chart) = line_chart(&root, dpr, x, y, log, "α (along d₁)", "train loss") else {
+            return;
+        };
+        let t = |v: f32| if log { v.log10() } else { v };
+        let pts: Vec<(f32, f32)> =
+            alphas.iter().zip(losses).filter(|(_, l)| l.is_finite() && (!log || **l > 0.0)).map(|(&a, &l)| (a, t(l))).collect();
+        let _ = chart.draw_series(LineSeries::new(pts, rgb(CLASS0).stroke_width((2.5 * dpr) as u32)));
+        let mid = alphas.iter().position(|&a| a == 0.0).and_then(|i| losses.get(i)).copied();
+        if let Some(l) = mid.filter(|l| l.is_finite() && (!log || *l > 0.0)) {
+            let _ = chart.draw_series(std::iter::once(Circle::new((0.0, t(l)), (5.0 * dpr) as i32, RED.filled())));
+        }
+        let _ = root.present();
+    }
+
+    /// Sharpness `λ_max` against the step, with the edge `2/η` dashed.
+    pub fn draw_sharpness(canvas: &HtmlCanvasElement, points: &[(u64, f32)], edge: f32, edge_label: &str) {
+        let dpr = fit(canvas);
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let root = backend.into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let max_step = points.last().map_or(1, |p| p.0.max(1)) as f32;
+        let (lo, hi) = span(points.iter().map(|p| p.1).chain([edge, 0.0]), false);
+        let Some(mut chart) =
+            line_chart(&root, dpr, (0.0, max_step), (if lo < 0.0 { lo } else { 0.0 }, hi), false, "step", "sharpness λ_max")
+        else {
+            return;
+        };
+        let width = (2.0 * dpr) as u32;
+        let edge_line = vec![(0.0, edge), (max_step, edge)];
+        if let Ok(s) = chart.draw_series(DashedLineSeries::new(edge_line, (8.0 * dpr) as u32, (5.0 * dpr) as u32, GREY.stroke_width(width)))
+        {
+            let label = edge_label.to_owned();
+            s.label(label).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], GREY.stroke_width(width)));
+        }
+        let pts: Vec<(f32, f32)> = points.iter().filter(|p| p.1.is_finite()).map(|p| (p.0 as f32, p.1)).collect();
+        if let Ok(s) = chart.draw_series(LineSeries::new(pts.clone(), rgb(CLASS0).stroke_width(width))) {
+            s.label("λ_max (top Hessian eigenvalue)")
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
+        }
+        let _ = chart.draw_series(pts.iter().map(|&p| Circle::new(p, (2.5 * dpr) as i32, rgb(CLASS0).filled())));
+        let _ = chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", 12.0 * dpr))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw();
+        let _ = root.present();
+    }
+
+    /// Train (solid) and test (dashed) loss along `θ_A + t(θ_B − θ_A)`,
+    /// the two solutions marked at `t = 0` and `t = 1`.
+    pub fn draw_connect(canvas: &HtmlCanvasElement, t: &[f32], train: &[f32], test: &[f32], log: bool) {
+        let dpr = fit(canvas);
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let root = backend.into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let x = (t.first().copied().unwrap_or(0.0), t.last().copied().unwrap_or(1.0));
+        let y = span(train.iter().chain(test).copied(), log);
+        let Some(mut chart) = line_chart(&root, dpr, x, y, log, "t  (θ = (1−t)·θ_A + t·θ_B)", "loss") else {
+            return;
+        };
+        let tr = |v: f32| if log { v.log10() } else { v };
+        let ok = |l: f32| l.is_finite() && (!log || l > 0.0);
+        let width = (2.0 * dpr) as u32;
+        let (ylo, yhi) = if log { (y.0.log10(), y.1.log10()) } else { y };
+        for end in [0.0f32, 1.0] {
+            let _ = chart.draw_series(std::iter::once(PathElement::new([(end, ylo), (end, yhi)], GREY.mix(0.5).stroke_width(1))));
+        }
+        let series = |v: &[f32]| -> Vec<(f32, f32)> { t.iter().zip(v).filter(|(_, l)| ok(**l)).map(|(&a, &l)| (a, tr(l))).collect() };
+        if let Ok(s) = chart.draw_series(LineSeries::new(series(train), rgb(CLASS0).stroke_width(width))) {
+            s.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
+        }
+        if let Ok(s) =
+            chart.draw_series(DashedLineSeries::new(series(test), (6.0 * dpr) as u32, (4.0 * dpr) as u32, rgb(CLASS1).stroke_width(width)))
+        {
+            s.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS1).stroke_width(width)));
+        }
+        for (end, name) in [(0.0f32, "A"), (1.0, "B")] {
+            if let Some(l) = t.iter().position(|&v| v == end).and_then(|i| train.get(i)).copied().filter(|&l| ok(l)) {
+                let _ = chart.draw_series(std::iter::once(Circle::new((end, tr(l)), (5.0 * dpr) as i32, rgb(CLASS0).filled())));
+                let _ = chart.draw_series(std::iter::once(Text::new(
+                    name.to_owned(),
+                    (end, tr(l)),
+                    ("sans-serif", 13.0 * dpr).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Bottom,
+                    )),
+                )));
+            }
+        }
+        let _ = chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperMiddle)
+            .label_font(("sans-serif", 12.0 * dpr))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw();
+        let _ = root.present();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_scale_drops_what_it_cannot_show() {
+        let v = shown(&[100.0, 0.0, f32::NAN, 0.1], true);
+        assert_eq!(v[0], 2.0);
+        assert!(v[1].is_nan() && v[2].is_nan());
+        assert!((v[3] + 1.0).abs() < 1e-6);
+        assert_eq!(finite_range(&v), Some((-1.0000000149011612, 2.0)));
+        assert_eq!(finite_range(&[f64::NAN]), None);
+    }
+
+    #[test]
+    fn isolines_of_a_bowl_are_circles_around_its_centre() {
+        let grid = Grid::square(41, 1.0);
+        let values: Vec<f64> = grid.points().iter().map(|p| f64::from(p[0] * p[0] + p[1] * p[1])).collect();
+        let lines = isolines(&grid, &values, &[0.25]);
+        assert!(!lines.is_empty());
+        for (x, y) in lines.iter().flatten() {
+            let r = (x * x + y * y).sqrt();
+            assert!((r - 0.5).abs() < 0.03, "a point of the 0.25 isoline at radius {r}");
+        }
+        let l = levels(0.0, 1.0, 3);
+        assert_eq!(l, vec![0.25, 0.5, 0.75]);
+    }
+}

@@ -1,0 +1,289 @@
+//! What every lab page shares: the run's [`Status`] and its `data-*`
+//! attributes, the top bar with the lab links and the backend badge, the
+//! transport buttons, the notices, and finding the backend.
+
+use std::rc::Rc;
+
+use gradlab_core::gpu::Snapshot;
+use leptos::prelude::*;
+
+use crate::charts::History;
+use crate::engine::Backend;
+use crate::web;
+
+/// Where a run stands, as the page and `data-phase` show it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Phase {
+    #[default]
+    Starting,
+    Running,
+    Paused,
+    Diverged,
+    Failed(String),
+}
+
+impl Phase {
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Diverged => "diverged",
+            Self::Failed(_) => "failed",
+        }
+    }
+}
+
+/// What the page shows about the run; mirrored in `data-*` attributes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    /// `data-backend`: `webgpu: <adapter>` or `cpu`.
+    pub backend: String,
+    /// The badge's words, and its tooltip.
+    pub badge: String,
+    pub backend_note: String,
+    pub steps: u64,
+    pub train_loss: Option<f32>,
+    pub test_loss: Option<f32>,
+    pub steps_per_s: f64,
+    pub phase: Phase,
+}
+
+/// Steps/s, loss history and divergence from the stream of snapshots.
+#[derive(Clone, Debug, Default)]
+pub struct Progress {
+    pub history: History,
+    /// `(time ms, step)` of the previous snapshot.
+    rate_mark: Option<(f64, u64)>,
+}
+
+impl Progress {
+    /// Records `snap` (taken at `now` ms) into the history and `status`;
+    /// returns whether the run has diverged (`train::diverged` against the
+    /// first training loss).
+    pub fn record(&mut self, snap: &Snapshot, now: f64, status: RwSignal<Status>) -> bool {
+        if let Some((t0, s0)) = self.rate_mark {
+            if snap.step > s0 && now > t0 {
+                let rate = (snap.step - s0) as f64 / (now - t0) * 1000.0;
+                status.update(|st| st.steps_per_s = if st.steps_per_s > 0.0 { 0.8 * st.steps_per_s + 0.2 * rate } else { rate });
+            }
+        }
+        self.rate_mark = Some((now, snap.step));
+        self.history.push(snap.step, snap.train_loss, snap.test_loss);
+        let first = self.history.points.first().map_or(snap.train_loss, |p| p.1);
+        let diverged = snap.diverged() || gradlab_core::train::diverged(first, snap.train_loss);
+        status.update(|st| {
+            st.steps = snap.step;
+            st.train_loss = Some(snap.train_loss);
+            st.test_loss = snap.test_loss;
+            if diverged {
+                st.phase = Phase::Diverged;
+            } else if st.phase == Phase::Diverged {
+                st.phase = Phase::Running;
+            }
+        });
+        diverged
+    }
+}
+
+/// Marks a fresh run (new settings) in the status.
+pub fn started(status: RwSignal<Status>, playing: RwSignal<bool>) {
+    let phase = if playing.get_untracked() { Phase::Running } else { Phase::Paused };
+    status.update(|st| {
+        st.phase = phase;
+        st.steps = 0;
+        st.train_loss = None;
+        st.test_loss = None;
+    });
+}
+
+/// Shows why settings cannot run.
+pub fn failed(status: RwSignal<Status>, e: &gradlab_core::Error) {
+    status.update(|st| st.phase = Phase::Failed(format!("This configuration cannot run: {e}")));
+}
+
+/// A reset clears a divergence.
+pub fn was_reset(status: RwSignal<Status>) {
+    status.update(|st| {
+        if st.phase == Phase::Diverged {
+            st.phase = Phase::Running;
+        }
+    });
+}
+
+/// Steps to ask of the engine this frame: one after "Step", as many as
+/// fit while playing, none while paused or diverged.
+#[must_use]
+pub fn steps_wanted(single_step: bool, playing: RwSignal<bool>, status: RwSignal<Status>) -> Option<u32> {
+    let diverged = status.with_untracked(|s| s.phase == Phase::Diverged);
+    if single_step {
+        Some(1)
+    } else if playing.get_untracked() && !diverged {
+        Some(u32::MAX)
+    } else {
+        None
+    }
+}
+
+/// Finds WebGPU (or the reason there is none), fills in the badge, and
+/// hands the backend to `ready`.
+pub fn find_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, ready: impl FnOnce(Rc<Backend>) + 'static) {
+    leptos::task::spawn_local(async move {
+        let backend = web::find_backend().await;
+        status.update(|s| {
+            s.backend = backend.label();
+            (s.badge, s.backend_note) = match &backend {
+                Backend::Gpu { name, .. } => (format!("WebGPU · {name}"), format!("Training on the GPU through WebGPU ({name}).")),
+                Backend::Cpu { reason } => ("CPU fallback".into(), format!("WebGPU is unavailable ({reason}).")),
+            };
+        });
+        if let Backend::Cpu { reason } = &backend {
+            messages.update(|m| m.push(format!("WebGPU is unavailable ({reason}), so training runs on the CPU, more slowly.")));
+        }
+        ready(Rc::new(backend));
+    });
+}
+
+/// Calls `redraw` when the window is resized.
+pub fn on_resize(redraw: impl Fn() + 'static) {
+    if let Some(w) = web_sys::window() {
+        let f = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(redraw);
+        let _ = w.add_event_listener_with_callback("resize", wasm_bindgen::JsCast::unchecked_ref(f.as_ref()));
+        f.forget();
+    }
+}
+
+/// A loss as the stats show it.
+#[must_use]
+pub fn fmt_loss(v: Option<f32>) -> String {
+    match v {
+        None => "–".into(),
+        Some(v) if v.is_finite() => format!("{v:.4}"),
+        Some(_) => "NaN".into(),
+    }
+}
+
+/// The backend and its speed.
+#[component]
+pub fn Badge(status: RwSignal<Status>) -> impl IntoView {
+    view! {
+        <div class="badge" title=move || status.with(|s| s.backend_note.clone())>
+            <span class=move || if status.with(|s| s.backend.starts_with("webgpu")) { "dot gpu" } else { "dot cpu" }></span>
+            <span class="badge-backend">{move || status.with(|s| if s.badge.is_empty() { "finding a GPU…".into() } else { s.badge.clone() })}</span>
+            <span class="badge-rate">{move || status.with(|s| format!("{:.0} steps/s", s.steps_per_s))}</span>
+        </div>
+    }
+}
+
+/// The labs, as `(query value, title)`.
+pub const LABS: [(&str, &str); 2] = [("playground", "Playground"), ("landscape", "Loss landscape")];
+
+/// The page's top bar: the lab links and the badge.
+#[component]
+pub fn Topbar(lab: &'static str, status: RwSignal<Status>) -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <h1>"gradlab"</h1>
+            <nav class="labs">
+                {LABS
+                    .iter()
+                    .map(|&(key, title)| {
+                        let current = (key == lab).then_some("page");
+                        view! { <a href=format!("./?lab={key}") aria-current=current>{title}</a> }
+                    })
+                    .collect_view()}
+            </nav>
+            <span class="spacer"></span>
+            <Badge status=status />
+        </header>
+    }
+}
+
+/// Play/pause, one step, reset.
+#[component]
+pub fn Transport(playing: RwSignal<bool>, status: RwSignal<Status>, on_step: Callback<()>, on_reset: Callback<()>) -> impl IntoView {
+    view! {
+        <div class="transport" role="group" aria-label="training">
+            <button
+                class="primary"
+                name="play"
+                on:click=move |_| {
+                    let now_playing = !playing.get_untracked();
+                    playing.set(now_playing);
+                    status.update(|s| {
+                        if matches!(s.phase, Phase::Running | Phase::Paused) {
+                            s.phase = if now_playing { Phase::Running } else { Phase::Paused };
+                        }
+                    });
+                }
+            >
+                {move || if playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+            </button>
+            <button name="step" title="one optimizer step" on:click=move |_| {
+                playing.set(false);
+                on_step.run(());
+            }>"Step"</button>
+            <button name="reset" title="back to the initial weights" on:click=move |_| {
+                on_reset.run(());
+                if status.get_untracked().phase == Phase::Diverged {
+                    playing.set(true);
+                }
+            }>"Reset"</button>
+        </div>
+    }
+}
+
+/// The divergence or failure notice, then the dismissible messages.
+#[component]
+pub fn Notices(status: RwSignal<Status>, messages: RwSignal<Vec<String>>) -> impl IntoView {
+    view! {
+        <div class="notices" role="status">
+            {move || match status.with(|s| s.phase.clone()) {
+                Phase::Diverged => Some(view! { <p class="notice danger">"Diverged — lower the learning rate, then press Reset."</p> }.into_any()),
+                Phase::Failed(e) => Some(view! { <p class="notice danger">{e}</p> }.into_any()),
+                _ => None,
+            }}
+            {move || {
+                messages.get().into_iter().enumerate().map(|(i, m)| view! {
+                    <p class="notice">
+                        <span>{m}</span>
+                        <button class="dismiss" aria-label="dismiss" title="dismiss"
+                            on:click=move |_| messages.update(|all| { all.remove(i); })>"×"</button>
+                    </p>
+                }).collect_view()
+            }}
+        </div>
+    }
+}
+
+/// Step and losses.
+#[component]
+pub fn Stats(status: RwSignal<Status>) -> impl IntoView {
+    view! {
+        <dl class="stats">
+            <dt>"step"</dt><dd class="stat-steps">{move || status.with(|s| s.steps)}</dd>
+            <dt>"train loss"</dt><dd>{move || status.with(|s| fmt_loss(s.train_loss))}</dd>
+            <dt>"test loss"</dt><dd>{move || status.with(|s| fmt_loss(s.test_loss))}</dd>
+        </dl>
+    }
+}
+
+/// The lab's root element with the machine-readable status attributes
+/// (`data-backend`, `data-steps`, `data-train-loss`, `data-test-loss`,
+/// `data-phase`) that tests and host pages read.
+#[component]
+pub fn StatusRoot(class: &'static str, status: RwSignal<Status>, children: Children) -> impl IntoView {
+    view! {
+        <div
+            class=class
+            data-backend=move || status.with(|s| s.backend.clone())
+            data-steps=move || status.with(|s| s.steps.to_string())
+            data-train-loss=move || status.with(|s| s.train_loss.map(|v| v.to_string()).unwrap_or_default())
+            data-test-loss=move || status.with(|s| s.test_loss.map(|v| v.to_string()).unwrap_or_default())
+            data-phase=move || status.with(|s| s.phase.code())
+        >
+            {children()}
+        </div>
+    }
+}
