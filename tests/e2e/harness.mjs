@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const DIST = join(ROOT, 'dist');
@@ -83,4 +84,26 @@ export function colours(page, selector) {
     for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
     return seen.size;
   });
+}
+
+/**
+ * For a test file: before its tests, serve dist/ and launch one browser
+ * with WebGPU and one without; close them after. The returned object is
+ * filled in by then: `{ url, gpu, plain }`.
+ */
+export function session() {
+  const s = {};
+  let server;
+  before(async () => {
+    server = await serve();
+    s.url = server.url;
+    s.gpu = await launch({ webgpu: true });
+    s.plain = await launch({ webgpu: false });
+  });
+  after(async () => {
+    await s.gpu?.close();
+    await s.plain?.close();
+    await server?.close();
+  });
+  return s;
 }

@@ -1,24 +1,10 @@
 // The loss-landscape lab in a real headless Chromium against the release
 // build, WebGPU on SwiftShader (and the CPU fallback without it).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, until, screenshot, status, colours } from './harness.mjs';
+import { session, open, until, screenshot, status, colours } from './harness.mjs';
 
-let server;
-let gpuBrowser;
-let plainBrowser;
-
-before(async () => {
-  server = await serve();
-  gpuBrowser = await launch({ webgpu: true });
-  plainBrowser = await launch({ webgpu: false });
-});
-
-after(async () => {
-  await gpuBrowser?.close();
-  await plainBrowser?.close();
-  await server?.close();
-});
+const ctx = session();
 
 // Small enough for a software adapter to draw several grids a minute.
 const SMALL = '?lab=landscape&n=64&width=16&grid=16';
@@ -35,7 +21,7 @@ async function allDrawn(page, timeout = 120_000) {
 }
 
 test('on WebGPU the landscape lab draws contours, slice, sharpness and the line between two solutions', async () => {
-  const { page, errors } = await open(gpuBrowser, server.url + SMALL, { viewport: { width: 1400, height: 1000 } });
+  const { page, errors } = await open(ctx.gpu, ctx.url + SMALL, { viewport: { width: 1400, height: 1000 } });
   const v = await allDrawn(page);
   const s = await status(page);
   assert.match(s.backend, /^webgpu: \S/);
@@ -52,7 +38,7 @@ test('on WebGPU the landscape lab draws contours, slice, sharpness and the line 
 });
 
 test('dragging the learning rate updates the URL and restarts the run', async () => {
-  const { page, errors } = await open(gpuBrowser, server.url + SMALL + '&view=contour');
+  const { page, errors } = await open(ctx.gpu, ctx.url + SMALL + '&view=contour');
   await until(page, () => Number(document.querySelector('.views')?.dataset.grids) >= 1, undefined, 120_000);
   await until(page, () => Number(document.querySelector('[data-phase]').dataset.steps) >= 5, undefined, 60_000);
   const before = Number((await status(page)).steps);
@@ -70,7 +56,7 @@ test('dragging the learning rate updates the URL and restarts the run', async ()
 });
 
 test('a learning rate far past 2/λ_max diverges and says so', async () => {
-  const { page, errors } = await open(gpuBrowser, server.url + SMALL + '&lr=2&view=sharpness');
+  const { page, errors } = await open(ctx.gpu, ctx.url + SMALL + '&lr=2&view=sharpness');
   await until(page, () => document.querySelector('[data-phase]')?.dataset.phase === 'diverged', undefined, 60_000);
   assert.match(await page.textContent('.notice.danger'), /diverged — lower the learning rate/i);
   assert.deepEqual(errors, []);
@@ -78,7 +64,7 @@ test('a learning rate far past 2/λ_max diverges and says so', async () => {
 });
 
 test('the embed view shows the one view it names and fills its frame', async () => {
-  const { page, errors } = await open(gpuBrowser, server.url + SMALL + '&view=contour&embed=1', { viewport: { width: 480, height: 360 } });
+  const { page, errors } = await open(ctx.gpu, ctx.url + SMALL + '&view=contour&embed=1', { viewport: { width: 480, height: 360 } });
   await until(page, () => Number(document.querySelector('.views')?.dataset.grids) >= 1, undefined, 120_000);
   assert.equal(await page.locator('.topbar').count(), 0, 'no page header');
   assert.equal(await page.locator('.controls').count(), 0, 'no control panel');
@@ -95,7 +81,7 @@ test('the embed view shows the one view it names and fills its frame', async () 
 });
 
 test('without WebGPU the CPU fallback draws the landscape', async () => {
-  const { page, errors } = await open(plainBrowser, server.url + SMALL + '&plane=pca', { viewport: { width: 1400, height: 1000 } });
+  const { page, errors } = await open(ctx.plain, ctx.url + SMALL + '&plane=pca', { viewport: { width: 1400, height: 1000 } });
   const v = await allDrawn(page);
   assert.equal((await status(page)).backend, 'cpu');
   assert.ok(Number(v.sharpness) > 0, `sharpness ${v.sharpness}`);

@@ -3,25 +3,11 @@
 // (SwiftShader), so these tests see the same WGSL path a user's GPU runs.
 //
 //   node --test tests/e2e/     (./x test builds dist/ first)
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, until, screenshot, status, colours } from './harness.mjs';
+import { session, open, until, screenshot, status, colours } from './harness.mjs';
 
-let server;
-let gpuBrowser;
-let plainBrowser;
-
-before(async () => {
-  server = await serve();
-  gpuBrowser = await launch({ webgpu: true });
-  plainBrowser = await launch({ webgpu: false });
-});
-
-after(async () => {
-  await gpuBrowser?.close();
-  await plainBrowser?.close();
-  await server?.close();
-});
+const ctx = session();
 
 const steps = (page) => page.$eval('.playground', (el) => Number(el.dataset.steps || 0));
 
@@ -32,7 +18,7 @@ async function stepsAtLeast(page, n, timeout = 90_000) {
 }
 
 test('on WebGPU the playground trains, draws, and reports its adapter', async () => {
-  const { page, errors } = await open(gpuBrowser, server.url);
+  const { page, errors } = await open(ctx.gpu, ctx.url);
   const first = await stepsAtLeast(page, 1);
   assert.match(first.backend, /^webgpu: \S/, 'the backend names a WebGPU adapter');
   assert.match(await page.textContent('.badge'), /WebGPU · .+ steps\/s/);
@@ -49,7 +35,7 @@ test('on WebGPU the playground trains, draws, and reports its adapter', async ()
 });
 
 test('moving the width slider updates the URL and restarts training', async () => {
-  const { page, errors } = await open(gpuBrowser, `${server.url}?width=8&n=128`);
+  const { page, errors } = await open(ctx.gpu, `${ctx.url}?width=8&n=128`);
   const before = await stepsAtLeast(page, 60);
   const slider = page.locator('input[name="width"]');
   await slider.focus();
@@ -70,7 +56,7 @@ test('reloading the URL reproduces the run', async () => {
   const query = '?data=moons&n=64&width=12&depth=1&act=tanh&opt=sgd&lr=0.1&seed=7';
   const losses = [];
   for (let i = 0; i < 2; i++) {
-    const { page } = await open(gpuBrowser, server.url + query);
+    const { page } = await open(ctx.gpu, ctx.url + query);
     await stepsAtLeast(page, 1);
     await page.click('button[name="play"]'); // pause
     await page.click('button[name="reset"]');
@@ -83,7 +69,7 @@ test('reloading the URL reproduces the run', async () => {
 });
 
 test('without WebGPU the CPU fallback trains and says so', async () => {
-  const { page, errors } = await open(plainBrowser, `${server.url}?data=circles`);
+  const { page, errors } = await open(ctx.plain, `${ctx.url}?data=circles`);
   const first = await stepsAtLeast(page, 1);
   assert.equal(first.backend, 'cpu');
   assert.match(await page.textContent('.badge'), /CPU fallback/);
@@ -96,7 +82,7 @@ test('without WebGPU the CPU fallback trains and says so', async () => {
 });
 
 test('bad URL values are clamped with a visible message', async () => {
-  const { page, errors } = await open(gpuBrowser, `${server.url}?width=99999&lr=banana&data=nope&depth=-3&colour=red`);
+  const { page, errors } = await open(ctx.gpu, `${ctx.url}?width=99999&lr=banana&data=nope&depth=-3&colour=red`);
   const s = await stepsAtLeast(page, 1);
   assert.equal(s.phase, 'running');
   const notices = await page.locator('.notice').allTextContents();
@@ -112,7 +98,7 @@ test('bad URL values are clamped with a visible message', async () => {
 });
 
 test('a diverging learning rate is caught and named', async () => {
-  const { page, errors } = await open(gpuBrowser, `${server.url}?data=sine&loss=mse&opt=sgd&lr=10&width=64`);
+  const { page, errors } = await open(ctx.gpu, `${ctx.url}?data=sine&loss=mse&opt=sgd&lr=10&width=64`);
   await until(page, () => document.querySelector('.playground')?.dataset.phase === 'diverged');
   assert.match(await page.textContent('.notice.danger'), /diverged — lower the learning rate/i);
   const at = await steps(page);
@@ -125,7 +111,7 @@ test('a diverging learning rate is caught and named', async () => {
 });
 
 test('the embed view drops the chrome and fills its frame', async () => {
-  const { page, errors } = await open(gpuBrowser, `${server.url}?embed=1&data=xor`, { viewport: { width: 480, height: 320 } });
+  const { page, errors } = await open(ctx.gpu, `${ctx.url}?embed=1&data=xor`, { viewport: { width: 480, height: 320 } });
   await stepsAtLeast(page, 20);
   assert.equal(await page.locator('.topbar').count(), 0, 'no page header');
   assert.equal(await page.locator('.controls').count(), 0, 'no control panel');

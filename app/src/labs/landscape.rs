@@ -15,7 +15,7 @@ use gradlab_core::{Loss, Problem, Subset};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::shell::{self, Badge, Notices, Phase, Progress, Stats, Status, StatusRoot, Topbar, Transport};
+use super::shell::{self, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::landscape::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
 use crate::components::{
     fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, Scale, SeedInput, Slider,
@@ -185,7 +185,7 @@ pub fn Landscape(
             </figure>
             <figure class="chart slice" class:hidden=move || !shows(View::Slice)>
                 <canvas node_ref=canvases.slice aria-label="the loss along one direction"></canvas>
-                <figcaption>"Training loss along the first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
+                <figcaption>"Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
             </figure>
             <figure class="chart sharpness" class:hidden=move || !shows(View::Sharpness)>
                 <canvas node_ref=canvases.sharpness aria-label="sharpness against the stability edge"></canvas>
@@ -270,7 +270,8 @@ pub fn Landscape(
         }
     };
 
-    let extra = move |children: AnyView| {
+    // `.views` (display: contents) carries the pictures' status attributes.
+    let views = move || {
         view! {
             <div
                 class="views"
@@ -280,39 +281,14 @@ pub fn Landscape(
                 data-sharpness=move || readout.with(|r| r.sharpness.map(|v| v.to_string()).unwrap_or_default())
                 data-barrier=move || readout.with(|r| r.barrier.map(|b| b.0.to_string()).unwrap_or_default())
             >
-                {children}
+                {charts()}
             </div>
         }
     };
-
-    let open_link = move || format!("./?{}", settings.with(LandscapeState::to_query));
-    if embed {
-        view! {
-            <StatusRoot class="landscape embed" status=status>
-                {extra(view! { <div class="embed-charts">{charts()}</div> }.into_any())}
-                <div class="embed-bar">
-                    {transport()}
-                    <Stats status=status />
-                    <Badge status=status />
-                    <a class="open" target="_blank" href=open_link>"open in gradlab ↗"</a>
-                </div>
-                <Notices status=status messages=messages />
-            </StatusRoot>
-        }
-        .into_any()
-    } else {
-        view! {
-            <Topbar lab="landscape" status=status />
-            <StatusRoot class="landscape" status=status>
-                {controls()}
-                <section class="main">
-                    <Notices status=status messages=messages />
-                    {extra(view! { <div class="charts">{charts()}</div> }.into_any())}
-                    <Stats status=status />
-                </section>
-            </StatusRoot>
-        }
-        .into_any()
+    let open_link = Signal::derive(move || format!("./?{}", settings.with(LandscapeState::to_query)));
+    view! {
+        <LabPage lab="landscape" embed=embed status=status messages=messages open_link=open_link
+            transport=transport controls=controls charts=views />
     }
 }
 
@@ -557,17 +533,17 @@ fn draw(r: &mut Runner, s: &LandscapeState, readout: RwSignal<Readout>, canvases
         return;
     };
     let v = &run.views;
+    let axes = if readout.with_untracked(|r| r.explained.is_some()) { ("PC1", "PC2") } else { ("α (along d₁)", "β (along d₂)") };
     if let (Some(canvas), Some(p)) = (canvases.contour.get_untracked(), &v.picture) {
         let scratch = r.scratch.get_or_insert_with(|| {
             let doc = web_sys::window().and_then(|w| w.document()).expect("a document");
             wasm_bindgen::JsCast::unchecked_into(doc.create_element("canvas").expect("a canvas"))
         });
-        let axes = if readout.with_untracked(|r| r.explained.is_some()) { ("PC1", "PC2") } else { ("α (d₁)", "β (d₂)") };
         let frame = ContourFrame { grid: &p.request.grid, losses: &p.losses, log: s.log, path: &p.request.path, axes };
         draw_contour(&canvas, scratch, &frame);
     }
     if let (Some(canvas), Some(p)) = (canvases.slice.get_untracked(), &v.picture) {
-        draw_slice(&canvas, &p.request.alphas, &p.slice, s.log);
+        draw_slice(&canvas, &p.request.alphas, &p.slice, s.log, axes.0);
     }
     if let Some(canvas) = canvases.sharpness.get_untracked() {
         let label = if s.opt == "momentum" { "(2+2β)/η" } else { "2/η" };

@@ -8,7 +8,7 @@ use gradlab_core::{DatasetKind, Loss, Optimizer, Problem};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::shell::{self, Badge, Notices, Phase, Progress, Stats, Status, StatusRoot, Topbar, Transport};
+use super::shell::{self, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::{draw_function, draw_losses};
 use crate::components::{
     fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, Scale, SeedInput, Slider,
@@ -155,34 +155,10 @@ pub fn Playground(
         }
     };
 
-    let open_link = move || format!("./?{}", settings.with(PlaygroundState::to_query));
-    if embed {
-        view! {
-            <StatusRoot class="playground embed" status=status>
-                <div class="embed-charts">{charts()}</div>
-                <div class="embed-bar">
-                    {transport()}
-                    <Stats status=status />
-                    <Badge status=status />
-                    <a class="open" target="_blank" href=open_link>"open in gradlab ↗"</a>
-                </div>
-                <Notices status=status messages=messages />
-            </StatusRoot>
-        }
-        .into_any()
-    } else {
-        view! {
-            <Topbar lab="playground" status=status />
-            <StatusRoot class="playground" status=status>
-                {controls()}
-                <section class="main">
-                    <Notices status=status messages=messages />
-                    <div class="charts">{charts()}</div>
-                    <Stats status=status />
-                </section>
-            </StatusRoot>
-        }
-        .into_any()
+    let open_link = Signal::derive(move || format!("./?{}", settings.with(PlaygroundState::to_query)));
+    view! {
+        <LabPage lab="playground" embed=embed status=status messages=messages open_link=open_link
+            transport=transport controls=controls charts=charts />
     }
 }
 

@@ -287,3 +287,50 @@ pub fn StatusRoot(class: &'static str, status: RwSignal<Status>, children: Child
         </div>
     }
 }
+
+/// A lab's page: the top bar, the controls and the charts with notices
+/// and stats; or, embedded, the charts alone over a bar with the
+/// transport, the stats, the badge and an "open in gradlab" link.
+#[component]
+pub fn LabPage(
+    /// The `lab` query value (and the root's class).
+    lab: &'static str,
+    embed: bool,
+    status: RwSignal<Status>,
+    messages: RwSignal<Vec<String>>,
+    /// The full page's URL for these settings.
+    #[prop(into)]
+    open_link: Signal<String>,
+    #[prop(into)] transport: ViewFn,
+    #[prop(into)] controls: ViewFn,
+    #[prop(into)] charts: ViewFn,
+) -> impl IntoView {
+    if embed {
+        view! {
+            <StatusRoot class=if lab == "landscape" { "landscape embed" } else { "playground embed" } status=status>
+                <div class="embed-charts">{charts.run()}</div>
+                <div class="embed-bar">
+                    {transport.run()}
+                    <Stats status=status />
+                    <Badge status=status />
+                    <a class="open" target="_blank" href=open_link>"open in gradlab ↗"</a>
+                </div>
+                <Notices status=status messages=messages />
+            </StatusRoot>
+        }
+        .into_any()
+    } else {
+        view! {
+            <Topbar lab=lab status=status />
+            <StatusRoot class=lab status=status>
+                {controls.run()}
+                <section class="main">
+                    <Notices status=status messages=messages />
+                    <div class="charts">{charts.run()}</div>
+                    <Stats status=status />
+                </section>
+            </StatusRoot>
+        }
+        .into_any()
+    }
+}

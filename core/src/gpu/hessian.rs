@@ -47,17 +47,11 @@ impl GpuTrainer {
             };
             let scratch = buffer("GpuTrainer::hessian scratch", p);
             let work = buffer("GpuTrainer::hessian work", 4 * p + u64::from(MAX_POWER_ITERATIONS) * 4);
-            let buffers = [&scratch, &work, &self.acts, &self.data, &self.batch, &self.metrics];
-            let entries: Vec<_> = buffers
-                .iter()
-                .enumerate()
-                .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
-                .collect();
-            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("GpuTrainer::hessian_group"),
-                layout: &self.kernels.storage_layout,
-                entries: &entries,
-            });
+            let group = self.kernels.storage_group(
+                device,
+                "GpuTrainer::hessian_group",
+                [&scratch, &work, &self.acts, &self.data, &self.batch, &self.metrics],
+            );
             HessianState { work, group, started: false }
         })
     }

@@ -117,3 +117,81 @@ impl Kernels {
         }
     }
 }
+
+impl Kernels {
+    /// Group 0 over the six storage buffers, in [`STORAGE_BINDINGS`] order.
+    #[must_use]
+    pub fn storage_group(&self, device: &wgpu::Device, label: &str, buffers: [&wgpu::Buffer; 6]) -> wgpu::BindGroup {
+        let entries: Vec<_> =
+            buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
+        device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &self.storage_layout, entries: &entries })
+    }
+}
+
+/// One user's argument records: a fixed table of [`DispatchArgs`] and a
+/// rewritable table of [`StepArgs`], bound as groups 1 and 2 at dynamic
+/// offsets `stride` bytes apart.
+#[derive(Debug)]
+pub(crate) struct Records {
+    steps: wgpu::Buffer,
+    args_group: wgpu::BindGroup,
+    step_group: wgpu::BindGroup,
+    stride: u64,
+}
+
+/// `records` laid out `stride` bytes apart.
+fn spaced<T: bytemuck::Pod>(records: &[T], stride: u64) -> Vec<u8> {
+    let mut bytes = vec![0u8; records.len() * stride as usize];
+    for (i, r) in records.iter().enumerate() {
+        let at = i * stride as usize;
+        bytes[at..at + std::mem::size_of::<T>()].copy_from_slice(bytemuck::bytes_of(r));
+    }
+    bytes
+}
+
+impl Records {
+    /// Uploads `args` and makes room for `max_steps` step records.
+    pub(crate) fn new(device: &wgpu::Device, kernels: &Kernels, label: &str, args: &[DispatchArgs], max_steps: u32) -> Self {
+        use wgpu::util::DeviceExt;
+        let stride = u64::from(device.limits().min_storage_buffer_offset_alignment).max(256);
+        let args = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: &spaced(args, stride),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let steps = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: u64::from(max_steps.max(1)) * stride,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let group = |layout, buffer, size: usize| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(label),
+                layout,
+                entries: &[wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(size as u64),
+                    }),
+                }],
+            })
+        };
+        let args_group = group(&kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
+        let step_group = group(&kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
+        Self { steps, args_group, step_group, stride }
+    }
+
+    /// Replaces the step records (the next submit sees them).
+    pub(crate) fn write_steps(&self, queue: &wgpu::Queue, steps: &[StepArgs]) {
+        queue.write_buffer(&self.steps, 0, &spaced(steps, self.stride));
+    }
+
+    /// Binds dispatch record `record` and step record `step`.
+    pub(crate) fn bind(&self, pass: &mut wgpu::ComputePass<'_>, record: u32, step: u32) {
+        pass.set_bind_group(1, &self.args_group, &[record * self.stride as u32]);
+        pass.set_bind_group(2, &self.step_group, &[step * self.stride as u32]);
+    }
+}

@@ -32,10 +32,9 @@ mod probe;
 mod readback;
 pub mod shaders;
 
-use wgpu::util::DeviceExt;
-
 pub use gpu_data::{DispatchArgs, StepArgs};
 pub use hessian::MAX_POWER_ITERATIONS;
+use kernels::Records;
 pub use kernels::{Kernels, STORAGE_BINDINGS};
 pub use probe::{LossProbe, PendingLosses};
 pub use readback::PendingRead;
@@ -180,13 +179,11 @@ pub struct GpuTrainer {
     params: wgpu::Buffer,
     optim: wgpu::Buffer,
     metrics: wgpu::Buffer,
-    steps: wgpu::Buffer,
     batch: wgpu::Buffer,
     acts: wgpu::Buffer,
     data: wgpu::Buffer,
     storage_group: wgpu::BindGroup,
-    args_group: wgpu::BindGroup,
-    step_group: wgpu::BindGroup,
+    records: Records,
     layout: ParamLayout,
     config: TrainConfig,
     seed: u64,
@@ -196,7 +193,6 @@ pub struct GpuTrainer {
     plan: Plan,
     capacity: u32,
     k_max: u32,
-    stride: u64,
     norm: Norm,
     metrics_len: u64,
     batch_scratch: Vec<u32>,
@@ -235,7 +231,6 @@ impl GpuTrainer {
         let (din, dout) = (layout.input_dim(), layout.output_dim());
         let limits = device.limits();
         let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-        let stride = u64::from(limits.min_storage_buffer_offset_alignment).max(256);
 
         let n_train = problem.dataset.train.len();
         let n_test = problem.dataset.test.len();
@@ -389,48 +384,11 @@ impl GpuTrainer {
                 pred_off,
             };
         }
-        let mut arg_bytes = vec![0u8; records.len() * stride as usize];
-        for (i, r) in records.iter().enumerate() {
-            let at = i * stride as usize;
-            arg_bytes[at..at + std::mem::size_of::<DispatchArgs>()].copy_from_slice(bytemuck::bytes_of(r));
-        }
-        let args = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("GpuTrainer::args"),
-            contents: &arg_bytes,
-            usage: wgpu::BufferUsages::STORAGE,
-        });
         let eval_records: u32 = plan.eval.iter().map(|e| e.rows.div_ceil(capacity)).sum();
-        let steps = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("GpuTrainer::steps"),
-            size: u64::from(k_max.max(eval_records).max(hessian::RECORDS)) * stride,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-
-        let buffers = [&params_buf, &optim, &acts, &data_buf, &batch_buf, &metrics];
-        let entries: Vec<_> =
-            buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
-        let storage_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("GpuTrainer::storage_group"),
-            layout: &kernels.storage_layout,
-            entries: &entries,
-        });
-        let record_group = |label, layout, buffer, size: usize| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(label),
-                layout,
-                entries: &[wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(size as u64),
-                    }),
-                }],
-            })
-        };
-        let args_group = record_group("GpuTrainer::args_group", &kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
-        let step_group = record_group("GpuTrainer::step_group", &kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
+        let max_steps = k_max.max(eval_records).max(hessian::RECORDS);
+        let records = Records::new(device, kernels, "GpuTrainer::records", &records, max_steps);
+        let storage_group =
+            kernels.storage_group(device, "GpuTrainer::storage_group", [&params_buf, &optim, &acts, &data_buf, &batch_buf, &metrics]);
 
         Ok(Self {
             device: device.clone(),
@@ -439,13 +397,11 @@ impl GpuTrainer {
             params: params_buf,
             optim,
             metrics,
-            steps,
             batch: batch_buf,
             acts,
             data: data_buf,
             storage_group,
-            args_group,
-            step_group,
+            records,
             norm: Norm { per_sample: if config.loss == Loss::Mse { dout } else { 1 }, batch },
             layout,
             config,
@@ -456,7 +412,6 @@ impl GpuTrainer {
             plan,
             capacity,
             k_max,
-            stride,
             metrics_len,
             batch_scratch: Vec::new(),
             probe_slot,
@@ -494,17 +449,11 @@ impl GpuTrainer {
     }
 
     fn write_steps(&self, steps: &[StepArgs]) {
-        let mut bytes = vec![0u8; steps.len() * self.stride as usize];
-        for (i, s) in steps.iter().enumerate() {
-            let at = i * self.stride as usize;
-            bytes[at..at + std::mem::size_of::<StepArgs>()].copy_from_slice(bytemuck::bytes_of(s));
-        }
-        self.queue.write_buffer(&self.steps, 0, &bytes);
+        self.records.write_steps(&self.queue, steps);
     }
 
     fn bind(&self, pass: &mut wgpu::ComputePass<'_>, record: u32, step: u32) {
-        pass.set_bind_group(1, &self.args_group, &[record * self.stride as u32]);
-        pass.set_bind_group(2, &self.step_group, &[step * self.stride as u32]);
+        self.records.bind(pass, record, step);
     }
 
     /// Encodes the forward pass for `rows` rows, the first layer from record

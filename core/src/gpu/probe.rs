@@ -7,6 +7,7 @@
 
 use wgpu::util::DeviceExt;
 
+use super::kernels::Records;
 use super::{groups16, u32_of, DispatchArgs, Kernels, Norm, PendingRead, StepArgs};
 use crate::config::{Problem, Subset};
 use crate::landscape::Plane;
@@ -36,16 +37,13 @@ pub struct LossProbe {
     layout: ParamLayout,
     plane: wgpu::Buffer,
     losses: wgpu::Buffer,
-    steps: wgpu::Buffer,
     storage_group: wgpu::BindGroup,
-    args_group: wgpu::BindGroup,
-    step_group: wgpu::BindGroup,
+    records: Records,
     subsets: [SubsetPlan; 2],
     plane_record: u32,
     chunk: u32,
     rows_chunk: u32,
     max_points: usize,
-    stride: u64,
     norm: Norm,
 }
 
@@ -88,7 +86,6 @@ impl LossProbe {
         let layout = problem.spec.layout();
         let limits = device.limits();
         let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-        let stride = u64::from(limits.min_storage_buffer_offset_alignment).max(256);
         let p = layout.num_params;
         let dout = layout.output_dim();
 
@@ -188,47 +185,9 @@ impl LossProbe {
             let loss = push(DispatchArgs { target_off: u32_of(y_off, "data")?, loss: problem.config.train.loss.code(), ..last });
             subsets.push(SubsetPlan { rows: u32_of(rows[i], "rows")?, forward, loss });
         }
-        let mut arg_bytes = vec![0u8; records.len() * stride as usize];
-        for (i, r) in records.iter().enumerate() {
-            let at = i * stride as usize;
-            arg_bytes[at..at + std::mem::size_of::<DispatchArgs>()].copy_from_slice(bytemuck::bytes_of(r));
-        }
-        let args = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("LossProbe::args"),
-            contents: &arg_bytes,
-            usage: wgpu::BufferUsages::STORAGE,
-        });
         let max_records = (padded / chunk) * rows[0].max(rows[1]).max(1).div_ceil(rows_chunk);
-        let steps = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("LossProbe::steps"),
-            size: max_records.max(1) as u64 * stride,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let buffers = [&models, &plane, &acts, &data_buf, &batch, &losses];
-        let entries: Vec<_> =
-            buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
-        let storage_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("LossProbe::storage"),
-            layout: &kernels.storage_layout,
-            entries: &entries,
-        });
-        let record_group = |label, layout, buffer, size: usize| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(label),
-                layout,
-                entries: &[wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(size as u64),
-                    }),
-                }],
-            })
-        };
-        let args_group = record_group("LossProbe::args_group", &kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
-        let step_group = record_group("LossProbe::step_group", &kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
+        let records = Records::new(device, kernels, "LossProbe::records", &records, u32_of(max_records, "records")?);
+        let storage_group = kernels.storage_group(device, "LossProbe::storage", [&models, &plane, &acts, &data_buf, &batch, &losses]);
         let [train, test]: [SubsetPlan; 2] = subsets.try_into().expect("two subsets");
         Ok(Self {
             device: device.clone(),
@@ -238,16 +197,13 @@ impl LossProbe {
             layout,
             plane,
             losses,
-            steps,
             storage_group,
-            args_group,
-            step_group,
+            records,
             subsets: [train, test],
             plane_record,
             chunk: chunk as u32,
             rows_chunk: rows_chunk as u32,
             max_points,
-            stride,
         })
     }
 
@@ -300,23 +256,14 @@ impl LossProbe {
                 });
             }
         }
-        let mut bytes = vec![0u8; records.len() * self.stride as usize];
-        for (i, s) in records.iter().enumerate() {
-            let at = i * self.stride as usize;
-            bytes[at..at + std::mem::size_of::<StepArgs>()].copy_from_slice(bytemuck::bytes_of(s));
-        }
-        self.queue.write_buffer(&self.steps, 0, &bytes);
+        self.records.write_steps(&self.queue, &records);
 
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("LossProbe::evaluate") });
         {
             let mut pass =
                 encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("LossProbe::evaluate"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
-            let stride = self.stride as u32;
-            let bind = |pass: &mut wgpu::ComputePass<'_>, record: u32, step: u32| {
-                pass.set_bind_group(1, &self.args_group, &[record * stride]);
-                pass.set_bind_group(2, &self.step_group, &[step * stride]);
-            };
+            let bind = |pass: &mut wgpu::ComputePass<'_>, record: u32, step: u32| self.records.bind(pass, record, step);
             let k = &self.kernels;
             for c in 0..chunks {
                 let first = (c * row_chunks.len()) as u32;
