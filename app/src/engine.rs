@@ -7,6 +7,7 @@
 //! waiting; on the CPU it trains for a slice of the frame and evaluates at
 //! once. Either way a frame costs a few milliseconds of main-thread time.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use gradlab_core::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
@@ -59,8 +60,19 @@ struct InFlight {
 }
 
 enum Trainer {
-    Gpu { trainer: Box<GpuTrainer>, pending: Option<Box<InFlight>>, k: u32, probe: Option<Box<LossProbe>> },
-    Cpu { trainer: Box<CpuTrainer>, k: u32, top: Option<Vec<f64>> },
+    Gpu {
+        trainer: Box<GpuTrainer>,
+        pending: Option<Box<InFlight>>,
+        k: u32,
+        probe: Option<Box<LossProbe>>,
+    },
+    /// `top`: the last power-iteration vector (warm start), shared with
+    /// the sharpness computation in flight.
+    Cpu {
+        trainer: Box<CpuTrainer>,
+        k: u32,
+        top: Rc<RefCell<Option<Vec<f64>>>>,
+    },
 }
 
 /// One configuration training on one backend.
@@ -136,7 +148,7 @@ impl Engine {
                 let t = GpuTrainer::new(device, queue, kernels, &problem, &init, &grid)?;
                 Trainer::Gpu { trainer: Box::new(t), pending: None, k: 4, probe: None }
             }
-            Backend::Cpu { .. } => Trainer::Cpu { trainer: Box::new(Self::cpu_trainer(&problem, &init)), k: 1, top: None },
+            Backend::Cpu { .. } => Trainer::Cpu { trainer: Box::new(Self::cpu_trainer(&problem, &init)), k: 1, top: Rc::default() },
         };
         Ok(Self { problem, grid, init, trainer, dirty: true, with_params: false, params: None })
     }
@@ -155,7 +167,7 @@ impl Engine {
             }
             Trainer::Cpu { trainer, top, .. } => {
                 **trainer = Self::cpu_trainer(&self.problem, &self.init);
-                *top = None;
+                *top = Rc::default();
             }
         }
         self.params = None;
@@ -190,7 +202,7 @@ impl Engine {
                 Ok(Pending(Box::new(move || {
                     let start = crate::web::now();
                     while out.len() < points.len() && crate::web::now() - start < CPU_BUDGET_MS {
-                        let end = (out.len() + 16).min(points.len());
+                        let end = out.len() + 1;
                         out.extend(plane_losses(&problem, subset, &plane, &points[out.len()..end]));
                     }
                     (out.len() == points.len()).then(|| Ok(std::mem::take(&mut out)))
@@ -212,11 +224,23 @@ impl Engine {
                 Ok(Pending(Box::new(move || read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { trainer, top, .. } => {
-                let start = top.take().unwrap_or_else(|| start_vector(trainer.params().len(), self.problem.config.seed));
-                let result = hessian::sharpness(&self.problem, trainer.params(), start, iterations as usize);
-                *top = Some(result.vector);
-                let mut value = Some(Ok(result.value as f32));
-                Ok(Pending(Box::new(move || value.take())))
+                // One iteration after another, a frame's budget at a time.
+                let (problem, params, top) = (self.problem.clone(), trainer.params().to_vec(), Rc::clone(top));
+                let seed = problem.config.seed;
+                let mut v = top.borrow_mut().take().unwrap_or_else(|| start_vector(params.len(), seed));
+                let (mut left, mut value) = (iterations, f64::NAN);
+                Ok(Pending(Box::new(move || {
+                    let start = crate::web::now();
+                    while left > 0 && crate::web::now() - start < CPU_BUDGET_MS {
+                        let step = hessian::sharpness(&problem, &params, std::mem::take(&mut v), 1);
+                        (value, v) = (step.value, step.vector);
+                        left -= 1;
+                    }
+                    (left == 0).then(|| {
+                        *top.borrow_mut() = Some(std::mem::take(&mut v));
+                        Ok(value as f32)
+                    })
+                })))
             }
         }
     }
