@@ -35,6 +35,7 @@
 pub mod config;
 pub mod cpu;
 pub mod data;
+pub mod double_descent;
 mod error;
 pub mod gpu;
 pub mod landscape;

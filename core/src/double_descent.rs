@@ -1,0 +1,280 @@
+//! Double descent, exactly: random-features regression (Rahimi & Recht
+//! 2007; Mei & Montanari 2019) with the minimum-norm least-squares readout
+//! (or ridge), in f64.
+//!
+//! Model: `f(x) = Σ_j a_j φ(w_jᵀx)/√p` with fixed `w_j ~ N(0, I/d)` and
+//! only the readout `a` fitted, to `n` noisy samples of a teacher. With
+//! `Φ` the `n × p` feature matrix, the fitted readout minimises
+//! `(1/n)‖Φa − y‖² + λ‖a‖²`; at `λ = 0` it is the minimum-norm least-squares
+//! solution `a = Φ⁺y`, which is also where gradient descent from `a = 0`
+//! converges ([`min_norm_readout`]; tested). As `p` crosses `n` the model
+//! starts to interpolate the noisy labels, `Φ`'s smallest non-zero singular
+//! value goes to zero, and the test error peaks (the interpolation
+//! threshold); past it, more features mean a smaller minimum norm and a
+//! falling test error. Ridge `λ > 0` bounds `‖a‖` and removes the peak.
+//!
+//! Features are nested (the first `p` of one draw), so a curve over `p` is
+//! one sweep of rank-one updates of the kernel matrices `ΦΦᵀ`, and each fit
+//! is one symmetric eigendecomposition of an `n × n` matrix.
+
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use serde::{Deserialize, Serialize};
+
+use crate::rng::{Rng, Stream};
+
+/// What the labels are a noisy copy of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Teacher {
+    /// `y = xᵀβ*` with `‖β*‖ = 1`.
+    #[default]
+    Linear,
+    /// `y = 2·tanh(xᵀβ*)`: a target no finite feature set fits exactly.
+    Nonlinear,
+}
+
+/// The random features' non-linearity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Feature {
+    #[default]
+    Relu,
+    Tanh,
+}
+
+/// One random-features experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RfConfig {
+    /// Training points.
+    pub n: usize,
+    /// Test points.
+    pub n_test: usize,
+    /// Input dimension.
+    pub d: usize,
+    /// Label noise standard deviation σ.
+    pub noise: f64,
+    /// Ridge λ (0: minimum-norm interpolation).
+    pub ridge: f64,
+    pub teacher: Teacher,
+    pub feature: Feature,
+    pub seed: u64,
+}
+
+/// Feature counts for a model-wise curve over `n` training points: log
+/// spaced from 1 to `max_ratio·n`, plus points dense around `p = n`
+/// (`n` itself included). Sorted, no repeats.
+#[must_use]
+pub fn feature_counts(n: usize, max_ratio: f64, count: usize) -> Vec<usize> {
+    let top = (max_ratio * n as f64).max(2.0);
+    let mut ps: Vec<usize> = (0..count).map(|i| top.powf(i as f64 / (count - 1).max(1) as f64).round() as usize).collect();
+    ps.extend([0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.35, 1.5].iter().map(|r| ((r * n as f64).round() as usize).max(1)));
+    ps.sort_unstable();
+    ps.dedup();
+    ps
+}
+
+/// One seed's data, teacher and features.
+struct Draw {
+    phi: DMatrix<f64>,
+    phi_test: DMatrix<f64>,
+    y: DVector<f64>,
+    y_test: DVector<f64>,
+}
+
+fn draw(cfg: &RfConfig, seed: u64, p_max: usize) -> Draw {
+    let mut rng = Rng::new(seed, Stream::Data);
+    let d = cfg.d.max(1);
+    let beta: Vec<f64> = {
+        let b: Vec<f64> = (0..d).map(|_| rng.normal()).collect();
+        let norm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+        b.iter().map(|v| v / norm).collect()
+    };
+    let teacher = |x: &[f64]| {
+        let z: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
+        match cfg.teacher {
+            Teacher::Linear => z,
+            Teacher::Nonlinear => 2.0 * z.tanh(),
+        }
+    };
+    let sample = |rows: usize, rng: &mut Rng| {
+        let x = DMatrix::from_fn(rows, d, |_, _| rng.normal());
+        let y = DVector::from_fn(rows, |i, _| teacher(x.row(i).transpose().as_slice()) + cfg.noise * rng.normal());
+        (x, y)
+    };
+    let (x, y) = sample(cfg.n, &mut rng);
+    // The test labels carry the same noise: the error floor is σ².
+    let (x_test, y_test) = sample(cfg.n_test, &mut rng);
+    let mut rng = Rng::new(seed, Stream::Init);
+    let w = DMatrix::from_fn(p_max, d, |_, _| rng.normal() / (d as f64).sqrt());
+    let act = |z: f64| match cfg.feature {
+        Feature::Relu => z.max(0.0),
+        Feature::Tanh => z.tanh(),
+    };
+    let phi = (&x * w.transpose()).map(act);
+    let phi_test = (&x_test * w.transpose()).map(act);
+    Draw { phi, phi_test, y, y_test }
+}
+
+/// Train and test mean squared error at each feature count.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Errors {
+    pub p: Vec<usize>,
+    pub train: Vec<f64>,
+    pub test: Vec<f64>,
+}
+
+/// The errors of the ridge / minimum-norm readout for every `p` in `ps`
+/// (sorted ascending), for one seed: the data and the features of seed
+/// `seed`, the same for every `p` (nested features).
+#[must_use]
+pub fn errors_for_seed(cfg: &RfConfig, ps: &[usize], seed: u64) -> Errors {
+    let p_max = ps.iter().copied().max().unwrap_or(1);
+    let dr = draw(cfg, seed, p_max);
+    let (n, n_test) = (cfg.n, cfg.n_test);
+    // Running sums of φ_jφ_jᵀ over features, train × train and test × train.
+    let mut s = DMatrix::<f64>::zeros(n, n);
+    let mut t = DMatrix::<f64>::zeros(n_test, n);
+    let mut done = 0;
+    let mut out = Errors { p: Vec::with_capacity(ps.len()), train: Vec::new(), test: Vec::new() };
+    for &p in ps {
+        while done < p {
+            let col = dr.phi.column(done);
+            s.ger(1.0, &col, &col, 1.0);
+            t.ger(1.0, &dr.phi_test.column(done), &col, 1.0);
+            done += 1;
+        }
+        // Kernel matrices of φ/√p.
+        let g = &s / p as f64;
+        let k = &t / p as f64;
+        let c = solve(g.clone(), &dr.y, n as f64 * cfg.ridge);
+        let mse = |pred: DVector<f64>, y: &DVector<f64>| (pred - y).norm_squared() / y.len().max(1) as f64;
+        out.p.push(p);
+        out.train.push(mse(&g * &c, &dr.y));
+        out.test.push(mse(&k * &c, &dr.y_test));
+    }
+    out
+}
+
+/// `c = (G + shift·I)⁺ y` for symmetric PSD `G`, with eigenvalues below
+/// rounding treated as zero when `shift = 0` (the pseudo-inverse: the
+/// minimum-norm solution).
+fn solve(g: DMatrix<f64>, y: &DVector<f64>, shift: f64) -> DVector<f64> {
+    let eig = SymmetricEigen::new(g);
+    let top = eig.eigenvalues.iter().fold(0.0f64, |m, &v| if v > m { v } else { m });
+    let tol = top * 1e-10;
+    let qy = eig.eigenvectors.tr_mul(y);
+    let scaled = DVector::from_fn(qy.len(), |i, _| {
+        let l = eig.eigenvalues[i] + shift;
+        if shift > 0.0 || eig.eigenvalues[i] > tol {
+            qy[i] / l
+        } else {
+            0.0
+        }
+    });
+    &eig.eigenvectors * scaled
+}
+
+/// The minimum-norm least-squares readout `a = Φ⁺y` of `Φ` (`n × p`),
+/// by SVD.
+#[must_use]
+pub fn min_norm_readout(phi: &DMatrix<f64>, y: &DVector<f64>) -> DVector<f64> {
+    phi.clone().pseudo_inverse(1e-12).map_or_else(|_| DVector::zeros(phi.ncols()), |pinv| pinv * y)
+}
+
+/// Median and quartiles of values.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Band {
+    pub median: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Band {
+    /// Of finite values (NaN if none).
+    #[must_use]
+    pub fn of(values: &[f64]) -> Self {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let q = |f: f64| if v.is_empty() { f64::NAN } else { v[((v.len() - 1) as f64 * f).round() as usize] };
+        Self { median: q(0.5), lo: q(0.25), hi: q(0.75) }
+    }
+}
+
+/// Median and quartile band over several seeds' errors (same `p`s).
+#[must_use]
+pub fn bands(runs: &[Errors]) -> (Vec<Band>, Vec<Band>) {
+    let len = runs.first().map_or(0, |r| r.p.len());
+    let at = |f: fn(&Errors) -> &Vec<f64>, i: usize| Band::of(&runs.iter().map(|r| f(r)[i]).collect::<Vec<_>>());
+    ((0..len).map(|i| at(|r| &r.train, i)).collect(), (0..len).map(|i| at(|r| &r.test, i)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(noise: f64, ridge: f64) -> RfConfig {
+        RfConfig { n: 100, n_test: 400, d: 20, noise, ridge, teacher: Teacher::Linear, feature: Feature::Relu, seed: 1 }
+    }
+
+    fn median_test_curve(cfg: &RfConfig) -> (Vec<usize>, Vec<f64>) {
+        let ps = feature_counts(cfg.n, 10.0, 24);
+        let runs: Vec<Errors> = (0..5).map(|s| errors_for_seed(cfg, &ps, cfg.seed + s)).collect();
+        let (_, test) = bands(&runs);
+        (ps, test.iter().map(|b| b.median).collect())
+    }
+
+    /// With label noise the min-norm test error peaks at the interpolation
+    /// threshold p ≈ n, above both the under- and the over-parameterized
+    /// ends, and the training error reaches zero there.
+    #[test]
+    fn test_error_peaks_at_the_interpolation_threshold() {
+        let cfg = config(0.5, 0.0);
+        let (ps, test) = median_test_curve(&cfg);
+        let (i_peak, peak) = test.iter().enumerate().fold((0, f64::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+        let ratio = ps[i_peak] as f64 / cfg.n as f64;
+        assert!((0.8..=1.25).contains(&ratio), "peak at p/n = {ratio}: {:?}", ps.iter().zip(&test).collect::<Vec<_>>());
+        assert!(peak > 3.0 * test[0] && peak > 3.0 * test[test.len() - 1], "a real peak: {test:?}");
+        let beyond = errors_for_seed(&cfg, &[2 * cfg.n], 1);
+        assert!(beyond.train[0] < 1e-12, "interpolates past the threshold: {}", beyond.train[0]);
+    }
+
+    /// A large ridge removes the peak: the test error then falls with p
+    /// (never rising by more than 2% from one p to the next).
+    #[test]
+    fn a_large_ridge_removes_the_peak() {
+        let (ps, test) = median_test_curve(&config(0.5, 0.1));
+        for (w, p) in test.windows(2).zip(ps.windows(2)) {
+            assert!(w[1] <= 1.02 * w[0], "rises from p = {} to {}: {test:?}", p[0], p[1]);
+        }
+    }
+
+    /// Gradient descent on the readout from a = 0 converges to the
+    /// minimum-norm interpolant Φ⁺y (its iterates never leave Φ's row space).
+    #[test]
+    fn gradient_descent_from_zero_finds_the_min_norm_solution() {
+        let cfg = RfConfig { n: 10, n_test: 1, d: 4, noise: 0.3, ridge: 0.0, teacher: Teacher::Nonlinear, feature: Feature::Tanh, seed: 3 };
+        let dr = draw(&cfg, 3, 30);
+        let phi = &dr.phi / 30f64.sqrt();
+        let target = min_norm_readout(&phi, &dr.y);
+        // Step below 2/λ_max of the loss (1/n)‖Φa − y‖²'s Hessian 2ΦᵀΦ/n.
+        let lambda = SymmetricEigen::new(phi.tr_mul(&phi) * (2.0 / 10.0)).eigenvalues.max();
+        let mut a = DVector::zeros(30);
+        for _ in 0..200_000 {
+            let grad = phi.tr_mul(&(&phi * &a - &dr.y)) * (2.0 / 10.0);
+            a -= grad * (1.0 / lambda);
+        }
+        assert!((&a - &target).norm() < 1e-8 * target.norm(), "GD {a} vs Φ⁺y {target}");
+        // And the kernel form used for the curves gives the same fit.
+        let c = solve(&phi * phi.transpose(), &dr.y, 0.0);
+        assert!((phi.tr_mul(&c) - &target).norm() < 1e-8 * target.norm());
+    }
+
+    #[test]
+    fn feature_counts_cover_the_threshold_densely() {
+        let ps = feature_counts(100, 10.0, 20);
+        assert_eq!(ps[0], 1);
+        assert_eq!(*ps.last().unwrap(), 1000);
+        assert!(ps.contains(&100) && ps.contains(&95) && ps.contains(&105));
+        assert!(ps.windows(2).all(|w| w[0] < w[1]));
+    }
+}
