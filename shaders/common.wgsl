@@ -41,7 +41,7 @@ struct DispatchArgs {
     gate_off: u32,     // Hessian probes (gated = 1): ReLU gates frozen at the
     prev_gate_off: u32, // reference pre-activations of this layer / the one below
     gated: u32,
-    _pad: u32,
+    model_slots: u32,  // batched: floats between consecutive models' metrics blocks
 }
 
 // What changes from step to step (or eval chunk to chunk). Twin of

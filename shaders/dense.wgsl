@@ -58,28 +58,32 @@ fn weight_grad(@builtin(global_invocation_id) id: vec3<u32>) {
     let o = id.y;
     let k = id.x; // k == fan_in: the bias
     if (o >= a.fan_out || k > a.fan_in) { return; }
+    let pm = id.z * a.param_stride;
+    let am = id.z * a.act_stride;
+    let d0 = am + a.delta_off + o;
     var acc = 0.0;
     if (k == a.fan_in) {
-        for (var r = 0u; r < n; r++) { acc += acts[a.delta_off + r * a.fan_out + o]; }
-        optim[a.b_off + o] = a.b_mult * acc;
+        for (var r = 0u; r < n; r++) { acc += acts[d0 + r * a.fan_out]; }
+        optim[pm + a.b_off + o] = a.b_mult * acc;
         return;
     }
     if (a.in_from_data == 0u) {
+        let x0 = am + a.in_off + k;
         for (var r = 0u; r < n; r++) {
-            acc += acts[a.delta_off + r * a.fan_out + o] * acts[a.in_off + r * a.fan_in + k];
+            acc += acts[d0 + r * a.fan_out] * acts[x0 + r * a.fan_in];
         }
     } else if (step.full_batch == 1u) {
         let x0 = a.in_off + step.row_base * a.fan_in + k;
         for (var r = 0u; r < n; r++) {
-            acc += acts[a.delta_off + r * a.fan_out + o] * data[x0 + r * a.fan_in];
+            acc += acts[d0 + r * a.fan_out] * data[x0 + r * a.fan_in];
         }
     } else {
         for (var r = 0u; r < n; r++) {
             let x = data[a.in_off + batch[step.batch_off + r] * a.fan_in + k];
-            acc += acts[a.delta_off + r * a.fan_out + o] * x;
+            acc += acts[d0 + r * a.fan_out] * x;
         }
     }
-    optim[a.w_off + o * a.fan_in + k] = a.w_mult * acc;
+    optim[pm + a.w_off + o * a.fan_in + k] = a.w_mult * acc;
 }
 
 @compute @workgroup_size(16, 16)
@@ -88,12 +92,15 @@ fn backprop(@builtin(global_invocation_id) id: vec3<u32>) {
     let r = id.y;
     let k = id.x;
     if (r >= step.n_rows || k >= a.fan_in) { return; }
-    let d0 = a.delta_off + r * a.fan_out;
+    let pm = id.z * a.param_stride;
+    let am = id.z * a.act_stride;
+    let d0 = am + a.delta_off + r * a.fan_out;
+    let w0 = pm + a.w_off + k;
     var acc = 0.0;
     for (var o = 0u; o < a.fan_out; o++) {
-        acc += acts[d0 + o] * params[a.w_off + o * a.fan_in + k];
+        acc += acts[d0 + o] * params[w0 + o * a.fan_in];
     }
-    let i = r * a.fan_in + k;
+    let i = am + r * a.fan_in + k;
     var gate = activate_grad(a.activation, acts[a.prev_z_off + i]);
     if (a.gated == 1u && a.activation == 0u) { gate = select(0.0, 1.0, acts[a.prev_gate_off + i] > 0.0); }
     acts[a.prev_delta_off + i] = a.w_mult * acc * gate;

@@ -36,14 +36,14 @@ fn row_loss(r: u32, s: u32, write_delta: bool, base: u32) -> f32 {
             for (var c = 0u; c < k; c++) {
                 let res = acts[f0 + c] - data[t0 + c];
                 total += res * res;
-                if (write_delta) { acts[args.delta_off + r * k + c] = res * scale; }
+                if (write_delta) { acts[base + args.delta_off + r * k + c] = res * scale; }
             }
         }
         case LOSS_BCE: {
             let f = acts[f0];
             let y = data[t0];
             total = softplus(f) - f * y;
-            if (write_delta) { acts[args.delta_off + r] = (1.0 / (1.0 + exp(-f)) - y) / f32(step.n_rows); }
+            if (write_delta) { acts[base + args.delta_off + r] = (1.0 / (1.0 + exp(-f)) - y) / f32(step.n_rows); }
         }
         case LOSS_SOFTMAX: {
             var m = acts[f0];
@@ -55,7 +55,7 @@ fn row_loss(r: u32, s: u32, write_delta: bool, base: u32) -> f32 {
                 let y = data[t0 + c];
                 total += y * (lse - acts[f0 + c]);
                 if (write_delta) {
-                    acts[args.delta_off + r * k + c] = (exp(acts[f0 + c] - lse) - y) / f32(step.n_rows);
+                    acts[base + args.delta_off + r * k + c] = (exp(acts[f0 + c] - lse) - y) / f32(step.n_rows);
                 }
             }
         }
@@ -80,27 +80,32 @@ fn store_sum(local: u32, mine: f32, slot: u32) {
     }
 }
 
+// output_delta and evaluate run one workgroup per model (batched training:
+// model m's activations at m·act_stride, its metrics block at m·model_slots).
 @compute @workgroup_size(256)
-fn output_delta(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn output_delta(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    let base = wg.x * args.act_stride;
     var mine = 0.0;
     for (var r = lid.x; r < step.n_rows; r += WG) {
-        mine += row_loss(r, sample_index(r), true, 0u);
+        mine += row_loss(r, sample_index(r), true, base);
     }
-    store_sum(lid.x, mine, step.slot);
+    store_sum(lid.x, mine, wg.x * args.model_slots + step.slot);
 }
 
 @compute @workgroup_size(256)
-fn evaluate(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn evaluate(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    let base = wg.x * args.act_stride;
+    let mb = wg.x * args.model_slots;
     var mine = 0.0;
     let k = args.fan_out;
     for (var r = lid.x; r < step.n_rows; r += WG) {
         let s = sample_index(r);
         for (var c = 0u; c < k; c++) {
-            metrics[args.pred_off + s * k + c] = acts[args.h_off + r * k + c];
+            metrics[mb + args.pred_off + s * k + c] = acts[base + args.h_off + r * k + c];
         }
-        if (args.loss != LOSS_NONE) { mine += row_loss(r, s, false, 0u); }
+        if (args.loss != LOSS_NONE) { mine += row_loss(r, s, false, base); }
     }
-    if (args.loss != LOSS_NONE) { store_sum(lid.x, mine, step.slot); }
+    if (args.loss != LOSS_NONE) { store_sum(lid.x, mine, mb + step.slot); }
 }
 
 @compute @workgroup_size(256)

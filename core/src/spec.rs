@@ -242,6 +242,43 @@ impl MlpSpec {
     }
 }
 
+impl MlpSpec {
+    /// These parameters placed in `wider`, a net of the same depth, input
+    /// and output whose hidden layers are at least as wide. The extra units
+    /// get zero weights in and out and zero biases, so the wider net
+    /// computes the same function; and training keeps them at exactly zero
+    /// (their incoming gradients carry their zero outgoing weights, their
+    /// outgoing gradients their zero activations, as φ(0) = 0 for every
+    /// activation here), so the wider net trains exactly as this one. This
+    /// is how nets of many widths train side by side as one GPU batch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSpec`] if `wider` is not wider in every hidden layer
+    /// with the same depth, input, output and activation, or if either uses
+    /// the NTK parameterization (its `1/√fan_in` depends on the width).
+    pub fn embed_params(&self, params: &[f32], wider: &MlpSpec) -> Result<Vec<f32>, Error> {
+        let fits = self.input_dim == wider.input_dim
+            && self.output_dim == wider.output_dim
+            && self.activation == wider.activation
+            && self.hidden.len() == wider.hidden.len()
+            && self.hidden.iter().zip(&wider.hidden).all(|(a, b)| a <= b);
+        if !fits || self.parameterization == Parameterization::Ntk || wider.parameterization == Parameterization::Ntk {
+            return Err(Error::InvalidSpec(format!("cannot embed {:?} in {:?}", self.hidden, wider.hidden)));
+        }
+        let (small, big) = (self.layout(), wider.layout());
+        let mut out = vec![0.0; big.num_params];
+        for (a, b) in small.layers.iter().zip(&big.layers) {
+            for j in 0..a.fan_out {
+                let from = a.w_offset + j * a.fan_in;
+                let to = b.w_offset + j * b.fan_in;
+                out[to..to + a.fan_in].copy_from_slice(&params[from..from + a.fan_in]);
+                out[b.b_offset + j] = params[a.b_offset + j];
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl ParamLayout {
     /// Multiplier on `W` in the forward pass.
     #[must_use]

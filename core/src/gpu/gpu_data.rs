@@ -30,8 +30,10 @@ pub struct DispatchArgs {
     pub hyper1: f32,
     pub hyper2: f32,
     pub num_params: u32,
-    /// Batched evaluation of many parameter vectors: floats between
-    /// consecutive models in `params` and in `acts` (0 when training one).
+    /// Batched training and evaluation of many parameter vectors: floats
+    /// between consecutive models in `params` (and `optim`) and in `acts`
+    /// (0 for one model). The model is the dispatch's third dimension, or
+    /// the workgroup for one-workgroup-per-model kernels.
     pub param_stride: u32,
     pub act_stride: u32,
     /// Hessian probes: ReLU gates frozen at the reference pre-activations
@@ -39,7 +41,9 @@ pub struct DispatchArgs {
     pub gate_off: u32,
     pub prev_gate_off: u32,
     pub gated: u32,
-    pub _pad: u32,
+    /// Batched training: floats between consecutive models' blocks of
+    /// `metrics` (0 for one model).
+    pub model_slots: u32,
 }
 
 /// Twin of `StepArgs` in `common.wgsl`: what changes between steps and

@@ -69,6 +69,9 @@ impl GpuTrainer {
     /// [`MAX_POWER_ITERATIONS`], or the training set does not fit in one
     /// batch of activations.
     pub fn sharpness(&mut self, iterations: u32) -> Result<PendingRead, Error> {
+        if self.models > 1 {
+            return Err(Error::InvalidConfig("sharpness is for a trainer of one model".into()));
+        }
         if !(1..=MAX_POWER_ITERATIONS).contains(&iterations) {
             return Err(Error::InvalidConfig(format!("power iterations {iterations} not in 1..={MAX_POWER_ITERATIONS}")));
         }

@@ -118,6 +118,9 @@ impl Snapshot {
 #[derive(Debug)]
 pub struct PendingSnapshot {
     read: PendingRead,
+    /// Models in the read, and floats between their metrics blocks.
+    models: usize,
+    block: usize,
     step: u64,
     batch_steps: u32,
     norm: Norm,
@@ -126,19 +129,38 @@ pub struct PendingSnapshot {
 }
 
 impl PendingSnapshot {
-    /// The snapshot, once it has arrived.
+    /// The (first model's) snapshot, once it has arrived.
     #[must_use]
     pub fn try_take(&self) -> Option<Result<Snapshot, Error>> {
         self.read.try_take().map(|r| r.map(|raw| self.parse(&raw)))
     }
 
-    /// Blocks until the snapshot is there (native only).
+    /// Blocks until the (first model's) snapshot is there (native only).
     ///
     /// # Errors
     /// [`Error::Gpu`] if the readback fails.
     pub fn wait(&self, device: &wgpu::Device) -> Result<Snapshot, Error> {
         let raw = self.read.wait(device)?;
         Ok(self.parse(&raw))
+    }
+
+    /// Every model's snapshot, once they have arrived.
+    #[must_use]
+    pub fn try_take_all(&self) -> Option<Result<Vec<Snapshot>, Error>> {
+        self.read.try_take().map(|r| r.map(|raw| self.parse_all(&raw)))
+    }
+
+    /// Blocks until every model's snapshot is there (native only).
+    ///
+    /// # Errors
+    /// [`Error::Gpu`] if the readback fails.
+    pub fn wait_all(&self, device: &wgpu::Device) -> Result<Vec<Snapshot>, Error> {
+        let raw = self.read.wait(device)?;
+        Ok(self.parse_all(&raw))
+    }
+
+    fn parse_all(&self, raw: &[f32]) -> Vec<Snapshot> {
+        (0..self.models).map(|m| self.parse(&raw[m * self.block..])).collect()
     }
 
     fn parse(&self, raw: &[f32]) -> Snapshot {
@@ -195,6 +217,8 @@ pub struct GpuTrainer {
     k_max: u32,
     norm: Norm,
     metrics_len: u64,
+    /// Models trained side by side (see [`GpuTrainer::new`]).
+    models: u32,
     batch_scratch: Vec<u32>,
     /// `metrics` slot for the loss of Hessian probes.
     probe_slot: u32,
@@ -215,9 +239,18 @@ impl GpuTrainer {
     /// Uploads `problem`'s data, `params` and `grid_x` (points to predict
     /// on, `rows × input_dim`) and prepares every dispatch.
     ///
+    /// `params` may hold several parameter vectors of the problem's spec,
+    /// one after the other: the trainer then trains that many models side
+    /// by side, as one batch dimension of every dispatch, on the same data
+    /// and batches (a width sweep embeds narrower nets with
+    /// [`crate::MlpSpec::embed_params`]). Reads return every model's values,
+    /// model after model.
+    ///
     /// # Errors
     /// [`Error::DeviceLimit`] if a buffer would exceed the device's limits
-    /// (the message says which and by how much).
+    /// (the message says which and by how much); [`Error::InvalidConfig`]
+    /// for a `params` length that is not a whole number of models, or
+    /// normalized GD (its norm is per model) with several models.
     pub fn new(
         device: &wgpu::Device,
         queue: &wgpu::Queue,
@@ -229,6 +262,17 @@ impl GpuTrainer {
         let layout = problem.spec.layout();
         let config = problem.config.train.clone();
         let (din, dout) = (layout.input_dim(), layout.output_dim());
+        let models = params.len() / layout.num_params;
+        if models == 0 || !params.len().is_multiple_of(layout.num_params) {
+            return Err(Error::InvalidConfig(format!(
+                "{} parameters are not a whole number of models of {}",
+                params.len(),
+                layout.num_params
+            )));
+        }
+        if models > 1 && matches!(config.optimizer, Optimizer::NormalizedGd { .. }) {
+            return Err(Error::InvalidConfig("normalized GD cannot train several models side by side".into()));
+        }
         let limits = device.limits();
         let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
 
@@ -294,11 +338,12 @@ impl GpuTrainer {
         let params_buf = create("params", p, rw)?;
         queue.write_buffer(&params_buf, 0, bytemuck::cast_slice(params));
         let optim = create("optim", p * (1 + config.optimizer.state_per_param() as u64), rw)?;
-        let acts = create("acts", u64::from(capacity) * row_bytes, rw)?;
+        let act_stride = u64::from(capacity) * row_bytes / 4;
+        let acts = create("acts", models as u64 * act_stride * 4, rw)?;
         let data_buf = create("data", data.len() as u64 * 4, rw)?;
         queue.write_buffer(&data_buf, 0, bytemuck::cast_slice(&data));
         let batch_buf = create("batch indices", if sampler.is_full_batch() { 4 } else { u64::from(k_max) * batch as u64 * 4 }, rw)?;
-        let metrics = create("metrics", metrics_len * 4, rw)?;
+        let metrics = create("metrics", models as u64 * metrics_len * 4, rw)?;
 
         // Dispatch-args records.
         let mut records: Vec<DispatchArgs> = Vec::new();
@@ -341,6 +386,9 @@ impl GpuTrainer {
                 num_params: u32_of(params.len(), "parameters")?,
                 gate_off: u32_of(gate, "activations")?,
                 prev_gate_off: if l == 0 { 0 } else { offsets[l - 1].3 as u32 },
+                param_stride: u32_of(layout.num_params, "parameters")?,
+                act_stride: u32_of(act_stride as usize, "activations")?,
+                model_slots: u32_of(metrics_len as usize, "metrics")?,
                 ..DispatchArgs::default()
             })
         };
@@ -413,6 +461,7 @@ impl GpuTrainer {
             capacity,
             k_max,
             metrics_len,
+            models: models as u32,
             batch_scratch: Vec::new(),
             probe_slot,
             hessian: None,
@@ -462,7 +511,7 @@ impl GpuTrainer {
         pass.set_pipeline(&self.kernels.forward);
         for (l, s) in self.layout.layers.iter().enumerate() {
             self.bind(pass, if l == 0 { first } else { rest[l] }, step);
-            pass.dispatch_workgroups(groups16(s.fan_out as u32), groups16(rows), 1);
+            pass.dispatch_workgroups(groups16(s.fan_out as u32), groups16(rows), self.models);
         }
     }
 
@@ -475,23 +524,23 @@ impl GpuTrainer {
         self.encode_forward(pass, forward[0], forward, s, rows);
         pass.set_pipeline(&self.kernels.output_delta);
         self.bind(pass, self.plan.output_delta, s);
-        pass.dispatch_workgroups(1, 1, 1);
+        pass.dispatch_workgroups(self.models, 1, 1);
         for l in (0..self.layout.layers.len()).rev() {
             let shape = &self.layout.layers[l];
             pass.set_pipeline(&self.kernels.weight_grad);
             self.bind(pass, self.plan.weight_grad[l], s);
-            pass.dispatch_workgroups(groups16(shape.fan_in as u32 + 1), groups16(shape.fan_out as u32), 1);
+            pass.dispatch_workgroups(groups16(shape.fan_in as u32 + 1), groups16(shape.fan_out as u32), self.models);
             if l > 0 {
                 pass.set_pipeline(&self.kernels.backprop);
                 self.bind(pass, backprop[l], s);
-                pass.dispatch_workgroups(groups16(shape.fan_in as u32), groups16(rows), 1);
+                pass.dispatch_workgroups(groups16(shape.fan_in as u32), groups16(rows), self.models);
             }
         }
     }
 
     /// Workgroups of 256 covering every parameter, as `(x, y)`.
     fn param_groups(&self) -> (u32, u32) {
-        let groups = (self.layout.num_params as u32).div_ceil(256);
+        let groups = (self.layout.num_params as u32 * self.models).div_ceil(256);
         (groups.min(65_535), groups.div_ceil(65_535))
     }
 
@@ -586,7 +635,7 @@ impl GpuTrainer {
                 self.encode_forward(&mut pass, plan.first_forward, &self.plan.forward, step, rows);
                 pass.set_pipeline(&self.kernels.evaluate);
                 self.bind(&mut pass, plan.evaluate, step);
-                pass.dispatch_workgroups(1, 1, 1);
+                pass.dispatch_workgroups(self.models, 1, 1);
             }
         }
         self.queue.submit([encoder.finish()]);
@@ -597,8 +646,11 @@ impl GpuTrainer {
         self.evaluate();
         let grid = self.plan.eval[EvalSet::Grid as usize];
         let len = u64::from(grid.pred_off) + u64::from(grid.rows) * self.layout.output_dim() as u64;
+        let all = u64::from(self.models - 1) * self.metrics_len + len;
         PendingSnapshot {
-            read: PendingRead::new(&self.device, &self.queue, &self.metrics, 0, len),
+            read: PendingRead::new(&self.device, &self.queue, &self.metrics, 0, all),
+            models: self.models as usize,
+            block: self.metrics_len as usize,
             step: self.step,
             batch_steps: self.last_submit_steps,
             norm: self.norm,
@@ -617,16 +669,23 @@ impl GpuTrainer {
         PendingRead::new(&self.device, &self.queue, &self.metrics, u64::from(plan.pred_off), len)
     }
 
+    /// Every model's parameters, model after model.
     #[must_use]
     pub fn read_params(&self) -> PendingRead {
-        PendingRead::new(&self.device, &self.queue, &self.params, 0, self.layout.num_params as u64)
+        PendingRead::new(&self.device, &self.queue, &self.params, 0, self.layout.num_params as u64 * u64::from(self.models))
     }
 
     /// The gradient of the last step's batch loss, at the parameters before
-    /// that step's update (weight decay not included).
+    /// that step's update (weight decay not included), model after model.
     #[must_use]
     pub fn read_grads(&self) -> PendingRead {
-        PendingRead::new(&self.device, &self.queue, &self.optim, 0, self.layout.num_params as u64)
+        PendingRead::new(&self.device, &self.queue, &self.optim, 0, self.layout.num_params as u64 * u64::from(self.models))
+    }
+
+    /// Models trained side by side.
+    #[must_use]
+    pub fn models(&self) -> usize {
+        self.models as usize
     }
 
     #[must_use]

@@ -1,0 +1,89 @@
+//! Nets of several widths (and seeds) trained side by side as one GPU batch
+//! should each train exactly as they do alone on the CPU: narrower nets
+//! embedded in the widest one's layout (`MlpSpec::embed_params`), their
+//! extra units zero and staying zero.
+
+use gradlab_core::gpu::{GpuTrainer, Kernels};
+use gradlab_core::{
+    Activation, CpuTrainer, DataConfig, DatasetKind, Init, Loss, MlpSpec, ModelConfig, Optimizer, Parameterization, Problem, RunConfig,
+    Schedule, Subset, TrainConfig,
+};
+use gradlab_tests::{gpu, Tolerance};
+
+const STEPS: u32 = 100;
+/// As in the parity tests: rounding compounds over the steps.
+const AFTER_STEPS_REL: f64 = 2e-3;
+
+fn problem(hidden: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>) -> Problem {
+    Problem::new(RunConfig {
+        model: ModelConfig { hidden, activation: Activation::Tanh, parameterization: Parameterization::Standard, init: Init::He },
+        data: DataConfig { kind: DatasetKind::Moons, n_train: 80, n_test: 40, noise: 0.1, label_noise: 0.1 },
+        train: TrainConfig { loss: Loss::Bce, optimizer, lr: 0.05, schedule: Schedule::Constant, weight_decay: 1e-3, batch_size },
+        seed: 5,
+    })
+    .unwrap()
+}
+
+fn sweep(hiddens: &[Vec<usize>], widest: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>) {
+    let (device, queue) = gpu();
+    let kernels = Kernels::new(&device);
+    let wide = problem(widest, optimizer, batch_size);
+    let mut inits = Vec::new();
+    let mut cpus: Vec<(MlpSpec, CpuTrainer)> = Vec::new();
+    for (i, hidden) in hiddens.iter().enumerate() {
+        let p = problem(hidden.clone(), optimizer, batch_size);
+        let init = p.spec.init_params(100 + i as u64);
+        inits.extend(p.spec.embed_params(&init, &wide.spec).unwrap());
+        let (x, y) = p.subset(Subset::Train);
+        let cpu = CpuTrainer::new(p.spec.layout(), p.config.train.clone(), init, x.to_vec(), y.to_vec(), p.config.seed);
+        cpus.push((p.spec.clone(), cpu));
+    }
+    let mut gpu = GpuTrainer::new(&device, &queue, &kernels, &wide, &inits, &[]).unwrap();
+    assert_eq!(gpu.models(), hiddens.len());
+    gpu.train(STEPS);
+    let snaps = gpu.read_snapshot().wait_all(&device).unwrap();
+    let params = gpu.read_params().wait(&device).unwrap();
+    let size = wide.spec.layout().num_params;
+    for (m, (spec, cpu)) in cpus.iter_mut().enumerate() {
+        let mut last = 0.0;
+        for _ in 0..STEPS {
+            last = cpu.step();
+        }
+        let expected = spec.embed_params(cpu.params(), &wide.spec).unwrap();
+        let got = &params[m * size..(m + 1) * size];
+        let name = format!("{:?} in {:?}", spec.hidden, wide.spec.hidden);
+        let worst = Tolerance::relative_to_max(AFTER_STEPS_REL, &expected).check(&format!("{name}: parameters"), got, &expected);
+        eprintln!("{name}: worst parameter error {worst:.3} of tolerance");
+        let real = spec.embed_params(&vec![1.0; spec.layout().num_params], &wide.spec).unwrap();
+        assert!(got.iter().zip(&real).all(|(g, r)| *r != 0.0 || *g == 0.0), "{name}: the extra units stay exactly zero");
+        Tolerance { rel: 1e-2, abs: 1e-4 }.check(&format!("{name}: last batch loss"), &[*snaps[m].batch_losses.last().unwrap()], &[last]);
+    }
+}
+
+#[test]
+fn widths_trained_side_by_side_match_each_trained_alone() {
+    let adam = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    sweep(&[vec![1], vec![3], vec![8], vec![20], vec![20]], vec![20], adam, Some(16));
+}
+
+#[test]
+fn deeper_sweeps_and_momentum_also_match() {
+    sweep(&[vec![2, 5], vec![6, 3], vec![6, 7]], vec![6, 7], Optimizer::Momentum { beta: 0.9 }, None);
+}
+
+#[test]
+fn a_batch_of_models_refuses_what_it_cannot_do() {
+    let (device, queue) = gpu();
+    let kernels = Kernels::new(&device);
+    let p = problem(vec![4], Optimizer::NormalizedGd { eps: 1e-8 }, None);
+    let two = [p.init_params(), p.init_params()].concat();
+    assert!(GpuTrainer::new(&device, &queue, &kernels, &p, &two, &[]).is_err(), "normalized GD is per model");
+    let p = problem(vec![4], Optimizer::Sgd, None);
+    assert!(GpuTrainer::new(&device, &queue, &kernels, &p, &two[1..], &[]).is_err(), "not a whole number of models");
+    let mut t = GpuTrainer::new(&device, &queue, &kernels, &p, &two, &[]).unwrap();
+    assert!(t.sharpness(4).is_err(), "sharpness is per model");
+    let ntk = MlpSpec { parameterization: Parameterization::Ntk, ..p.spec.clone() };
+    let wider = MlpSpec { hidden: vec![8], ..p.spec.clone() };
+    assert!(ntk.embed_params(&p.init_params(), &wider).is_err());
+    assert!(wider.embed_params(&wider.init_params(1), &p.spec).is_err(), "cannot embed into a narrower net");
+}
