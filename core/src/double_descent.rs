@@ -73,15 +73,18 @@ pub fn feature_counts(n: usize, max_ratio: f64, count: usize) -> Vec<usize> {
     ps
 }
 
-/// One seed's data, teacher and features.
+/// One seed's data, teacher and features. Labels are `s + σe`: the
+/// teacher's signal `s` plus unit noise `e` scaled by σ; the test labels are
+/// the clean signal (the test error measures the task, not the noise).
 struct Draw {
     phi: DMatrix<f64>,
     phi_test: DMatrix<f64>,
-    y: DVector<f64>,
-    y_test: DVector<f64>,
+    signal: DVector<f64>,
+    noise: DVector<f64>,
+    test: DVector<f64>,
 }
 
-fn draw(cfg: &RfConfig, seed: u64, p_max: usize) -> Draw {
+fn draw(cfg: &RfConfig, seed: u64, n: usize, p_max: usize) -> Draw {
     let mut rng = Rng::new(seed, Stream::Data);
     let d = cfg.d.max(1);
     let beta: Vec<f64> = {
@@ -89,21 +92,21 @@ fn draw(cfg: &RfConfig, seed: u64, p_max: usize) -> Draw {
         let norm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
         b.iter().map(|v| v / norm).collect()
     };
-    let teacher = |x: &[f64]| {
-        let z: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
+    let teacher = |x: &DMatrix<f64>, i: usize| {
+        let z: f64 = x.row(i).iter().zip(&beta).map(|(a, b)| a * b).sum();
         match cfg.teacher {
             Teacher::Linear => z,
             Teacher::Nonlinear => 2.0 * z.tanh(),
         }
     };
-    let sample = |rows: usize, rng: &mut Rng| {
-        let x = DMatrix::from_fn(rows, d, |_, _| rng.normal());
-        let y = DVector::from_fn(rows, |i, _| teacher(x.row(i).transpose().as_slice()) + cfg.noise * rng.normal());
-        (x, y)
-    };
-    let (x, y) = sample(cfg.n, &mut rng);
-    // The test labels carry the same noise: the error floor is σ².
-    let (x_test, y_test) = sample(cfg.n_test, &mut rng);
+    // Points are drawn one after another, so the first n of a larger draw
+    // are the draw of n (sample-wise curves reuse them).
+    let x = DMatrix::from_row_iterator(n, d, (0..n * d).map(|_| rng.normal()).collect::<Vec<_>>());
+    let x_test = DMatrix::from_row_iterator(cfg.n_test, d, (0..cfg.n_test * d).map(|_| rng.normal()).collect::<Vec<_>>());
+    let mut noise_rng = Rng::new(seed, Stream::LabelNoise);
+    let signal = DVector::from_fn(n, |i, _| teacher(&x, i));
+    let noise = DVector::from_fn(n, |_, _| noise_rng.normal());
+    let test = DVector::from_fn(cfg.n_test, |i, _| teacher(&x_test, i));
     let mut rng = Rng::new(seed, Stream::Init);
     let w = DMatrix::from_fn(p_max, d, |_, _| rng.normal() / (d as f64).sqrt());
     let act = |z: f64| match cfg.feature {
@@ -112,30 +115,74 @@ fn draw(cfg: &RfConfig, seed: u64, p_max: usize) -> Draw {
     };
     let phi = (&x * w.transpose()).map(act);
     let phi_test = (&x_test * w.transpose()).map(act);
-    Draw { phi, phi_test, y, y_test }
+    Draw { phi, phi_test, signal, noise, test }
 }
 
-/// Train and test mean squared error at each feature count.
+/// A mean squared error as a function of the label-noise level σ:
+/// `a + 2bσ + cσ²` (the fit is linear in the labels), so dragging σ costs
+/// nothing once a curve is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct InNoise {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+}
+
+impl InNoise {
+    /// `‖u + σv‖²/len`.
+    fn of(u: &DVector<f64>, v: &DVector<f64>) -> Self {
+        let len = u.len().max(1) as f64;
+        Self { a: u.norm_squared() / len, b: u.dot(v) / len, c: v.norm_squared() / len }
+    }
+
+    #[must_use]
+    pub fn at(self, sigma: f64) -> f64 {
+        self.a + 2.0 * self.b * sigma + self.c * sigma * sigma
+    }
+}
+
+/// One seed's curve: train and test error at each point, for any σ.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeedCurve {
+    pub train: Vec<InNoise>,
+    pub test: Vec<InNoise>,
+}
+
+/// Train and test mean squared error at each point of a curve.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Errors {
-    pub p: Vec<usize>,
     pub train: Vec<f64>,
     pub test: Vec<f64>,
 }
 
-/// The errors of the ridge / minimum-norm readout for every `p` in `ps`
-/// (sorted ascending), for one seed: the data and the features of seed
-/// `seed`, the same for every `p` (nested features).
+impl SeedCurve {
+    #[must_use]
+    pub fn at(&self, sigma: f64) -> Errors {
+        Errors { train: self.train.iter().map(|e| e.at(sigma)).collect(), test: self.test.iter().map(|e| e.at(sigma)).collect() }
+    }
+
+    fn push(&mut self, g: &DMatrix<f64>, k: &DMatrix<f64>, dr: &Draw, n: usize, ridge: f64) {
+        let fit = Fit::new(g.clone(), n as f64 * ridge);
+        let (s, e) = (dr.signal.rows(0, n).into_owned(), dr.noise.rows(0, n).into_owned());
+        let (cs, ce) = (fit.apply(&s), fit.apply(&e));
+        self.train.push(InNoise::of(&(g * &cs - &s), &(g * &ce - &e)));
+        self.test.push(InNoise::of(&(k * &cs - &dr.test), &(k * &ce)));
+    }
+}
+
+/// Model-wise: the errors of the ridge / minimum-norm readout for every
+/// feature count in `ps` (ascending), with seed `seed`'s `n = cfg.n`
+/// points and nested features.
 #[must_use]
-pub fn errors_for_seed(cfg: &RfConfig, ps: &[usize], seed: u64) -> Errors {
+pub fn model_wise(cfg: &RfConfig, ps: &[usize], seed: u64) -> SeedCurve {
     let p_max = ps.iter().copied().max().unwrap_or(1);
-    let dr = draw(cfg, seed, p_max);
-    let (n, n_test) = (cfg.n, cfg.n_test);
+    let dr = draw(cfg, seed, cfg.n, p_max);
+    let n = cfg.n;
     // Running sums of φ_jφ_jᵀ over features, train × train and test × train.
     let mut s = DMatrix::<f64>::zeros(n, n);
-    let mut t = DMatrix::<f64>::zeros(n_test, n);
+    let mut t = DMatrix::<f64>::zeros(cfg.n_test, n);
     let mut done = 0;
-    let mut out = Errors { p: Vec::with_capacity(ps.len()), train: Vec::new(), test: Vec::new() };
+    let mut curve = SeedCurve { train: Vec::new(), test: Vec::new() };
     for &p in ps {
         while done < p {
             let col = dr.phi.column(done);
@@ -144,34 +191,49 @@ pub fn errors_for_seed(cfg: &RfConfig, ps: &[usize], seed: u64) -> Errors {
             done += 1;
         }
         // Kernel matrices of φ/√p.
-        let g = &s / p as f64;
-        let k = &t / p as f64;
-        let c = solve(g.clone(), &dr.y, n as f64 * cfg.ridge);
-        let mse = |pred: DVector<f64>, y: &DVector<f64>| (pred - y).norm_squared() / y.len().max(1) as f64;
-        out.p.push(p);
-        out.train.push(mse(&g * &c, &dr.y));
-        out.test.push(mse(&k * &c, &dr.y_test));
+        curve.push(&(&s / p as f64), &(&t / p as f64), &dr, n, cfg.ridge);
     }
-    out
+    curve
 }
 
-/// `c = (G + shift·I)⁺ y` for symmetric PSD `G`, with eigenvalues below
-/// rounding treated as zero when `shift = 0` (the pseudo-inverse: the
+/// Sample-wise: the errors with `p` features for every training-set size
+/// in `ns` (ascending; the first `n` points of one draw).
+#[must_use]
+pub fn sample_wise(cfg: &RfConfig, p: usize, ns: &[usize], seed: u64) -> SeedCurve {
+    let n_max = ns.iter().copied().max().unwrap_or(1);
+    let dr = draw(cfg, seed, n_max, p);
+    let scale = 1.0 / p as f64;
+    let mut curve = SeedCurve { train: Vec::new(), test: Vec::new() };
+    for &n in ns {
+        let phi = dr.phi.rows(0, n);
+        let g = phi * phi.transpose() * scale;
+        let k = &dr.phi_test * phi.transpose() * scale;
+        curve.push(&g, &k, &dr, n, cfg.ridge);
+    }
+    curve
+}
+
+/// `(G + shift·I)⁺` for symmetric PSD `G`, applied to vectors; eigenvalues
+/// below rounding count as zero when `shift = 0` (the pseudo-inverse: the
 /// minimum-norm solution).
-fn solve(g: DMatrix<f64>, y: &DVector<f64>, shift: f64) -> DVector<f64> {
-    let eig = SymmetricEigen::new(g);
-    let top = eig.eigenvalues.iter().fold(0.0f64, |m, &v| if v > m { v } else { m });
-    let tol = top * 1e-10;
-    let qy = eig.eigenvectors.tr_mul(y);
-    let scaled = DVector::from_fn(qy.len(), |i, _| {
-        let l = eig.eigenvalues[i] + shift;
-        if shift > 0.0 || eig.eigenvalues[i] > tol {
-            qy[i] / l
-        } else {
-            0.0
-        }
-    });
-    &eig.eigenvectors * scaled
+struct Fit {
+    eig: SymmetricEigen<f64, nalgebra::Dyn>,
+    inverse: DVector<f64>,
+}
+
+impl Fit {
+    fn new(g: DMatrix<f64>, shift: f64) -> Self {
+        let eig = SymmetricEigen::new(g);
+        let top = eig.eigenvalues.iter().fold(0.0f64, |m, &v| if v > m { v } else { m });
+        let tol = top * 1e-10;
+        let inverse = eig.eigenvalues.map(|l| if shift > 0.0 || l > tol { 1.0 / (l + shift) } else { 0.0 });
+        Self { eig, inverse }
+    }
+
+    fn apply(&self, y: &DVector<f64>) -> DVector<f64> {
+        let qy = self.eig.eigenvectors.tr_mul(y).component_mul(&self.inverse);
+        &self.eig.eigenvectors * qy
+    }
 }
 
 /// The minimum-norm least-squares readout `a = Φ⁺y` of `Φ` (`n × p`),
@@ -200,10 +262,10 @@ impl Band {
     }
 }
 
-/// Median and quartile band over several seeds' errors (same `p`s).
+/// Median and quartile band over several seeds' errors (same points).
 #[must_use]
 pub fn bands(runs: &[Errors]) -> (Vec<Band>, Vec<Band>) {
-    let len = runs.first().map_or(0, |r| r.p.len());
+    let len = runs.first().map_or(0, |r| r.test.len());
     let at = |f: fn(&Errors) -> &Vec<f64>, i: usize| Band::of(&runs.iter().map(|r| f(r)[i]).collect::<Vec<_>>());
     ((0..len).map(|i| at(|r| &r.train, i)).collect(), (0..len).map(|i| at(|r| &r.test, i)).collect())
 }
@@ -218,7 +280,7 @@ mod tests {
 
     fn median_test_curve(cfg: &RfConfig) -> (Vec<usize>, Vec<f64>) {
         let ps = feature_counts(cfg.n, 10.0, 24);
-        let runs: Vec<Errors> = (0..5).map(|s| errors_for_seed(cfg, &ps, cfg.seed + s)).collect();
+        let runs: Vec<Errors> = (0..5).map(|s| model_wise(cfg, &ps, cfg.seed + s).at(cfg.noise)).collect();
         let (_, test) = bands(&runs);
         (ps, test.iter().map(|b| b.median).collect())
     }
@@ -234,7 +296,7 @@ mod tests {
         let ratio = ps[i_peak] as f64 / cfg.n as f64;
         assert!((0.8..=1.25).contains(&ratio), "peak at p/n = {ratio}: {:?}", ps.iter().zip(&test).collect::<Vec<_>>());
         assert!(peak > 3.0 * test[0] && peak > 3.0 * test[test.len() - 1], "a real peak: {test:?}");
-        let beyond = errors_for_seed(&cfg, &[2 * cfg.n], 1);
+        let beyond = model_wise(&cfg, &[2 * cfg.n], 1).at(cfg.noise);
         assert!(beyond.train[0] < 1e-12, "interpolates past the threshold: {}", beyond.train[0]);
     }
 
@@ -253,20 +315,53 @@ mod tests {
     #[test]
     fn gradient_descent_from_zero_finds_the_min_norm_solution() {
         let cfg = RfConfig { n: 10, n_test: 1, d: 4, noise: 0.3, ridge: 0.0, teacher: Teacher::Nonlinear, feature: Feature::Tanh, seed: 3 };
-        let dr = draw(&cfg, 3, 30);
+        let dr = draw(&cfg, 3, cfg.n, 30);
+        let y = &dr.signal + &dr.noise * cfg.noise;
         let phi = &dr.phi / 30f64.sqrt();
-        let target = min_norm_readout(&phi, &dr.y);
+        let target = min_norm_readout(&phi, &y);
         // Step below 2/λ_max of the loss (1/n)‖Φa − y‖²'s Hessian 2ΦᵀΦ/n.
         let lambda = SymmetricEigen::new(phi.tr_mul(&phi) * (2.0 / 10.0)).eigenvalues.max();
         let mut a = DVector::zeros(30);
         for _ in 0..200_000 {
-            let grad = phi.tr_mul(&(&phi * &a - &dr.y)) * (2.0 / 10.0);
+            let grad = phi.tr_mul(&(&phi * &a - &y)) * (2.0 / 10.0);
             a -= grad * (1.0 / lambda);
         }
         assert!((&a - &target).norm() < 1e-8 * target.norm(), "GD {a} vs Φ⁺y {target}");
         // And the kernel form used for the curves gives the same fit.
-        let c = solve(&phi * phi.transpose(), &dr.y, 0.0);
+        let c = Fit::new(&phi * phi.transpose(), 0.0).apply(&y);
         assert!((phi.tr_mul(&c) - &target).norm() < 1e-8 * target.norm());
+    }
+
+    /// The noise level enters as a quadratic: evaluating the stored curve
+    /// at σ equals fitting labels drawn with σ.
+    #[test]
+    fn errors_are_quadratic_in_the_noise_level() {
+        let cfg = RfConfig { n: 30, n_test: 50, ..config(0.0, 0.0) };
+        let curve = model_wise(&cfg, &[10, 30, 90], 2);
+        let dr = draw(&cfg, 2, cfg.n, 90);
+        for (i, p) in [10usize, 30, 90].into_iter().enumerate() {
+            let sigma = 0.7;
+            let y = &dr.signal + &dr.noise * sigma;
+            let phi = dr.phi.columns(0, p).into_owned();
+            let a = min_norm_readout(&phi, &y);
+            let test = (dr.phi_test.columns(0, p) * &a - &dr.test).norm_squared() / 50.0;
+            let got = curve.test[i].at(sigma);
+            assert!((got - test).abs() < 1e-6 * test.max(1.0), "p = {p}: {got} vs {test}");
+        }
+    }
+
+    /// Sample-wise: with p fixed, the test error peaks where n crosses p.
+    #[test]
+    fn sample_wise_test_error_peaks_at_n_equal_p() {
+        let cfg = config(0.5, 0.0);
+        let p = 60;
+        let ns: Vec<usize> = (1..=24).map(|i| i * 10).collect();
+        let runs: Vec<Errors> = (0..5).map(|s| sample_wise(&cfg, p, &ns, 1 + s).at(cfg.noise)).collect();
+        let (_, test) = bands(&runs);
+        let med: Vec<f64> = test.iter().map(|b| b.median).collect();
+        let i_peak = (0..med.len()).fold(0, |b, i| if med[i] > med[b] { i } else { b });
+        let ratio = ns[i_peak] as f64 / p as f64;
+        assert!((0.8..=1.25).contains(&ratio), "peak at n/p = {ratio}: {med:?}");
     }
 
     #[test]
