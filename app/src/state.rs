@@ -7,6 +7,7 @@
 //! [`PlaygroundState::to_query`] writes the canonical query back, so a
 //! shared link or an embed reproduces the same run.
 
+use gradlab_core::double_descent::{Feature, RfConfig, Teacher};
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -437,6 +438,155 @@ impl LandscapeState {
     }
 }
 
+/// Limits of the double-descent lab (exact random-features curves).
+pub const DD_POINTS: (usize, usize) = (20, 300);
+pub const DD_DIM: (usize, usize) = (1, 100);
+pub const DD_NOISE: (f64, f64) = (0.0, 2.0);
+/// Ridge λ: 0, or a slider from 10⁻⁶ to 10.
+pub const DD_RIDGE: (f64, f64) = (1e-6, 10.0);
+pub const DD_SEEDS: (usize, usize) = (1, 10);
+pub const DD_FEATURES: (usize, usize) = (2, 600);
+
+/// Which double-descent curves to show (the embed shows one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DdView {
+    All,
+    Model,
+    Sample,
+}
+
+impl DdView {
+    pub const ALL: [Self; 3] = [Self::All, Self::Model, Self::Sample];
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Model => "model",
+            Self::Sample => "sample",
+        }
+    }
+
+    #[must_use]
+    pub fn shows(self, view: Self) -> bool {
+        self == Self::All || self == view
+    }
+}
+
+/// Everything a person sets in the double-descent lab.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DdState {
+    /// Training points (model-wise curve).
+    pub n: usize,
+    pub d: usize,
+    pub noise: f64,
+    pub ridge: f64,
+    pub teacher: Teacher,
+    pub feature: Feature,
+    pub seeds: usize,
+    pub seed: u64,
+    /// Features of the sample-wise curve.
+    pub p: usize,
+    pub view: DdView,
+}
+
+impl Default for DdState {
+    fn default() -> Self {
+        Self {
+            n: 100,
+            d: 20,
+            noise: 0.5,
+            ridge: 0.0,
+            teacher: Teacher::Linear,
+            feature: Feature::Relu,
+            seeds: 5,
+            seed: 1,
+            p: 100,
+            view: DdView::All,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawDd {
+    n: Option<String>,
+    d: Option<String>,
+    noise: Option<String>,
+    ridge: Option<String>,
+    teacher: Option<String>,
+    feature: Option<String>,
+    seeds: Option<String>,
+    seed: Option<String>,
+    p: Option<String>,
+    view: Option<String>,
+}
+
+impl DdState {
+    /// Parses and checks a query, like [`PlaygroundState::from_query`].
+    #[must_use]
+    pub fn from_query(query: &str) -> (Self, Vec<String>) {
+        let (mut c, raw): (_, RawDd) = Checker::read(query);
+        let d = Self::default();
+        let mut ridge = c.number("ridge", raw.ridge.as_deref(), d.ridge, (0.0, DD_RIDGE.1));
+        if ridge > 0.0 && ridge < DD_RIDGE.0 {
+            ridge = DD_RIDGE.0;
+        }
+        let state = Self {
+            n: c.number("n", raw.n.as_deref(), d.n, DD_POINTS),
+            d: c.number("d", raw.d.as_deref(), d.d, DD_DIM),
+            noise: c.number("noise", raw.noise.as_deref(), d.noise, DD_NOISE),
+            ridge,
+            teacher: c.choice(
+                "teacher",
+                raw.teacher.as_deref(),
+                d.teacher,
+                &[("linear", Teacher::Linear), ("nonlinear", Teacher::Nonlinear)],
+            ),
+            feature: c.choice("feature", raw.feature.as_deref(), d.feature, &[("relu", Feature::Relu), ("tanh", Feature::Tanh)]),
+            seeds: c.number("seeds", raw.seeds.as_deref(), d.seeds, DD_SEEDS),
+            seed: c.number("seed", raw.seed.as_deref(), d.seed, (0, MAX_SEED)),
+            p: c.number("p", raw.p.as_deref(), d.p, DD_FEATURES),
+            view: c.choice("view", raw.view.as_deref(), d.view, &named(&DdView::ALL, DdView::name)),
+        };
+        (state, c.messages)
+    }
+
+    /// The canonical query (no leading `?`), `lab=dd` first.
+    #[must_use]
+    pub fn to_query(&self) -> String {
+        let pairs: [(&str, String); 11] = [
+            ("lab", "dd".into()),
+            ("n", self.n.to_string()),
+            ("d", self.d.to_string()),
+            ("noise", self.noise.to_string()),
+            ("ridge", self.ridge.to_string()),
+            ("teacher", if self.teacher == Teacher::Linear { "linear" } else { "nonlinear" }.into()),
+            ("feature", if self.feature == Feature::Relu { "relu" } else { "tanh" }.into()),
+            ("seeds", self.seeds.to_string()),
+            ("seed", self.seed.to_string()),
+            ("p", self.p.to_string()),
+            ("view", self.view.name().into()),
+        ];
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// The experiment (σ is applied when drawing: curves are quadratic in it).
+    #[must_use]
+    pub fn config(&self) -> RfConfig {
+        RfConfig {
+            n: self.n,
+            n_test: 500,
+            d: self.d,
+            noise: self.noise,
+            ridge: self.ridge,
+            teacher: self.teacher,
+            feature: self.feature,
+            seed: self.seed,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,5 +687,16 @@ mod tests {
         let other = LandscapeState { grid: 16, view: View::Slice, ..LandscapeState::default() };
         assert!(other.same_run(&LandscapeState::default()));
         assert!(!LandscapeState { lr: 0.1, ..LandscapeState::default() }.same_run(&LandscapeState::default()));
+    }
+
+    #[test]
+    fn double_descent_round_trips_and_clamps() {
+        let s = DdState { n: 150, ridge: 0.01, teacher: Teacher::Nonlinear, view: DdView::Sample, ..DdState::default() };
+        let (back, msgs) = DdState::from_query(&s.to_query());
+        assert_eq!(back, s);
+        assert!(msgs.is_empty(), "{msgs:?}");
+        let (s, msgs) = DdState::from_query("lab=dd&n=5000&noise=-1&ridge=1e-9&view=3d");
+        assert_eq!((s.n, s.noise, s.ridge, s.view), (DD_POINTS.1, 0.0, DD_RIDGE.0, DdView::All));
+        assert_eq!(msgs.len(), 3, "{msgs:?}");
     }
 }

@@ -170,47 +170,113 @@ impl SeedCurve {
     }
 }
 
-/// Model-wise: the errors of the ridge / minimum-norm readout for every
-/// feature count in `ps` (ascending), with seed `seed`'s `n = cfg.n`
-/// points and nested features.
-#[must_use]
-pub fn model_wise(cfg: &RfConfig, ps: &[usize], seed: u64) -> SeedCurve {
-    let p_max = ps.iter().copied().max().unwrap_or(1);
-    let dr = draw(cfg, seed, cfg.n, p_max);
-    let n = cfg.n;
-    // Running sums of φ_jφ_jᵀ over features, train × train and test × train.
-    let mut s = DMatrix::<f64>::zeros(n, n);
-    let mut t = DMatrix::<f64>::zeros(cfg.n_test, n);
-    let mut done = 0;
-    let mut curve = SeedCurve { train: Vec::new(), test: Vec::new() };
-    for &p in ps {
-        while done < p {
-            let col = dr.phi.column(done);
-            s.ger(1.0, &col, &col, 1.0);
-            t.ger(1.0, &dr.phi_test.column(done), &col, 1.0);
-            done += 1;
-        }
-        // Kernel matrices of φ/√p.
-        curve.push(&(&s / p as f64), &(&t / p as f64), &dr, n, cfg.ridge);
-    }
-    curve
+/// One seed's curve, computed one point at a time ([`Sweep::step`]) so a
+/// page can spread the work over frames.
+pub struct Sweep {
+    cfg: RfConfig,
+    dr: Draw,
+    kind: SweepKind,
+    curve: SeedCurve,
 }
 
-/// Sample-wise: the errors with `p` features for every training-set size
-/// in `ns` (ascending; the first `n` points of one draw).
+enum SweepKind {
+    /// Feature counts, with running sums of φ_jφ_jᵀ (train × train, test ×
+    /// train) over the features added so far.
+    Model { ps: Vec<usize>, s: DMatrix<f64>, t: DMatrix<f64>, done: usize },
+    /// Training-set sizes at a fixed `p`.
+    Sample { p: usize, ns: Vec<usize> },
+}
+
+impl Sweep {
+    /// Model-wise: every feature count in `ps` (ascending), with seed
+    /// `seed`'s `n = cfg.n` points and nested features.
+    #[must_use]
+    pub fn model_wise(cfg: &RfConfig, ps: &[usize], seed: u64) -> Self {
+        let p_max = ps.iter().copied().max().unwrap_or(1);
+        let dr = draw(cfg, seed, cfg.n, p_max);
+        let kind = SweepKind::Model { ps: ps.to_vec(), s: DMatrix::zeros(cfg.n, cfg.n), t: DMatrix::zeros(cfg.n_test, cfg.n), done: 0 };
+        Self { cfg: cfg.clone(), dr, kind, curve: SeedCurve { train: Vec::new(), test: Vec::new() } }
+    }
+
+    /// Sample-wise: `p` features, every training-set size in `ns`
+    /// (ascending; the first `n` points of one draw).
+    #[must_use]
+    pub fn sample_wise(cfg: &RfConfig, p: usize, ns: &[usize], seed: u64) -> Self {
+        let n_max = ns.iter().copied().max().unwrap_or(1);
+        let dr = draw(cfg, seed, n_max, p);
+        Self {
+            cfg: cfg.clone(),
+            dr,
+            kind: SweepKind::Sample { p, ns: ns.to_vec() },
+            curve: SeedCurve { train: Vec::new(), test: Vec::new() },
+        }
+    }
+
+    /// Computes the next point; `false` once every point is done.
+    pub fn step(&mut self) -> bool {
+        let i = self.curve.test.len();
+        let ridge = self.cfg.ridge;
+        match &mut self.kind {
+            SweepKind::Model { ps, s, t, done } => {
+                let Some(&p) = ps.get(i) else { return false };
+                while *done < p {
+                    let col = self.dr.phi.column(*done);
+                    s.ger(1.0, &col, &col, 1.0);
+                    t.ger(1.0, &self.dr.phi_test.column(*done), &col, 1.0);
+                    *done += 1;
+                }
+                // Kernel matrices of φ/√p.
+                let (g, k) = (&*s / p as f64, &*t / p as f64);
+                self.curve.push(&g, &k, &self.dr, self.cfg.n, ridge);
+            }
+            SweepKind::Sample { p, ns } => {
+                let Some(&n) = ns.get(i) else { return false };
+                let scale = 1.0 / *p as f64;
+                let phi = self.dr.phi.rows(0, n);
+                let g = phi * phi.transpose() * scale;
+                let k = &self.dr.phi_test * phi.transpose() * scale;
+                self.curve.push(&g, &k, &self.dr, n, ridge);
+            }
+        }
+        true
+    }
+
+    /// The points computed so far.
+    #[must_use]
+    pub fn curve(&self) -> &SeedCurve {
+        &self.curve
+    }
+
+    /// Runs to the end.
+    #[must_use]
+    pub fn finish(mut self) -> SeedCurve {
+        while self.step() {}
+        self.curve
+    }
+}
+
+/// Model-wise curve of one seed (see [`Sweep::model_wise`]).
+#[must_use]
+pub fn model_wise(cfg: &RfConfig, ps: &[usize], seed: u64) -> SeedCurve {
+    Sweep::model_wise(cfg, ps, seed).finish()
+}
+
+/// Sample-wise curve of one seed (see [`Sweep::sample_wise`]).
 #[must_use]
 pub fn sample_wise(cfg: &RfConfig, p: usize, ns: &[usize], seed: u64) -> SeedCurve {
-    let n_max = ns.iter().copied().max().unwrap_or(1);
-    let dr = draw(cfg, seed, n_max, p);
-    let scale = 1.0 / p as f64;
-    let mut curve = SeedCurve { train: Vec::new(), test: Vec::new() };
-    for &n in ns {
-        let phi = dr.phi.rows(0, n);
-        let g = phi * phi.transpose() * scale;
-        let k = &dr.phi_test * phi.transpose() * scale;
-        curve.push(&g, &k, &dr, n, cfg.ridge);
-    }
-    curve
+    Sweep::sample_wise(cfg, p, ns, seed).finish()
+}
+
+/// Training-set sizes for a sample-wise curve at `p` features: log spaced
+/// from `p/8` to `4p`, dense around `n = p`. Sorted, no repeats, each ≥ 2.
+#[must_use]
+pub fn sample_counts(p: usize, count: usize) -> Vec<usize> {
+    let (lo, hi) = ((p as f64 / 8.0).max(2.0), 4.0 * p as f64);
+    let mut ns: Vec<usize> = (0..count).map(|i| (lo * (hi / lo).powf(i as f64 / (count - 1).max(1) as f64)).round() as usize).collect();
+    ns.extend([0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25].iter().map(|r| ((r * p as f64).round() as usize).max(2)));
+    ns.sort_unstable();
+    ns.dedup();
+    ns
 }
 
 /// `(G + shift·I)⁺` for symmetric PSD `G`, applied to vectors; eigenvalues
@@ -262,11 +328,12 @@ impl Band {
     }
 }
 
-/// Median and quartile band over several seeds' errors (same points).
+/// Median and quartile band over several seeds' errors at each point; a
+/// seed still in progress (fewer points) counts where it has them.
 #[must_use]
 pub fn bands(runs: &[Errors]) -> (Vec<Band>, Vec<Band>) {
-    let len = runs.first().map_or(0, |r| r.test.len());
-    let at = |f: fn(&Errors) -> &Vec<f64>, i: usize| Band::of(&runs.iter().map(|r| f(r)[i]).collect::<Vec<_>>());
+    let len = runs.iter().map(|r| r.test.len()).max().unwrap_or(0);
+    let at = |f: fn(&Errors) -> &Vec<f64>, i: usize| Band::of(&runs.iter().filter_map(|r| f(r).get(i).copied()).collect::<Vec<_>>());
     ((0..len).map(|i| at(|r| &r.train, i)).collect(), (0..len).map(|i| at(|r| &r.test, i)).collect())
 }
 

@@ -54,6 +54,7 @@ pub fn truth(kind: DatasetKind, x: f32) -> Option<f32> {
     (kind == DatasetKind::Sine).then(|| (std::f32::consts::TAU * x).sin())
 }
 
+pub mod double_descent;
 pub mod landscape;
 
 pub use draw::{draw_function, draw_losses};

@@ -166,22 +166,33 @@ pub fn fmt_loss(v: Option<f32>) -> String {
 
 /// The backend and its speed.
 #[component]
-pub fn Badge(status: RwSignal<Status>) -> impl IntoView {
+pub fn Badge(
+    status: RwSignal<Status>,
+    /// Show steps/s (labs that train).
+    #[prop(default = true)]
+    rate: bool,
+) -> impl IntoView {
     view! {
         <div class="badge" title=move || status.with(|s| s.backend_note.clone())>
             <span class=move || if status.with(|s| s.backend.starts_with("webgpu")) { "dot gpu" } else { "dot cpu" }></span>
             <span class="badge-backend">{move || status.with(|s| if s.badge.is_empty() { "finding a GPU…".into() } else { s.badge.clone() })}</span>
-            <span class="badge-rate">{move || status.with(|s| format!("{:.0} steps/s", s.steps_per_s))}</span>
+            <span class="badge-rate">{move || rate.then(|| status.with(|s| format!("{:.0} steps/s", s.steps_per_s)))}</span>
         </div>
     }
 }
 
 /// The labs, as `(query value, title)`.
-pub const LABS: [(&str, &str); 2] = [("playground", "Playground"), ("landscape", "Loss landscape")];
+pub const LABS: [(&str, &str); 3] = [("playground", "Playground"), ("landscape", "Loss landscape"), ("dd", "Double descent")];
 
 /// The page's top bar: the lab links and the badge.
 #[component]
-pub fn Topbar(lab: &'static str, status: RwSignal<Status>) -> impl IntoView {
+pub fn Topbar(
+    lab: &'static str,
+    status: RwSignal<Status>,
+    /// Show steps/s in the badge (labs that train).
+    #[prop(default = true)]
+    rate: bool,
+) -> impl IntoView {
     view! {
         <header class="topbar">
             <h1>"gradlab"</h1>
@@ -195,7 +206,7 @@ pub fn Topbar(lab: &'static str, status: RwSignal<Status>) -> impl IntoView {
                     .collect_view()}
             </nav>
             <span class="spacer"></span>
-            <Badge status=status />
+            <Badge status=status rate=rate />
         </header>
     }
 }

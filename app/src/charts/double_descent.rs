@@ -1,0 +1,94 @@
+//! The double-descent chart: train and test error (median and quartile
+//! band over seeds) against the number of features or of samples, log-log,
+//! with the interpolation threshold marked.
+
+use gradlab_core::double_descent::Band;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use super::{fit, format_loss_tick, rgb, CLASS0, CLASS1, GREY};
+
+/// One curve: x values with the train and test bands at each.
+pub struct Curve<'a> {
+    pub x: &'a [usize],
+    pub train: &'a [Band],
+    pub test: &'a [Band],
+    /// Where the interpolation threshold sits on the x axis.
+    pub threshold: usize,
+    pub threshold_label: &'a str,
+    pub x_desc: &'a str,
+    /// Points of the x axis the curve will cover (drawn as the frame before
+    /// they are computed).
+    pub x_range: (usize, usize),
+}
+
+pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
+    let dpr = fit(canvas);
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+        return;
+    };
+    let root = backend.into_drawing_area();
+    let _ = root.fill(&WHITE);
+    let values = c.train.iter().chain(c.test).flat_map(|b| [b.lo, b.hi, b.median]).filter(|v| v.is_finite() && *v > 0.0);
+    let (lo, hi) =
+        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
+    // Train error reaches 0 past the threshold: floor the axis a little
+    // below the smallest test error instead of at machine precision.
+    let test_lo = c.test.iter().map(|b| b.lo).filter(|v| v.is_finite() && *v > 0.0).fold(f64::INFINITY, |a, b| if b < a { b } else { a });
+    let lo = if test_lo.is_finite() { (test_lo / 30.0).max(if lo.is_finite() { lo } else { 1e-3 }) } else { 1e-3 };
+    let (lo, hi) = if hi.is_finite() && hi > lo { (lo * 0.8, hi * 1.25) } else { (1e-3, 10.0) };
+    let font = ("sans-serif", 12.0 * dpr).into_font();
+    let x0 = c.x_range.0.max(1) as f64;
+    let x1 = (c.x_range.1 as f64).max(x0 * 2.0);
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin((8.0 * dpr) as i32)
+        .margin_right((18.0 * dpr) as i32)
+        .x_label_area_size((36.0 * dpr) as i32)
+        .y_label_area_size((52.0 * dpr) as i32)
+        .build_cartesian_2d((x0..x1).log_scale(), (lo..hi).log_scale())
+    else {
+        return;
+    };
+    let _ = chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .label_style(font.clone())
+        .x_desc(c.x_desc)
+        .y_desc("mean squared error")
+        .x_label_formatter(&|v| format_loss_tick(*v as f32))
+        .y_label_formatter(&|v| format_loss_tick(*v as f32))
+        .draw();
+    let clamp = |v: f64| if v.is_finite() { v.clamp(lo, hi) } else { hi };
+    let width = (2.0 * dpr) as u32;
+    let threshold = c.threshold as f64;
+    let _ = chart.draw_series(DashedLineSeries::new(
+        [(threshold, lo), (threshold, hi)],
+        (6.0 * dpr) as u32,
+        (4.0 * dpr) as u32,
+        GREY.stroke_width(1),
+    ));
+    let _ = chart.draw_series(std::iter::once(Text::new(
+        c.threshold_label.to_owned(),
+        (threshold * 1.04, hi / 1.6),
+        font.clone().color(&GREY),
+    )));
+    for (bands, colour, name) in [(c.train, CLASS0, "train"), (c.test, CLASS1, "test")] {
+        let xs = c.x.iter().take(bands.len()).map(|&x| x as f64);
+        let upper: Vec<(f64, f64)> = xs.clone().zip(bands).map(|(x, b)| (x, clamp(b.hi))).collect();
+        let lower: Vec<(f64, f64)> = xs.clone().zip(bands).rev().map(|(x, b)| (x, clamp(b.lo))).collect();
+        let _ = chart.draw_series(std::iter::once(Polygon::new([upper, lower].concat(), rgb(colour).mix(0.18).filled())));
+        let median: Vec<(f64, f64)> = xs.zip(bands).map(|(x, b)| (x, clamp(b.median))).collect();
+        if let Ok(s) = chart.draw_series(LineSeries::new(median, rgb(colour).stroke_width(width))) {
+            s.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(colour).stroke_width(width)));
+        }
+    }
+    let _ = chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw();
+    let _ = root.present();
+}

@@ -1,0 +1,336 @@
+//! The double-descent lab: exact random-features curves, model-wise
+//! (sweep the number of features p at fixed n) and sample-wise (sweep n at
+//! fixed p), as median and quartile band over seeds, computed in the page
+//! a point at a time and redrawn as they fill in. The label noise σ enters
+//! every error as a quadratic, so dragging it redraws at once.
+
+use gradlab_core::double_descent::{bands, feature_counts, sample_counts, Band, Errors, Feature, SeedCurve, Sweep, Teacher};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use serde::Serialize;
+
+use super::shell::{self, Notices, Status, Topbar};
+use crate::charts::double_descent::{draw_curve, Curve};
+use crate::components::{fmt_frac, fmt_int, Choice, Scale, SeedInput, Slider};
+use crate::state::{self, DdState, DdView};
+use crate::web;
+
+/// Milliseconds of a frame spent computing curve points.
+const BUDGET_MS: f64 = 12.0;
+/// Log-spaced points of each curve (plus the dense ones at the threshold).
+const POINTS: usize = 24;
+
+/// The ridge slider: position 0 is λ = 0, then log steps up to the maximum.
+const RIDGE_STEPS: f64 = 70.0;
+
+fn ridge_at(position: f64) -> f64 {
+    let (lo, hi) = state::DD_RIDGE;
+    if position < 0.5 {
+        0.0
+    } else {
+        lo * (hi / lo).powf((position - 1.0) / (RIDGE_STEPS - 1.0))
+    }
+}
+
+fn ridge_position(ridge: f64) -> f64 {
+    let (lo, hi) = state::DD_RIDGE;
+    if ridge <= 0.0 {
+        0.0
+    } else {
+        1.0 + (ridge / lo).ln() / (hi / lo).ln() * (RIDGE_STEPS - 1.0)
+    }
+}
+
+/// One curve being computed over seeds.
+struct Series {
+    xs: Vec<usize>,
+    done: Vec<SeedCurve>,
+    running: Option<Sweep>,
+    next_seed: usize,
+}
+
+impl Series {
+    fn new(xs: Vec<usize>) -> Self {
+        Self { xs, done: Vec::new(), running: None, next_seed: 0 }
+    }
+
+    /// The curves so far (finished seeds and the one in progress), at σ.
+    fn errors(&self, sigma: f64) -> Vec<Errors> {
+        self.done.iter().chain(self.running.as_ref().map(Sweep::curve)).map(|c| c.at(sigma)).collect()
+    }
+
+    fn points_done(&self) -> usize {
+        self.done.iter().chain(self.running.as_ref().map(Sweep::curve)).map(|c| c.test.len()).sum()
+    }
+}
+
+#[derive(Default)]
+struct Runner {
+    state: Option<DdState>,
+    model: Option<Series>,
+    sample: Option<Series>,
+    redraw: bool,
+}
+
+/// Progress, mirrored in `data-points` / `data-total` / `data-phase`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Progress {
+    points: usize,
+    total: usize,
+}
+
+/// Medians and bands of one curve, for export.
+#[derive(Serialize)]
+struct Exported<'a> {
+    x: &'a [usize],
+    train: Vec<Band>,
+    test: Vec<Band>,
+}
+
+#[component]
+pub fn DoubleDescent(
+    /// Render the chrome-free embed view.
+    embed: bool,
+) -> impl IntoView {
+    let (initial, first_messages) = DdState::from_query(&web::search());
+    let settings = RwSignal::new(initial);
+    let messages = RwSignal::new(first_messages);
+    let status = RwSignal::new(Status::default());
+    let progress = RwSignal::new(Progress::default());
+    let model_canvas = NodeRef::<Canvas>::new();
+    let sample_canvas = NodeRef::<Canvas>::new();
+    let runner = StoredValue::new_local(Runner::default());
+
+    Effect::new(move |_| {
+        let s = settings.get();
+        let mut query = s.to_query();
+        if embed {
+            query.push_str("&embed=1");
+        }
+        web::replace_query(&query);
+        runner.update_value(|r| {
+            let same = r.state.as_ref().is_some_and(|old| DdState { noise: s.noise, view: s.view, ..old.clone() } == s);
+            if !same {
+                let cfg = s.config();
+                r.model = s.view.shows(DdView::Model).then(|| Series::new(feature_counts(cfg.n, 10.0, POINTS)));
+                r.sample = s.view.shows(DdView::Sample).then(|| Series::new(sample_counts(s.p, POINTS)));
+            }
+            r.state = Some(s);
+            r.redraw = true;
+        });
+    });
+    shell::find_backend(status, messages, |_| ());
+    shell::on_resize(move || runner.update_value(|r| r.redraw = true));
+    web::animation_loop(move |_| runner.update_value(|r| frame(r, progress, model_canvas, sample_canvas)));
+
+    let set = move |f: fn(&mut DdState, f64)| Callback::new(move |v: f64| settings.update(|s| f(s, v)));
+    let get = move |f: fn(&DdState) -> f64| Signal::derive(move || settings.with(f));
+    let shows = move |v: DdView| settings.with(|s| s.view.shows(v));
+
+    let export = move |json: bool| {
+        runner.with_value(|r| {
+            let Some(s) = &r.state else { return };
+            fn exported<'a>(series: &'a Option<Series>, sigma: f64) -> Option<Exported<'a>> {
+                series.as_ref().map(|se| {
+                    let (train, test) = bands(&se.errors(sigma));
+                    Exported { x: &se.xs, train, test }
+                })
+            }
+            let curve = |series| exported(series, s.noise);
+            let (model, sample) = (curve(&r.model), curve(&r.sample));
+            if json {
+                let body = serde_json::json!({ "settings": s.to_query(), "model_wise": model, "sample_wise": sample });
+                web::download("double-descent.json", "application/json", &body.to_string());
+            } else {
+                let mut csv = String::from("curve,x,train_median,train_q25,train_q75,test_median,test_q25,test_q75\n");
+                for (name, c) in [("model_wise_p", &model), ("sample_wise_n", &sample)] {
+                    if let Some(c) = c {
+                        for (i, (tr, te)) in c.train.iter().zip(&c.test).enumerate() {
+                            csv.push_str(&format!(
+                                "{name},{},{},{},{},{},{},{}\n",
+                                c.x[i], tr.median, tr.lo, tr.hi, te.median, te.lo, te.hi
+                            ));
+                        }
+                    }
+                }
+                web::download("double-descent.csv", "text/csv", &csv);
+            }
+        });
+    };
+
+    let charts = move || {
+        view! {
+            <figure class="chart dd model" class:hidden=move || !shows(DdView::Model)>
+                <canvas node_ref=model_canvas aria-label="test and train error against the number of features"></canvas>
+                <figcaption>{move || settings.with(|s| format!(
+                    "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p = n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
+                    s.n,
+                    if s.feature == Feature::Relu { "ReLU" } else { "tanh" },
+                    if s.ridge > 0.0 { format!("ridge λ = {:.1e}", s.ridge) } else { "minimum-norm least squares".into() },
+                    s.seeds,
+                    if s.ridge > 0.0 { " Ridge caps the readout's norm, which is what removes the peak." } else { "" },
+                ))}</figcaption>
+            </figure>
+            <figure class="chart dd sample" class:hidden=move || !shows(DdView::Sample)>
+                <canvas node_ref=sample_canvas aria-label="test and train error against the number of samples"></canvas>
+                <figcaption>{move || settings.with(|s| format!(
+                    "Sample-wise: p = {} features, n samples. More data can hurt: near n = p the model is forced to interpolate with almost no slack, and the test error peaks there.",
+                    s.p
+                ))}</figcaption>
+            </figure>
+        }
+    };
+
+    let bar = move || {
+        view! {
+            <div class="progress-row">
+                <progress max=move || progress.with(|p| p.total.max(1)) value=move || progress.with(|p| p.points)></progress>
+                <span>{move || progress.with(|p| if p.points >= p.total { "all seeds done".to_owned() } else { format!("{} / {} points", p.points, p.total) })}</span>
+                <button name="csv" on:click=move |_| export(false)>"CSV"</button>
+                <button name="json" on:click=move |_| export(true)>"JSON"</button>
+            </div>
+        }
+    };
+
+    let controls = move || {
+        view! {
+            <aside class="controls">
+                <fieldset>
+                    <legend>"Data"</legend>
+                    <Slider label="samples n" name="n" value=get(|s| s.n as f64)
+                        scale=Scale { min: state::DD_POINTS.0 as f64, max: state::DD_POINTS.1 as f64, steps: 56, log: true }
+                        format=fmt_int on_change=set(|s, v| s.n = v.round() as usize) />
+                    <Slider label="input dim d" name="d" value=get(|s| s.d as f64)
+                        scale=Scale { min: state::DD_DIM.0 as f64, max: state::DD_DIM.1 as f64, steps: 40, log: true }
+                        format=fmt_int on_change=set(|s, v| s.d = v.round() as usize) />
+                    <Slider label="label noise σ" name="noise" value=get(|s| s.noise)
+                        scale=Scale { min: state::DD_NOISE.0, max: state::DD_NOISE.1, steps: 80, log: false }
+                        format=fmt_frac on_change=set(|s, v| s.noise = v) />
+                    <Choice label="teacher" name="teacher" options=vec![("linear", "linear"), ("nonlinear", "2·tanh(linear)")]
+                        value=Signal::derive(move || settings.with(|s| if s.teacher == Teacher::Linear { "linear" } else { "nonlinear" }))
+                        on_change=Callback::new(move |v: String| settings.update(|s| s.teacher = if v == "linear" { Teacher::Linear } else { Teacher::Nonlinear })) />
+                </fieldset>
+                <fieldset>
+                    <legend>"Model"</legend>
+                    <Choice label="features" name="feature" options=vec![("relu", "ReLU"), ("tanh", "tanh")]
+                        value=Signal::derive(move || settings.with(|s| if s.feature == Feature::Relu { "relu" } else { "tanh" }))
+                        on_change=Callback::new(move |v: String| settings.update(|s| s.feature = if v == "relu" { Feature::Relu } else { Feature::Tanh })) />
+                    <Slider label="ridge λ" name="ridge" value=get(|s| ridge_position(s.ridge))
+                        scale=Scale { min: 0.0, max: RIDGE_STEPS, steps: RIDGE_STEPS as u32, log: false }
+                        format=|v| { let r = ridge_at(v); if r == 0.0 { "0 (min-norm)".into() } else { format!("{r:.0e}") } }
+                        on_change=set(|s, v| s.ridge = ridge_at(v)) />
+                    <Slider label="p (sample-wise)" name="p" value=get(|s| s.p as f64)
+                        scale=Scale { min: state::DD_FEATURES.0 as f64, max: state::DD_FEATURES.1 as f64, steps: 80, log: true }
+                        format=fmt_int on_change=set(|s, v| s.p = v.round() as usize) />
+                    <Slider label="seeds" name="seeds" value=get(|s| s.seeds as f64)
+                        scale=Scale { min: state::DD_SEEDS.0 as f64, max: state::DD_SEEDS.1 as f64, steps: 9, log: false }
+                        format=fmt_int on_change=set(|s, v| s.seeds = v.round() as usize) />
+                    <SeedInput value=Signal::derive(move || settings.with(|s| s.seed)) max=state::MAX_SEED
+                        on_change=Callback::new(move |v| settings.update(|s| s.seed = v)) />
+                </fieldset>
+            </aside>
+        }
+    };
+
+    let root = move |class: &'static str, inner: AnyView| {
+        view! {
+            <div
+                class=class
+                data-phase=move || progress.with(|p| if p.points >= p.total && p.total > 0 { "done" } else { "running" })
+                data-points=move || progress.with(|p| p.points.to_string())
+                data-total=move || progress.with(|p| p.total.to_string())
+            >
+                {inner}
+            </div>
+        }
+    };
+    if embed {
+        let open_link = move || format!("./?{}", settings.with(DdState::to_query));
+        root(
+            "dd-lab embed",
+            view! {
+                <div class="embed-charts">{charts()}</div>
+                <div class="embed-bar">
+                    {bar()}
+                    <a class="open" target="_blank" href=open_link>"open in gradlab ↗"</a>
+                </div>
+                <Notices status=status messages=messages />
+            }
+            .into_any(),
+        )
+        .into_any()
+    } else {
+        view! {
+            <Topbar lab="dd" status=status rate=false />
+            {root(
+                "dd-lab",
+                view! {
+                    {controls()}
+                    <section class="main">
+                        <Notices status=status messages=messages />
+                        {bar()}
+                        <div class="charts">{charts()}</div>
+                    </section>
+                }
+                .into_any(),
+            )}
+        }
+        .into_any()
+    }
+}
+
+/// Steps one series within the frame's budget; true if a point was added.
+fn advance(series: &mut Series, s: &DdState, start: f64, model: bool) -> bool {
+    let mut any = false;
+    while web::now() - start < BUDGET_MS {
+        if series.running.is_none() {
+            if series.next_seed >= s.seeds {
+                break;
+            }
+            let cfg = s.config();
+            let seed = s.seed + series.next_seed as u64;
+            series.running =
+                Some(if model { Sweep::model_wise(&cfg, &series.xs, seed) } else { Sweep::sample_wise(&cfg, s.p, &series.xs, seed) });
+            series.next_seed += 1;
+        }
+        let sweep = series.running.as_mut().expect("set above");
+        if sweep.step() {
+            any = true;
+        } else if let Some(done) = series.running.take() {
+            series.done.push(done.curve().clone());
+        }
+    }
+    any
+}
+
+fn frame(r: &mut Runner, progress: RwSignal<Progress>, model_canvas: NodeRef<Canvas>, sample_canvas: NodeRef<Canvas>) {
+    let Some(s) = r.state.clone() else { return };
+    let start = web::now();
+    if let Some(m) = &mut r.model {
+        r.redraw |= advance(m, &s, start, true);
+    }
+    if let Some(sa) = &mut r.sample {
+        r.redraw |= advance(sa, &s, start, false);
+    }
+    if !std::mem::take(&mut r.redraw) {
+        return;
+    }
+    let count = |se: &Option<Series>| se.as_ref().map_or((0, 0), |x| (x.points_done(), x.xs.len() * s.seeds));
+    let ((a, b), (c, d)) = (count(&r.model), count(&r.sample));
+    progress.set(Progress { points: a + c, total: b + d });
+    for (series, canvas, model) in [(&r.model, model_canvas, true), (&r.sample, sample_canvas, false)] {
+        let (Some(se), Some(canvas)) = (series, canvas.get_untracked()) else { continue };
+        let (train, test) = bands(&se.errors(s.noise));
+        let (threshold, label, x_desc) = if model { (s.n, "p = n", "features p") } else { (s.p, "n = p", "training samples n") };
+        let curve = Curve {
+            x: &se.xs,
+            train: &train,
+            test: &test,
+            threshold,
+            threshold_label: label,
+            x_desc,
+            x_range: (se.xs[0], *se.xs.last().unwrap_or(&1)),
+        };
+        draw_curve(&canvas, &curve);
+    }
+}
