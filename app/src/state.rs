@@ -220,6 +220,7 @@ impl PlaygroundState {
                 schedule: gradlab_core::Schedule::Constant,
                 weight_decay: 0.0,
                 batch_size: (self.batch > 0).then_some(self.batch),
+                frozen_layers: 0,
             },
             seed: self.seed,
         }
@@ -432,6 +433,7 @@ impl LandscapeState {
                 schedule: gradlab_core::Schedule::Constant,
                 weight_decay: 0.0,
                 batch_size: None,
+                frozen_layers: 0,
             },
             seed: self.seed,
         }

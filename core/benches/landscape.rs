@@ -22,6 +22,7 @@ fn problem() -> Problem {
             schedule: Default::default(),
             weight_decay: 0.0,
             batch_size: None,
+            frozen_layers: 0,
         },
         seed: 1,
     })

@@ -71,6 +71,13 @@ impl Problem {
             init: config.model.init,
         };
         spec.validate()?;
+        if config.train.frozen_layers > spec.hidden.len() {
+            return Err(Error::InvalidConfig(format!(
+                "frozen_layers {} leaves nothing to train: the net has {} layers",
+                config.train.frozen_layers,
+                spec.hidden.len() + 1
+            )));
+        }
         Ok(Self { config, spec, dataset, train_targets, test_targets })
     }
 
@@ -120,5 +127,22 @@ mod tests {
         assert_eq!((p.spec.input_dim, p.spec.output_dim), (2, 1));
         let err = serde_json::from_str::<RunConfig>(&json.replace("\"lr\"", "\"rate\"")).unwrap_err().to_string();
         assert!(err.contains("rate"), "{err}");
+    }
+
+    #[test]
+    fn frozen_layers_are_checked() {
+        let json = r#"{
+            "model": {"hidden": [8]},
+            "data": {"kind": "sine", "n_train": 16, "n_test": 0},
+            "train": {"lr": 0.1, "frozen_layers": 1}
+        }"#;
+        let c: RunConfig = serde_json::from_str(json).unwrap();
+        Problem::new(c.clone()).unwrap();
+        let mut decayed = c.clone();
+        decayed.train.weight_decay = 0.1;
+        assert!(Problem::new(decayed).unwrap_err().to_string().contains("weight_decay"));
+        let mut all = c;
+        all.train.frozen_layers = 2;
+        assert!(Problem::new(all).unwrap_err().to_string().contains("nothing to train"));
     }
 }

@@ -282,6 +282,10 @@ impl CpuTrainer {
             (columns(&gather(&self.x, din), din), columns(&gather(&self.y, dout), dout))
         };
         let value = loss_and_grad(&self.layout, &self.params, &bx, &by, self.config.loss, &mut self.grads);
+        // Frozen layers take no step (their weight decay is zero: validated).
+        if let Some(first_trained) = self.layout.layers.get(self.config.frozen_layers) {
+            self.grads[..first_trained.w_offset].fill(0.0);
+        }
         let sp = self.config.step_params(self.step);
         let norm = match self.config.optimizer {
             Optimizer::NormalizedGd { .. } => {

@@ -2,12 +2,15 @@
 //! 2007; Mei & Montanari 2019) with the minimum-norm least-squares readout
 //! (or ridge), in f64.
 //!
-//! Model: `f(x) = Σ_j a_j φ(w_jᵀx)/√p` with fixed `w_j ~ N(0, I/d)` and
-//! only the readout `a` fitted, to `n` noisy samples of a teacher. With
-//! `Φ` the `n × p` feature matrix, the fitted readout minimises
+//! Model: `f(x) = (b + Σ_j a_j φ(w_jᵀx))/√p` with fixed `w_j ~ N(0, I/d)`
+//! and only the readout `(a, b)` fitted, to `n` noisy samples of a
+//! teacher; `b` is an intercept, like the output bias of a two-layer net
+//! whose first layer is frozen, so such a net trained by gradient descent
+//! from a zero readout lands on exactly this fit. With `Φ` the `n × (p+1)`
+//! feature matrix (a column of ones last), the fitted readout minimises
 //! `(1/n)‖Φa − y‖² + λ‖a‖²`; at `λ = 0` it is the minimum-norm least-squares
 //! solution `a = Φ⁺y`, which is also where gradient descent from `a = 0`
-//! converges ([`min_norm_readout`]; tested). As `p` crosses `n` the model
+//! converges ([`min_norm_readout`]; tested). As `p + 1` crosses `n` the model
 //! starts to interpolate the noisy labels, `Φ`'s smallest non-zero singular
 //! value goes to zero, and the test error peaks (the interpolation
 //! threshold); past it, more features mean a smaller minimum norm and a
@@ -194,7 +197,13 @@ impl Sweep {
     pub fn model_wise(cfg: &RfConfig, ps: &[usize], seed: u64) -> Self {
         let p_max = ps.iter().copied().max().unwrap_or(1);
         let dr = draw(cfg, seed, cfg.n, p_max);
-        let kind = SweepKind::Model { ps: ps.to_vec(), s: DMatrix::zeros(cfg.n, cfg.n), t: DMatrix::zeros(cfg.n_test, cfg.n), done: 0 };
+        // The sums start with the intercept's column of ones.
+        let kind = SweepKind::Model {
+            ps: ps.to_vec(),
+            s: DMatrix::from_element(cfg.n, cfg.n, 1.0),
+            t: DMatrix::from_element(cfg.n_test, cfg.n, 1.0),
+            done: 0,
+        };
         Self { cfg: cfg.clone(), dr, kind, curve: SeedCurve { train: Vec::new(), test: Vec::new() } }
     }
 
@@ -233,8 +242,9 @@ impl Sweep {
                 let Some(&n) = ns.get(i) else { return false };
                 let scale = 1.0 / *p as f64;
                 let phi = self.dr.phi.rows(0, n);
-                let g = phi * phi.transpose() * scale;
-                let k = &self.dr.phi_test * phi.transpose() * scale;
+                // Plus the intercept's column of ones.
+                let g = (phi * phi.transpose()).add_scalar(1.0) * scale;
+                let k = (&self.dr.phi_test * phi.transpose()).add_scalar(1.0) * scale;
                 self.curve.push(&g, &k, &self.dr, n, ridge);
             }
         }
@@ -409,9 +419,10 @@ mod tests {
         for (i, p) in [10usize, 30, 90].into_iter().enumerate() {
             let sigma = 0.7;
             let y = &dr.signal + &dr.noise * sigma;
-            let phi = dr.phi.columns(0, p).into_owned();
-            let a = min_norm_readout(&phi, &y);
-            let test = (dr.phi_test.columns(0, p) * &a - &dr.test).norm_squared() / 50.0;
+            // The first p features and the intercept's column of ones.
+            let with_ones = |m: &DMatrix<f64>| m.columns(0, p).into_owned().insert_column(p, 1.0);
+            let a = min_norm_readout(&with_ones(&dr.phi), &y);
+            let test = (with_ones(&dr.phi_test) * &a - &dr.test).norm_squared() / 50.0;
             let got = curve.test[i].at(sigma);
             assert!((got - test).abs() < 1e-6 * test.max(1.0), "p = {p}: {got} vs {test}");
         }

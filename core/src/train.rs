@@ -250,6 +250,11 @@ pub struct TrainConfig {
     /// Mini-batch size; `None` (or ≥ the training set) is full batch.
     #[serde(default)]
     pub batch_size: Option<usize>,
+    /// Leading layers kept at their initial values: 1 on a two-layer net
+    /// trains the readout only (random-features regression). Needs
+    /// `weight_decay = 0`, which would otherwise shrink them.
+    #[serde(default)]
+    pub frozen_layers: usize,
 }
 
 /// Largest learning rate accepted (anything above diverges at once).
@@ -264,6 +269,9 @@ impl TrainConfig {
         }
         if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
             return Err(Error::InvalidConfig(format!("weight_decay {} is not in [0, 1]", self.weight_decay)));
+        }
+        if self.frozen_layers > 0 && self.weight_decay != 0.0 {
+            return Err(Error::InvalidConfig("frozen layers need weight_decay = 0 (decay would shrink them)".into()));
         }
         if self.batch_size == Some(0) {
             return Err(Error::InvalidConfig("batch_size must be at least 1".into()));
@@ -378,7 +386,15 @@ mod tests {
     use super::*;
 
     fn config(optimizer: Optimizer) -> TrainConfig {
-        TrainConfig { loss: Loss::Mse, optimizer, lr: 0.1, schedule: Schedule::Constant, weight_decay: 0.0, batch_size: None }
+        TrainConfig {
+            loss: Loss::Mse,
+            optimizer,
+            lr: 0.1,
+            schedule: Schedule::Constant,
+            weight_decay: 0.0,
+            batch_size: None,
+            frozen_layers: 0,
+        }
     }
 
     /// Runs two steps of `opt` on θ = [1, −2] with fixed gradients.

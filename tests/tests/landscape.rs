@@ -28,7 +28,15 @@ fn problem_n(kind: DatasetKind, hidden: Vec<usize>, act: Activation, param: Para
     Problem::new(RunConfig {
         model: ModelConfig { hidden, activation: act, parameterization: param, init: Init::He },
         data: DataConfig { kind, n_train, n_test: 40, noise: 0.1, label_noise: 0.0 },
-        train: TrainConfig { loss, optimizer: Optimizer::Sgd, lr: 0.05, schedule: Schedule::Constant, weight_decay: 0.0, batch_size: None },
+        train: TrainConfig {
+            loss,
+            optimizer: Optimizer::Sgd,
+            lr: 0.05,
+            schedule: Schedule::Constant,
+            weight_decay: 0.0,
+            batch_size: None,
+            frozen_layers: 0,
+        },
         seed: 7,
     })
     .unwrap()

@@ -106,6 +106,7 @@ fn problem(case: &Case, optimizer: Optimizer) -> Problem {
             schedule: Schedule::Cosine { total: 200, min_ratio: 0.1 },
             weight_decay: 1e-3,
             batch_size: case.batch,
+            frozen_layers: 0,
         },
         seed: 17,
     })

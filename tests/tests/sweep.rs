@@ -15,18 +15,31 @@ const STEPS: u32 = 100;
 const AFTER_STEPS_REL: f64 = 2e-3;
 
 fn problem(hidden: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>) -> Problem {
+    problem_frozen(hidden, optimizer, batch_size, 0)
+}
+
+fn problem_frozen(hidden: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>, frozen_layers: usize) -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden, activation: Activation::Tanh, parameterization: Parameterization::Standard, init: Init::He },
         data: DataConfig { kind: DatasetKind::Moons, n_train: 80, n_test: 40, noise: 0.1, label_noise: 0.1 },
-        train: TrainConfig { loss: Loss::Bce, optimizer, lr: 0.05, schedule: Schedule::Constant, weight_decay: 1e-3, batch_size },
+        train: TrainConfig {
+            loss: Loss::Bce,
+            optimizer,
+            lr: 0.05,
+            schedule: Schedule::Constant,
+            weight_decay: if frozen_layers > 0 { 0.0 } else { 1e-3 },
+            batch_size,
+            frozen_layers,
+        },
         seed: 5,
     })
     .unwrap()
 }
 
-fn sweep(hiddens: &[Vec<usize>], widest: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>) {
+fn sweep(hiddens: &[Vec<usize>], widest: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>, frozen: usize) {
     let (device, queue) = gpu();
     let kernels = Kernels::new(&device);
+    let problem = |hidden, optimizer, batch_size| problem_frozen(hidden, optimizer, batch_size, frozen);
     let wide = problem(widest, optimizer, batch_size);
     let mut inits = Vec::new();
     let mut cpus: Vec<(MlpSpec, CpuTrainer)> = Vec::new();
@@ -55,6 +68,12 @@ fn sweep(hiddens: &[Vec<usize>], widest: Vec<usize>, optimizer: Optimizer, batch
         let worst = Tolerance::relative_to_max(AFTER_STEPS_REL, &expected).check(&format!("{name}: parameters"), got, &expected);
         eprintln!("{name}: worst parameter error {worst:.3} of tolerance");
         let real = spec.embed_params(&vec![1.0; spec.layout().num_params], &wide.spec).unwrap();
+        if frozen > 0 {
+            let init = &inits[m * size..(m + 1) * size];
+            let readout = wide.spec.layout().layers[frozen].w_offset;
+            assert_eq!(&got[..readout], &init[..readout], "{name}: frozen layers do not move");
+            assert_ne!(&got[readout..], &init[readout..], "{name}: the readout trains");
+        }
         assert!(got.iter().zip(&real).all(|(g, r)| *r != 0.0 || *g == 0.0), "{name}: the extra units stay exactly zero");
         Tolerance { rel: 1e-2, abs: 1e-4 }.check(&format!("{name}: last batch loss"), &[*snaps[m].batch_losses.last().unwrap()], &[last]);
     }
@@ -63,12 +82,19 @@ fn sweep(hiddens: &[Vec<usize>], widest: Vec<usize>, optimizer: Optimizer, batch
 #[test]
 fn widths_trained_side_by_side_match_each_trained_alone() {
     let adam = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-    sweep(&[vec![1], vec![3], vec![8], vec![20], vec![20]], vec![20], adam, Some(16));
+    sweep(&[vec![1], vec![3], vec![8], vec![20], vec![20]], vec![20], adam, Some(16), 0);
 }
 
 #[test]
 fn deeper_sweeps_and_momentum_also_match() {
-    sweep(&[vec![2, 5], vec![6, 3], vec![6, 7]], vec![6, 7], Optimizer::Momentum { beta: 0.9 }, None);
+    sweep(&[vec![2, 5], vec![6, 3], vec![6, 7]], vec![6, 7], Optimizer::Momentum { beta: 0.9 }, None, 0);
+}
+
+/// Random-features training: the first layer frozen, the readout trained,
+/// on both backends alike.
+#[test]
+fn readout_only_sweeps_match_and_leave_the_features_alone() {
+    sweep(&[vec![4], vec![16], vec![30]], vec![30], Optimizer::Sgd, None, 1);
 }
 
 #[test]

@@ -163,7 +163,7 @@ pub fn DoubleDescent(
             <figure class="chart dd model" class:hidden=move || !shows(DdView::Model)>
                 <canvas node_ref=model_canvas aria-label="test and train error against the number of features"></canvas>
                 <figcaption>{move || settings.with(|s| format!(
-                    "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p = n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
+                    "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p ≈ n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
                     s.n,
                     if s.feature == Feature::Relu { "ReLU" } else { "tanh" },
                     if s.ridge > 0.0 { format!("ridge λ = {:.1e}", s.ridge) } else { "minimum-norm least squares".into() },

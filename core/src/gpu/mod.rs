@@ -525,12 +525,15 @@ impl GpuTrainer {
         pass.set_pipeline(&self.kernels.output_delta);
         self.bind(pass, self.plan.output_delta, s);
         pass.dispatch_workgroups(self.models, 1, 1);
-        for l in (0..self.layout.layers.len()).rev() {
+        // Frozen layers get no gradient (their part of `optim` stays zero,
+        // so the update leaves them be), and need no δ from above.
+        let frozen = self.config.frozen_layers;
+        for l in (frozen..self.layout.layers.len()).rev() {
             let shape = &self.layout.layers[l];
             pass.set_pipeline(&self.kernels.weight_grad);
             self.bind(pass, self.plan.weight_grad[l], s);
             pass.dispatch_workgroups(groups16(shape.fan_in as u32 + 1), groups16(shape.fan_out as u32), self.models);
-            if l > 0 {
+            if l > frozen {
                 pass.set_pipeline(&self.kernels.backprop);
                 self.bind(pass, backprop[l], s);
                 pass.dispatch_workgroups(groups16(shape.fan_in as u32), groups16(rows), self.models);

@@ -323,6 +323,7 @@ mod tests {
                 schedule: Schedule::Constant,
                 weight_decay: 0.0,
                 batch_size: None,
+                frozen_layers: 0,
             },
             seed: 1,
         })

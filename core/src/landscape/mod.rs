@@ -270,6 +270,7 @@ mod tests {
                 schedule: Schedule::Constant,
                 weight_decay: 0.0,
                 batch_size: None,
+                frozen_layers: 0,
             },
             seed: 3,
         })
@@ -368,6 +369,7 @@ mod tests {
                         schedule: Schedule::Constant,
                         weight_decay: 0.0,
                         batch_size: None,
+                        frozen_layers: 0,
                     },
                     seed,
                 })
