@@ -174,6 +174,15 @@ impl Engine {
         self.dirty = true;
     }
 
+    /// Steps trained (or submitted to the GPU) so far.
+    #[must_use]
+    pub fn steps_taken(&self) -> u64 {
+        match &self.trainer {
+            Trainer::Gpu { trainer, .. } => trainer.steps_done(),
+            Trainer::Cpu { trainer, .. } => trainer.steps_done(),
+        }
+    }
+
     /// The parameters as of the last snapshot (with [`Self::with_params`]).
     #[must_use]
     pub fn params(&self) -> Option<&[f32]> {

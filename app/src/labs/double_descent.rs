@@ -103,11 +103,7 @@ pub fn DoubleDescent(
 
     Effect::new(move |_| {
         let s = settings.get();
-        let mut query = s.to_query();
-        if embed {
-            query.push_str("&embed=1");
-        }
-        web::replace_query(&query);
+        shell::show_in_url(&s.to_query(), embed);
         runner.update_value(|r| {
             let same = r.state.as_ref().is_some_and(|old| DdState { noise: s.noise, view: s.view, ..old.clone() } == s);
             if !same {

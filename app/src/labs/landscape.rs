@@ -144,11 +144,7 @@ pub fn Landscape(
 
     Effect::new(move |_| {
         let s = settings.get();
-        let mut query = s.to_query();
-        if embed {
-            query.push_str("&embed=1");
-        }
-        web::replace_query(&query);
+        shell::show_in_url(&s.to_query(), embed);
         runner.update_value(|r| r.wanted = Some(s));
     });
     shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
@@ -349,11 +345,13 @@ fn frame(r: &mut Runner, now: f64, playing: RwSignal<bool>, status: RwSignal<Sta
         shell::was_reset(status);
     }
     let steps = shell::steps_wanted(r.single_step, playing, status);
-    match run.a.tick(steps, now, &web::now) {
+    let taken = run.a.steps_taken();
+    let result = run.a.tick(steps, now, &web::now);
+    r.single_step &= run.a.steps_taken() == taken;
+    match result {
         None => {}
         Some(Err(e)) => status.update(|st| st.phase = Phase::Failed(e.to_string())),
         Some(Ok(snap)) => {
-            r.single_step = false;
             if r.progress.record(&snap, now, status) {
                 playing.set(false);
             }

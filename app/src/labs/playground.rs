@@ -58,11 +58,7 @@ pub fn Playground(
     // The URL and the engine follow the settings.
     Effect::new(move |_| {
         let s = settings.get();
-        let mut query = s.to_query();
-        if embed {
-            query.push_str("&embed=1");
-        }
-        web::replace_query(&query);
+        shell::show_in_url(&s.to_query(), embed);
         runner.update_value(|r| r.wanted = Some(s));
     });
 
@@ -195,11 +191,15 @@ fn frame(
         r.progress = Progress::default();
         shell::was_reset(status);
     }
-    match engine.tick(shell::steps_wanted(r.single_step, playing, status), now, &web::now) {
+    let taken = engine.steps_taken();
+    let result = engine.tick(shell::steps_wanted(r.single_step, playing, status), now, &web::now);
+    // "Step" is done once a step was trained, not when any snapshot lands
+    // (one asked for before the click may arrive first).
+    r.single_step &= engine.steps_taken() == taken;
+    match result {
         None => {}
         Some(Err(e)) => status.update(|st| st.phase = Phase::Failed(e.to_string())),
         Some(Ok(snap)) => {
-            r.single_step = false;
             if r.progress.record(&snap, now, status) {
                 playing.set(false);
             }

@@ -87,6 +87,11 @@ impl Progress {
     }
 }
 
+/// Writes a lab's settings into the address bar (keeping the embed flag).
+pub fn show_in_url(query: &str, embed: bool) {
+    web::replace_query(&if embed { format!("{query}&embed=1") } else { query.to_owned() });
+}
+
 /// Marks a fresh run (new settings) in the status.
 pub fn started(status: RwSignal<Status>, playing: RwSignal<bool>) {
     let phase = if playing.get_untracked() { Phase::Running } else { Phase::Paused };
