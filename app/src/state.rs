@@ -212,7 +212,14 @@ impl PlaygroundState {
     pub fn run_config(&self) -> RunConfig {
         RunConfig {
             model: ModelConfig { hidden: vec![self.width; self.depth], activation: self.act, parameterization: self.param, init: Init::He },
-            data: DataConfig { kind: self.data, n_train: self.n, n_test: self.n, noise: self.noise, label_noise: self.label_noise },
+            data: DataConfig {
+                kind: self.data,
+                n_train: self.n,
+                n_test: self.n,
+                noise: self.noise,
+                label_noise: self.label_noise,
+                dim: 20,
+            },
             train: TrainConfig {
                 loss: self.loss,
                 optimizer: Optimizer::with_defaults(self.opt).unwrap_or_default(),
@@ -425,7 +432,7 @@ impl LandscapeState {
     pub fn run_config(&self) -> RunConfig {
         RunConfig {
             model: ModelConfig { hidden: vec![self.width; self.depth], activation: self.act, parameterization: self.param, init: Init::He },
-            data: DataConfig { kind: self.data, n_train: self.n, n_test: self.n, noise: 0.1, label_noise: 0.0 },
+            data: DataConfig { kind: self.data, n_train: self.n, n_test: self.n, noise: 0.1, label_noise: 0.0, dim: 20 },
             train: TrainConfig {
                 loss: self.loss,
                 optimizer: if self.opt == "momentum" { Optimizer::Momentum { beta: MOMENTUM } } else { Optimizer::Sgd },

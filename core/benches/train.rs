@@ -18,7 +18,7 @@ fn problem() -> Problem {
             parameterization: gradlab_core::Parameterization::Standard,
             init: gradlab_core::Init::He,
         },
-        data: DataConfig { kind: DatasetKind::Spiral, n_train: 512, n_test: 0, noise: 0.05, label_noise: 0.0 },
+        data: DataConfig { kind: DatasetKind::Spiral, n_train: 512, n_test: 0, noise: 0.05, label_noise: 0.0, dim: 20 },
         train: TrainConfig {
             loss: gradlab_core::Loss::Bce,
             optimizer: Optimizer::with_defaults("adam").unwrap(),

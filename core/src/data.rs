@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::double_descent::Teacher;
 use crate::rng::{Rng, Stream};
 use crate::train::Loss;
 use crate::Error;
@@ -25,6 +26,11 @@ pub enum DatasetKind {
     Moons,
     /// 1D regression: `y = sin(2πx)` on `x ∈ [-1, 1]`.
     Sine,
+    /// Regression in `dim` dimensions, Gaussian inputs, a linear teacher
+    /// (double descent; [`crate::double_descent::teacher_data`]).
+    Teacher,
+    /// The same with the teacher `2·tanh(xᵀβ)`.
+    TanhTeacher,
 }
 
 impl DatasetKind {
@@ -39,9 +45,23 @@ impl DatasetKind {
             Self::Blobs => "blobs",
             Self::Moons => "moons",
             Self::Sine => "sine",
+            Self::Teacher => "teacher",
+            Self::TanhTeacher => "tanhteacher",
         }
     }
 
+    /// The teacher of a teacher dataset.
+    #[must_use]
+    pub fn teacher(self) -> Option<Teacher> {
+        match self {
+            Self::Teacher => Some(Teacher::Linear),
+            Self::TanhTeacher => Some(Teacher::Nonlinear),
+            _ => None,
+        }
+    }
+
+    /// Input dimension of the toy datasets (teachers take theirs from
+    /// [`DataConfig::dim`]).
     #[must_use]
     pub fn input_dim(self) -> usize {
         if self == Self::Sine {
@@ -54,7 +74,7 @@ impl DatasetKind {
     /// Number of classes, or `None` for regression.
     #[must_use]
     pub fn classes(self) -> Option<usize> {
-        (self != Self::Sine).then_some(2)
+        (!matches!(self, Self::Sine | Self::Teacher | Self::TanhTeacher)).then_some(2)
     }
 }
 
@@ -73,6 +93,16 @@ pub struct DataConfig {
     /// Regression: standard deviation of noise added to training targets.
     #[serde(default)]
     pub label_noise: f32,
+    /// Teacher datasets: the input dimension (1 to [`MAX_DIM`]).
+    #[serde(default = "default_dim")]
+    pub dim: usize,
+}
+
+/// Widest teacher input.
+pub const MAX_DIM: usize = 1024;
+
+fn default_dim() -> usize {
+    20
 }
 
 impl DataConfig {
@@ -85,6 +115,9 @@ impl DataConfig {
         }
         if self.n_train + self.n_test > MAX_POINTS {
             return bad(format!("n_train + n_test = {} exceeds {MAX_POINTS}", self.n_train + self.n_test));
+        }
+        if self.kind.teacher().is_some() && !(1..=MAX_DIM).contains(&self.dim) {
+            return bad(format!("dim {} is not in 1..={MAX_DIM}", self.dim));
         }
         if !(self.noise.is_finite() && (0.0..=1.0).contains(&self.noise)) {
             return bad(format!("noise {} is not in [0, 1]", self.noise));
@@ -132,6 +165,14 @@ impl Dataset {
     pub fn generate(config: &DataConfig, seed: u64) -> Result<Self, Error> {
         config.validate()?;
         let kind = config.kind;
+        if let Some(teacher) = kind.teacher() {
+            let t = crate::double_descent::teacher_data(config.dim, teacher, config.n_train, config.n_test, seed);
+            let rows = |x: &nalgebra::DMatrix<f64>| x.row_iter().flat_map(|r| r.iter().map(|&v| v as f32).collect::<Vec<_>>()).collect();
+            let sigma = f64::from(config.label_noise);
+            let train = Split { x: rows(&t.x), y: t.signal.iter().zip(&t.noise).map(|(s, e)| (s + sigma * e) as f32).collect() };
+            let test = Split { x: rows(&t.x_test), y: t.test.iter().map(|&v| v as f32).collect() };
+            return Ok(Self { kind, input_dim: config.dim, train, test });
+        }
         let mut rng = Rng::new(seed, Stream::Data);
         let mut noise_rng = Rng::new(seed, Stream::LabelNoise);
         let d = kind.input_dim();
@@ -231,6 +272,7 @@ fn sample(kind: DatasetKind, i: usize, noise: f32, rng: &mut Rng) -> ([f32; 2], 
             let x = 2.0 * rng.uniform() - 1.0;
             (x, 0.0, libm::sin(TAU * x))
         }
+        DatasetKind::Teacher | DatasetKind::TanhTeacher => unreachable!("teacher datasets come from double_descent::teacher_data"),
     };
     ([x0 as f32, x1 as f32], y as f32)
 }
@@ -240,7 +282,7 @@ mod tests {
     use super::*;
 
     fn config(kind: DatasetKind) -> DataConfig {
-        DataConfig { kind, n_train: 200, n_test: 100, noise: 0.05, label_noise: 0.1 }
+        DataConfig { kind, n_train: 200, n_test: 100, noise: 0.05, label_noise: 0.1, dim: 20 }
     }
 
     #[test]

@@ -87,38 +87,65 @@ struct Draw {
     test: DVector<f64>,
 }
 
-fn draw(cfg: &RfConfig, seed: u64, n: usize, p_max: usize) -> Draw {
+/// A teacher's data: `n × d` inputs with i.i.d. N(0, 1) entries, the
+/// clean targets `signal`, unit label noise `noise` (the training labels
+/// are `signal + σ·noise`), and a clean test set. Points are drawn one after
+/// another, so the first `n` of a larger draw are the draw of `n`.
+/// [`crate::data`]'s teacher datasets are this data, in f32.
+#[derive(Clone, Debug)]
+pub struct TeacherData {
+    pub x: DMatrix<f64>,
+    pub signal: DVector<f64>,
+    pub noise: DVector<f64>,
+    pub x_test: DMatrix<f64>,
+    pub test: DVector<f64>,
+}
+
+/// Draws [`TeacherData`] in `d` dimensions.
+#[must_use]
+pub fn teacher_data(d: usize, teacher: Teacher, n: usize, n_test: usize, seed: u64) -> TeacherData {
     let mut rng = Rng::new(seed, Stream::Data);
-    let d = cfg.d.max(1);
+    let d = d.max(1);
     let beta: Vec<f64> = {
         let b: Vec<f64> = (0..d).map(|_| rng.normal()).collect();
         let norm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
         b.iter().map(|v| v / norm).collect()
     };
-    let teacher = |x: &DMatrix<f64>, i: usize| {
+    let target = |x: &DMatrix<f64>, i: usize| {
         let z: f64 = x.row(i).iter().zip(&beta).map(|(a, b)| a * b).sum();
-        match cfg.teacher {
+        match teacher {
             Teacher::Linear => z,
             Teacher::Nonlinear => 2.0 * z.tanh(),
         }
     };
-    // Points are drawn one after another, so the first n of a larger draw
-    // are the draw of n (sample-wise curves reuse them).
     let x = DMatrix::from_row_iterator(n, d, (0..n * d).map(|_| rng.normal()).collect::<Vec<_>>());
-    let x_test = DMatrix::from_row_iterator(cfg.n_test, d, (0..cfg.n_test * d).map(|_| rng.normal()).collect::<Vec<_>>());
+    let x_test = DMatrix::from_row_iterator(n_test, d, (0..n_test * d).map(|_| rng.normal()).collect::<Vec<_>>());
     let mut noise_rng = Rng::new(seed, Stream::LabelNoise);
-    let signal = DVector::from_fn(n, |i, _| teacher(&x, i));
-    let noise = DVector::from_fn(n, |_, _| noise_rng.normal());
-    let test = DVector::from_fn(cfg.n_test, |i, _| teacher(&x_test, i));
+    TeacherData {
+        signal: DVector::from_fn(n, |i, _| target(&x, i)),
+        noise: DVector::from_fn(n, |_, _| noise_rng.normal()),
+        test: DVector::from_fn(n_test, |i, _| target(&x_test, i)),
+        x,
+        x_test,
+    }
+}
+
+fn draw(cfg: &RfConfig, seed: u64, n: usize, p_max: usize) -> Draw {
+    let data = teacher_data(cfg.d, cfg.teacher, n, cfg.n_test, seed);
+    let d = data.x.ncols();
+    // Row by row from the init stream: exactly the first layer that
+    // `MlpSpec::init_params(seed)` gives a net of width p ≤ p_max with
+    // `Init::Normal { sigma: 1 }` (std 1/√d), so a trained net with its
+    // first layer frozen has these very features.
     let mut rng = Rng::new(seed, Stream::Init);
-    let w = DMatrix::from_fn(p_max, d, |_, _| rng.normal() / (d as f64).sqrt());
+    let w = DMatrix::from_row_iterator(p_max, d, (0..p_max * d).map(|_| rng.normal() / (d as f64).sqrt()).collect::<Vec<_>>());
     let act = |z: f64| match cfg.feature {
         Feature::Relu => z.max(0.0),
         Feature::Tanh => z.tanh(),
     };
-    let phi = (&x * w.transpose()).map(act);
-    let phi_test = (&x_test * w.transpose()).map(act);
-    Draw { phi, phi_test, signal, noise, test }
+    let phi = (&data.x * w.transpose()).map(act);
+    let phi_test = (&data.x_test * w.transpose()).map(act);
+    Draw { phi, phi_test, signal: data.signal, noise: data.noise, test: data.test }
 }
 
 /// A mean squared error as a function of the label-noise level σ:
@@ -449,5 +476,60 @@ mod tests {
         assert_eq!(*ps.last().unwrap(), 1000);
         assert!(ps.contains(&100) && ps.contains(&95) && ps.contains(&105));
         assert!(ps.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// A two-layer net with its first layer frozen at the random features
+    /// and its readout (weights and bias) trained by full-batch gradient
+    /// descent from zero lands on the exact curve, away from the threshold
+    /// where GD needs ever more steps.
+    #[test]
+    fn a_trained_readout_lands_on_the_exact_curve() {
+        use crate::cpu::{columns, forward, loss};
+        use crate::data::{DataConfig, DatasetKind};
+        use crate::{Activation, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule, Subset, TrainConfig};
+        let n = 60;
+        let cfg = RfConfig { n, n_test: 200, d: 10, noise: 0.3, ridge: 0.0, teacher: Teacher::Linear, feature: Feature::Relu, seed: 4 };
+        for p in [n / 4, 4 * n] {
+            let exact = model_wise(&cfg, &[p], cfg.seed).at(cfg.noise).test[0];
+            let problem = Problem::new(RunConfig {
+                model: ModelConfig {
+                    hidden: vec![p],
+                    activation: Activation::Relu,
+                    parameterization: Parameterization::Standard,
+                    init: Init::Normal { sigma: 1.0 },
+                },
+                data: DataConfig { kind: DatasetKind::Teacher, n_train: n, n_test: 200, noise: 0.0, label_noise: 0.3, dim: 10 },
+                train: TrainConfig {
+                    loss: Loss::Mse,
+                    optimizer: Optimizer::Sgd,
+                    lr: 1.0,
+                    schedule: Schedule::Constant,
+                    weight_decay: 0.0,
+                    batch_size: None,
+                    frozen_layers: 1,
+                },
+                seed: cfg.seed,
+            })
+            .unwrap();
+            let layout = problem.spec.layout();
+            let mut init = problem.init_params();
+            let readout = layout.layers[1].w_offset;
+            init[readout..].fill(0.0);
+            // The step: 1/λ_max of the readout's Hessian (2/n)·[Φ 1]ᵀ[Φ 1].
+            let (x, y) = problem.subset(Subset::Train);
+            let feats = forward(&layout, &init.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), &columns::<f64>(x, 10)).h[0].clone();
+            let aug = feats.transpose().insert_column(p, 1.0);
+            let top = SymmetricEigen::new(aug.tr_mul(&aug) * (2.0 / n as f64)).eigenvalues.max();
+            let mut train = problem.config.train.clone();
+            train.lr = (1.0 / top) as f32;
+            let mut trainer = crate::CpuTrainer::new(layout.clone(), train, init, x.to_vec(), y.to_vec(), cfg.seed);
+            for _ in 0..20_000 {
+                trainer.step();
+            }
+            let (xt, yt) = problem.subset(Subset::Test);
+            let f = forward(&layout, trainer.params(), &columns::<f32>(xt, 10));
+            let trained = f64::from(loss(Loss::Mse, f.output(), &columns::<f32>(yt, 1), None));
+            assert!((trained - exact).abs() < 0.05 * exact, "p = {p}: trained readout {trained}, exact {exact}");
+        }
     }
 }

@@ -315,7 +315,7 @@ mod tests {
         let lr = 0.04f32;
         let p = Problem::new(RunConfig {
             model: ModelConfig { hidden: vec![32, 32], activation: Activation::Tanh, ..ModelConfig::default() },
-            data: DataConfig { kind: DatasetKind::Sine, n_train: 128, n_test: 64, noise: 0.1, label_noise: 0.0 },
+            data: DataConfig { kind: DatasetKind::Sine, n_train: 128, n_test: 64, noise: 0.1, label_noise: 0.0, dim: 20 },
             train: TrainConfig {
                 loss: Loss::Mse,
                 optimizer: Optimizer::Sgd,
