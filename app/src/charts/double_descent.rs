@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{fit, format_loss_tick, rgb, CLASS0, CLASS1, GREY};
+use super::{decade_below, fit, format_loss_tick, rgb, CLASS0, CLASS1, GREY};
 
 /// One curve: x values with the train and test bands at each.
 pub struct Curve<'a> {
@@ -37,9 +37,9 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
     // below the smallest test error instead of at machine precision.
     let test_lo = c.test.iter().map(|b| b.lo).filter(|v| v.is_finite() && *v > 0.0).fold(f64::INFINITY, |a, b| if b < a { b } else { a });
     let lo = if test_lo.is_finite() { (test_lo / 30.0).max(if lo.is_finite() { lo } else { 1e-3 }) } else { 1e-3 };
-    let (lo, hi) = if hi.is_finite() && hi > lo { (lo * 0.8, hi * 1.25) } else { (1e-3, 10.0) };
+    let (lo, hi) = if hi.is_finite() && hi > lo { (decade_below(lo * 0.8), hi * 1.25) } else { (1e-3, 10.0) };
     let font = ("sans-serif", 12.0 * dpr).into_font();
-    let x0 = c.x_range.0.max(1) as f64;
+    let x0 = decade_below(c.x_range.0.max(1) as f64);
     let x1 = (c.x_range.1 as f64).max(x0 * 2.0);
     let Ok(mut chart) = ChartBuilder::on(&root)
         .margin((8.0 * dpr) as i32)
@@ -55,6 +55,7 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
         .light_line_style(RGBColor(235, 235, 235))
         .label_style(font.clone())
         .x_desc(c.x_desc)
+        .x_labels(6)
         .y_desc("mean squared error")
         .x_label_formatter(&|v| format_loss_tick(*v as f32))
         .y_label_formatter(&|v| format_loss_tick(*v as f32))

@@ -90,6 +90,14 @@ pub fn format_loss_tick(v: f32) -> String {
     }
 }
 
+/// Just below the power of ten at or below `v` (> 0). plotters labels a
+/// log axis at powers of ten and the steps after them only, so an axis
+/// must start at (a hair below) one to carry labels.
+#[must_use]
+pub fn decade_below(v: f64) -> f64 {
+    0.999 * 10f64.powf(v.log10().floor())
+}
+
 impl History {
     pub fn push(&mut self, step: u64, train: f32, test: Option<f32>) {
         if self.points.last().is_some_and(|p| p.0 == step) {
@@ -215,14 +223,16 @@ mod draw {
         let values = pts.iter().flat_map(|p| [Some(p.1), p.2]).flatten().filter(|&v| finite(v));
         let (lo, hi) =
             values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
-        let (lo, hi) = if lo.is_finite() { (lo * 0.8, hi * 1.25) } else { (1e-3, 1.0) };
+        // A linear axis of log₁₀ loss, labelled with the loss: tight around
+        // the data (plotters' log axis labels only from a power of ten up).
+        let (lo, hi) = if lo.is_finite() { ((lo * 0.8).log10(), (hi * 1.25).log10()) } else { (-3.0, 0.0) };
         let max_step = pts.last().map_or(1, |p| p.0.max(1));
         let font = ("sans-serif", 12.0 * dpr).into_font();
         let Ok(mut chart) = ChartBuilder::on(&root)
             .margin((8.0 * dpr) as i32)
             .x_label_area_size((36.0 * dpr) as i32)
             .y_label_area_size((52.0 * dpr) as i32)
-            .build_cartesian_2d(0u64..max_step, (lo..hi).log_scale())
+            .build_cartesian_2d(0u64..max_step, lo..hi)
         else {
             return;
         };
@@ -231,10 +241,10 @@ mod draw {
             .light_line_style(RGBColor(235, 235, 235))
             .label_style(font.clone())
             .x_desc("step")
-            .y_label_formatter(&|v| format_loss_tick(*v))
+            .y_label_formatter(&|v| format_loss_tick(10f32.powf(*v)))
             .draw();
-        let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.1)).map(|p| (p.0, p.1)).collect();
-        let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.2.filter(|&v| finite(v)).map(|v| (p.0, v))).collect();
+        let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.1)).map(|p| (p.0, p.1.log10())).collect();
+        let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.2.filter(|&v| finite(v)).map(|v| (p.0, v.log10()))).collect();
         let width = (2.0 * dpr) as u32;
         if let Ok(s) = chart.draw_series(LineSeries::new(train, rgb(CLASS0).stroke_width(width))) {
             s.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
@@ -283,6 +293,12 @@ mod tests {
     fn loss_ticks_read_as_plain_numbers() {
         let ticks: Vec<String> = [0.8, 0.3, 0.02, 0.0015, 1.0, 12.0, 2e-5, 3e4, 0.0].into_iter().map(format_loss_tick).collect();
         assert_eq!(ticks, ["0.8", "0.3", "0.02", "0.0015", "1", "12", "2e-5", "3e4", "0"]);
+    }
+
+    #[test]
+    fn log_axes_start_at_a_decade() {
+        assert!((decade_below(0.196) - 0.0999).abs() < 1e-12);
+        assert!((decade_below(3.0) - 0.999).abs() < 1e-12);
     }
 
     #[test]
