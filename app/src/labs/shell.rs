@@ -289,7 +289,7 @@ pub fn Stats(status: RwSignal<Status>) -> impl IntoView {
 /// (`data-backend`, `data-steps`, `data-train-loss`, `data-test-loss`,
 /// `data-phase`) that tests and host pages read.
 #[component]
-pub fn StatusRoot(class: &'static str, status: RwSignal<Status>, children: Children) -> impl IntoView {
+pub fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, children: Children) -> impl IntoView {
     view! {
         <div
             class=class
@@ -323,7 +323,7 @@ pub fn LabPage(
 ) -> impl IntoView {
     if embed {
         view! {
-            <StatusRoot class=if lab == "landscape" { "landscape embed" } else { "playground embed" } status=status>
+            <StatusRoot class=format!("{lab} embed") status=status>
                 <div class="embed-charts">{charts.run()}</div>
                 <div class="embed-bar">
                     {transport.run()}
