@@ -42,6 +42,7 @@ struct DispatchArgs {
     prev_gate_off: u32, // reference pre-activations of this layer / the one below
     gated: u32,
     model_slots: u32,  // batched: floats between consecutive models' metrics blocks
+    data_stride: u32,  // batched: floats between consecutive models' datasets (0: shared)
 }
 
 // What changes from step to step (or eval chunk to chunk). Twin of

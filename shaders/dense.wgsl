@@ -24,9 +24,9 @@ fn input_row(a: DispatchArgs, r: u32) -> u32 {
     return a.in_off + r * a.fan_in;
 }
 
-// Batched evaluation (landscape grids) runs many parameter vectors at once:
-// model id.z has its parameters at id.z·param_stride and its activations at
-// id.z·act_stride; the data rows are shared. Training uses id.z = 0.
+// Batched training and evaluation run many parameter vectors at once:
+// model id.z has its parameters at id.z·param_stride, its activations at
+// id.z·act_stride and its dataset at id.z·data_stride (0: one shared set).
 @compute @workgroup_size(16, 16)
 fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
     let a = args;
@@ -35,7 +35,7 @@ fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
     if (r >= step.n_rows || c >= a.fan_out) { return; }
     let pm = id.z * a.param_stride;
     let am = id.z * a.act_stride;
-    let x0 = input_row(a, r) + select(am, 0u, a.in_from_data == 1u);
+    let x0 = input_row(a, r) + select(am, id.z * a.data_stride, a.in_from_data == 1u);
     let w0 = pm + a.w_off + c * a.fan_in;
     var acc = 0.0;
     if (a.in_from_data == 1u) {
@@ -73,13 +73,13 @@ fn weight_grad(@builtin(global_invocation_id) id: vec3<u32>) {
             acc += acts[d0 + r * a.fan_out] * acts[x0 + r * a.fan_in];
         }
     } else if (step.full_batch == 1u) {
-        let x0 = a.in_off + step.row_base * a.fan_in + k;
+        let x0 = id.z * a.data_stride + a.in_off + step.row_base * a.fan_in + k;
         for (var r = 0u; r < n; r++) {
             acc += acts[d0 + r * a.fan_out] * data[x0 + r * a.fan_in];
         }
     } else {
         for (var r = 0u; r < n; r++) {
-            let x = data[a.in_off + batch[step.batch_off + r] * a.fan_in + k];
+            let x = data[id.z * a.data_stride + a.in_off + batch[step.batch_off + r] * a.fan_in + k];
             acc += acts[d0 + r * a.fan_out] * x;
         }
     }

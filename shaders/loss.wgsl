@@ -23,12 +23,13 @@ fn softplus(x: f32) -> f32 {
     return max(x, 0.0) + log(1.0 + exp(-abs(x)));
 }
 
-// Loss of row r (sample s) of the outputs at acts[base + h_off..] and, if
-// write_delta, ∂L/∂f of it.
-fn row_loss(r: u32, s: u32, write_delta: bool, base: u32) -> f32 {
+// Loss of row r (sample s) of the outputs at acts[base + h_off..] against
+// the targets at data[data_base + target_off..] and, if write_delta,
+// ∂L/∂f of it.
+fn row_loss(r: u32, s: u32, write_delta: bool, base: u32, data_base: u32) -> f32 {
     let k = args.fan_out;
     let f0 = base + args.h_off + r * k;
-    let t0 = args.target_off + s * k;
+    let t0 = data_base + args.target_off + s * k;
     var total = 0.0;
     switch args.loss {
         case LOSS_MSE: {
@@ -81,13 +82,14 @@ fn store_sum(local: u32, mine: f32, slot: u32) {
 }
 
 // output_delta and evaluate run one workgroup per model (batched training:
-// model m's activations at m·act_stride, its metrics block at m·model_slots).
+// model m's activations at m·act_stride, its dataset at m·data_stride, its
+// metrics block at m·model_slots).
 @compute @workgroup_size(256)
 fn output_delta(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     let base = wg.x * args.act_stride;
     var mine = 0.0;
     for (var r = lid.x; r < step.n_rows; r += WG) {
-        mine += row_loss(r, sample_index(r), true, base);
+        mine += row_loss(r, sample_index(r), true, base, wg.x * args.data_stride);
     }
     store_sum(lid.x, mine, wg.x * args.model_slots + step.slot);
 }
@@ -103,7 +105,7 @@ fn evaluate(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
         for (var c = 0u; c < k; c++) {
             metrics[mb + args.pred_off + s * k + c] = acts[base + args.h_off + r * k + c];
         }
-        if (args.loss != LOSS_NONE) { mine += row_loss(r, s, false, base); }
+        if (args.loss != LOSS_NONE) { mine += row_loss(r, s, false, base, wg.x * args.data_stride); }
     }
     if (args.loss != LOSS_NONE) { store_sum(lid.x, mine, mb + step.slot); }
 }
@@ -113,7 +115,7 @@ fn model_loss(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     let base = wg.x * args.act_stride;
     var mine = 0.0;
     for (var r = lid.x; r < step.n_rows; r += WG) {
-        mine += row_loss(r, sample_index(r), false, base);
+        mine += row_loss(r, sample_index(r), false, base, wg.x * args.data_stride);
     }
     store_sum(lid.x, mine, step.model_base + wg.x);
 }

@@ -231,10 +231,17 @@ pub fn columns<T: Real>(data: &[f32], d: usize) -> DMatrix<T> {
 #[derive(Clone, Debug)]
 pub struct CpuTrainer {
     layout: ParamLayout,
+    /// The layers that train (all but the frozen ones) and where their
+    /// parameters start in `params`.
+    trained: ParamLayout,
+    offset: usize,
     config: TrainConfig,
     params: Vec<f32>,
+    /// Gradients and optimizer state of the trained layers.
     grads: Vec<f32>,
     state: Vec<f32>,
+    /// The trained layers' inputs, `n × trained input_dim` row-major: the
+    /// data, or with frozen layers their (unchanging) outputs, computed once.
     x: Vec<f32>,
     y: Vec<f32>,
     sampler: BatchSampler,
@@ -247,9 +254,18 @@ impl CpuTrainer {
     #[must_use]
     pub fn new(layout: ParamLayout, config: TrainConfig, params: Vec<f32>, x: Vec<f32>, y: Vec<f32>, seed: u64) -> Self {
         let n = y.len() / layout.output_dim();
-        let state = vec![0.0; params.len() * config.optimizer.state_per_param()];
+        let frozen = config.frozen_layers.min(layout.layers.len() - 1);
+        let (trained, offset) = layout.tail(frozen);
+        let x = if frozen == 0 {
+            x
+        } else {
+            // Column-major `width × n` is row-major `n × width`.
+            forward(&layout, &params, &columns::<f32>(&x, layout.input_dim())).h.swap_remove(frozen - 1).as_slice().to_vec()
+        };
+        let state = vec![0.0; trained.num_params * config.optimizer.state_per_param()];
         let sampler = BatchSampler::new(n, config.batch(n), seed);
-        Self { grads: vec![0.0; params.len()], layout, config, params, state, x, y, sampler, step: 0, batch: Vec::new() }
+        let grads = vec![0.0; trained.num_params];
+        Self { grads, layout, trained, offset, config, params, state, x, y, sampler, step: 0, batch: Vec::new() }
     }
 
     #[must_use]
@@ -272,7 +288,7 @@ impl CpuTrainer {
     pub fn step(&mut self) -> f32 {
         self.batch.clear();
         self.sampler.next_into(&mut self.batch);
-        let (din, dout) = (self.layout.input_dim(), self.layout.output_dim());
+        let (din, dout) = (self.trained.input_dim(), self.trained.output_dim());
         let gather = |src: &[f32], d: usize| -> Vec<f32> {
             self.batch.iter().flat_map(|&i| &src[i as usize * d..(i as usize + 1) * d]).copied().collect()
         };
@@ -281,19 +297,17 @@ impl CpuTrainer {
         } else {
             (columns(&gather(&self.x, din), din), columns(&gather(&self.y, dout), dout))
         };
-        let value = loss_and_grad(&self.layout, &self.params, &bx, &by, self.config.loss, &mut self.grads);
         // Frozen layers take no step (their weight decay is zero: validated).
-        if let Some(first_trained) = self.layout.layers.get(self.config.frozen_layers) {
-            self.grads[..first_trained.w_offset].fill(0.0);
-        }
+        let params = &mut self.params[self.offset..];
+        let value = loss_and_grad(&self.trained, params, &bx, &by, self.config.loss, &mut self.grads);
         let sp = self.config.step_params(self.step);
         let norm = match self.config.optimizer {
             Optimizer::NormalizedGd { .. } => {
-                self.grads.iter().zip(&self.params).map(|(g, p)| (g + sp.weight_decay * p).powi(2)).sum::<f32>().sqrt()
+                self.grads.iter().zip(params.iter()).map(|(g, p)| (g + sp.weight_decay * p).powi(2)).sum::<f32>().sqrt()
             }
             _ => 0.0,
         };
-        self.config.optimizer.update(&mut self.params, &self.grads, &mut self.state, sp, norm);
+        self.config.optimizer.update(params, &self.grads, &mut self.state, sp, norm);
         self.step += 1;
         value
     }

@@ -316,6 +316,19 @@ impl ParamLayout {
         }
     }
 
+    /// The layers from `first` on, as a net of their own whose input is
+    /// layer `first − 1`'s output: its parameters are `params[offset..]`
+    /// of this layout's (the layers lie in order), `offset` returned beside.
+    #[must_use]
+    pub fn tail(&self, first: usize) -> (ParamLayout, usize) {
+        let offset = self.layers[first].w_offset;
+        let layers = self.layers[first..]
+            .iter()
+            .map(|l| LayerShape { w_offset: l.w_offset - offset, b_offset: l.b_offset - offset, ..*l })
+            .collect();
+        (ParamLayout { layers, num_params: self.num_params - offset, ..self.clone() }, offset)
+    }
+
     /// The widest layer (input and output included).
     #[must_use]
     pub fn max_width(&self) -> usize {

@@ -113,3 +113,42 @@ fn a_batch_of_models_refuses_what_it_cannot_do() {
     assert!(ntk.embed_params(&p.init_params(), &wider).is_err());
     assert!(wider.embed_params(&wider.init_params(1), &p.spec).is_err(), "cannot embed into a narrower net");
 }
+
+/// A double-descent sweep's group: every seed on its own data, readout-only
+/// or full training, trained as one batch, equals each member alone on the
+/// CPU, and the batch's test errors are the members' own.
+#[test]
+fn sweep_groups_with_a_dataset_per_seed_match_each_net_alone() {
+    use gradlab_core::double_descent::trained::{groups, Training};
+    use gradlab_core::double_descent::{Feature, RfConfig, Teacher};
+    let (device, queue) = gpu();
+    let kernels = Kernels::new(&device);
+    let cfg = RfConfig { n: 40, n_test: 50, d: 5, noise: 0.4, ridge: 0.0, teacher: Teacher::Nonlinear, feature: Feature::Relu, seed: 7 };
+    for training in [Training::Readout, Training::Full] {
+        let gs = groups(&cfg, &[3, 10, 40], 2, training).unwrap();
+        assert_eq!(gs.len(), 1);
+        let g = &gs[0];
+        let mut t = GpuTrainer::with_datasets(&device, &queue, &kernels, &g.problem, &g.datasets(), &g.params().unwrap(), &[]).unwrap();
+        t.train(STEPS);
+        let snaps = t.read_snapshot().wait_all(&device).unwrap();
+        let params = t.read_params().wait(&device).unwrap();
+        for (i, m) in g.members.iter().enumerate() {
+            let (x, y) = m.problem.subset(Subset::Train);
+            let mut cpu = CpuTrainer::new(m.problem.spec.layout(), m.problem.config.train.clone(), m.init.clone(), x.to_vec(), y.to_vec(), m.seed);
+            for _ in 0..STEPS {
+                cpu.step();
+            }
+            let name = format!("{training:?} width {} seed {}", m.width, m.seed);
+            let got = g.member_params(i, &params);
+            let worst = Tolerance::relative_to_max(AFTER_STEPS_REL, cpu.params()).check(&format!("{name}: parameters"), &got, cpu.params());
+            eprintln!("{name}: worst parameter error {worst:.3} of tolerance");
+            let (train, test) = m.errors(cpu.params());
+            let tol = Tolerance { rel: 1e-3, abs: 1e-5 };
+            tol.check(&format!("{name}: train error"), &[snaps[i].train_loss], &[train as f32]);
+            tol.check(&format!("{name}: test error"), &[snaps[i].test_loss.unwrap()], &[test as f32]);
+        }
+    }
+    let one = &groups(&cfg, &[3], 1, Training::Readout).unwrap()[0];
+    let two = [one.datasets()[0], one.datasets()[0]];
+    assert!(GpuTrainer::with_datasets(&device, &queue, &kernels, &one.problem, &two, &one.params().unwrap(), &[]).is_err(), "a dataset per model");
+}

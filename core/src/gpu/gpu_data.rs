@@ -44,6 +44,9 @@ pub struct DispatchArgs {
     /// Batched training: floats between consecutive models' blocks of
     /// `metrics` (0 for one model).
     pub model_slots: u32,
+    /// Batched training on one dataset per model: floats between
+    /// consecutive models' blocks of `data` (0: one dataset for all).
+    pub data_stride: u32,
 }
 
 /// Twin of `StepArgs` in `common.wgsl`: what changes between steps and
@@ -67,7 +70,7 @@ pub struct StepArgs {
     pub scale: f32,
 }
 
-const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 112);
+const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 116);
 const _: () = assert!(std::mem::size_of::<StepArgs>() == 48);
 
 /// `metrics[NORM_SLOT]` holds ‖g + λθ‖ (twin of `NORM_SLOT` in WGSL).

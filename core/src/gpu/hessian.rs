@@ -102,7 +102,7 @@ impl GpuTrainer {
             // Reference pre-activations at θ itself (the trainer's own
             // parameters), from which ReLU gates stay frozen below.
             pass.set_bind_group(0, &self.storage_group, &[]);
-            self.encode_forward(&mut pass, self.plan.reference_forward[0], &self.plan.reference_forward, 0, n);
+            self.encode_forward(&mut pass, self.plan.reference_forward[0], &self.plan.reference_forward, 0, n, 0);
             pass.set_bind_group(0, &group, &[]);
             let (gx, gy) = self.param_groups();
             let k = &self.kernels;
@@ -113,10 +113,10 @@ impl GpuTrainer {
             };
             for i in 0..iterations {
                 elementwise(&mut pass, &k.hvp_perturb, 0);
-                self.encode_gradient(&mut pass, 0, n, true);
+                self.encode_gradient(&mut pass, 0, n, true, false);
                 elementwise(&mut pass, &k.hvp_keep, 0);
                 elementwise(&mut pass, &k.hvp_perturb, 1);
-                self.encode_gradient(&mut pass, 1, n, true);
+                self.encode_gradient(&mut pass, 1, n, true, false);
                 elementwise(&mut pass, &k.hvp_finish, 0);
                 pass.set_pipeline(&k.rayleigh);
                 self.bind(&mut pass, self.plan.update, 2 + i);

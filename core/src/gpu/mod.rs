@@ -16,7 +16,7 @@
 //! | `params` | the flat vector of [`crate::spec`] |
 //! | `optim` | gradients (`P`), then momentum / Adam moments (`state_per_param × P`) |
 //! | `acts` | per layer `Z`, `H`, `δ`, each `capacity × fan_out` |
-//! | `data` | train x, train y, test x, test y, grid x (row-major) |
+//! | `data` | train x, train y, test x, test y, grid x (row-major); one such block per model with [`GpuTrainer::with_datasets`] |
 //! | `batch` | mini-batch indices for the steps of one submit |
 //! | `metrics` | `[norm, step losses.., eval losses.., probe loss, grid, train, test predictions]` |
 //!
@@ -259,6 +259,27 @@ impl GpuTrainer {
         params: &[f32],
         grid_x: &[f32],
     ) -> Result<Self, Error> {
+        Self::with_datasets(device, queue, kernels, problem, &[problem], params, grid_x)
+    }
+
+    /// As [`Self::new`], with model `m` trained and evaluated on
+    /// `datasets[m]`'s data (one dataset per model, all of `problem`'s
+    /// sizes; a single one is shared): seeds of a sweep that differ in
+    /// their data as well as their initialization. The net, the training
+    /// configuration and the batch order are `problem`'s.
+    ///
+    /// # Errors
+    /// As [`Self::new`], and [`Error::InvalidConfig`] if the datasets are
+    /// not one per model or differ in size.
+    pub fn with_datasets(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        kernels: &Kernels,
+        problem: &Problem,
+        datasets: &[&Problem],
+        params: &[f32],
+        grid_x: &[f32],
+    ) -> Result<Self, Error> {
         let layout = problem.spec.layout();
         let config = problem.config.train.clone();
         let (din, dout) = (layout.input_dim(), layout.output_dim());
@@ -272,6 +293,13 @@ impl GpuTrainer {
         }
         if models > 1 && matches!(config.optimizer, Optimizer::NormalizedGd { .. }) {
             return Err(Error::InvalidConfig("normalized GD cannot train several models side by side".into()));
+        }
+        let sizes = |p: &Problem| (p.dataset.train.x.len(), p.train_targets.len(), p.dataset.test.x.len(), p.test_targets.len());
+        if !(datasets.len() == 1 || datasets.len() == models) || datasets.iter().any(|d| sizes(d) != sizes(problem)) {
+            return Err(Error::InvalidConfig(format!(
+                "{} datasets for {models} models: give one shared dataset or one per model, all of the problem's sizes",
+                datasets.len()
+            )));
         }
         let limits = device.limits();
         let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
@@ -301,18 +329,22 @@ impl GpuTrainer {
             (MAX_BATCH_INDICES / batch).clamp(1, MAX_STEPS_PER_SUBMIT as usize) as u32
         };
 
-        // Data: train x, train y, test x, test y, grid x.
-        let mut data = Vec::with_capacity((n_train + n_test) * (din + dout) + grid_x.len());
+        // Data, per dataset: train x, train y, test x, test y, grid x.
         let train_x = 0;
-        data.extend_from_slice(&problem.dataset.train.x);
-        let train_y = data.len();
-        data.extend_from_slice(&problem.train_targets);
-        let test_x = data.len();
-        data.extend_from_slice(&problem.dataset.test.x);
-        let test_y = data.len();
-        data.extend_from_slice(&problem.test_targets);
-        let grid_off = data.len();
-        data.extend_from_slice(grid_x);
+        let train_y = train_x + problem.dataset.train.x.len();
+        let test_x = train_y + problem.train_targets.len();
+        let test_y = test_x + problem.dataset.test.x.len();
+        let grid_off = test_y + problem.test_targets.len();
+        let block = grid_off + grid_x.len();
+        let mut data = Vec::with_capacity(block * datasets.len());
+        for d in datasets {
+            data.extend_from_slice(&d.dataset.train.x);
+            data.extend_from_slice(&d.train_targets);
+            data.extend_from_slice(&d.dataset.test.x);
+            data.extend_from_slice(&d.test_targets);
+            data.extend_from_slice(grid_x);
+        }
+        let data_stride = if datasets.len() > 1 { block } else { 0 };
 
         // Metrics: norm, step-loss slots, eval-loss slots, predictions.
         let eval_slot = FIRST_STEP_SLOT + k_max;
@@ -389,6 +421,7 @@ impl GpuTrainer {
                 param_stride: u32_of(layout.num_params, "parameters")?,
                 act_stride: u32_of(act_stride as usize, "activations")?,
                 model_slots: u32_of(metrics_len as usize, "metrics")?,
+                data_stride: u32_of(data_stride, "data")?,
                 ..DispatchArgs::default()
             })
         };
@@ -505,11 +538,13 @@ impl GpuTrainer {
         self.records.bind(pass, record, step);
     }
 
-    /// Encodes the forward pass for `rows` rows, the first layer from record
-    /// `first` (which names the input set), layer `l > 0` from `rest[l]`.
-    fn encode_forward(&self, pass: &mut wgpu::ComputePass<'_>, first: u32, rest: &[u32], step: u32, rows: u32) {
+    /// Encodes the forward pass for `rows` rows from layer `from` on (the
+    /// layers below kept their outputs in `acts`), the first layer from
+    /// record `first` (which names the input set), layer `l > 0` from
+    /// `rest[l]`.
+    fn encode_forward(&self, pass: &mut wgpu::ComputePass<'_>, first: u32, rest: &[u32], step: u32, rows: u32, from: usize) {
         pass.set_pipeline(&self.kernels.forward);
-        for (l, s) in self.layout.layers.iter().enumerate() {
+        for (l, s) in self.layout.layers.iter().enumerate().skip(from) {
             self.bind(pass, if l == 0 { first } else { rest[l] }, step);
             pass.dispatch_workgroups(groups16(s.fan_out as u32), groups16(rows), self.models);
         }
@@ -517,11 +552,14 @@ impl GpuTrainer {
 
     /// Encodes the gradient of the loss on `rows` rows (step record `s`)
     /// into the first `P` floats of group 0's `optim` binding; `gated`
-    /// freezes ReLU gates at the last reference forward.
-    fn encode_gradient(&self, pass: &mut wgpu::ComputePass<'_>, s: u32, rows: u32, gated: bool) {
+    /// freezes ReLU gates at the last reference forward. With `frozen_kept`
+    /// the frozen layers' outputs in `acts` are this batch's already (full
+    /// batch, a later step of the same submit) and are not recomputed.
+    fn encode_gradient(&self, pass: &mut wgpu::ComputePass<'_>, s: u32, rows: u32, gated: bool, frozen_kept: bool) {
         let (forward, backprop) =
             if gated { (&self.plan.gated_forward, &self.plan.gated_backprop) } else { (&self.plan.forward, &self.plan.backprop) };
-        self.encode_forward(pass, forward[0], forward, s, rows);
+        let from = if frozen_kept { self.config.frozen_layers } else { 0 };
+        self.encode_forward(pass, forward[0], forward, s, rows, from);
         pass.set_pipeline(&self.kernels.output_delta);
         self.bind(pass, self.plan.output_delta, s);
         pass.dispatch_workgroups(self.models, 1, 1);
@@ -591,7 +629,7 @@ impl GpuTrainer {
             pass.set_bind_group(0, &self.storage_group, &[]);
             let (gx, gy) = self.param_groups();
             for s in 0..k {
-                self.encode_gradient(&mut pass, s, b, false);
+                self.encode_gradient(&mut pass, s, b, false, full && s > 0);
                 if matches!(self.config.optimizer, Optimizer::NormalizedGd { .. }) {
                     pass.set_pipeline(&self.kernels.grad_norm);
                     self.bind(&mut pass, self.plan.update, s);
@@ -635,7 +673,7 @@ impl GpuTrainer {
                 encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::evaluate"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
             for (plan, step, rows) in chunks {
-                self.encode_forward(&mut pass, plan.first_forward, &self.plan.forward, step, rows);
+                self.encode_forward(&mut pass, plan.first_forward, &self.plan.forward, step, rows, 0);
                 pass.set_pipeline(&self.kernels.evaluate);
                 self.bind(&mut pass, plan.evaluate, step);
                 pass.dispatch_workgroups(self.models, 1, 1);

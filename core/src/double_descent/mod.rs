@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::rng::{Rng, Stream};
 
+pub mod trained;
+
 /// What the labels are a noisy copy of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -476,60 +478,5 @@ mod tests {
         assert_eq!(*ps.last().unwrap(), 1000);
         assert!(ps.contains(&100) && ps.contains(&95) && ps.contains(&105));
         assert!(ps.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    /// A two-layer net with its first layer frozen at the random features
-    /// and its readout (weights and bias) trained by full-batch gradient
-    /// descent from zero lands on the exact curve, away from the threshold
-    /// where GD needs ever more steps.
-    #[test]
-    fn a_trained_readout_lands_on_the_exact_curve() {
-        use crate::cpu::{columns, forward, loss};
-        use crate::data::{DataConfig, DatasetKind};
-        use crate::{Activation, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule, Subset, TrainConfig};
-        let n = 60;
-        let cfg = RfConfig { n, n_test: 200, d: 10, noise: 0.3, ridge: 0.0, teacher: Teacher::Linear, feature: Feature::Relu, seed: 4 };
-        for p in [n / 4, 4 * n] {
-            let exact = model_wise(&cfg, &[p], cfg.seed).at(cfg.noise).test[0];
-            let problem = Problem::new(RunConfig {
-                model: ModelConfig {
-                    hidden: vec![p],
-                    activation: Activation::Relu,
-                    parameterization: Parameterization::Standard,
-                    init: Init::Normal { sigma: 1.0 },
-                },
-                data: DataConfig { kind: DatasetKind::Teacher, n_train: n, n_test: 200, noise: 0.0, label_noise: 0.3, dim: 10 },
-                train: TrainConfig {
-                    loss: Loss::Mse,
-                    optimizer: Optimizer::Sgd,
-                    lr: 1.0,
-                    schedule: Schedule::Constant,
-                    weight_decay: 0.0,
-                    batch_size: None,
-                    frozen_layers: 1,
-                },
-                seed: cfg.seed,
-            })
-            .unwrap();
-            let layout = problem.spec.layout();
-            let mut init = problem.init_params();
-            let readout = layout.layers[1].w_offset;
-            init[readout..].fill(0.0);
-            // The step: 1/λ_max of the readout's Hessian (2/n)·[Φ 1]ᵀ[Φ 1].
-            let (x, y) = problem.subset(Subset::Train);
-            let feats = forward(&layout, &init.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), &columns::<f64>(x, 10)).h[0].clone();
-            let aug = feats.transpose().insert_column(p, 1.0);
-            let top = SymmetricEigen::new(aug.tr_mul(&aug) * (2.0 / n as f64)).eigenvalues.max();
-            let mut train = problem.config.train.clone();
-            train.lr = (1.0 / top) as f32;
-            let mut trainer = crate::CpuTrainer::new(layout.clone(), train, init, x.to_vec(), y.to_vec(), cfg.seed);
-            for _ in 0..20_000 {
-                trainer.step();
-            }
-            let (xt, yt) = problem.subset(Subset::Test);
-            let f = forward(&layout, trainer.params(), &columns::<f32>(xt, 10));
-            let trained = f64::from(loss(Loss::Mse, f.output(), &columns::<f32>(yt, 1), None));
-            assert!((trained - exact).abs() < 0.05 * exact, "p = {p}: trained readout {trained}, exact {exact}");
-        }
     }
 }
