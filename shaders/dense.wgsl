@@ -1,4 +1,4 @@
-// Dense layers, one output element per invocation, 16×16 per workgroup:
+// Dense layers, one output element per invocation:
 //
 //   forward      Z = H_in · (w_mult·W)ᵀ + b_mult·b, H = φ(Z)       (n × fan_out)
 //   weight_grad  ∂W = w_mult · δᵀ · H_in, ∂b = b_mult · Σ_rows δ      (fan_out × fan_in+1)
@@ -24,18 +24,30 @@ fn input_row(a: DispatchArgs, r: u32) -> u32 {
     return a.in_off + r * a.fan_in;
 }
 
+// The elements of a result matrix, row after row, are numbered across the
+// workgroups of 256 along x (and y past 65 535 of them), so no lane idles
+// whatever the shape: a scalar output fills whole workgroups, as a 16×16
+// tiling of an n × 1 result would not (15 of every 16 lanes idle, and
+// software adapters pay for idle lanes). Rust: gpu::dense_groups.
+const WG: u32 = 256u;
+
+fn element(wg: vec3<u32>, nw: vec3<u32>, li: u32) -> u32 {
+    return (wg.y * nw.x + wg.x) * WG + li;
+}
+
 // Batched training and evaluation run many parameter vectors at once:
-// model id.z has its parameters at id.z·param_stride, its activations at
-// id.z·act_stride and its dataset at id.z·data_stride (0: one shared set).
-@compute @workgroup_size(16, 16)
-fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
+// model wg.z has its parameters at wg.z·param_stride, its activations at
+// wg.z·act_stride and its dataset at wg.z·data_stride (0: one shared set).
+@compute @workgroup_size(256)
+fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let a = args;
-    let r = id.y;
-    let c = id.x;
-    if (r >= step.n_rows || c >= a.fan_out) { return; }
-    let pm = id.z * a.param_stride;
-    let am = id.z * a.act_stride;
-    let x0 = input_row(a, r) + select(am, id.z * a.data_stride, a.in_from_data == 1u);
+    let e = element(wg, nw, li);
+    if (e >= step.n_rows * a.fan_out) { return; }
+    let r = e / a.fan_out;
+    let c = e % a.fan_out;
+    let pm = wg.z * a.param_stride;
+    let am = wg.z * a.act_stride;
+    let x0 = input_row(a, r) + select(am, wg.z * a.data_stride, a.in_from_data == 1u);
     let w0 = pm + a.w_off + c * a.fan_in;
     var acc = 0.0;
     if (a.in_from_data == 1u) {
@@ -51,15 +63,16 @@ fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
     acts[a.h_off + i] = h;
 }
 
-@compute @workgroup_size(16, 16)
-fn weight_grad(@builtin(global_invocation_id) id: vec3<u32>) {
+@compute @workgroup_size(256)
+fn weight_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let a = args;
     let n = step.n_rows;
-    let o = id.y;
-    let k = id.x; // k == fan_in: the bias
-    if (o >= a.fan_out || k > a.fan_in) { return; }
-    let pm = id.z * a.param_stride;
-    let am = id.z * a.act_stride;
+    let e = element(wg, nw, li);
+    if (e >= a.fan_out * (a.fan_in + 1u)) { return; }
+    let o = e / (a.fan_in + 1u);
+    let k = e % (a.fan_in + 1u); // k == fan_in: the bias
+    let pm = wg.z * a.param_stride;
+    let am = wg.z * a.act_stride;
     let d0 = am + a.delta_off + o;
     var acc = 0.0;
     if (k == a.fan_in) {
@@ -73,27 +86,28 @@ fn weight_grad(@builtin(global_invocation_id) id: vec3<u32>) {
             acc += acts[d0 + r * a.fan_out] * acts[x0 + r * a.fan_in];
         }
     } else if (step.full_batch == 1u) {
-        let x0 = id.z * a.data_stride + a.in_off + step.row_base * a.fan_in + k;
+        let x0 = wg.z * a.data_stride + a.in_off + step.row_base * a.fan_in + k;
         for (var r = 0u; r < n; r++) {
             acc += acts[d0 + r * a.fan_out] * data[x0 + r * a.fan_in];
         }
     } else {
         for (var r = 0u; r < n; r++) {
-            let x = data[id.z * a.data_stride + a.in_off + batch[step.batch_off + r] * a.fan_in + k];
+            let x = data[wg.z * a.data_stride + a.in_off + batch[step.batch_off + r] * a.fan_in + k];
             acc += acts[d0 + r * a.fan_out] * x;
         }
     }
     optim[pm + a.w_off + o * a.fan_in + k] = a.w_mult * acc;
 }
 
-@compute @workgroup_size(16, 16)
-fn backprop(@builtin(global_invocation_id) id: vec3<u32>) {
+@compute @workgroup_size(256)
+fn backprop(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let a = args;
-    let r = id.y;
-    let k = id.x;
-    if (r >= step.n_rows || k >= a.fan_in) { return; }
-    let pm = id.z * a.param_stride;
-    let am = id.z * a.act_stride;
+    let e = element(wg, nw, li);
+    if (e >= step.n_rows * a.fan_in) { return; }
+    let r = e / a.fan_in;
+    let k = e % a.fan_in;
+    let pm = wg.z * a.param_stride;
+    let am = wg.z * a.act_stride;
     let d0 = am + a.delta_off + r * a.fan_out;
     let w0 = pm + a.w_off + k;
     var acc = 0.0;

@@ -7,6 +7,8 @@
 //! - [`state`]: each lab's settings as a URL query, checked in two stages.
 //! - [`engine`]: the one place the WebGPU and CPU backends meet; ticks once
 //!   per animation frame and never blocks on the GPU.
+//! - [`sweep`]: a trained double-descent sweep (many nets at once) on
+//!   either backend, ticked like the engine.
 //! - [`charts`]: plotters drawing and the colour maths behind it.
 //! - [`components`]: labelled, keyboard-operable controls.
 //! - [`labs`]: one module per lab; the page a URL names.
@@ -20,6 +22,7 @@ pub mod components;
 pub mod engine;
 pub mod labs;
 pub mod state;
+pub mod sweep;
 pub mod web;
 
 use leptos::prelude::*;

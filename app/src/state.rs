@@ -7,6 +7,7 @@
 //! [`PlaygroundState::to_query`] writes the canonical query back, so a
 //! shared link or an embed reproduces the same run.
 
+use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::{Feature, RfConfig, Teacher};
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
@@ -455,6 +456,8 @@ pub const DD_NOISE: (f64, f64) = (0.0, 2.0);
 pub const DD_RIDGE: (f64, f64) = (1e-6, 10.0);
 pub const DD_SEEDS: (usize, usize) = (1, 10);
 pub const DD_FEATURES: (usize, usize) = (2, 600);
+/// Training steps of each net of a trained sweep.
+pub const DD_STEPS: (u64, u64) = (10, 20_000);
 
 /// Which double-descent curves to show (the embed shows one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -462,10 +465,12 @@ pub enum DdView {
     All,
     Model,
     Sample,
+    /// Test error against training step (needs a trained sweep).
+    Epoch,
 }
 
 impl DdView {
-    pub const ALL: [Self; 3] = [Self::All, Self::Model, Self::Sample];
+    pub const ALL: [Self; 4] = [Self::All, Self::Model, Self::Sample, Self::Epoch];
 
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -473,6 +478,7 @@ impl DdView {
             Self::All => "all",
             Self::Model => "model",
             Self::Sample => "sample",
+            Self::Epoch => "epoch",
         }
     }
 
@@ -496,6 +502,10 @@ pub struct DdState {
     pub seed: u64,
     /// Features of the sample-wise curve.
     pub p: usize,
+    /// Trained nets beside the exact curve (`None`: off).
+    pub train: Option<Training>,
+    /// Steps each trained net takes.
+    pub steps: u64,
     pub view: DdView,
 }
 
@@ -511,6 +521,8 @@ impl Default for DdState {
             seeds: 5,
             seed: 1,
             p: 100,
+            train: None,
+            steps: 2000,
             view: DdView::All,
         }
     }
@@ -528,8 +540,13 @@ struct RawDd {
     seeds: Option<String>,
     seed: Option<String>,
     p: Option<String>,
+    train: Option<String>,
+    steps: Option<String>,
     view: Option<String>,
 }
+
+/// The trained-sweep choices, as the URL names them.
+const TRAINING: [(&str, Option<Training>); 3] = [("off", None), ("readout", Some(Training::Readout)), ("full", Some(Training::Full))];
 
 impl DdState {
     /// Parses and checks a query, like [`PlaygroundState::from_query`].
@@ -556,6 +573,8 @@ impl DdState {
             seeds: c.number("seeds", raw.seeds.as_deref(), d.seeds, DD_SEEDS),
             seed: c.number("seed", raw.seed.as_deref(), d.seed, (0, MAX_SEED)),
             p: c.number("p", raw.p.as_deref(), d.p, DD_FEATURES),
+            train: c.choice("train", raw.train.as_deref(), d.train, &TRAINING),
+            steps: c.number("steps", raw.steps.as_deref(), d.steps, DD_STEPS),
             view: c.choice("view", raw.view.as_deref(), d.view, &named(&DdView::ALL, DdView::name)),
         };
         (state, c.messages)
@@ -564,7 +583,7 @@ impl DdState {
     /// The canonical query (no leading `?`), `lab=dd` first.
     #[must_use]
     pub fn to_query(&self) -> String {
-        let pairs: [(&str, String); 11] = [
+        let pairs: [(&str, String); 13] = [
             ("lab", "dd".into()),
             ("n", self.n.to_string()),
             ("d", self.d.to_string()),
@@ -575,9 +594,24 @@ impl DdState {
             ("seeds", self.seeds.to_string()),
             ("seed", self.seed.to_string()),
             ("p", self.p.to_string()),
+            ("train", Self::training_name(self.train).into()),
+            ("steps", self.steps.to_string()),
             ("view", self.view.name().into()),
         ];
         serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// The URL's name of a trained-sweep choice.
+    #[must_use]
+    pub fn training_name(train: Option<Training>) -> &'static str {
+        TRAINING.iter().find(|(_, t)| *t == train).map_or("off", |(name, _)| name)
+    }
+
+    /// True if `other` trains the same sweep (only the exact curve's ridge,
+    /// the sample-wise p or the view differ).
+    #[must_use]
+    pub fn same_sweep(&self, other: &Self) -> bool {
+        Self { ridge: self.ridge, p: self.p, view: self.view, ..other.clone() } == *self
     }
 
     /// The experiment (σ is applied when drawing: curves are quadratic in it).
@@ -700,12 +734,22 @@ mod tests {
 
     #[test]
     fn double_descent_round_trips_and_clamps() {
-        let s = DdState { n: 150, ridge: 0.01, teacher: Teacher::Nonlinear, view: DdView::Sample, ..DdState::default() };
+        let s = DdState {
+            n: 150,
+            ridge: 0.01,
+            teacher: Teacher::Nonlinear,
+            train: Some(Training::Full),
+            steps: 500,
+            view: DdView::Epoch,
+            ..DdState::default()
+        };
         let (back, msgs) = DdState::from_query(&s.to_query());
         assert_eq!(back, s);
         assert!(msgs.is_empty(), "{msgs:?}");
-        let (s, msgs) = DdState::from_query("lab=dd&n=5000&noise=-1&ridge=1e-9&view=3d");
-        assert_eq!((s.n, s.noise, s.ridge, s.view), (DD_POINTS.1, 0.0, DD_RIDGE.0, DdView::All));
-        assert_eq!(msgs.len(), 3, "{msgs:?}");
+        let (s, msgs) = DdState::from_query("lab=dd&n=5000&noise=-1&ridge=1e-9&view=3d&train=all&steps=99999999");
+        assert_eq!((s.n, s.noise, s.ridge, s.view, s.train, s.steps), (DD_POINTS.1, 0.0, DD_RIDGE.0, DdView::All, None, DD_STEPS.1));
+        assert_eq!(msgs.len(), 5, "{msgs:?}");
+        assert!(s.same_sweep(&DdState { ridge: 1.0, p: 7, ..s.clone() }));
+        assert!(!s.same_sweep(&DdState { noise: 1.0, ..s.clone() }));
     }
 }

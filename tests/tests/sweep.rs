@@ -134,7 +134,8 @@ fn sweep_groups_with_a_dataset_per_seed_match_each_net_alone() {
         let params = t.read_params().wait(&device).unwrap();
         for (i, m) in g.members.iter().enumerate() {
             let (x, y) = m.problem.subset(Subset::Train);
-            let mut cpu = CpuTrainer::new(m.problem.spec.layout(), m.problem.config.train.clone(), m.init.clone(), x.to_vec(), y.to_vec(), m.seed);
+            let mut cpu =
+                CpuTrainer::new(m.problem.spec.layout(), m.problem.config.train.clone(), m.init.clone(), x.to_vec(), y.to_vec(), m.seed);
             for _ in 0..STEPS {
                 cpu.step();
             }
@@ -150,5 +151,8 @@ fn sweep_groups_with_a_dataset_per_seed_match_each_net_alone() {
     }
     let one = &groups(&cfg, &[3], 1, Training::Readout).unwrap()[0];
     let two = [one.datasets()[0], one.datasets()[0]];
-    assert!(GpuTrainer::with_datasets(&device, &queue, &kernels, &one.problem, &two, &one.params().unwrap(), &[]).is_err(), "a dataset per model");
+    assert!(
+        GpuTrainer::with_datasets(&device, &queue, &kernels, &one.problem, &two, &one.params().unwrap(), &[]).is_err(),
+        "a dataset per model"
+    );
 }

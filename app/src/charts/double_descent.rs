@@ -1,6 +1,7 @@
-//! The double-descent chart: train and test error (median and quartile
+//! The double-descent charts: train and test error (median and quartile
 //! band over seeds) against the number of features or of samples, log-log,
-//! with the interpolation threshold marked.
+//! with the interpolation threshold marked and trained nets' errors as
+//! markers over the exact curve; and test error against training step.
 
 use gradlab_core::double_descent::Band;
 use plotters::prelude::*;
@@ -21,6 +22,10 @@ pub struct Curve<'a> {
     /// Points of the x axis the curve will cover (drawn as the frame before
     /// they are computed).
     pub x_range: (usize, usize),
+    /// Trained nets' errors: (width, train, test) medians and quartiles.
+    pub trained: &'a [(usize, Band, Band)],
+    /// A second threshold (full training: where the parameters reach n).
+    pub params_threshold: Option<f64>,
 }
 
 pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
@@ -30,7 +35,8 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
     };
     let root = backend.into_drawing_area();
     let _ = root.fill(&WHITE);
-    let values = c.train.iter().chain(c.test).flat_map(|b| [b.lo, b.hi, b.median]).filter(|v| v.is_finite() && *v > 0.0);
+    let trained = c.trained.iter().flat_map(|(_, a, b)| [a, b]);
+    let values = c.train.iter().chain(c.test).chain(trained).flat_map(|b| [b.lo, b.hi, b.median]).filter(|v| v.is_finite() && *v > 0.0);
     let (lo, hi) =
         values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
     // Train error reaches 0 past the threshold: floor the axis a little
@@ -62,18 +68,16 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
         .draw();
     let clamp = |v: f64| if v.is_finite() { v.clamp(lo, hi) } else { hi };
     let width = (2.0 * dpr) as u32;
-    let threshold = c.threshold as f64;
-    let _ = chart.draw_series(DashedLineSeries::new(
-        [(threshold, lo), (threshold, hi)],
-        (6.0 * dpr) as u32,
-        (4.0 * dpr) as u32,
-        GREY.stroke_width(1),
-    ));
-    let _ = chart.draw_series(std::iter::once(Text::new(
-        c.threshold_label.to_owned(),
-        (threshold * 1.04, hi / 1.6),
-        font.clone().color(&GREY),
-    )));
+    let thresholds = std::iter::once((c.threshold as f64, c.threshold_label)).chain(c.params_threshold.map(|t| (t, "params = n")));
+    for (threshold, label) in thresholds {
+        let _ = chart.draw_series(DashedLineSeries::new(
+            [(threshold, lo), (threshold, hi)],
+            (6.0 * dpr) as u32,
+            (4.0 * dpr) as u32,
+            GREY.stroke_width(1),
+        ));
+        let _ = chart.draw_series(std::iter::once(Text::new(label.to_owned(), (threshold * 1.04, hi / 1.6), font.clone().color(&GREY))));
+    }
     for (bands, colour, name) in [(c.train, CLASS0, "train"), (c.test, CLASS1, "test")] {
         let xs = c.x.iter().take(bands.len()).map(|&x| x as f64);
         let upper: Vec<(f64, f64)> = xs.clone().zip(bands).map(|(x, b)| (x, clamp(b.hi))).collect();
@@ -82,6 +86,78 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
         let median: Vec<(f64, f64)> = xs.zip(bands).map(|(x, b)| (x, clamp(b.median))).collect();
         if let Ok(s) = chart.draw_series(LineSeries::new(median, rgb(colour).stroke_width(width))) {
             s.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(colour).stroke_width(width)));
+        }
+    }
+    // Trained nets: a marker at the median, a bar over the quartiles.
+    let r = (3.5 * dpr) as i32;
+    for (pick, colour, filled, name) in [(0, CLASS0, false, "trained: train"), (1, CLASS1, true, "trained: test")] {
+        let band = |t: &(usize, Band, Band)| if pick == 0 { t.1 } else { t.2 };
+        let points: Vec<(f64, Band)> = c.trained.iter().map(|t| (t.0 as f64, band(t))).filter(|(_, b)| b.median.is_finite()).collect();
+        if points.is_empty() {
+            continue;
+        }
+        let dark = rgb(colour).mix(1.0);
+        let _ =
+            chart.draw_series(points.iter().map(|&(x, b)| PathElement::new([(x, clamp(b.lo)), (x, clamp(b.hi))], dark.stroke_width(1))));
+        let style = if filled { dark.filled() } else { dark.stroke_width((1.5 * dpr) as u32) };
+        if let Ok(s) = chart.draw_series(points.iter().map(|&(x, b)| Circle::new((x, clamp(b.median)), r, style))) {
+            s.label(name).legend(move |(x, y)| Circle::new((x + 8, y), r, style));
+        }
+    }
+    let _ = chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw();
+    let _ = root.present();
+}
+
+/// Test error against training step for a few widths, log-log.
+pub struct Epochs<'a> {
+    /// (label, colour, (step, median test error) points).
+    pub lines: &'a [(String, (u8, u8, u8), Vec<(u64, f64)>)],
+    pub steps: u64,
+}
+
+pub fn draw_epochs(canvas: &HtmlCanvasElement, e: &Epochs<'_>) {
+    let dpr = fit(canvas);
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+        return;
+    };
+    let root = backend.into_drawing_area();
+    let _ = root.fill(&WHITE);
+    let values = e.lines.iter().flat_map(|l| l.2.iter().map(|p| p.1)).filter(|v| v.is_finite() && *v > 0.0);
+    let (lo, hi) =
+        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
+    let (lo, hi) = if hi.is_finite() && hi > lo { (decade_below(lo * 0.8), hi * 1.25) } else { (1e-2, 10.0) };
+    let font = ("sans-serif", 12.0 * dpr).into_font();
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin((8.0 * dpr) as i32)
+        .margin_right((18.0 * dpr) as i32)
+        .x_label_area_size((36.0 * dpr) as i32)
+        .y_label_area_size((52.0 * dpr) as i32)
+        .build_cartesian_2d((1.0..(e.steps as f64).max(10.0)).log_scale(), (lo..hi).log_scale())
+    else {
+        return;
+    };
+    let _ = chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .label_style(font.clone())
+        .x_desc("training step")
+        .x_labels(6)
+        .y_desc("test mean squared error")
+        .x_label_formatter(&|v| format_loss_tick(*v as f32))
+        .y_label_formatter(&|v| format_loss_tick(*v as f32))
+        .draw();
+    let width = (2.0 * dpr) as u32;
+    for (label, colour, points) in e.lines {
+        let colour = rgb(*colour);
+        let line = points.iter().filter(|p| p.1.is_finite()).map(|&(s, v)| (s as f64, v.clamp(lo, hi)));
+        if let Ok(s) = chart.draw_series(LineSeries::new(line, colour.stroke_width(width))) {
+            s.label(label.clone()).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(width)));
         }
     }
     let _ = chart

@@ -3,20 +3,35 @@
 //! fixed p), as median and quartile band over seeds, computed in the page
 //! a point at a time and redrawn as they fill in. The label noise σ enters
 //! every error as a quadratic, so dragging it redraws at once.
+//!
+//! Optionally, real two-layer nets of every width and seed train beside it
+//! ([`SweepRun`]: readout only or every layer), their errors drawn as
+//! markers over the exact curve as they train, and test error against
+//! step for a few widths (epoch-wise).
 
+use std::rc::Rc;
+
+use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::{bands, feature_counts, sample_counts, Band, Errors, Feature, SeedCurve, Sweep, Teacher};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use serde::Serialize;
 
 use super::shell::{self, Notices, Status, Topbar};
-use crate::charts::double_descent::{draw_curve, Curve};
+use crate::charts::double_descent::{draw_curve, draw_epochs, Curve, Epochs};
+use crate::charts::{CLASS0, CLASS1};
 use crate::components::{fmt_frac, fmt_int, Choice, Scale, SeedInput, Slider};
+use crate::engine::Backend;
 use crate::state::{self, DdState, DdView};
+use crate::sweep::SweepRun;
 use crate::web;
 
-/// Milliseconds of a frame spent computing curve points.
+/// Milliseconds of a frame spent computing curve points...
 const BUDGET_MS: f64 = 12.0;
+/// ... and training nets on the CPU.
+const SWEEP_BUDGET_MS: f64 = 10.0;
+/// Colours of the epoch-wise lines (Okabe–Ito, colour-blind safe).
+const EPOCH_COLOURS: [(u8, u8, u8); 4] = [CLASS0, (0, 158, 115), CLASS1, (204, 121, 167)];
 /// Log-spaced points of each curve (plus the dense ones at the threshold).
 const POINTS: usize = 24;
 
@@ -69,14 +84,65 @@ struct Runner {
     state: Option<DdState>,
     model: Option<Series>,
     sample: Option<Series>,
+    backend: Option<Rc<Backend>>,
+    sweep: Option<SweepRun>,
+    /// Why the sweep could not start or went on (shown; cleared on change).
+    sweep_failed: bool,
     redraw: bool,
 }
 
-/// Progress, mirrored in `data-points` / `data-total` / `data-phase`.
+/// Progress, mirrored in `data-points` / `data-total` / `data-phase`, and
+/// the trained sweep's in `data-sweep` / `data-sweep-steps` / `data-sweep-total`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Progress {
     points: usize,
     total: usize,
+    sweep: SweepPhase,
+    sweep_steps: u64,
+    sweep_total: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+enum SweepPhase {
+    #[default]
+    Off,
+    Starting,
+    Running,
+    Done,
+    Failed,
+}
+
+impl SweepPhase {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// The widths the trained sweep shows over time: nearest to n/4, n and 4n
+/// (and, in full training, to where the parameter count reaches n).
+fn epoch_widths(s: &DdState, trained: &[usize]) -> Vec<usize> {
+    let mut targets = vec![s.n as f64 / 4.0, s.n as f64, 4.0 * s.n as f64];
+    if s.train == Some(Training::Full) {
+        targets.insert(0, params_threshold(s));
+    }
+    let mut out: Vec<usize> = targets
+        .iter()
+        .filter_map(|&t| trained.iter().copied().min_by(|a, b| ((*a as f64 / t).ln().abs()).total_cmp(&(*b as f64 / t).ln().abs())))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The width at which a two-layer net's parameters `p(d + 2) + 1` number n.
+fn params_threshold(s: &DdState) -> f64 {
+    ((s.n as f64 - 1.0) / (s.d as f64 + 2.0)).max(1.0)
 }
 
 /// Medians and bands of one curve, for export.
@@ -111,13 +177,18 @@ pub fn DoubleDescent(
                 r.model = s.view.shows(DdView::Model).then(|| Series::new(feature_counts(cfg.n, 10.0, POINTS)));
                 r.sample = s.view.shows(DdView::Sample).then(|| Series::new(sample_counts(s.p, POINTS)));
             }
+            if s.train.is_none() || !r.state.as_ref().is_some_and(|old| old.same_sweep(&s)) {
+                r.sweep = None;
+                r.sweep_failed = false;
+            }
             r.state = Some(s);
             r.redraw = true;
         });
     });
-    shell::find_backend(status, messages, |_| ());
+    shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
     shell::on_resize(move || runner.update_value(|r| r.redraw = true));
-    web::animation_loop(move |_| runner.update_value(|r| frame(r, progress, model_canvas, sample_canvas)));
+    let epoch_canvas = NodeRef::<Canvas>::new();
+    web::animation_loop(move |_| runner.update_value(|r| frame(r, progress, messages, [model_canvas, sample_canvas, epoch_canvas])));
 
     let set = move |f: fn(&mut DdState, f64)| Callback::new(move |v: f64| settings.update(|s| f(s, v)));
     let get = move |f: fn(&DdState) -> f64| Signal::derive(move || settings.with(f));
@@ -134,8 +205,25 @@ pub fn DoubleDescent(
             }
             let curve = |series| exported(series, s.noise);
             let (model, sample) = (curve(&r.model), curve(&r.sample));
+            let trained = r.sweep.as_ref().map(|sw| {
+                let latest = sw.latest();
+                let epochs: Vec<(usize, Vec<(u64, f64)>)> = sw.widths().into_iter().map(|w| (w, sw.test_over_time(w))).collect();
+                (latest, epochs)
+            });
             if json {
-                let body = serde_json::json!({ "settings": s.to_query(), "model_wise": model, "sample_wise": sample });
+                let trained_json = trained.as_ref().map(|(latest, epochs)| {
+                    serde_json::json!({
+                        "training": DdState::training_name(s.train),
+                        "steps": s.steps,
+                        "model_wise": latest.iter().map(|(p, tr, te)| serde_json::json!({ "p": p, "train": tr, "test": te })).collect::<Vec<_>>(),
+                        "epoch_wise": epochs.iter().map(|(p, pts)| serde_json::json!({
+                            "p": p,
+                            "step": pts.iter().map(|q| q.0).collect::<Vec<_>>(),
+                            "test_median": pts.iter().map(|q| q.1).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
+                    })
+                });
+                let body = serde_json::json!({ "settings": s.to_query(), "model_wise": model, "sample_wise": sample, "trained": trained_json });
                 web::download("double-descent.json", "application/json", &body.to_string());
             } else {
                 let mut csv = String::from("curve,x,train_median,train_q25,train_q75,test_median,test_q25,test_q75\n");
@@ -146,6 +234,16 @@ pub fn DoubleDescent(
                                 "{name},{},{},{},{},{},{},{}\n",
                                 c.x[i], tr.median, tr.lo, tr.hi, te.median, te.lo, te.hi
                             ));
+                        }
+                    }
+                }
+                if let Some((latest, epochs)) = &trained {
+                    for (p, tr, te) in latest {
+                        csv.push_str(&format!("trained_p,{p},{},{},{},{},{},{}\n", tr.median, tr.lo, tr.hi, te.median, te.lo, te.hi));
+                    }
+                    for (p, pts) in epochs {
+                        for (step, test) in pts {
+                            csv.push_str(&format!("epoch_step_p{p},{step},,,,{test},,\n"));
                         }
                     }
                 }
@@ -165,13 +263,30 @@ pub fn DoubleDescent(
                     if s.ridge > 0.0 { format!("ridge λ = {:.1e}", s.ridge) } else { "minimum-norm least squares".into() },
                     s.seeds,
                     if s.ridge > 0.0 { " Ridge caps the readout's norm, which is what removes the peak." } else { "" },
-                ))}</figcaption>
+                ))}{move || settings.with(|s| match s.train {
+                    None => String::new(),
+                    Some(Training::Readout) => format!(
+                        " Markers: two-layer nets of each width with the same features frozen, readout trained from zero by gradient descent (momentum 0.9) for {} steps. They land on the exact curve; right at p ≈ n, where gradient descent needs ever more steps, a finite run stops early and sits below the peak, like a small ridge.",
+                        s.steps
+                    ),
+                    Some(Training::Full) => format!(
+                        " Markers: two-layer nets with every layer trained from the standard init for {} steps. Their interpolation threshold counts parameters, not features: p(d + 2) + 1 = n at p ≈ {:.1}.",
+                        s.steps, params_threshold(s)
+                    ),
+                })}</figcaption>
             </figure>
             <figure class="chart dd sample" class:hidden=move || !shows(DdView::Sample)>
                 <canvas node_ref=sample_canvas aria-label="test and train error against the number of samples"></canvas>
                 <figcaption>{move || settings.with(|s| format!(
                     "Sample-wise: p = {} features, n samples. More data can hurt: near n = p the model is forced to interpolate with almost no slack, and the test error peaks there.",
                     s.p
+                ))}</figcaption>
+            </figure>
+            <figure class="chart dd epoch" class:hidden=move || !shows(DdView::Epoch) || settings.with(|s| s.train.is_none())>
+                <canvas node_ref=epoch_canvas aria-label="test error against training step for a few widths"></canvas>
+                <figcaption>{move || settings.with(|s| format!(
+                    "Epoch-wise: test error (median over seeds) against training step for a few widths. Training time acts like an inverse ridge: early on every net is smooth; the net at p ≈ n fits the label noise last and its test error climbs late (then, given enough steps, to the peak of the model-wise curve){}.",
+                    if s.train == Some(Training::Full) { ", while nets far from the threshold settle" } else { ", while nets far from the threshold converge fast and stay low" }
                 ))}</figcaption>
             </figure>
         }
@@ -181,7 +296,15 @@ pub fn DoubleDescent(
         view! {
             <div class="progress-row">
                 <progress max=move || progress.with(|p| p.total.max(1)) value=move || progress.with(|p| p.points)></progress>
-                <span>{move || progress.with(|p| if p.points >= p.total { "all seeds done".to_owned() } else { format!("{} / {} points", p.points, p.total) })}</span>
+                <span>{move || progress.with(|p| if p.points >= p.total { "exact curves done".to_owned() } else { format!("exact: {} / {} points", p.points, p.total) })}</span>
+                <progress class="sweep" class:hidden=move || progress.with(|p| p.sweep == SweepPhase::Off)
+                    max=move || progress.with(|p| p.sweep_total.max(1) as f64) value=move || progress.with(|p| p.sweep_steps as f64)></progress>
+                <span class:hidden=move || progress.with(|p| p.sweep == SweepPhase::Off)>{move || progress.with(|p| match p.sweep {
+                    SweepPhase::Done => "nets trained".to_owned(),
+                    SweepPhase::Failed => "training stopped".to_owned(),
+                    SweepPhase::Starting => "preparing nets…".to_owned(),
+                    _ => format!("nets: {:.0}%", 100.0 * p.sweep_steps as f64 / p.sweep_total.max(1) as f64),
+                })}</span>
                 <button name="csv" on:click=move |_| export(false)>"CSV"</button>
                 <button name="json" on:click=move |_| export(true)>"JSON"</button>
             </div>
@@ -224,6 +347,19 @@ pub fn DoubleDescent(
                     <SeedInput value=Signal::derive(move || settings.with(|s| s.seed)) max=state::MAX_SEED
                         on_change=Callback::new(move |v| settings.update(|s| s.seed = v)) />
                 </fieldset>
+                <fieldset>
+                    <legend>"Trained nets"</legend>
+                    <Choice label="train" name="train" options=vec![("off", "off"), ("readout", "readout only"), ("full", "every layer")]
+                        value=Signal::derive(move || settings.with(|s| DdState::training_name(s.train)))
+                        on_change=Callback::new(move |v: String| settings.update(|s| s.train = match v.as_str() {
+                            "readout" => Some(Training::Readout),
+                            "full" => Some(Training::Full),
+                            _ => None,
+                        })) />
+                    <Slider label="steps" name="steps" value=get(|s| s.steps as f64)
+                        scale=Scale { min: state::DD_STEPS.0 as f64, max: state::DD_STEPS.1 as f64, steps: 60, log: true }
+                        format=fmt_int on_change=set(|s, v| s.steps = v.round() as u64) />
+                </fieldset>
             </aside>
         }
     };
@@ -235,6 +371,9 @@ pub fn DoubleDescent(
                 data-phase=move || progress.with(|p| if p.points >= p.total && p.total > 0 { "done" } else { "running" })
                 data-points=move || progress.with(|p| p.points.to_string())
                 data-total=move || progress.with(|p| p.total.to_string())
+                data-sweep=move || progress.with(|p| p.sweep.name())
+                data-sweep-steps=move || progress.with(|p| p.sweep_steps.to_string())
+                data-sweep-total=move || progress.with(|p| p.sweep_total.to_string())
             >
                 {inner}
             </div>
@@ -299,7 +438,34 @@ fn advance(series: &mut Series, s: &DdState, start: f64, model: bool) -> bool {
     any
 }
 
-fn frame(r: &mut Runner, progress: RwSignal<Progress>, model_canvas: NodeRef<Canvas>, sample_canvas: NodeRef<Canvas>) {
+/// Starts the trained sweep once the backend is known, and trains it.
+fn tick_sweep(r: &mut Runner, s: &DdState, messages: RwSignal<Vec<String>>) {
+    let (Some(training), Some(backend)) = (s.train, &r.backend) else { return };
+    if r.sweep.is_none() && !r.sweep_failed {
+        let widths = feature_counts(s.n, 10.0, POINTS);
+        match SweepRun::new(backend, &s.config(), &widths, s.seeds, training, s.steps) {
+            Ok(sweep) => r.sweep = Some(sweep),
+            Err(e) => {
+                r.sweep_failed = true;
+                messages.update(|m| m.push(format!("The nets could not be trained: {e}")));
+            }
+        }
+        r.redraw = true;
+        return;
+    }
+    let Some(sweep) = &mut r.sweep else { return };
+    let was_diverged = sweep.diverged();
+    r.redraw |= sweep.tick(SWEEP_BUDGET_MS);
+    if let Some(e) = sweep.error.take() {
+        r.sweep_failed = true;
+        messages.update(|m| m.push(format!("Training the nets stopped: {e}")));
+    }
+    if !was_diverged && sweep.diverged() {
+        messages.update(|m| m.push("Some nets diverged (their loss went non-finite); they are left out of the markers.".into()));
+    }
+}
+
+fn frame(r: &mut Runner, progress: RwSignal<Progress>, messages: RwSignal<Vec<String>>, canvases: [NodeRef<Canvas>; 3]) {
     let Some(s) = r.state.clone() else { return };
     let start = web::now();
     if let Some(m) = &mut r.model {
@@ -308,12 +474,23 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, model_canvas: NodeRef<Can
     if let Some(sa) = &mut r.sample {
         r.redraw |= advance(sa, &s, start, false);
     }
+    tick_sweep(r, &s, messages);
     if !std::mem::take(&mut r.redraw) {
         return;
     }
     let count = |se: &Option<Series>| se.as_ref().map_or((0, 0), |x| (x.points_done(), x.xs.len() * s.seeds));
     let ((a, b), (c, d)) = (count(&r.model), count(&r.sample));
-    progress.set(Progress { points: a + c, total: b + d });
+    let (sweep_steps, sweep_total) = r.sweep.as_ref().map_or((0, 0), SweepRun::progress);
+    let sweep = match (&r.sweep, s.train) {
+        (_, None) => SweepPhase::Off,
+        _ if r.sweep_failed => SweepPhase::Failed,
+        (None, _) => SweepPhase::Starting,
+        (Some(sw), _) if sw.finished() => SweepPhase::Done,
+        _ => SweepPhase::Running,
+    };
+    progress.set(Progress { points: a + c, total: b + d, sweep, sweep_steps, sweep_total });
+    let [model_canvas, sample_canvas, epoch_canvas] = canvases;
+    let trained = r.sweep.as_ref().map(SweepRun::latest).unwrap_or_default();
     for (series, canvas, model) in [(&r.model, model_canvas, true), (&r.sample, sample_canvas, false)] {
         let (Some(se), Some(canvas)) = (series, canvas.get_untracked()) else { continue };
         let (train, test) = bands(&se.errors(s.noise));
@@ -326,7 +503,17 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, model_canvas: NodeRef<Can
             threshold_label: label,
             x_desc,
             x_range: (se.xs[0], *se.xs.last().unwrap_or(&1)),
+            trained: if model { &trained } else { &[] },
+            params_threshold: (model && s.train == Some(Training::Full)).then(|| params_threshold(&s)),
         };
         draw_curve(&canvas, &curve);
+    }
+    if let (Some(sweep), Some(canvas)) = (&r.sweep, epoch_canvas.get_untracked()) {
+        let lines: Vec<(String, (u8, u8, u8), Vec<(u64, f64)>)> = epoch_widths(&s, &sweep.widths())
+            .into_iter()
+            .zip(EPOCH_COLOURS)
+            .map(|(w, colour)| (format!("p = {w}"), colour, sweep.test_over_time(w)))
+            .collect();
+        draw_epochs(&canvas, &Epochs { lines: &lines, steps: s.steps });
     }
 }

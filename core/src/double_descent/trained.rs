@@ -17,12 +17,15 @@
 //! widths more than twice apart go to different groups, so padding wastes
 //! at most about half of a group's work.
 
+use std::ops::Range;
+
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
 use super::{Feature, RfConfig, Teacher};
 use crate::cpu::{columns, forward, loss};
 use crate::data::{DataConfig, DatasetKind};
+use crate::gpu::{GpuTrainer, Kernels};
 use crate::{Activation, Error, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule, Subset, TrainConfig};
 
 /// What trains.
@@ -116,6 +119,39 @@ impl Group {
         }
         out
     }
+}
+
+/// A group's nets on the GPU: one trainer for all, or where that would
+/// pass the device's limits, the members split into halves (again and
+/// again) with one trainer each. Returns each trainer with the range of
+/// members it trains.
+///
+/// # Errors
+/// [`Error::DeviceLimit`] if even one member does not fit.
+pub fn gpu_trainers(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    kernels: &Kernels,
+    group: &Group,
+) -> Result<Vec<(Range<usize>, GpuTrainer)>, Error> {
+    let params = group.params()?;
+    let size = group.problem.spec.layout().num_params;
+    let data = group.datasets();
+    let mut done = Vec::new();
+    let mut todo = vec![0..group.members.len()];
+    while let Some(r) = todo.pop() {
+        let made =
+            GpuTrainer::with_datasets(device, queue, kernels, &group.problem, &data[r.clone()], &params[r.start * size..r.end * size], &[]);
+        match made {
+            Ok(t) => done.push((r, t)),
+            Err(Error::DeviceLimit { .. }) if r.len() > 1 => {
+                let mid = r.start + r.len() / 2;
+                todo.extend([mid..r.end, r.start..mid]);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
 }
 
 /// The run of one net of width `width` on seed `seed`'s data at step size `lr`.

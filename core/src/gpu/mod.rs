@@ -225,10 +225,12 @@ pub struct GpuTrainer {
     hessian: Option<hessian::HessianState>,
 }
 
-/// Workgroups along one axis of a dense kernel (`@workgroup_size(16, 16)`
-/// in dense.wgsl) to cover `n` rows or columns.
-fn groups16(n: u32) -> u32 {
-    n.div_ceil(16)
+/// Workgroups `(x, y)` of a dense kernel (`@workgroup_size(256)` in
+/// dense.wgsl, elements numbered across x and then y) covering `rows × cols`
+/// result elements.
+fn dense_groups(rows: u32, cols: u32) -> (u32, u32) {
+    let groups = (rows * cols).div_ceil(256);
+    (groups.min(65_535), groups.div_ceil(65_535))
 }
 
 fn u32_of(v: usize, what: &'static str) -> Result<u32, Error> {
@@ -311,11 +313,12 @@ impl GpuTrainer {
         let sampler = BatchSampler::new(n_train, batch, problem.config.seed);
 
         // Activations: Z, H, δ and frozen gates per layer, `capacity` rows each.
+        // (for every model: a row costs `row_bytes` across all of them).
         let width_sum: usize = layout.layers.iter().map(|l| l.fan_out).sum();
-        let row_bytes = 4 * width_sum as u64 * 4;
+        let row_bytes = 4 * width_sum as u64 * 4 * models as u64;
         if batch as u64 * row_bytes > max_binding {
             return Err(Error::DeviceLimit {
-                what: "activations (batch size × total width)",
+                what: "activations (batch size × total width × models)",
                 needed: batch as u64 * row_bytes,
                 limit: max_binding,
             });
@@ -370,7 +373,7 @@ impl GpuTrainer {
         let params_buf = create("params", p, rw)?;
         queue.write_buffer(&params_buf, 0, bytemuck::cast_slice(params));
         let optim = create("optim", p * (1 + config.optimizer.state_per_param() as u64), rw)?;
-        let act_stride = u64::from(capacity) * row_bytes / 4;
+        let act_stride = u64::from(capacity) * row_bytes / 4 / models as u64;
         let acts = create("acts", models as u64 * act_stride * 4, rw)?;
         let data_buf = create("data", data.len() as u64 * 4, rw)?;
         queue.write_buffer(&data_buf, 0, bytemuck::cast_slice(&data));
@@ -546,7 +549,8 @@ impl GpuTrainer {
         pass.set_pipeline(&self.kernels.forward);
         for (l, s) in self.layout.layers.iter().enumerate().skip(from) {
             self.bind(pass, if l == 0 { first } else { rest[l] }, step);
-            pass.dispatch_workgroups(groups16(s.fan_out as u32), groups16(rows), self.models);
+            let (x, y) = dense_groups(rows, s.fan_out as u32);
+            pass.dispatch_workgroups(x, y, self.models);
         }
     }
 
@@ -570,11 +574,13 @@ impl GpuTrainer {
             let shape = &self.layout.layers[l];
             pass.set_pipeline(&self.kernels.weight_grad);
             self.bind(pass, self.plan.weight_grad[l], s);
-            pass.dispatch_workgroups(groups16(shape.fan_in as u32 + 1), groups16(shape.fan_out as u32), self.models);
+            let (x, y) = dense_groups(shape.fan_out as u32, shape.fan_in as u32 + 1);
+            pass.dispatch_workgroups(x, y, self.models);
             if l > frozen {
                 pass.set_pipeline(&self.kernels.backprop);
                 self.bind(pass, backprop[l], s);
-                pass.dispatch_workgroups(groups16(shape.fan_in as u32), groups16(rows), self.models);
+                let (x, y) = dense_groups(rows, shape.fan_in as u32);
+                pass.dispatch_workgroups(x, y, self.models);
             }
         }
     }

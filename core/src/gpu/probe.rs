@@ -8,7 +8,7 @@
 use wgpu::util::DeviceExt;
 
 use super::kernels::Records;
-use super::{groups16, u32_of, DispatchArgs, Kernels, Norm, PendingRead, StepArgs};
+use super::{dense_groups, u32_of, DispatchArgs, Kernels, Norm, PendingRead, StepArgs};
 use crate::config::{Problem, Subset};
 use crate::landscape::Plane;
 use crate::spec::ParamLayout;
@@ -275,7 +275,8 @@ impl LossProbe {
                     pass.set_pipeline(&k.forward);
                     for (l, s) in self.layout.layers.iter().enumerate() {
                         bind(&mut pass, plan.forward[l], step);
-                        pass.dispatch_workgroups(groups16(s.fan_out as u32), groups16(n_rows), self.chunk);
+                        let (x, y) = dense_groups(n_rows, s.fan_out as u32);
+                        pass.dispatch_workgroups(x, y, self.chunk);
                     }
                     pass.set_pipeline(&k.model_loss);
                     bind(&mut pass, plan.loss, step);
