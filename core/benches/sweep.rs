@@ -1,94 +1,50 @@
-//! A double-descent width sweep on the GPU: 12 two-layer nets (widths
-//! log-spaced 2–400, readout only, 100 teacher points in 20 dimensions,
-//! full-batch GD) trained for 100 steps as one batch (narrower nets
-//! embedded, zero-padded, in the widest) against the same nets trained one
-//! after another, on the same backend; and 12 seeds of one width (no
-//! padding) both ways. Run with `./x bench`; compare the ratios, not
-//! absolute times.
+//! The double-descent lab's default trained sweep on the GPU (n = 100
+//! teacher points in 20 dimensions, readout only, the exact curve's 33
+//! widths 1–1000, 5 seeds: 165 nets), trained for 20
+//! steps and read back: as the lab runs it, one batch per group of similar
+//! widths (narrower nets zero-padded, `double_descent::trained::groups`),
+//! against the same nets trained one after another on the same backend.
+//! Run with `./x bench`; compare the ratio, not absolute times.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use gradlab_core::double_descent::trained::{gpu_trainers, groups, Training};
+use gradlab_core::double_descent::{feature_counts, Feature, RfConfig, Teacher};
 use gradlab_core::gpu::{request_device, GpuTrainer, Kernels};
-use gradlab_core::{
-    Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule, TrainConfig,
-};
 
-const STEPS: u32 = 100;
-
-fn problem(width: usize) -> Problem {
-    Problem::new(RunConfig {
-        model: ModelConfig {
-            hidden: vec![width],
-            activation: Activation::Relu,
-            parameterization: Parameterization::Standard,
-            init: Init::Normal { sigma: 1.0 },
-        },
-        data: DataConfig { kind: DatasetKind::Teacher, n_train: 100, n_test: 200, noise: 0.0, label_noise: 0.5, dim: 20 },
-        train: TrainConfig {
-            loss: Loss::Mse,
-            optimizer: Optimizer::Sgd,
-            lr: 1e-3,
-            schedule: Schedule::Constant,
-            weight_decay: 0.0,
-            batch_size: None,
-            frozen_layers: 1,
-        },
-        seed: 1,
-    })
-    .unwrap()
-}
+const STEPS: u32 = 20;
+const SEEDS: usize = 5;
 
 fn sweep(c: &mut Criterion) {
-    let widths: Vec<usize> = (0..12).map(|i| (2.0 * 200f64.powf(f64::from(i) / 11.0)).round() as usize).collect();
     let (adapter, device, queue) = pollster::block_on(request_device(wgpu::Backends::all() & !wgpu::Backends::BROWSER_WEBGPU))
         .expect("the GPU benchmark needs an adapter (lavapipe: ./x setup)");
     let kernels = Kernels::new(&device);
-    let name = adapter.get_info().name;
-    let wide = problem(*widths.last().unwrap());
-    let problems: Vec<Problem> = widths.iter().map(|&w| problem(w)).collect();
-    let batched: Vec<f32> = problems.iter().flat_map(|p| p.spec.embed_params(&p.init_params(), &wide.spec).unwrap()).collect();
+    let cfg = RfConfig { n: 100, n_test: 500, d: 20, noise: 0.5, ridge: 0.0, teacher: Teacher::Linear, feature: Feature::Relu, seed: 1 };
+    let widths = feature_counts(cfg.n, 10.0, 24);
+    let plan = groups(&cfg, &widths, SEEDS, Training::Readout).unwrap();
+    let nets: usize = plan.iter().map(|g| g.members.len()).sum();
 
-    let mut group = c.benchmark_group(format!("12-width sweep, {STEPS} steps ({name})"));
+    let mut group = c.benchmark_group(format!("{nets}-net double-descent sweep, {STEPS} steps ({})", adapter.get_info().name));
     group.sample_size(10);
-    group.bench_function("one batch", |b| {
+    group.bench_function(format!("{} batches", plan.len()), |b| {
         b.iter(|| {
-            let mut t = GpuTrainer::new(&device, &queue, &kernels, &wide, &batched, &[]).unwrap();
-            t.train(STEPS);
-            t.read_snapshot().wait_all(&device).unwrap()
-        });
-    });
-    group.bench_function("one by one", |b| {
-        b.iter(|| {
-            problems
-                .iter()
-                .map(|p| {
-                    let mut t = GpuTrainer::new(&device, &queue, &kernels, p, &p.init_params(), &[]).unwrap();
+            let mut parts: Vec<GpuTrainer> =
+                plan.iter().flat_map(|g| gpu_trainers(&device, &queue, &kernels, g).unwrap()).map(|(_, t)| t).collect();
+            let reads: Vec<_> = parts
+                .iter_mut()
+                .map(|t| {
                     t.train(STEPS);
-                    t.read_snapshot().wait(&device).unwrap()
+                    t.read_snapshot()
                 })
-                .collect::<Vec<_>>()
-        });
-    });
-    group.finish();
-
-    // The same width, 12 seeds: no padding, only the batching.
-    let same = problem(100);
-    let inits: Vec<Vec<f32>> = (0..12).map(|s| same.spec.init_params(s)).collect();
-    let stacked = inits.concat();
-    let mut group = c.benchmark_group(format!("width 100 × 12 seeds, {STEPS} steps ({name})"));
-    group.sample_size(10);
-    group.bench_function("one batch", |b| {
-        b.iter(|| {
-            let mut t = GpuTrainer::new(&device, &queue, &kernels, &same, &stacked, &[]).unwrap();
-            t.train(STEPS);
-            t.read_snapshot().wait_all(&device).unwrap()
+                .collect();
+            reads.iter().map(|r| r.wait_all(&device).unwrap()).collect::<Vec<_>>()
         });
     });
     group.bench_function("one by one", |b| {
         b.iter(|| {
-            inits
-                .iter()
-                .map(|init| {
-                    let mut t = GpuTrainer::new(&device, &queue, &kernels, &same, init, &[]).unwrap();
+            plan.iter()
+                .flat_map(|g| &g.members)
+                .map(|m| {
+                    let mut t = GpuTrainer::new(&device, &queue, &kernels, &m.problem, &m.init, &[]).unwrap();
                     t.train(STEPS);
                     t.read_snapshot().wait(&device).unwrap()
                 })

@@ -67,3 +67,45 @@ test('the embed view shows one curve and fills its frame', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+const sweepDone = (page) => until(page, () => document.querySelector('.dd-lab')?.dataset.sweep === 'done', undefined, 240_000);
+
+for (const backend of ['gpu', 'plain']) {
+  test(`a trained sweep completes with its progress bar and is drawn and exported (${backend})`, async () => {
+    const query = '?lab=dd&train=readout&n=30&d=20&seeds=2&steps=150';
+    const { page, errors } = await open(ctx[backend], ctx.url + query, { viewport: { width: 1400, height: 1000 } });
+    await until(page, () => Number(document.querySelector('.dd-lab')?.dataset.sweepSteps) > 0, undefined, 120_000);
+    const mid = await page.$eval('progress.sweep', (p) => [p.value, p.max]);
+    assert.ok(mid[1] > 0 && mid[0] > 0, `the bar moves: ${mid}`);
+    await sweepDone(page);
+    const s = await lab(page);
+    assert.ok(Number(s.sweepTotal) > 0 && s.sweepSteps === s.sweepTotal, `every net trained: ${s.sweepSteps}/${s.sweepTotal}`);
+    const [value, max] = await page.$eval('progress.sweep', (p) => [p.value, p.max]);
+    assert.equal(value, max, 'the bar is full');
+    assert.ok(await colours(page, '.chart.dd.epoch canvas') > 10, 'the epoch-wise canvas is drawn');
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('button[name="json"]')]);
+    const body = JSON.parse(await readFile(await json.path(), 'utf8'));
+    assert.equal(body.trained.training, 'readout');
+    const widths = body.trained.model_wise.map((w) => w.p);
+    assert.deepEqual(widths, body.model_wise.x, 'a trained point at every width of the exact curve');
+    // Away from the threshold a trained readout lands on the exact fit.
+    const far = body.trained.model_wise.findIndex((w) => w.p >= 4 * 30);
+    const [trained, exact] = [body.trained.model_wise[far].test.median, body.model_wise.test[far].median];
+    assert.ok(Math.abs(trained - exact) < 0.1 * exact, `p = ${widths[far]}: trained ${trained} vs exact ${exact}`);
+    await screenshot(page, `dd-trained-${backend}.png`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test('the epoch-wise embed trains and shows only its chart', async () => {
+  const query = '?lab=dd&train=full&n=30&d=5&seeds=1&steps=100&view=epoch&embed=1';
+  const { page, errors } = await open(ctx.gpu, ctx.url + query, { viewport: { width: 480, height: 360 } });
+  await sweepDone(page);
+  assert.equal(await page.locator('.chart:visible').count(), 1);
+  assert.ok(await colours(page, '.chart.dd.epoch canvas') > 10);
+  assert.equal((await lab(page)).phase, 'done', 'no exact curve to wait for');
+  await screenshot(page, 'dd-epoch-embed.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -106,7 +106,7 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
     }
     let _ = chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .label_font(font)
         .background_style(WHITE.mix(0.85))
         .border_style(GREY)
@@ -114,10 +114,16 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
     let _ = root.present();
 }
 
+/// One width's test error over training: (step, median test error).
+pub struct EpochLine {
+    pub label: String,
+    pub colour: (u8, u8, u8),
+    pub points: Vec<(u64, f64)>,
+}
+
 /// Test error against training step for a few widths, log-log.
 pub struct Epochs<'a> {
-    /// (label, colour, (step, median test error) points).
-    pub lines: &'a [(String, (u8, u8, u8), Vec<(u64, f64)>)],
+    pub lines: &'a [EpochLine],
     pub steps: u64,
 }
 
@@ -128,7 +134,7 @@ pub fn draw_epochs(canvas: &HtmlCanvasElement, e: &Epochs<'_>) {
     };
     let root = backend.into_drawing_area();
     let _ = root.fill(&WHITE);
-    let values = e.lines.iter().flat_map(|l| l.2.iter().map(|p| p.1)).filter(|v| v.is_finite() && *v > 0.0);
+    let values = e.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|v| v.is_finite() && *v > 0.0);
     let (lo, hi) =
         values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
     let (lo, hi) = if hi.is_finite() && hi > lo { (decade_below(lo * 0.8), hi * 1.25) } else { (1e-2, 10.0) };
@@ -153,7 +159,7 @@ pub fn draw_epochs(canvas: &HtmlCanvasElement, e: &Epochs<'_>) {
         .y_label_formatter(&|v| format_loss_tick(*v as f32))
         .draw();
     let width = (2.0 * dpr) as u32;
-    for (label, colour, points) in e.lines {
+    for EpochLine { label, colour, points } in e.lines {
         let colour = rgb(*colour);
         let line = points.iter().filter(|p| p.1.is_finite()).map(|&(s, v)| (s as f64, v.clamp(lo, hi)));
         if let Ok(s) = chart.draw_series(LineSeries::new(line, colour.stroke_width(width))) {

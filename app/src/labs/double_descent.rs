@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use super::shell::{self, Notices, Status, Topbar};
-use crate::charts::double_descent::{draw_curve, draw_epochs, Curve, Epochs};
+use crate::charts::double_descent::{draw_curve, draw_epochs, Curve, EpochLine, Epochs};
 use crate::charts::{CLASS0, CLASS1};
 use crate::components::{fmt_frac, fmt_int, Choice, Scale, SeedInput, Slider};
 use crate::engine::Backend;
@@ -95,6 +95,8 @@ struct Runner {
 /// the trained sweep's in `data-sweep` / `data-sweep-steps` / `data-sweep-total`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Progress {
+    /// Set by the first frame (before it, nothing is known to be done).
+    ran: bool,
     points: usize,
     total: usize,
     sweep: SweepPhase,
@@ -292,11 +294,12 @@ pub fn DoubleDescent(
         }
     };
 
+    let no_exact = move || progress.with(|p| p.ran && p.total == 0);
     let bar = move || {
         view! {
             <div class="progress-row">
-                <progress max=move || progress.with(|p| p.total.max(1)) value=move || progress.with(|p| p.points)></progress>
-                <span>{move || progress.with(|p| if p.points >= p.total { "exact curves done".to_owned() } else { format!("exact: {} / {} points", p.points, p.total) })}</span>
+                <progress class:hidden=no_exact max=move || progress.with(|p| p.total.max(1)) value=move || progress.with(|p| p.points)></progress>
+                <span class:hidden=no_exact>{move || progress.with(|p| if p.ran && p.points >= p.total { "exact curves done".to_owned() } else { format!("exact: {} / {} points", p.points, p.total) })}</span>
                 <progress class="sweep" class:hidden=move || progress.with(|p| p.sweep == SweepPhase::Off)
                     max=move || progress.with(|p| p.sweep_total.max(1) as f64) value=move || progress.with(|p| p.sweep_steps as f64)></progress>
                 <span class:hidden=move || progress.with(|p| p.sweep == SweepPhase::Off)>{move || progress.with(|p| match p.sweep {
@@ -368,7 +371,7 @@ pub fn DoubleDescent(
         view! {
             <div
                 class=class
-                data-phase=move || progress.with(|p| if p.points >= p.total && p.total > 0 { "done" } else { "running" })
+                data-phase=move || progress.with(|p| if p.ran && p.points >= p.total { "done" } else { "running" })
                 data-points=move || progress.with(|p| p.points.to_string())
                 data-total=move || progress.with(|p| p.total.to_string())
                 data-sweep=move || progress.with(|p| p.sweep.name())
@@ -488,7 +491,7 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, messages: RwSignal<Vec<St
         (Some(sw), _) if sw.finished() => SweepPhase::Done,
         _ => SweepPhase::Running,
     };
-    progress.set(Progress { points: a + c, total: b + d, sweep, sweep_steps, sweep_total });
+    progress.set(Progress { ran: true, points: a + c, total: b + d, sweep, sweep_steps, sweep_total });
     let [model_canvas, sample_canvas, epoch_canvas] = canvases;
     let trained = r.sweep.as_ref().map(SweepRun::latest).unwrap_or_default();
     for (series, canvas, model) in [(&r.model, model_canvas, true), (&r.sample, sample_canvas, false)] {
@@ -509,10 +512,10 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, messages: RwSignal<Vec<St
         draw_curve(&canvas, &curve);
     }
     if let (Some(sweep), Some(canvas)) = (&r.sweep, epoch_canvas.get_untracked()) {
-        let lines: Vec<(String, (u8, u8, u8), Vec<(u64, f64)>)> = epoch_widths(&s, &sweep.widths())
+        let lines: Vec<EpochLine> = epoch_widths(&s, &sweep.widths())
             .into_iter()
             .zip(EPOCH_COLOURS)
-            .map(|(w, colour)| (format!("p = {w}"), colour, sweep.test_over_time(w)))
+            .map(|(w, colour)| EpochLine { label: format!("p = {w}"), colour, points: sweep.test_over_time(w) })
             .collect();
         draw_epochs(&canvas, &Epochs { lines: &lines, steps: s.steps });
     }

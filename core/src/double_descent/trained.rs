@@ -138,7 +138,8 @@ pub fn gpu_trainers(
     let size = group.problem.spec.layout().num_params;
     let data = group.datasets();
     let mut done = Vec::new();
-    let mut todo = vec![0..group.members.len()];
+    let mut todo = Vec::new();
+    todo.push(0..group.members.len());
     while let Some(r) = todo.pop() {
         let made =
             GpuTrainer::with_datasets(device, queue, kernels, &group.problem, &data[r.clone()], &params[r.start * size..r.end * size], &[]);
