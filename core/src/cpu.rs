@@ -118,7 +118,7 @@ impl<T: Real> Forward<T> {
     }
 }
 
-fn weights<'a, T: Real>(layout: &ParamLayout, l: usize, params: &'a [T]) -> DMatrixView<'a, T> {
+pub(crate) fn weights<'a, T: Real>(layout: &ParamLayout, l: usize, params: &'a [T]) -> DMatrixView<'a, T> {
     let s = &layout.layers[l];
     // Row-major fan_out × fan_in == column-major fan_in × fan_out = Wᵀ.
     DMatrixView::from_slice(&params[s.w_offset..s.b_offset], s.fan_in, s.fan_out)

@@ -18,6 +18,9 @@
 //!   into a [`Problem`].
 //! - [`landscape`]: planes through parameter space, the loss on them,
 //!   PCA of trajectories, mode connectivity and sharpness.
+//! - [`double_descent`]: exact random-features curves and trained sweeps.
+//! - [`ntk`]: empirical neural tangent kernels, their spectra and the
+//!   linearized network.
 //! - Two backends with the same maths: [`cpu`] (nalgebra, generic over
 //!   `f32`/`f64`; the oracle) and [`gpu`] (wgpu compute shaders from
 //!   `shaders/`; fast). The GPU trainer takes `&Device, &Queue` from its
@@ -39,6 +42,7 @@ pub mod double_descent;
 mod error;
 pub mod gpu;
 pub mod landscape;
+pub mod ntk;
 pub mod rng;
 pub mod spec;
 pub mod train;
