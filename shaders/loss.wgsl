@@ -14,6 +14,9 @@ const LOSS_MSE: u32 = 0u;
 const LOSS_BCE: u32 = 1u;
 const LOSS_SOFTMAX: u32 = 2u;
 const LOSS_NONE: u32 = 3u;
+// Not a loss: δ = ∂f/∂f = 1 for every output, to backpropagate f itself
+// (neural tangent kernels, ntk.wgsl).
+const LOSS_ONES: u32 = 4u;
 const WG: u32 = 256u;
 
 var<workgroup> partial: array<f32, 256>;
@@ -58,6 +61,11 @@ fn row_loss(r: u32, s: u32, write_delta: bool, base: u32, data_base: u32) -> f32
                 if (write_delta) {
                     acts[base + args.delta_off + r * k + c] = (exp(acts[f0 + c] - lse) - y) / f32(step.n_rows);
                 }
+            }
+        }
+        case LOSS_ONES: {
+            if (write_delta) {
+                for (var c = 0u; c < k; c++) { acts[base + args.delta_off + r * k + c] = 1.0; }
             }
         }
         default: {}

@@ -78,3 +78,6 @@ pub const NORM_SLOT: u32 = 0;
 
 /// `loss` code that only copies predictions (twin of `LOSS_NONE`).
 pub const LOSS_NONE: u32 = 3;
+
+/// `loss` code that seeds backprop with `∂f/∂f = 1` (twin of `LOSS_ONES`).
+pub const LOSS_ONES: u32 = 4;

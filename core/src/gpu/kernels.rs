@@ -33,6 +33,7 @@ pub struct Kernels {
     pub hvp_keep: wgpu::ComputePipeline,
     pub hvp_finish: wgpu::ComputePipeline,
     pub rayleigh: wgpu::ComputePipeline,
+    pub gram_layer: wgpu::ComputePipeline,
 }
 
 fn record_layout<T>(device: &wgpu::Device, label: &str) -> wgpu::BindGroupLayout {
@@ -111,6 +112,7 @@ impl Kernels {
             hvp_keep: pipeline(Kernel::Landscape, "hvp_keep"),
             hvp_finish: pipeline(Kernel::Landscape, "hvp_finish"),
             rayleigh: pipeline(Kernel::Landscape, "rayleigh"),
+            gram_layer: pipeline(Kernel::Ntk, "gram_layer"),
             storage_layout,
             args_layout,
             step_layout,

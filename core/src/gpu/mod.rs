@@ -28,6 +28,7 @@
 mod gpu_data;
 mod hessian;
 mod kernels;
+mod ntk;
 mod probe;
 mod readback;
 pub mod shaders;
@@ -36,6 +37,7 @@ pub use gpu_data::{DispatchArgs, StepArgs};
 pub use hessian::MAX_POWER_ITERATIONS;
 use kernels::Records;
 pub use kernels::{Kernels, STORAGE_BINDINGS};
+pub use ntk::{PendingGrams, NTK_MAX_ROWS};
 pub use probe::{LossProbe, PendingLosses};
 pub use readback::PendingRead;
 
@@ -43,7 +45,7 @@ use crate::config::Problem;
 use crate::spec::ParamLayout;
 use crate::train::{BatchSampler, Loss, Optimizer, TrainConfig};
 use crate::Error;
-use gpu_data::{LOSS_NONE, NORM_SLOT};
+use gpu_data::{LOSS_NONE, LOSS_ONES, NORM_SLOT};
 
 /// `metrics[FIRST_STEP_SLOT + s]` holds step `s`'s summed batch loss.
 const FIRST_STEP_SLOT: u32 = NORM_SLOT + 1;
@@ -89,6 +91,8 @@ struct Plan {
     reference_forward: Vec<u32>,
     update: u32,
     eval: [EvalPlan; 3],
+    /// Neural tangent kernels, for scalar outputs and small training sets.
+    ntk: Option<ntk::NtkPlan>,
 }
 
 /// What a [`GpuTrainer::read_snapshot`] brings back.
@@ -355,7 +359,9 @@ impl GpuTrainer {
         let grid_pred = probe_slot + 1;
         let train_pred = grid_pred + u32_of(n_grid * dout, "grid")?;
         let test_pred = train_pred + u32_of(n_train * dout, "train predictions")?;
-        let metrics_len = u64::from(test_pred) + (n_test * dout) as u64;
+        let gram_off = u64::from(test_pred) + (n_test * dout) as u64;
+        let ntk_fits = dout == 1 && n_train <= NTK_MAX_ROWS && n_train <= capacity as usize;
+        let metrics_len = gram_off + if ntk_fits { (n_train * n_train) as u64 } else { 0 };
 
         let create = |label: &'static str, bytes: u64, usage: wgpu::BufferUsages| -> Result<wgpu::Buffer, Error> {
             if bytes > max_binding {
@@ -467,6 +473,12 @@ impl GpuTrainer {
                 loss_slot: eval_slot + set as u32,
                 pred_off,
             };
+        }
+        if ntk_fits {
+            let gram_off = u32_of(gram_off as usize, "metrics")?;
+            let delta = push(DispatchArgs { loss: LOSS_ONES, ..base(last)? });
+            let gram = (0..=last).map(|l| Ok(push(DispatchArgs { pred_off: gram_off, ..base(l)? }))).collect::<Result<_, Error>>()?;
+            plan.ntk = Some(ntk::NtkPlan { delta, gram, gram_off });
         }
         let eval_records: u32 = plan.eval.iter().map(|e| e.rows.div_ceil(capacity)).sum();
         let max_steps = k_max.max(eval_records).max(hessian::RECORDS);

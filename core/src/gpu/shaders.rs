@@ -10,10 +10,11 @@ pub enum Kernel {
     Loss,
     Optimizer,
     Landscape,
+    Ntk,
 }
 
 impl Kernel {
-    pub const ALL: [Self; 4] = [Self::Dense, Self::Loss, Self::Optimizer, Self::Landscape];
+    pub const ALL: [Self; 5] = [Self::Dense, Self::Loss, Self::Optimizer, Self::Landscape, Self::Ntk];
 
     #[must_use]
     pub fn file_name(self) -> &'static str {
@@ -22,6 +23,7 @@ impl Kernel {
             Self::Loss => "loss.wgsl",
             Self::Optimizer => "optimizer.wgsl",
             Self::Landscape => "landscape.wgsl",
+            Self::Ntk => "ntk.wgsl",
         }
     }
 
@@ -31,6 +33,7 @@ impl Kernel {
             Self::Loss => include_str!("../../../shaders/loss.wgsl"),
             Self::Optimizer => include_str!("../../../shaders/optimizer.wgsl"),
             Self::Landscape => include_str!("../../../shaders/landscape.wgsl"),
+            Self::Ntk => include_str!("../../../shaders/ntk.wgsl"),
         }
     }
 
