@@ -13,7 +13,8 @@ use std::rc::Rc;
 use gradlab_core::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
 use gradlab_core::landscape::hessian::{self, start_vector};
 use gradlab_core::landscape::{plane_losses, Plane};
-use gradlab_core::{cpu, CpuTrainer, Error, Problem, Subset};
+use gradlab_core::{cpu, ntk, CpuTrainer, Error, Problem, Subset};
+use nalgebra::DMatrix;
 
 /// Where training runs.
 pub enum Backend {
@@ -143,6 +144,15 @@ impl Engine {
     /// If the configuration does not fit the device.
     pub fn starting_from(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>) -> Result<Self, Error> {
         let grid = grid_points(&problem);
+        Self::with_grid(backend, problem, init, grid)
+    }
+
+    /// An engine whose snapshots predict on `grid` (`rows × input_dim`)
+    /// instead of the drawing grid.
+    ///
+    /// # Errors
+    /// If the configuration does not fit the device.
+    pub fn with_grid(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
         let trainer = match backend.as_ref() {
             Backend::Gpu { device, queue, kernels, .. } => {
                 let t = GpuTrainer::new(device, queue, kernels, &problem, &init, &grid)?;
@@ -250,6 +260,30 @@ impl Engine {
                         Ok(value as f32)
                     })
                 })))
+            }
+        }
+    }
+
+    /// Starts computing the empirical NTK on the training set at the
+    /// current parameters (`n × n`).
+    ///
+    /// # Errors
+    /// More than one output, or (GPU) too many training points.
+    pub fn ntk_gram(&mut self) -> Result<Pending<DMatrix<f64>>, Error> {
+        let n = self.problem.dataset.train.len();
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, .. } => {
+                let read = trainer.ntk_gram()?;
+                Ok(Pending(Box::new(move || {
+                    read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
+                })))
+            }
+            Trainer::Cpu { trainer, .. } => {
+                let layout = trainer.layout().clone();
+                let params: Vec<f64> = trainer.params().iter().map(|&v| f64::from(v)).collect();
+                let x = cpu::columns::<f64>(&self.problem.dataset.train.x, layout.input_dim());
+                let mut gram = Some(ntk::gram(&layout, &params, &x));
+                Ok(Pending(Box::new(move || gram.take())))
             }
         }
     }

@@ -35,6 +35,8 @@ pub fn App() -> impl IntoView {
     let embed = pairs.iter().any(|&kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");
     if pairs.contains(&"lab=landscape") {
         view! { <labs::landscape::Landscape embed=embed /> }.into_any()
+    } else if pairs.contains(&"lab=ntk") {
+        view! { <labs::ntk::NtkLab embed=embed /> }.into_any()
     } else if pairs.contains(&"lab=dd") {
         view! { <labs::double_descent::DoubleDescent embed=embed /> }.into_any()
     } else {

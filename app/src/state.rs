@@ -630,6 +630,166 @@ impl DdState {
     }
 }
 
+/// Limits of the NTK lab.
+pub const NTK_WIDTH: (usize, usize) = (4, 2048);
+pub const NTK_DEPTH: (usize, usize) = (1, 3);
+pub const NTK_POINTS: (usize, usize) = (4, 512);
+pub const NTK_LR: (f32, f32) = (1e-4, 10.0);
+pub const NTK_STEPS: (u64, u64) = (10, 100_000);
+
+/// The NTK lab's pictures (the embed shows one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NtkView {
+    All,
+    /// The Gram matrix and its spectrum.
+    Kernel,
+    /// Kernel drift and weight movement against step, for several widths.
+    Drift,
+    /// The net's function beside the linearized (kernel) prediction.
+    Function,
+    /// Residual components along the kernel's eigenvectors, against theory.
+    Bias,
+}
+
+impl NtkView {
+    pub const ALL: [Self; 5] = [Self::All, Self::Kernel, Self::Drift, Self::Function, Self::Bias];
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Kernel => "kernel",
+            Self::Drift => "drift",
+            Self::Function => "function",
+            Self::Bias => "bias",
+        }
+    }
+
+    #[must_use]
+    pub fn shows(self, view: Self) -> bool {
+        self == Self::All || self == view
+    }
+}
+
+/// Everything a person sets in the NTK lab.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NtkState {
+    pub width: usize,
+    pub depth: usize,
+    pub param: Parameterization,
+    pub act: Activation,
+    pub lr: f32,
+    /// Training points (1D regression).
+    pub n: usize,
+    pub seed: u64,
+    /// Steps each net trains.
+    pub steps: u64,
+    pub view: NtkView,
+}
+
+impl Default for NtkState {
+    fn default() -> Self {
+        Self {
+            width: 256,
+            depth: 2,
+            param: Parameterization::Ntk,
+            act: Activation::Tanh,
+            lr: 0.1,
+            n: 32,
+            seed: 1,
+            steps: 1000,
+            view: NtkView::All,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawNtk {
+    width: Option<String>,
+    depth: Option<String>,
+    param: Option<String>,
+    act: Option<String>,
+    lr: Option<String>,
+    n: Option<String>,
+    seed: Option<String>,
+    steps: Option<String>,
+    view: Option<String>,
+}
+
+impl NtkState {
+    /// Parses and checks a query, like [`PlaygroundState::from_query`].
+    #[must_use]
+    pub fn from_query(query: &str) -> (Self, Vec<String>) {
+        let (mut c, raw): (_, RawNtk) = Checker::read(query);
+        let d = Self::default();
+        let state = Self {
+            width: c.number("width", raw.width.as_deref(), d.width, NTK_WIDTH),
+            depth: c.number("depth", raw.depth.as_deref(), d.depth, NTK_DEPTH),
+            param: c.choice("param", raw.param.as_deref(), d.param, &named(&Parameterization::ALL, Parameterization::name)),
+            act: c.choice("act", raw.act.as_deref(), d.act, &named(&Activation::ALL, Activation::name)),
+            lr: c.number("lr", raw.lr.as_deref(), d.lr, NTK_LR),
+            n: c.number("n", raw.n.as_deref(), d.n, NTK_POINTS),
+            seed: c.number("seed", raw.seed.as_deref(), d.seed, (0, MAX_SEED)),
+            steps: c.number("steps", raw.steps.as_deref(), d.steps, NTK_STEPS),
+            view: c.choice("view", raw.view.as_deref(), d.view, &named(&NtkView::ALL, NtkView::name)),
+        };
+        (state, c.messages)
+    }
+
+    /// The canonical query (no leading `?`), `lab=ntk` first.
+    #[must_use]
+    pub fn to_query(&self) -> String {
+        let pairs: [(&str, String); 10] = [
+            ("lab", "ntk".into()),
+            ("width", self.width.to_string()),
+            ("depth", self.depth.to_string()),
+            ("param", self.param.name().into()),
+            ("act", self.act.name().into()),
+            ("lr", self.lr.to_string()),
+            ("n", self.n.to_string()),
+            ("seed", self.seed.to_string()),
+            ("steps", self.steps.to_string()),
+            ("view", self.view.name().into()),
+        ];
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// The widths trained side by side for the drift picture: the chosen
+    /// one and up to three narrower by factors of 4 (at least 4 wide).
+    #[must_use]
+    pub fn widths(&self) -> Vec<usize> {
+        let mut w: Vec<usize> = [64, 16, 4, 1].iter().map(|f| self.width / f).filter(|&w| w >= NTK_WIDTH.0).collect();
+        w.dedup();
+        w
+    }
+
+    /// The run of width `width`: full-batch gradient descent on MSE, `n`
+    /// noisy sine points (no test set).
+    #[must_use]
+    pub fn run_config(&self, width: usize) -> RunConfig {
+        RunConfig {
+            model: ModelConfig {
+                hidden: vec![width; self.depth],
+                activation: self.act,
+                parameterization: self.param,
+                init: Init::Normal { sigma: 1.0 },
+            },
+            data: DataConfig { kind: DatasetKind::Sine, n_train: self.n, n_test: 0, noise: 0.1, label_noise: 0.0, dim: 1 },
+            train: TrainConfig {
+                loss: Loss::Mse,
+                optimizer: Optimizer::Sgd,
+                lr: self.lr,
+                schedule: gradlab_core::Schedule::Constant,
+                weight_decay: 0.0,
+                batch_size: None,
+                frozen_layers: 0,
+            },
+            seed: self.seed,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,5 +911,18 @@ mod tests {
         assert_eq!(msgs.len(), 5, "{msgs:?}");
         assert!(s.same_sweep(&DdState { ridge: 1.0, p: 7, ..s.clone() }));
         assert!(!s.same_sweep(&DdState { noise: 1.0, ..s.clone() }));
+    }
+
+    #[test]
+    fn ntk_round_trips_and_clamps() {
+        let s = NtkState { width: 100, depth: 3, param: Parameterization::Standard, lr: 0.01, view: NtkView::Bias, ..NtkState::default() };
+        let (back, msgs) = NtkState::from_query(&s.to_query());
+        assert_eq!(back, s);
+        assert!(msgs.is_empty(), "{msgs:?}");
+        let (s, msgs) = NtkState::from_query("lab=ntk&width=100000&depth=0&lr=nan&view=x&bogus=1");
+        assert_eq!((s.width, s.depth, s.lr, s.view), (NTK_WIDTH.1, NTK_DEPTH.0, NtkState::default().lr, NtkView::All));
+        assert_eq!(msgs.len(), 4, "{msgs:?}");
+        assert_eq!(NtkState { width: 512, ..s.clone() }.widths(), vec![8, 32, 128, 512]);
+        assert_eq!(NtkState { width: 20, ..s }.widths(), vec![5, 20]);
     }
 }

@@ -5,7 +5,7 @@ const srv = await serve();
 const browser = await launch({ webgpu: !cpu });
 const { page, errors } = await open(browser, srv.url + query, { viewport: { width: +w, height: +h }, noWebGpu: !!cpu });
 await page.waitForTimeout(+wait);
-const data = await page.$$eval('[data-steps], .views, .dd-lab', (els) => els.map((el) => ({ ...el.dataset })));
+const data = await page.$$eval('[data-steps], .views, .dd-lab, .ntk', (els) => els.map((el) => ({ ...el.dataset })));
 console.log(data, errors);
 console.log(await screenshot(page, name));
 await browser.close();

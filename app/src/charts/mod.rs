@@ -8,6 +8,8 @@ use gradlab_core::{DatasetKind, Loss};
 /// colour blindness.
 pub const CLASS0: (u8, u8, u8) = (49, 104, 172);
 pub const CLASS1: (u8, u8, u8) = (230, 126, 34);
+/// Axes, reference lines and secondary series.
+pub const GREY_RGB: (u8, u8, u8) = (90, 90, 90);
 
 /// Probability of class 1 that a network output means under each loss
 /// (`out` is one grid point's outputs).
@@ -56,6 +58,7 @@ pub fn truth(kind: DatasetKind, x: f32) -> Option<f32> {
 
 pub mod double_descent;
 pub mod landscape;
+pub mod ntk;
 
 pub use draw::{draw_function, draw_losses};
 pub(crate) use draw::{fit, rgb, GREY};

@@ -2,5 +2,6 @@
 
 pub mod double_descent;
 pub mod landscape;
+pub mod ntk;
 pub mod playground;
 pub mod shell;

@@ -187,7 +187,8 @@ pub fn Badge(
 }
 
 /// The labs, as `(query value, title)`.
-pub const LABS: [(&str, &str); 3] = [("playground", "Playground"), ("landscape", "Loss landscape"), ("dd", "Double descent")];
+pub const LABS: [(&str, &str); 4] =
+    [("playground", "Playground"), ("landscape", "Loss landscape"), ("dd", "Double descent"), ("ntk", "Tangent kernel")];
 
 /// The page's top bar: the lab links and the badge.
 #[component]
