@@ -33,7 +33,9 @@ pub fn App() -> impl IntoView {
     let query = web::search();
     let pairs: Vec<&str> = query.trim_start_matches('?').split('&').collect();
     let embed = pairs.iter().any(|&kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");
-    if pairs.contains(&"lab=landscape") {
+    if query.trim_start_matches('?').is_empty() {
+        view! { <labs::gallery::Gallery /> }.into_any()
+    } else if pairs.contains(&"lab=landscape") {
         view! { <labs::landscape::Landscape embed=embed /> }.into_any()
     } else if pairs.contains(&"lab=ntk") {
         view! { <labs::ntk::NtkLab embed=embed /> }.into_any()

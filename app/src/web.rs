@@ -24,6 +24,28 @@ pub fn replace_query(query: &str) {
     }
 }
 
+/// An `<iframe>` snippet that embeds the page as it is now (its address
+/// holds the whole state) without chrome.
+#[must_use]
+pub fn embed_snippet() -> String {
+    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    let (base, query) = href.split_once('?').unwrap_or((&href, ""));
+    let query: Vec<&str> = query.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("embed")).collect();
+    let src = format!("{base}?{}&embed=1", query.join("&"));
+    format!(
+        "<iframe src=\"{}\" width=\"640\" height=\"420\" style=\"border:0\" loading=\"lazy\" allow=\"fullscreen\" title=\"gradlab\"></iframe>",
+        src.replace('&', "&amp;").replace('"', "&quot;")
+    )
+}
+
+/// Puts `text` on the clipboard where the browser allows it (a secure
+/// context and a user gesture); otherwise does nothing.
+pub fn copy_text(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}
+
 /// Offers `contents` to the user as a file named `name`.
 pub fn download(name: &str, mime: &str, contents: &str) {
     let parts = js_sys::Array::of1(&JsValue::from_str(contents));

@@ -18,7 +18,7 @@ async function stepsAtLeast(page, n, timeout = 90_000) {
 }
 
 test('on WebGPU the playground trains, draws, and reports its adapter', async () => {
-  const { page, errors } = await open(ctx.gpu, ctx.url);
+  const { page, errors } = await open(ctx.gpu, ctx.url + '?lab=playground');
   const first = await stepsAtLeast(page, 1);
   assert.match(first.backend, /^webgpu: \S/, 'the backend names a WebGPU adapter');
   assert.match(await page.textContent('.badge'), /WebGPU · .+ steps\/s/);

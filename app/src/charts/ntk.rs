@@ -30,6 +30,17 @@ pub struct Lines<'a> {
     pub floor: f64,
 }
 
+/// An axis label: log axes in the loss charts' style, linear ones rounded
+/// (so round-off shows as 0, not 2e-16).
+fn tick(v: f64, log: bool) -> String {
+    if log {
+        format_loss_tick(v as f32)
+    } else {
+        let r = (v * 1000.0).round() / 1000.0;
+        format!("{}", if r == 0.0 { 0.0 } else { r })
+    }
+}
+
 fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && (!log || *v > 0.0))
@@ -80,8 +91,9 @@ pub fn draw_lines(canvas: &HtmlCanvasElement, c: &Lines<'_>) {
                 .x_desc(c.x_desc)
                 .y_desc(c.y_desc)
                 .x_labels(6)
-                .x_label_formatter(&|v| format_loss_tick(*v as f32))
-                .y_label_formatter(&|v| format_loss_tick(*v as f32))
+                .y_labels(8)
+                .x_label_formatter(&|v| tick(*v, c.log_x))
+                .y_label_formatter(&|v| tick(*v, c.log_y))
                 .draw();
             let keep =
                 |&&(x, y): &&(f64, f64)| x.is_finite() && y.is_finite() && (!c.log_x || x > 0.0) && (!c.log_y || y > 0.0) && shown(y);

@@ -190,6 +190,32 @@ pub fn Badge(
 pub const LABS: [(&str, &str); 4] =
     [("playground", "Playground"), ("landscape", "Loss landscape"), ("dd", "Double descent"), ("ntk", "Tangent kernel")];
 
+/// "Copy embed code": the `<iframe>` for the page as it is now, copied to
+/// the clipboard and shown, selected, for copying by hand.
+#[component]
+pub fn EmbedCode() -> impl IntoView {
+    let snippet = RwSignal::new(None::<String>);
+    view! {
+        <button name="embed-code" class="embed-code-button"
+            on:click=move |_| {
+                let text = web::embed_snippet();
+                web::copy_text(&text);
+                snippet.set(Some(text));
+            }>"Copy embed code"</button>
+        {move || snippet.get().map(|text| view! {
+            <div class="embed-code" role="dialog" aria-label="embed code">
+                <p>"Copied. Paste it into a slide (reveal.js: put it in a section):"</p>
+                <textarea readonly rows="4" on:focus=move |ev| {
+                    if let Some(t) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlTextAreaElement>(t).ok()) {
+                        t.select();
+                    }
+                }>{text}</textarea>
+                <button name="embed-code-close" on:click=move |_| snippet.set(None)>"Close"</button>
+            </div>
+        })}
+    }
+}
+
 /// The page's top bar: the lab links and the badge.
 #[component]
 pub fn Topbar(
@@ -201,7 +227,7 @@ pub fn Topbar(
 ) -> impl IntoView {
     view! {
         <header class="topbar">
-            <h1>"gradlab"</h1>
+            <h1><a href="./">"gradlab"</a></h1>
             <nav class="labs">
                 {LABS
                     .iter()
@@ -212,6 +238,7 @@ pub fn Topbar(
                     .collect_view()}
             </nav>
             <span class="spacer"></span>
+            {(!lab.is_empty()).then(|| view! { <EmbedCode /> })}
             <Badge status=status rate=rate />
         </header>
     }

@@ -1,0 +1,66 @@
+//! The home page: every lab with a preview, the question it answers, and
+//! a link.
+
+use leptos::prelude::*;
+
+use super::shell::{self, Notices, Status, Topbar};
+
+/// `(lab key, title, question, what you do there)`, in [`shell::LABS`] order.
+const CARDS: [(&str, &str, &str, &str); 4] = [
+    (
+        "playground",
+        "Playground",
+        "What does a small network learn, and how fast?",
+        "Train an MLP on toy data on your GPU; drag width, depth, learning rate, noise and seed, and watch the function and the loss.",
+    ),
+    (
+        "landscape",
+        "Loss landscape",
+        "Why does gradient descent end where it does?",
+        "Filter-normalized and trajectory-PCA slices of the loss, sharpness against 2/η (edge of stability), and the barrier between two solutions.",
+    ),
+    (
+        "dd",
+        "Double descent",
+        "Why do models with more parameters than data generalize?",
+        "Exact random-features curves with a peak at p = n, and real nets of every width trained at once: model-, sample- and epoch-wise.",
+    ),
+    (
+        "ntk",
+        "Tangent kernel",
+        "Why do wide nets barely move their kernel?",
+        "Empirical NTKs on the GPU: Gram matrix and spectrum, lazy vs rich training as width grows, kernel regression, spectral bias.",
+    ),
+];
+
+#[component]
+pub fn Gallery() -> impl IntoView {
+    let status = RwSignal::new(Status::default());
+    let messages = RwSignal::new(Vec::new());
+    shell::find_backend(status, messages, |_| ());
+    debug_assert!(CARDS.iter().zip(shell::LABS).all(|(c, l)| c.0 == l.0));
+    view! {
+        <Topbar lab="" status=status rate=false />
+        <main class="gallery">
+            <Notices status=status messages=messages />
+            <p class="lede">
+                "A visual lab for deep-learning theory: small networks train on your own GPU (WebGPU, or the CPU when there is none) while the pictures from the lecture notes are computed live beside them. Every view embeds in slides as an iframe whose address holds its whole state."
+            </p>
+            <div class="cards">
+                {CARDS
+                    .iter()
+                    .map(|&(key, title, question, what)| {
+                        view! {
+                            <a class="card" href=format!("./?lab={key}") data-lab=key>
+                                <img src=format!("previews/{key}.png") alt=format!("{title}: a preview") loading="lazy" />
+                                <h2>{title}</h2>
+                                <p class="question">{question}</p>
+                                <p>{what}</p>
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </main>
+    }
+}

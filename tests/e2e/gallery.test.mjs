@@ -1,0 +1,42 @@
+// The home page and the "Copy embed code" button, in headless Chromium
+// against the release build.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { session, open, until, screenshot } from './harness.mjs';
+
+const ctx = session();
+
+test('the home page shows every lab with a preview, a question and a link', async () => {
+  const { page, errors } = await open(ctx.gpu, ctx.url, { viewport: { width: 1280, height: 860 } });
+  await until(page, () => document.querySelectorAll('.card').length === 4);
+  await until(page, () => [...document.querySelectorAll('.card img')].every((i) => i.complete && i.naturalWidth > 0));
+  const cards = await page.$$eval('.card', (cs) => cs.map((c) => ({ href: c.getAttribute('href'), q: c.querySelector('.question').textContent })));
+  assert.deepEqual(cards.map((c) => c.href), ['./?lab=playground', './?lab=landscape', './?lab=dd', './?lab=ntk']);
+  assert.ok(cards.every((c) => c.q.endsWith('?')), 'each card asks its question');
+  await screenshot(page, 'gallery.png');
+  await page.click('.card[data-lab="dd"]');
+  await until(page, () => document.querySelector('.dd-lab') !== null);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('"Copy embed code" gives an iframe that shows the same state', async () => {
+  const { page, errors } = await open(ctx.gpu, ctx.url + '?lab=dd&n=40&noise=0.8&seeds=2&view=model');
+  await until(page, () => document.querySelector('.dd-lab')?.dataset.phase === 'done');
+  await page.click('button[name="embed-code"]');
+  const snippet = await page.inputValue('.embed-code textarea');
+  assert.match(snippet, /^<iframe src="[^"]+" width="640" height="420"/);
+  const src = snippet.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
+  const params = new URL(src).searchParams;
+  assert.equal(params.get('embed'), '1');
+  assert.equal(params.get('n'), '40');
+  assert.equal(params.get('noise'), '0.8');
+  const { page: embedded, errors: embedErrors } = await open(ctx.gpu, src, { viewport: { width: 640, height: 420 } });
+  await until(embedded, () => document.querySelector('.dd-lab.embed')?.dataset.phase === 'done');
+  assert.equal(await embedded.locator('.topbar').count(), 0, 'no chrome');
+  const shown = new URL(embedded.url()).searchParams;
+  for (const key of ['n', 'noise', 'seeds', 'view']) assert.equal(shown.get(key), params.get(key), key);
+  assert.deepEqual([...errors, ...embedErrors], []);
+  await embedded.close();
+  await page.close();
+});
