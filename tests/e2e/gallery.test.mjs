@@ -13,6 +13,7 @@ test('the home page shows every lab with a preview, a question and a link', asyn
   const cards = await page.$$eval('.card', (cs) => cs.map((c) => ({ href: c.getAttribute('href'), q: c.querySelector('.question').textContent })));
   assert.deepEqual(cards.map((c) => c.href), ['./?lab=playground', './?lab=landscape', './?lab=dd', './?lab=ntk']);
   assert.ok(cards.every((c) => c.q.endsWith('?')), 'each card asks its question');
+  assert.equal(await page.getAttribute('.deck-link a', 'href'), 'deck.html', 'the example deck is linked');
   await screenshot(page, 'gallery.png');
   await page.click('.card[data-lab="dd"]');
   await until(page, () => document.querySelector('.dd-lab') !== null);

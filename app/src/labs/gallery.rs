@@ -46,6 +46,10 @@ pub fn Gallery() -> impl IntoView {
             <p class="lede">
                 "A visual lab for deep-learning theory: small networks train on your own GPU (WebGPU, or the CPU when there is none) while the pictures from the lecture notes are computed live beside them. Every view embeds in slides as an iframe whose address holds its whole state."
             </p>
+            <p class="deck-link">
+                <a href="deck.html">"An example lecture deck"</a>
+                " (reveal.js) with four of these widgets on its slides: copy it to start your own."
+            </p>
             <div class="cards">
                 {CARDS
                     .iter()
