@@ -11,6 +11,7 @@
 //!   either backend, ticked like the engine.
 //! - [`charts`]: plotters drawing and the colour maths behind it.
 //! - [`components`]: labelled, keyboard-operable controls.
+//! - [`host`]: the `postMessage` protocol a host page steers widgets with.
 //! - [`labs`]: one module per lab; the page a URL names.
 //! - [`web`]: browser glue (URL, clock, animation frames, finding WebGPU).
 //!
@@ -20,6 +21,7 @@
 pub mod charts;
 pub mod components;
 pub mod engine;
+pub mod host;
 pub mod labs;
 pub mod state;
 pub mod sweep;

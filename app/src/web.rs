@@ -46,6 +46,32 @@ pub fn copy_text(text: &str) {
     }
 }
 
+/// Calls `handler` with every message posted to this window.
+pub fn on_message(mut handler: impl FnMut(&web_sys::MessageEvent) + 'static) {
+    if let Some(w) = web_sys::window() {
+        let f = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| handler(&e));
+        let _ = w.add_event_listener_with_callback("message", f.as_ref().unchecked_ref());
+        f.forget();
+    }
+}
+
+/// A message's data as JSON text (empty if it cannot be written as JSON).
+#[must_use]
+pub fn message_json(e: &web_sys::MessageEvent) -> String {
+    js_sys::JSON::stringify(&e.data()).ok().and_then(|s| s.as_string()).unwrap_or_default()
+}
+
+/// Posts the JSON object `json` back to the window a message came from.
+pub fn reply(e: &web_sys::MessageEvent, json: &str) {
+    let (Some(source), Ok(value)) = (e.source(), js_sys::JSON::parse(json)) else { return };
+    // Another frame's window is from another realm: `instanceof Window` fails
+    // for it, so no checked cast (a wrong kind of source makes the post fail).
+    let window = source.unchecked_into::<web_sys::Window>();
+    let origin = e.origin();
+    let target = if origin.is_empty() || origin == "null" { "*".to_owned() } else { origin };
+    let _ = window.post_message(&value, &target);
+}
+
 /// Offers `contents` to the user as a file named `name`.
 pub fn download(name: &str, mime: &str, contents: &str) {
     let parts = js_sys::Array::of1(&JsValue::from_str(contents));

@@ -41,3 +41,41 @@ test('"Copy embed code" gives an iframe that shows the same state', async () => 
   await embedded.close();
   await page.close();
 });
+
+test('a host page steers an embedded widget with postMessage; bad messages are ignored', async () => {
+  const { page, errors } = await open(ctx.gpu, ctx.url + 'deck.html');
+  await page.evaluate(() => {
+    document.body.innerHTML = '<iframe id="w" width="640" height="420" src="./?lab=playground&width=8&n=64&embed=1"></iframe>'
+      + '<iframe id="pinned" width="320" height="240" src="./?lab=dd&n=40&view=model&embed=1&host=https://elsewhere.example"></iframe>';
+    window.replies = [];
+    window.addEventListener('message', (e) => window.replies.push(e.data));
+    window.send = (id, msg) => document.getElementById(id).contentWindow.postMessage(msg, '*');
+  });
+  const root = (id) => `document.getElementById('${id}').contentDocument?.querySelector('[data-phase]')?.dataset`;
+  const search = (id) => page.evaluate((id) => document.getElementById(id).contentWindow.location.search, id);
+  await until(page, `Number(${root('w')}?.steps) > 0`);
+  await page.evaluate(() => window.send('w', { gradlab: 1, type: 'pause' }));
+  await until(page, `${root('w')}?.phase === 'paused'`);
+  await page.evaluate(() => window.send('w', { gradlab: 1, type: 'set', params: { width: 16 } }));
+  await until(page, () => new URLSearchParams(document.getElementById('w').contentWindow.location.search).get('width') === '16');
+  // Not gradlab messages, unknown types, malformed fields: ignored.
+  await page.evaluate(() => {
+    window.send('w', { type: 'set', params: { width: 3 } });
+    window.send('w', 'play');
+    window.send('w', { gradlab: 1, type: 'set', params: { width: { deep: 3 } } });
+    window.send('w', { gradlab: 1, type: 'explode' });
+    window.send('w', { gradlab: 1, type: 'status' });
+  });
+  await until(page, () => window.replies.length > 0);
+  const [reply] = await page.evaluate(() => window.replies);
+  assert.equal(reply.type, 'status');
+  assert.match(reply.query, /(^|&)width=16(&|$)/, 'the ignored messages changed nothing');
+  assert.equal(reply.phase, 'paused');
+  // A widget pinned to another host origin obeys no one else.
+  await until(page, `${root('pinned')}?.phase === 'done'`);
+  await page.evaluate(() => window.send('pinned', { gradlab: 1, type: 'set', params: { n: 80 } }));
+  await page.waitForTimeout(500);
+  assert.equal(new URLSearchParams(await search('pinned')).get('n'), '40');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -17,7 +17,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use serde::Serialize;
 
-use super::shell::{self, Notices, Status, Topbar};
+use super::shell::{self, HostHooks, Notices, Status, Topbar};
 use crate::charts::double_descent::{draw_curve, draw_epochs, Curve, EpochLine, Epochs};
 use crate::charts::{CLASS0, CLASS1};
 use crate::components::{fmt_frac, fmt_int, Choice, Scale, SeedInput, Slider};
@@ -188,6 +188,7 @@ pub fn DoubleDescent(
         });
     });
     shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
+    shell::listen_to_host(HostHooks { apply: shell::apply_query(settings, messages, DdState::from_query), status, transport: None });
     shell::on_resize(move || runner.update_value(|r| r.redraw = true));
     let epoch_canvas = NodeRef::<Canvas>::new();
     web::animation_loop(move |_| runner.update_value(|r| frame(r, progress, messages, [model_canvas, sample_canvas, epoch_canvas])));

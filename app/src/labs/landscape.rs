@@ -15,7 +15,7 @@ use gradlab_core::{Loss, Problem, Subset};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::shell::{self, LabPage, Phase, Progress, Status, Transport};
+use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::landscape::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
 use crate::components::{
     fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, Scale, SeedInput, Slider,
@@ -148,6 +148,12 @@ pub fn Landscape(
         runner.update_value(|r| r.wanted = Some(s));
     });
     shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
+    let on_reset = Callback::new(move |()| runner.update_value(|r| r.reset = true));
+    shell::listen_to_host(HostHooks {
+        apply: shell::apply_query(settings, messages, LandscapeState::from_query),
+        status,
+        transport: Some((playing, on_reset)),
+    });
     shell::on_resize(move || runner.update_value(|r| r.redraw = true));
     web::animation_loop(move |now| runner.update_value(|r| frame(r, now, playing, status, readout, canvases)));
 
@@ -157,7 +163,6 @@ pub fn Landscape(
 
     let transport = move || {
         let on_step = Callback::new(move |()| runner.update_value(|r| r.single_step = true));
-        let on_reset = Callback::new(move |()| runner.update_value(|r| r.reset = true));
         view! { <Transport playing=playing status=status on_step=on_step on_reset=on_reset /> }
     };
 

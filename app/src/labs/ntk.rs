@@ -17,7 +17,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use nalgebra::{DMatrix, DVector};
 
-use super::shell::{self, LabPage, Phase, Progress, Status};
+use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status};
 use crate::charts::ntk::{draw_gram, draw_lines, Line, Lines};
 use crate::charts::{CLASS0, CLASS1, GREY_RGB};
 use crate::components::{fmt_int, fmt_lr, ActivationChoice, Choice, ParameterizationChoice, Scale, SeedInput, Slider};
@@ -129,6 +129,7 @@ pub fn NtkLab(
         runner.update_value(|r| r.wanted = Some(s));
     });
     shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
+    shell::listen_to_host(HostHooks { apply: shell::apply_query(settings, messages, NtkState::from_query), status, transport: None });
     shell::on_resize(move || runner.update_value(|r| r.redraw = true));
     web::animation_loop(move |now| runner.update_value(|r| frame(r, now, status, readout, canvases)));
 

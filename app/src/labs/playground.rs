@@ -8,7 +8,7 @@ use gradlab_core::{DatasetKind, Loss, Optimizer, Problem};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::shell::{self, LabPage, Phase, Progress, Status, Transport};
+use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::{draw_function, draw_losses};
 use crate::components::{
     fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, Scale, SeedInput, Slider,
@@ -63,6 +63,12 @@ pub fn Playground(
     });
 
     shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
+    let on_reset = Callback::new(move |()| runner.update_value(|r| r.reset = true));
+    shell::listen_to_host(HostHooks {
+        apply: shell::apply_query(settings, messages, PlaygroundState::from_query),
+        status,
+        transport: Some((playing, on_reset)),
+    });
     shell::on_resize(move || runner.update_value(|r| r.redraw = true));
 
     web::animation_loop(move |now| {
@@ -75,7 +81,6 @@ pub fn Playground(
 
     let transport = move || {
         let on_step = Callback::new(move |()| runner.update_value(|r| r.single_step = true));
-        let on_reset = Callback::new(move |()| runner.update_value(|r| r.reset = true));
         view! { <Transport playing=playing status=status on_step=on_step on_reset=on_reset /> }
     };
 

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::charts::History;
 use crate::engine::Backend;
+use crate::host::{self, HostMessage};
 use crate::web;
 
 /// Where a run stands, as the page and `data-phase` show it.
@@ -252,15 +253,7 @@ pub fn Transport(playing: RwSignal<bool>, status: RwSignal<Status>, on_step: Cal
             <button
                 class="primary"
                 name="play"
-                on:click=move |_| {
-                    let now_playing = !playing.get_untracked();
-                    playing.set(now_playing);
-                    status.update(|s| {
-                        if matches!(s.phase, Phase::Running | Phase::Paused) {
-                            s.phase = if now_playing { Phase::Running } else { Phase::Paused };
-                        }
-                    });
-                }
+                on:click=move |_| set_playing(playing, status, !playing.get_untracked())
             >
                 {move || if playing.get() { "❚❚ Pause" } else { "▶ Play" }}
             </button>
@@ -268,14 +261,87 @@ pub fn Transport(playing: RwSignal<bool>, status: RwSignal<Status>, on_step: Cal
                 playing.set(false);
                 on_step.run(());
             }>"Step"</button>
-            <button name="reset" title="back to the initial weights" on:click=move |_| {
-                on_reset.run(());
-                if status.get_untracked().phase == Phase::Diverged {
-                    playing.set(true);
-                }
-            }>"Reset"</button>
+            <button name="reset" title="back to the initial weights" on:click=move |_| reset(playing, status, on_reset)>"Reset"</button>
         </div>
     }
+}
+
+/// Plays or pauses, and says so in the status.
+fn set_playing(playing: RwSignal<bool>, status: RwSignal<Status>, on: bool) {
+    playing.set(on);
+    status.update(|s| {
+        if matches!(s.phase, Phase::Running | Phase::Paused) {
+            s.phase = if on { Phase::Running } else { Phase::Paused };
+        }
+    });
+}
+
+/// Back to the initial weights; a diverged run plays again.
+fn reset(playing: RwSignal<bool>, status: RwSignal<Status>, on_reset: Callback<()>) {
+    on_reset.run(());
+    if status.get_untracked().phase == Phase::Diverged {
+        playing.set(true);
+    }
+}
+
+/// What a host page may do to a lab (see [`listen_to_host`]).
+#[derive(Clone, Copy)]
+pub struct HostHooks {
+    /// Applies a new query (the lab parses and checks it like its URL).
+    pub apply: Callback<String>,
+    pub status: RwSignal<Status>,
+    /// Play/pause and reset, for labs that train step by step.
+    pub transport: Option<(RwSignal<bool>, Callback<()>)>,
+}
+
+/// The [`HostHooks::apply`] of a lab whose settings parse from a query
+/// with `parse` (its messages shown as notices).
+pub fn apply_query<S: Send + Sync + 'static>(
+    settings: RwSignal<S>,
+    messages: RwSignal<Vec<String>>,
+    parse: fn(&str) -> (S, Vec<String>),
+) -> Callback<String> {
+    Callback::new(move |query: String| {
+        let (s, notes) = parse(&query);
+        settings.set(s);
+        messages.update(|m| m.extend(notes));
+    })
+}
+
+/// Lets the page that embeds this widget steer it with `postMessage`
+/// (protocol in [`crate::host`]; README, "Host control"). With `host=<origin>`
+/// in the widget's URL, only messages from that origin are obeyed.
+pub fn listen_to_host(hooks: HostHooks) {
+    let pinned: Option<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(web::search().trim_start_matches('?'))
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|(k, v)| (k == "host").then_some(v));
+    web::on_message(move |e| {
+        if !host::origin_allowed(pinned.as_deref(), &e.origin()) {
+            return;
+        }
+        let Some(message) = host::parse(&web::message_json(e)) else { return };
+        match (message, hooks.transport) {
+            (HostMessage::Set(params), _) => hooks.apply.run(host::merge_query(&web::search(), &params)),
+            (HostMessage::Play, Some((playing, _))) => set_playing(playing, hooks.status, true),
+            (HostMessage::Pause, Some((playing, _))) => set_playing(playing, hooks.status, false),
+            (HostMessage::Reset, Some((playing, on_reset))) => reset(playing, hooks.status, on_reset),
+            (HostMessage::Status, _) => {
+                let st = hooks.status.get_untracked();
+                let reply = serde_json::json!({
+                    "gradlab": host::VERSION,
+                    "type": "status",
+                    "query": web::search().trim_start_matches('?'),
+                    "phase": st.phase.code(),
+                    "steps": st.steps,
+                    "backend": st.backend,
+                    "train_loss": st.train_loss,
+                });
+                web::reply(e, &reply.to_string());
+            }
+            _ => {}
+        }
+    });
 }
 
 /// The divergence or failure notice, then the dismissible messages.

@@ -1,0 +1,124 @@
+//! Host control: a page that embeds a widget in an iframe may steer it with
+//! `postMessage` (README, "Host control"). Every message is an object
+//! `{ "gradlab": 1, "type": … }`; anything else is ignored, as are unknown
+//! types and malformed fields. Parsing is plain Rust (tested natively);
+//! the listener is in [`crate::labs::shell::listen_to_host`].
+
+use serde_json::Value;
+
+/// A message a host may send.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostMessage {
+    /// Change settings: URL keys and values, as the widget's URL takes them
+    /// (bad values are clamped with a notice, unknown keys ignored).
+    Set(Vec<(String, String)>),
+    Play,
+    Pause,
+    Reset,
+    /// Ask for the widget's status (the reply is a `status` message).
+    Status,
+}
+
+/// The protocol version a message must carry.
+pub const VERSION: u64 = 1;
+
+/// Reads a message, or `None` for anything that is not a valid one.
+#[must_use]
+pub fn parse(json: &str) -> Option<HostMessage> {
+    let v: Value = serde_json::from_str(json).ok()?;
+    if v.get("gradlab")?.as_u64()? != VERSION {
+        return None;
+    }
+    Some(match v.get("type")?.as_str()? {
+        "set" => {
+            let params = v.get("params")?.as_object()?;
+            let pairs = params
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Some((k.clone(), s.clone())),
+                    Value::Number(n) => Some((k.clone(), n.to_string())),
+                    Value::Bool(b) => Some((k.clone(), b.to_string())),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?;
+            HostMessage::Set(pairs)
+        }
+        "play" => HostMessage::Play,
+        "pause" => HostMessage::Pause,
+        "reset" => HostMessage::Reset,
+        "status" => HostMessage::Status,
+        _ => return None,
+    })
+}
+
+/// `query` (with or without `?`) with `params` replacing or adding keys;
+/// `lab` and `embed` stay as they are.
+#[must_use]
+pub fn merge_query(query: &str, params: &[(String, String)]) -> String {
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.trim_start_matches('?')).unwrap_or_default();
+    for (k, v) in params {
+        if k == "lab" || k == "embed" {
+            continue;
+        }
+        match pairs.iter_mut().find(|(key, _)| key == k) {
+            Some(p) => p.1 = v.clone(),
+            None => pairs.push((k.clone(), v.clone())),
+        }
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// Whether a message from `origin` may steer a widget whose URL said
+/// `host=<allowed>` (`None`: any origin may).
+#[must_use]
+pub fn origin_allowed(allowed: Option<&str>, origin: &str) -> bool {
+    allowed.is_none_or(|a| a == origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_messages_parse() {
+        assert_eq!(parse(r#"{"gradlab":1,"type":"play"}"#), Some(HostMessage::Play));
+        assert_eq!(parse(r#"{"gradlab":1,"type":"status"}"#), Some(HostMessage::Status));
+        assert_eq!(
+            parse(r#"{"gradlab":1,"type":"set","params":{"width":64,"act":"relu","log":true}}"#),
+            Some(HostMessage::Set(vec![("act".into(), "relu".into()), ("log".into(), "true".into()), ("width".into(), "64".into())]))
+        );
+    }
+
+    #[test]
+    fn anything_else_is_ignored() {
+        for bad in [
+            "",
+            "null",
+            "42",
+            r#""play""#,
+            r#"{"type":"play"}"#,
+            r#"{"gradlab":2,"type":"play"}"#,
+            r#"{"gradlab":1,"type":"launch"}"#,
+            r#"{"gradlab":1,"type":"set"}"#,
+            r#"{"gradlab":1,"type":"set","params":[1,2]}"#,
+            r#"{"gradlab":1,"type":"set","params":{"width":{"x":1}}}"#,
+            r#"{"gradlab":"1","type":"play"}"#,
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn merging_replaces_adds_and_keeps_the_lab() {
+        let q =
+            merge_query("?lab=dd&n=100&noise=0.5", &[("n".into(), "40".into()), ("p".into(), "7".into()), ("lab".into(), "ntk".into())]);
+        assert_eq!(q, "lab=dd&n=40&noise=0.5&p=7");
+    }
+
+    #[test]
+    fn origins_are_checked_only_when_pinned() {
+        assert!(origin_allowed(None, "https://slides.example"));
+        assert!(origin_allowed(Some("https://slides.example"), "https://slides.example"));
+        assert!(!origin_allowed(Some("https://slides.example"), "https://evil.example"));
+    }
+}
