@@ -86,7 +86,8 @@ struct Runner {
     sample: Option<Series>,
     backend: Option<Rc<Backend>>,
     sweep: Option<SweepRun>,
-    /// Why the sweep could not start or went on (shown; cleared on change).
+    /// The sweep could not start, or stopped (a notice says why); cleared
+    /// when the settings change.
     sweep_failed: bool,
     redraw: bool,
 }

@@ -264,7 +264,7 @@ fn build(backend: &Rc<Backend>, s: &NtkState) -> Result<Run, Error> {
 }
 
 /// Advances one net: trains to its next checkpoint, then computes the
-/// kernel there. True if a checkpoint was recorded.
+/// kernel there. Returns the checkpoint's snapshot once it is recorded.
 fn advance(w: &mut WidthRun, now: f64) -> Result<Option<Snapshot>, Error> {
     if let Some((snap, pending)) = &mut w.waiting {
         let Some(theta) = pending.poll() else { return Ok(None) };
@@ -314,12 +314,9 @@ fn linearize(problem: &Problem, init: &[f32], theta0: &DMatrix<f64>, first: &Rec
 fn frame(r: &mut Runner, now: f64, status: RwSignal<Status>, readout: RwSignal<Readout>, canvases: Canvases) {
     let Some(backend) = r.backend.clone() else { return };
     if let Some(s) = r.wanted.take() {
-        if r.state.as_ref() != Some(&s) || r.run.is_none() {
-            let same_run = r.state.as_ref().is_some_and(|old| NtkState { view: s.view, ..old.clone() } == s);
-            if !same_run || r.run.is_none() {
-                r.restart = true;
-            }
-        }
+        // A new view of the same run keeps it; anything else trains anew.
+        let same_run = r.state.as_ref().is_some_and(|old| NtkState { view: s.view, ..old.clone() } == s);
+        r.restart |= !same_run || r.run.is_none();
         r.state = Some(s);
         r.redraw = true;
     }
