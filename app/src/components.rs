@@ -215,3 +215,16 @@ mod tests {
         assert_eq!(s.position(1e9), 100.0);
     }
 }
+
+/// Downloads a chart's canvas as `name` (a PNG).
+#[component]
+pub fn PngButton(canvas: NodeRef<leptos::html::Canvas>, name: &'static str) -> impl IntoView {
+    view! {
+        <button class="png" name="png" title="download this chart as a PNG image" aria-label="download this chart as PNG"
+            on:click=move |_| {
+                if let Some(c) = canvas.get_untracked() {
+                    crate::web::download_png(name, &c);
+                }
+            }>"PNG"</button>
+    }
+}

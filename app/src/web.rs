@@ -83,13 +83,25 @@ pub fn download(name: &str, mime: &str, contents: &str) {
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
         return;
     };
+    save(name, &url);
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Offers a canvas's picture as a PNG file named `name`.
+pub fn download_png(name: &str, canvas: &web_sys::HtmlCanvasElement) {
+    if let Ok(url) = canvas.to_data_url_with_type("image/png") {
+        save(name, &url);
+    }
+}
+
+/// Saves what `url` points at as a file named `name`.
+fn save(name: &str, url: &str) {
     let anchor = web_sys::window().and_then(|w| w.document()).and_then(|d| d.create_element("a").ok());
     if let Some(a) = anchor.and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
-        a.set_href(&url);
+        a.set_href(url);
         a.set_download(name);
         a.click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 /// Milliseconds from the page's time origin.

@@ -1,7 +1,9 @@
-// The home page and the "Copy embed code" button, in headless Chromium
-// against the release build.
+// What makes the labs lecture-ready, in headless Chromium against the
+// release build: the home page, "Copy embed code", host control by
+// postMessage, and PNG export of every chart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { session, open, until, screenshot } from './harness.mjs';
 
 const ctx = session();
@@ -78,4 +80,21 @@ test('a host page steers an embedded widget with postMessage; bad messages are i
   assert.equal(new URLSearchParams(await search('pinned')).get('n'), '40');
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('every lab downloads its charts as PNG images', async () => {
+  const labs = ['?lab=playground&width=8', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10'];
+  for (const query of labs) {
+    const { page, errors } = await open(ctx.gpu, ctx.url + query, { viewport: { width: 1400, height: 1000 } });
+    await page.waitForTimeout(1500);
+    const buttons = page.locator('.chart:not(.hidden) button[name="png"]');
+    assert.ok(await buttons.count() >= 2, `${query}: a PNG button on each chart`);
+    const [download] = await Promise.all([page.waitForEvent('download'), buttons.first().click()]);
+    assert.match(download.suggestedFilename(), /^gradlab-.+\.png$/);
+    const bytes = await readFile(await download.path());
+    assert.ok(bytes.length > 1000, `${query}: a real picture (${bytes.length} bytes)`);
+    assert.deepEqual([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), 'PNG');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
 });

@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::shell::{self, HostHooks, Notices, Status, Topbar};
 use crate::charts::double_descent::{draw_curve, draw_epochs, Curve, EpochLine, Epochs};
 use crate::charts::{CLASS0, CLASS1};
-use crate::components::{fmt_frac, fmt_int, Choice, Scale, SeedInput, Slider};
+use crate::components::{fmt_frac, fmt_int, Choice, PngButton, Scale, SeedInput, Slider};
 use crate::engine::Backend;
 use crate::state::{self, DdState, DdView};
 use crate::sweep::SweepRun;
@@ -260,6 +260,7 @@ pub fn DoubleDescent(
         view! {
             <figure class="chart dd model" class:hidden=move || !shows(DdView::Model)>
                 <canvas node_ref=model_canvas aria-label="test and train error against the number of features"></canvas>
+                <PngButton canvas=model_canvas name="gradlab-dd-model-wise.png" />
                 <figcaption>{move || settings.with(|s| format!(
                     "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p ≈ n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
                     s.n,
@@ -281,6 +282,7 @@ pub fn DoubleDescent(
             </figure>
             <figure class="chart dd sample" class:hidden=move || !shows(DdView::Sample)>
                 <canvas node_ref=sample_canvas aria-label="test and train error against the number of samples"></canvas>
+                <PngButton canvas=sample_canvas name="gradlab-dd-sample-wise.png" />
                 <figcaption>{move || settings.with(|s| format!(
                     "Sample-wise: p = {} features, n samples. More data can hurt: near n = p the model is forced to interpolate with almost no slack, and the test error peaks there.",
                     s.p
@@ -288,6 +290,7 @@ pub fn DoubleDescent(
             </figure>
             <figure class="chart dd epoch" class:hidden=move || !shows(DdView::Epoch) || settings.with(|s| s.train.is_none())>
                 <canvas node_ref=epoch_canvas aria-label="test error against training step for a few widths"></canvas>
+                <PngButton canvas=epoch_canvas name="gradlab-dd-epoch-wise.png" />
                 <figcaption>{move || settings.with(|s| format!(
                     "Epoch-wise: test error (median over seeds) against training step for a few widths. Training time acts like an inverse ridge: early on every net is smooth; the net at p ≈ n fits the label noise last and its test error climbs late (then, given enough steps, to the peak of the model-wise curve){}.",
                     if s.train == Some(Training::Full) { ", while nets far from the threshold settle" } else { ", while nets far from the threshold converge fast and stay low" }

@@ -18,7 +18,8 @@ use leptos::prelude::*;
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::landscape::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
 use crate::components::{
-    fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, Scale, SeedInput, Slider,
+    fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, PngButton, Scale, SeedInput,
+    Slider,
 };
 use crate::engine::{Backend, Engine, Pending};
 use crate::state::{self, LandscapeState, PlaneKind, View};
@@ -171,6 +172,7 @@ pub fn Landscape(
         view! {
             <figure class="chart contour" class:hidden=move || !shows(View::Contour)>
                 <canvas node_ref=canvases.contour aria-label="loss contours on a plane through the current parameters"></canvas>
+                <PngButton canvas=canvases.contour name="gradlab-landscape-contour.png" />
                 <figcaption>{move || {
                     let r = readout.get();
                     let s = settings.get();
@@ -186,10 +188,12 @@ pub fn Landscape(
             </figure>
             <figure class="chart slice" class:hidden=move || !shows(View::Slice)>
                 <canvas node_ref=canvases.slice aria-label="the loss along one direction"></canvas>
+                <PngButton canvas=canvases.slice name="gradlab-landscape-slice.png" />
                 <figcaption>"Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
             </figure>
             <figure class="chart sharpness" class:hidden=move || !shows(View::Sharpness)>
                 <canvas node_ref=canvases.sharpness aria-label="sharpness against the stability edge"></canvas>
+                <PngButton canvas=canvases.sharpness name="gradlab-landscape-sharpness.png" />
                 <figcaption>{move || {
                     let edge = settings.with(LandscapeState::edge);
                     let now = readout.with(|r| r.sharpness.map_or("–".into(), |v| format!("{v:.1}")));
@@ -198,6 +202,7 @@ pub fn Landscape(
             </figure>
             <figure class="chart connect" class:hidden=move || !shows(View::Connect)>
                 <canvas node_ref=canvases.connect aria-label="the loss along the line between two solutions"></canvas>
+                <PngButton canvas=canvases.connect name="gradlab-landscape-connectivity.png" />
                 <figcaption>{move || {
                     let b = readout.with(|r| r.barrier);
                     let text = match b {

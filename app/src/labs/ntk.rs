@@ -20,7 +20,7 @@ use nalgebra::{DMatrix, DVector};
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status};
 use crate::charts::ntk::{draw_gram, draw_lines, Line, Lines};
 use crate::charts::{CLASS0, CLASS1, GREY_RGB};
-use crate::components::{fmt_int, fmt_lr, ActivationChoice, Choice, ParameterizationChoice, Scale, SeedInput, Slider};
+use crate::components::{fmt_int, fmt_lr, ActivationChoice, Choice, ParameterizationChoice, PngButton, Scale, SeedInput, Slider};
 use crate::engine::{grid_points, Backend, Engine, Pending};
 use crate::state::{self, NtkState, NtkView};
 use crate::web;
@@ -163,10 +163,12 @@ pub fn NtkLab(
         view! {
             <figure class="chart tangent gram" class:hidden=move || !shows(NtkView::Kernel)>
                 <canvas node_ref=canvases.gram aria-label="the empirical NTK Gram matrix"></canvas>
+                <PngButton canvas=canvases.gram name="gradlab-ntk-gram.png" />
                 <figcaption>"Θ(xᵢ, xⱼ) = ⟨∇θ f(xᵢ), ∇θ f(xⱼ)⟩ on the training points (sorted by x), now: nearby inputs share most of their gradient."</figcaption>
             </figure>
             <figure class="chart tangent spectrum" class:hidden=move || !shows(NtkView::Kernel)>
                 <canvas node_ref=canvases.spectrum aria-label="eigenvalues of the NTK"></canvas>
+                <PngButton canvas=canvases.spectrum name="gradlab-ntk-spectrum.png" />
                 <figcaption>{move || format!(
                     "Eigenvalues of Θ, largest first, at initialization and now{}. A few large eigenvalues carry smooth functions of x; the long tail, wiggly ones.",
                     readout.with(|r| r.top.map_or(String::new(), |t| format!(" (λ₁ = {t:.3})")))
@@ -174,6 +176,7 @@ pub fn NtkLab(
             </figure>
             <figure class="chart tangent drift" class:hidden=move || !shows(NtkView::Drift)>
                 <canvas node_ref=canvases.drift aria-label="kernel drift and weight movement against step"></canvas>
+                <PngButton canvas=canvases.drift name="gradlab-ntk-drift.png" />
                 <figcaption>{move || format!(
                     "Solid: kernel drift ‖Θₜ − Θ₀‖/‖Θ₀‖; dashed: weight movement ‖θₜ − θ₀‖/‖θ₀‖, for each width. {}",
                     param_note()
@@ -181,10 +184,12 @@ pub fn NtkLab(
             </figure>
             <figure class="chart tangent function" class:hidden=move || !shows(NtkView::Function)>
                 <canvas node_ref=canvases.function aria-label="the network's function beside its linearization"></canvas>
+                <PngButton canvas=canvases.function name="gradlab-ntk-function.png" />
                 <figcaption>"The net f (solid) and its linearization f_lin(x) = f₀(x) + Θ₀(x, X) Θ₀⁻¹ (I − e^{−2ηΘ₀t/n}) (y − f₀(X)) after the same steps (dashed); grey: kernel regression (t = ∞). The wider and lazier the net, the closer they stay."</figcaption>
             </figure>
             <figure class="chart tangent bias" class:hidden=move || !shows(NtkView::Bias)>
                 <canvas node_ref=canvases.bias aria-label="residual along the kernel's eigenvectors against step"></canvas>
+                <PngButton canvas=canvases.bias name="gradlab-ntk-spectral-bias.png" />
                 <figcaption>"Spectral bias: the training residual's component along Θ₀'s i-th eigenvector, relative to its start (solid), against the linear theory e^{−2ηλᵢt/n} (dashed: gradient flow; discrete steps shrink it by 1 − 2ηλᵢ/n each, a little faster for the top directions). Large-eigenvalue (smooth) directions are learned first."</figcaption>
             </figure>
         }

@@ -11,7 +11,8 @@ use leptos::prelude::*;
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::{draw_function, draw_losses};
 use crate::components::{
-    fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, Scale, SeedInput, Slider,
+    fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, PngButton, Scale, SeedInput,
+    Slider,
 };
 use crate::engine::{Backend, Engine};
 use crate::state::{self, PlaygroundState};
@@ -88,6 +89,7 @@ pub fn Playground(
         view! {
             <figure class="chart function">
                 <canvas node_ref=function_canvas aria-label="the network's function over the data"></canvas>
+                <PngButton canvas=function_canvas name="gradlab-playground-function.png" />
                 <figcaption>{move || settings.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
                 } else {
@@ -96,6 +98,7 @@ pub fn Playground(
             </figure>
             <figure class="chart losses">
                 <canvas node_ref=loss_canvas aria-label="training and test loss curves"></canvas>
+                <PngButton canvas=loss_canvas name="gradlab-playground-losses.png" />
                 <figcaption>"Loss on the whole training set (solid) and the held-out test set (dashed), log scale."</figcaption>
             </figure>
         }
