@@ -98,3 +98,17 @@ test('every lab downloads its charts as PNG images', async () => {
     await page.close();
   }
 });
+
+test('play=0 starts paused, keeps the flag, and runs on the first press of Play', async () => {
+  const { page, errors } = await open(ctx.gpu, ctx.url + '?lab=playground&width=8&n=64&play=0&embed=1', { viewport: { width: 640, height: 420 } });
+  await until(page, () => document.querySelector('.playground')?.dataset.backend);
+  await page.waitForTimeout(1500);
+  const root = () => page.$eval('.playground', (el) => ({ ...el.dataset }));
+  assert.equal((await root()).phase, 'paused');
+  assert.equal((await root()).steps, '0', 'nothing trained before Play');
+  assert.equal(new URL(page.url()).searchParams.get('play'), '0', 'the flag stays in the address');
+  await page.click('button[name="play"]');
+  await until(page, () => Number(document.querySelector('.playground').dataset.steps) > 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -139,7 +139,7 @@ pub fn Landscape(
     let messages = RwSignal::new(first_messages);
     let status = RwSignal::new(Status::default());
     let readout = RwSignal::new(Readout::default());
-    let playing = RwSignal::new(true);
+    let playing = RwSignal::new(shell::autoplay());
     let canvases = Canvases { contour: NodeRef::new(), slice: NodeRef::new(), sharpness: NodeRef::new(), connect: NodeRef::new() };
     let runner = StoredValue::new_local(Runner::default());
 

@@ -51,7 +51,7 @@ pub fn Playground(
     let settings = RwSignal::new(initial);
     let messages = RwSignal::new(first_messages);
     let status = RwSignal::new(Status::default());
-    let playing = RwSignal::new(true);
+    let playing = RwSignal::new(shell::autoplay());
     let function_canvas = NodeRef::<Canvas>::new();
     let loss_canvas = NodeRef::<Canvas>::new();
     let runner = StoredValue::new_local(Runner::default());

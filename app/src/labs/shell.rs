@@ -88,9 +88,40 @@ impl Progress {
     }
 }
 
-/// Writes a lab's settings into the address bar (keeping the embed flag).
+/// Page flags kept in the address bar beside a lab's settings: `play=0`
+/// (start paused, [`autoplay`]) and `host=<origin>` ([`listen_to_host`]).
+const PAGE_FLAGS: [&str; 2] = ["play", "host"];
+
+/// A key's value in the page's query.
+fn page_flag(key: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(web::search().trim_start_matches('?'))
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|(k, v)| (k == key).then_some(v))
+}
+
+/// Writes a lab's settings into the address bar, keeping the embed flag
+/// and the page flags, so a reload (reveal.js, a shared link) comes back
+/// the same.
 pub fn show_in_url(query: &str, embed: bool) {
-    web::replace_query(&if embed { format!("{query}&embed=1") } else { query.to_owned() });
+    let mut q = query.to_owned();
+    if embed {
+        q.push_str("&embed=1");
+    }
+    for key in PAGE_FLAGS {
+        if let Some(v) = page_flag(key) {
+            q.push('&');
+            q.push_str(&serde_urlencoded::to_string([(key, v)]).unwrap_or_default());
+        }
+    }
+    web::replace_query(&q);
+}
+
+/// Whether a lab starts training on load; `play=0` in the URL waits for
+/// the first press of Play (or a host's `play`).
+#[must_use]
+pub fn autoplay() -> bool {
+    page_flag("play").as_deref() != Some("0")
 }
 
 /// Marks a fresh run (new settings) in the status.
@@ -312,10 +343,7 @@ pub fn apply_query<S: Send + Sync + 'static>(
 /// (protocol in [`crate::host`]; README, "Host control"). With `host=<origin>`
 /// in the widget's URL, only messages from that origin are obeyed.
 pub fn listen_to_host(hooks: HostHooks) {
-    let pinned: Option<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(web::search().trim_start_matches('?'))
-        .unwrap_or_default()
-        .into_iter()
-        .find_map(|(k, v)| (k == "host").then_some(v));
+    let pinned = page_flag("host");
     web::on_message(move |e| {
         if !host::origin_allowed(pinned.as_deref(), &e.origin()) {
             return;
