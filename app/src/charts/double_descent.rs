@@ -1,14 +1,15 @@
-//! The double-descent charts: train and test error (median and quartile
+//! The double-descent chart: train and test error (median and quartile
 //! band over seeds) against the number of features or of samples, log-log,
 //! with the interpolation threshold marked and trained nets' errors as
-//! markers over the exact curve; and test error against training step.
+//! markers over the exact curve. (The epoch-wise curves are
+//! [`super::lines`].)
 
 use gradlab_core::double_descent::Band;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{decade_below, fit, format_loss_tick, rgb, CLASS0, CLASS1, GREY};
+use super::{decade_below, fit, format_loss_tick, legend, rgb, CLASS0, CLASS1, GREY};
 
 /// One curve: x values with the train and test bands at each.
 pub struct Curve<'a> {
@@ -104,74 +105,6 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
             s.label(name).legend(move |(x, y)| Circle::new((x + 8, y), r, style));
         }
     }
-    let _ = chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font)
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw();
-    let _ = root.present();
-}
-
-/// One width's test error over training: (step, median test error).
-pub struct EpochLine {
-    pub label: String,
-    pub colour: (u8, u8, u8),
-    pub points: Vec<(u64, f64)>,
-}
-
-/// Test error against training step for a few widths, log-log.
-pub struct Epochs<'a> {
-    pub lines: &'a [EpochLine],
-    pub steps: u64,
-}
-
-pub fn draw_epochs(canvas: &HtmlCanvasElement, e: &Epochs<'_>) {
-    let dpr = fit(canvas);
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-        return;
-    };
-    let root = backend.into_drawing_area();
-    let _ = root.fill(&WHITE);
-    let values = e.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|v| v.is_finite() && *v > 0.0);
-    let (lo, hi) =
-        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
-    let (lo, hi) = if hi.is_finite() && hi > lo { (decade_below(lo * 0.8), hi * 1.25) } else { (1e-2, 10.0) };
-    let font = ("sans-serif", 12.0 * dpr).into_font();
-    let Ok(mut chart) = ChartBuilder::on(&root)
-        .margin((8.0 * dpr) as i32)
-        .margin_right((18.0 * dpr) as i32)
-        .x_label_area_size((36.0 * dpr) as i32)
-        .y_label_area_size((52.0 * dpr) as i32)
-        .build_cartesian_2d((1.0..(e.steps as f64).max(10.0)).log_scale(), (lo..hi).log_scale())
-    else {
-        return;
-    };
-    let _ = chart
-        .configure_mesh()
-        .light_line_style(RGBColor(235, 235, 235))
-        .label_style(font.clone())
-        .x_desc("training step")
-        .x_labels(6)
-        .y_desc("test mean squared error")
-        .x_label_formatter(&|v| format_loss_tick(*v as f32))
-        .y_label_formatter(&|v| format_loss_tick(*v as f32))
-        .draw();
-    let width = (2.0 * dpr) as u32;
-    for EpochLine { label, colour, points } in e.lines {
-        let colour = rgb(*colour);
-        let line = points.iter().filter(|p| p.1.is_finite()).map(|&(s, v)| (s as f64, v.clamp(lo, hi)));
-        if let Ok(s) = chart.draw_series(LineSeries::new(line, colour.stroke_width(width))) {
-            s.label(label.clone()).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(width)));
-        }
-    }
-    let _ = chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font)
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw();
+    legend(&mut chart, font, SeriesLabelPosition::UpperLeft);
     let _ = root.present();
 }

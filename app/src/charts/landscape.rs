@@ -96,20 +96,11 @@ pub use draw::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFr
 mod draw {
     use plotters::prelude::*;
     use plotters_canvas::CanvasBackend;
-    use wasm_bindgen::{Clamped, JsCast};
-    use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+    use web_sys::HtmlCanvasElement;
 
     use super::{finite_range, isolines, levels, shown};
-    use crate::charts::{fit, format_loss_tick, rgb, CLASS0, CLASS1, GREY};
+    use crate::charts::{blit, colour_bar, fit, format_loss_tick, legend, rgb, viridis, CLASS0, CLASS1, GREY};
     use gradlab_core::landscape::Grid;
-
-    fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-        canvas.get_context("2d").ok()??.dyn_into().ok()
-    }
-
-    fn viridis(t: f64) -> RGBColor {
-        ViridisRGB::get_color(t.clamp(0.0, 1.0) as f32)
-    }
 
     /// What one contour picture shows.
     pub struct ContourFrame<'a> {
@@ -161,22 +152,7 @@ mod draw {
                 pixels.extend_from_slice(&[r, g, b, 255]);
             }
         }
-        scratch.set_width(n as u32);
-        scratch.set_height(n as u32);
-        if let (Some(sctx), Some(ctx)) = (context(scratch), context(canvas)) {
-            if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), n as u32, n as u32) {
-                let _ = sctx.put_image_data(&img, 0.0, 0.0);
-                let (xr, yr) = chart.plotting_area().get_pixel_range();
-                ctx.set_image_smoothing_enabled(true);
-                let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
-                    scratch,
-                    f64::from(xr.start),
-                    f64::from(yr.start),
-                    f64::from(xr.end - xr.start),
-                    f64::from(yr.end - yr.start),
-                );
-            }
-        }
+        blit(canvas, scratch, &pixels, (n as u32, n as u32), chart.plotting_area().get_pixel_range(), true);
         let _ = chart.configure_mesh().disable_mesh().label_style(font.clone()).x_desc(f.axes.0).y_desc(f.axes.1).draw();
         let line_style = WHITE.mix(0.75).stroke_width(dpr.max(1.0) as u32);
         for line in isolines(f.grid, &values, &levels(lo, hi, 10)) {
@@ -195,30 +171,9 @@ mod draw {
         let _ = chart.draw_series(std::iter::once(Cross::new(now, (6.0 * dpr) as i32, WHITE.stroke_width(stroke + 2))));
         let _ = chart.draw_series(std::iter::once(Cross::new(now, (6.0 * dpr) as i32, RED.stroke_width(stroke))));
 
-        // Colour bar.
-        let Ok(mut cb) = ChartBuilder::on(&bar)
-            .margin_top((8.0 * dpr) as i32)
-            .margin_bottom((42.0 * dpr) as i32)
-            .margin_left((4.0 * dpr) as i32)
-            .right_y_label_area_size((46.0 * dpr) as i32)
-            .build_cartesian_2d(0.0f64..1.0, lo..hi)
-        else {
-            return;
-        };
-        let steps = 64;
-        let _ = cb.draw_series((0..steps).map(|k| {
-            let (v0, v1) = (lo + (hi - lo) * k as f64 / steps as f64, lo + (hi - lo) * (k + 1) as f64 / steps as f64);
-            Rectangle::new([(0.0, v0), (1.0, v1)], viridis((k as f64 + 0.5) / steps as f64).filled())
-        }));
         let log = f.log;
-        let _ = cb
-            .configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .label_style(font)
-            .y_labels(6)
-            .y_label_formatter(&|v| if log { format_loss_tick(10f64.powf(*v) as f32) } else { format_loss_tick(*v as f32) })
-            .draw();
+        let label = |v: f64| if log { format_loss_tick(10f64.powf(v) as f32) } else { format_loss_tick(v as f32) };
+        colour_bar(&bar, dpr, (lo, hi), |v| viridis((v - lo) / (hi - lo)), label);
         let _ = root.present();
     }
 
@@ -321,13 +276,7 @@ mod draw {
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
         }
         let _ = chart.draw_series(pts.iter().map(|&p| Circle::new(p, (2.5 * dpr) as i32, rgb(CLASS0).filled())));
-        let _ = chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(("sans-serif", 12.0 * dpr))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw();
+        legend(&mut chart, ("sans-serif", 12.0 * dpr).into_font(), SeriesLabelPosition::LowerRight);
         let _ = root.present();
     }
 
@@ -374,13 +323,7 @@ mod draw {
                 )));
             }
         }
-        let _ = chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperMiddle)
-            .label_font(("sans-serif", 12.0 * dpr))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw();
+        legend(&mut chart, ("sans-serif", 12.0 * dpr).into_font(), SeriesLabelPosition::UpperMiddle);
         let _ = root.present();
     }
 }

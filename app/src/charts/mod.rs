@@ -58,10 +58,11 @@ pub fn truth(kind: DatasetKind, x: f32) -> Option<f32> {
 
 pub mod double_descent;
 pub mod landscape;
+pub mod lines;
 pub mod ntk;
 
+pub(crate) use draw::{blit, colour_bar, fit, legend, rgb, viridis, GREY};
 pub use draw::{draw_function, draw_losses};
-pub(crate) use draw::{fit, rgb, GREY};
 
 /// Loss curve points kept for drawing: `(step, train, test)`. Thinned by
 /// half when full, so any run length fits in a fixed memory.
@@ -151,6 +152,74 @@ mod draw {
         canvas.get_context("2d").ok()??.dyn_into().ok()
     }
 
+    /// The viridis colour at `t` ∈ [0, 1] (clamped).
+    pub(crate) fn viridis(t: f64) -> RGBColor {
+        ViridisRGB::get_color(t.clamp(0.0, 1.0) as f32)
+    }
+
+    /// Draws an RGBA image of `size` pixels (through the off-screen
+    /// `scratch` canvas) stretched over `area`, a chart's plotting area in
+    /// pixels; `smooth` interpolates, otherwise every pixel stays a block.
+    pub(crate) fn blit(
+        canvas: &HtmlCanvasElement,
+        scratch: &HtmlCanvasElement,
+        pixels: &[u8],
+        (w, h): (u32, u32),
+        (xr, yr): (std::ops::Range<i32>, std::ops::Range<i32>),
+        smooth: bool,
+    ) {
+        scratch.set_width(w);
+        scratch.set_height(h);
+        let (Some(sctx), Some(ctx)) = (context(scratch), context(canvas)) else { return };
+        let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(pixels), w, h) else { return };
+        let _ = sctx.put_image_data(&img, 0.0, 0.0);
+        ctx.set_image_smoothing_enabled(smooth);
+        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+            scratch,
+            f64::from(xr.start),
+            f64::from(yr.start),
+            f64::from(xr.end - xr.start),
+            f64::from(yr.end - yr.start),
+        );
+    }
+
+    /// A vertical colour bar over `lo..hi` in `area`, `colour` giving each
+    /// value's colour and `label` its tick text.
+    pub(crate) fn colour_bar(
+        area: &DrawingArea<CanvasBackend, plotters::coord::Shift>,
+        dpr: f64,
+        (lo, hi): (f64, f64),
+        colour: impl Fn(f64) -> RGBColor,
+        label: impl Fn(f64) -> String,
+    ) {
+        let Ok(mut cb) = ChartBuilder::on(area)
+            .margin_top((8.0 * dpr) as i32)
+            .margin_bottom((40.0 * dpr) as i32)
+            .margin_left((4.0 * dpr) as i32)
+            .right_y_label_area_size((50.0 * dpr) as i32)
+            .build_cartesian_2d(0.0f64..1.0, lo..hi)
+        else {
+            return;
+        };
+        let steps = 64;
+        let at = |k: f64| lo + (hi - lo) * k / f64::from(steps);
+        let _ = cb.draw_series((0..steps).map(|k| {
+            let k = f64::from(k);
+            Rectangle::new([(0.0, at(k)), (1.0, at(k + 1.0))], colour(at(k + 0.5)).filled())
+        }));
+        let font = ("sans-serif", 12.0 * dpr).into_font();
+        let _ = cb.configure_mesh().disable_mesh().disable_x_axis().label_style(font).y_labels(6).y_label_formatter(&|v| label(*v)).draw();
+    }
+
+    /// The series legend, in the style of every gradlab chart.
+    pub(crate) fn legend<'a, CT: plotters::coord::CoordTranslate>(
+        chart: &mut ChartContext<'a, CanvasBackend, CT>,
+        font: FontDesc<'_>,
+        at: SeriesLabelPosition,
+    ) {
+        let _ = chart.configure_series_labels().position(at).label_font(font).background_style(WHITE.mix(0.85)).border_style(GREY).draw();
+    }
+
     /// The network's function: a decision-boundary heatmap with the
     /// training points (2D), or the fitted curve with the points (1D).
     pub fn draw_function(canvas: &HtmlCanvasElement, scratch: &HtmlCanvasElement, problem: &Problem, grid_x: &[f32], grid: &[f32]) {
@@ -177,22 +246,7 @@ mod draw {
             // Heatmap: a GRID_2D² image, scaled smoothly into the plot area.
             let pixels = heatmap_pixels(problem.config.train.loss, grid, k);
             let g = GRID_2D as u32;
-            scratch.set_width(g);
-            scratch.set_height(g);
-            if let (Some(sctx), Some(ctx)) = (context(scratch), context(canvas)) {
-                if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), g, g) {
-                    let _ = sctx.put_image_data(&img, 0.0, 0.0);
-                    let (xr, yr) = chart.plotting_area().get_pixel_range();
-                    ctx.set_image_smoothing_enabled(true);
-                    let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
-                        scratch,
-                        f64::from(xr.start),
-                        f64::from(yr.start),
-                        f64::from(xr.end - xr.start),
-                        f64::from(yr.end - yr.start),
-                    );
-                }
-            }
+            blit(canvas, scratch, &pixels, (g, g), chart.plotting_area().get_pixel_range(), true);
             let _ = chart.configure_mesh().disable_mesh().label_style(font.clone()).x_labels(5).y_labels(5).draw();
             let pts = train.x.chunks(2).zip(&train.y);
             let _ = chart.draw_series(pts.clone().map(|(p, _)| Circle::new((p[0], p[1]), r + (dpr as i32).max(1), WHITE.filled())));
@@ -257,13 +311,7 @@ mod draw {
         {
             s.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS1).stroke_width(width)));
         }
-        let _ = chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(font)
-            .background_style(WHITE.mix(0.8))
-            .border_style(GREY)
-            .draw();
+        legend(&mut chart, font, SeriesLabelPosition::UpperRight);
         let _ = root.present();
     }
 }

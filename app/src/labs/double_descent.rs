@@ -18,7 +18,8 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use super::shell::{self, HostHooks, Notices, Status, Topbar};
-use crate::charts::double_descent::{draw_curve, draw_epochs, Curve, EpochLine, Epochs};
+use crate::charts::double_descent::{draw_curve, Curve};
+use crate::charts::lines::{draw_lines, Line, Lines};
 use crate::charts::{CLASS0, CLASS1};
 use crate::components::{fmt_frac, fmt_int, Choice, PngButton, Scale, SeedInput, Slider};
 use crate::engine::Backend;
@@ -517,11 +518,23 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, messages: RwSignal<Vec<St
         draw_curve(&canvas, &curve);
     }
     if let (Some(sweep), Some(canvas)) = (&r.sweep, epoch_canvas.get_untracked()) {
-        let lines: Vec<EpochLine> = epoch_widths(&s, &sweep.widths())
+        let lines: Vec<Line> = epoch_widths(&s, &sweep.widths())
             .into_iter()
             .zip(EPOCH_COLOURS)
-            .map(|(w, colour)| EpochLine { label: format!("p = {w}"), colour, points: sweep.test_over_time(w) })
+            .map(|(w, colour)| {
+                let points = sweep.test_over_time(w).into_iter().map(|(step, e)| (step as f64, e)).collect();
+                Line { label: format!("p = {w}"), colour, dashed: false, points }
+            })
             .collect();
-        draw_epochs(&canvas, &Epochs { lines: &lines, steps: s.steps });
+        let chart = Lines {
+            lines: &lines,
+            dots: &[],
+            x_desc: "training step",
+            y_desc: "test mean squared error",
+            log_x: true,
+            log_y: true,
+            floor: 1e-6,
+        };
+        draw_lines(&canvas, &chart);
     }
 }

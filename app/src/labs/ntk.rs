@@ -18,7 +18,8 @@ use leptos::prelude::*;
 use nalgebra::{DMatrix, DVector};
 
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status};
-use crate::charts::ntk::{draw_gram, draw_lines, Line, Lines};
+use crate::charts::lines::{draw_lines, Line, Lines};
+use crate::charts::ntk::draw_gram;
 use crate::charts::{CLASS0, CLASS1, GREY_RGB};
 use crate::components::{fmt_int, fmt_lr, ActivationChoice, Choice, ParameterizationChoice, PngButton, Scale, SeedInput, Slider};
 use crate::engine::{grid_points, Backend, Engine, Pending};
@@ -77,7 +78,17 @@ struct Run {
     problem: Problem,
     runs: Vec<WidthRun>,
     linear: Option<Linear>,
+    /// The chosen net's current eigenvalues, and at how many checkpoints
+    /// (one eigendecomposition per checkpoint, not per redraw).
+    spectrum_now: Option<(usize, Vec<f64>)>,
     progress: Progress,
+}
+
+impl Run {
+    /// Eigenvalues of the chosen net's kernel at initialization and now.
+    fn spectra(&self) -> (Option<&[f64]>, Option<&[f64]>) {
+        (self.linear.as_ref().map(|l| l.spectrum0.values.as_slice()), self.spectrum_now.as_ref().map(|(_, v)| v.as_slice()))
+    }
 }
 
 #[derive(Default)]
@@ -265,7 +276,7 @@ fn build(backend: &Rc<Backend>, s: &NtkState) -> Result<Run, Error> {
         problem = Some(p);
     }
     let problem = problem.ok_or_else(|| Error::InvalidConfig("no width to train".into()))?;
-    Ok(Run { problem, runs, linear: None, progress: Progress::default() })
+    Ok(Run { problem, runs, linear: None, spectrum_now: None, progress: Progress::default() })
 }
 
 /// Advances one net: trains to its next checkpoint, then computes the
@@ -374,6 +385,11 @@ fn frame(r: &mut Runner, now: f64, status: RwSignal<Status>, readout: RwSignal<R
             }
         }
     }
+    if let Some(theta) = &main.theta {
+        if run.spectrum_now.as_ref().is_none_or(|(at, _)| *at != main.records.len()) {
+            run.spectrum_now = Some((main.records.len(), Spectrum::of(theta).values.iter().copied().collect()));
+        }
+    }
     if run.runs.iter().all(WidthRun::done) && status.with_untracked(|st| st.phase == Phase::Running) {
         status.update(|st| st.phase = Phase::Paused);
     }
@@ -406,18 +422,14 @@ fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElem
         draw_gram(&canvas, scratch, &sorted, n);
     }
     if let Some(canvas) = c.spectrum.get_untracked() {
-        let mut lines = Vec::new();
-        for (label, colour, theta) in [("initialization", GREY_RGB, &main.theta0), ("now", CLASS1, &main.theta)] {
-            if let Some(t) = theta {
-                let sp = Spectrum::of(t);
-                lines.push(Line {
-                    label: label.into(),
-                    colour,
-                    dashed: false,
-                    points: sp.values.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect(),
-                });
-            }
-        }
+        let (init, now) = run.spectra();
+        let lines: Vec<Line> = [("initialization", GREY_RGB, init), ("now", CLASS1, now)]
+            .into_iter()
+            .filter_map(|(label, colour, values)| {
+                let points = values?.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect();
+                Some(Line { label: label.into(), colour, dashed: false, points })
+            })
+            .collect();
         draw_lines(
             &canvas,
             &Lines { lines: &lines, dots: &[], x_desc: "index i", y_desc: "eigenvalue λᵢ", log_x: false, log_y: true, floor: 1e-9 },
@@ -507,8 +519,7 @@ fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElem
 fn export(r: &Runner, json: bool) {
     let (Some(run), Some(s)) = (&r.run, &r.state) else { return };
     let main = run.runs.last().expect("at least one width");
-    let spectrum = |t: &Option<DMatrix<f64>>| t.as_ref().map(|t| Spectrum::of(t).values.iter().copied().collect::<Vec<f64>>());
-    let (s0, st) = (spectrum(&main.theta0), spectrum(&main.theta));
+    let (s0, st) = run.spectra();
     if json {
         let drift: Vec<_> = run
             .runs
@@ -533,7 +544,7 @@ fn export(r: &Runner, json: bool) {
     } else {
         let mut csv = String::from("series,x,value\n");
         for (name, sp) in [("spectrum_init", &s0), ("spectrum_now", &st)] {
-            for (i, v) in sp.iter().flatten().enumerate() {
+            for (i, v) in sp.unwrap_or_default().iter().enumerate() {
                 csv.push_str(&format!("{name},{},{v}\n", i + 1));
             }
         }
