@@ -94,8 +94,9 @@ pub fn drift(theta0: &DMatrix<f64>, theta: &DMatrix<f64>) -> f64 {
 /// `‖θ_t − θ_0‖ / ‖θ_0‖`.
 #[must_use]
 pub fn movement(params0: &[f32], params: &[f32]) -> f64 {
-    let sq = |it: &mut dyn Iterator<Item = f64>| it.map(|v| v * v).sum::<f64>().sqrt();
-    sq(&mut params0.iter().zip(params).map(|(a, b)| f64::from(b - a))) / sq(&mut params0.iter().map(|&a| f64::from(a)))
+    let moved: f64 = params0.iter().zip(params).map(|(a, b)| f64::from(b - a).powi(2)).sum();
+    let start: f64 = params0.iter().map(|&a| f64::from(a).powi(2)).sum();
+    (moved / start).sqrt()
 }
 
 /// A kernel's eigendecomposition, eigenvalues descending.
