@@ -202,6 +202,69 @@ pub fn SeedInput(#[prop(into)] value: Signal<u64>, max: u64, on_change: Callback
     }
 }
 
+/// A formula, typeset by KaTeX.
+#[component]
+pub fn Tex(#[prop(into)] tex: TextProp) -> impl IntoView {
+    view! { <span class="tex" inner_html=move || crate::web::katex(&tex.get())></span> }
+}
+
+/// Downloads of one chart: its canvas as PNG, and as SVG the same chart
+/// drawn again by `svg` (given the canvas's CSS size). Hidden in embeds.
+#[component]
+pub fn ChartExport(
+    canvas: NodeRef<leptos::html::Canvas>,
+    /// The file name without its extension.
+    name: &'static str,
+    svg: Callback<(u32, u32), String>,
+) -> impl IntoView {
+    view! {
+        <div class="chart-export">
+            <button name="png" title="download this chart as a PNG image" aria-label="download this chart as PNG"
+                on:click=move |_| {
+                    if let Some(c) = canvas.get_untracked() {
+                        crate::web::download_png(&format!("{name}.png"), &c);
+                    }
+                }>"PNG"</button>
+            <button name="svg" title="download this chart as an SVG vector image" aria-label="download this chart as SVG"
+                on:click=move |_| {
+                    if let Some(c) = canvas.get_untracked() {
+                        let size = (c.client_width().max(50) as u32, c.client_height().max(50) as u32);
+                        crate::web::download(&format!("{name}.svg"), "image/svg+xml", &svg.run(size));
+                    }
+                }>"SVG"</button>
+        </div>
+    }
+}
+
+/// Downloads of a lab's data: `{name}.csv`, `{name}.json` and the run's
+/// config for the command-line tool, `{name}-config.json`. Each callback
+/// returns the file's text, `None` while there is nothing to export.
+#[component]
+pub fn DataExport(
+    name: &'static str,
+    csv: Callback<(), Option<String>>,
+    json: Callback<(), Option<String>>,
+    config: Callback<(), String>,
+) -> impl IntoView {
+    let save = move |file: String, mime: &'static str, text: Option<String>| {
+        if let Some(text) = text {
+            crate::web::download(&file, mime, &text);
+        }
+    };
+    view! {
+        <fieldset class="data-export">
+            <legend>"Export"</legend>
+            <div class="transport">
+                <button name="csv" title="the data behind the charts, as CSV" on:click=move |_| save(format!("{name}.csv"), "text/csv", csv.run(()))>"CSV"</button>
+                <button name="json" title="the settings and the data behind the charts, as JSON"
+                    on:click=move |_| save(format!("{name}.json"), "application/json", json.run(()))>"JSON"</button>
+                <button name="config" title="this run for the command-line tool: gradlab CONFIG.json"
+                    on:click=move |_| save(format!("{name}-config.json"), "application/json", Some(config.run(())))>"Config"</button>
+            </div>
+        </fieldset>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Scale;
@@ -213,18 +276,5 @@ mod tests {
         assert_eq!(s.position(10.0), 100.0);
         assert!((s.value(s.position(0.01)) - 0.01).abs() < 1e-3);
         assert_eq!(s.position(1e9), 100.0);
-    }
-}
-
-/// Downloads a chart's canvas as `name` (a PNG).
-#[component]
-pub fn PngButton(canvas: NodeRef<leptos::html::Canvas>, name: &'static str) -> impl IntoView {
-    view! {
-        <button class="png" name="png" title="download this chart as a PNG image" aria-label="download this chart as PNG"
-            on:click=move |_| {
-                if let Some(c) = canvas.get_untracked() {
-                    crate::web::download_png(name, &c);
-                }
-            }>"PNG"</button>
     }
 }

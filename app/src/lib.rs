@@ -32,6 +32,7 @@ use leptos::prelude::*;
 /// The page: which lab and view the URL asks for.
 #[component]
 pub fn App() -> impl IntoView {
+    labs::shell::set_theme(labs::shell::theme_from_url().0);
     let query = web::search();
     let pairs: Vec<&str> = query.trim_start_matches('?').split('&').collect();
     let embed = pairs.iter().any(|&kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");

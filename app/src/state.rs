@@ -235,6 +235,18 @@ impl PlaygroundState {
     }
 }
 
+/// A run as the command-line tool reads it (`gradlab CONFIG.json`): the
+/// [`RunConfig`] with the CLI's `steps` and `backend` keys beside it.
+#[must_use]
+pub fn cli_config(run: &RunConfig, steps: u64) -> String {
+    let mut value = serde_json::to_value(run).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("steps".into(), steps.clamp(1, u64::from(u32::MAX)).into());
+        map.insert("backend".into(), "cpu".into());
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
 /// Limits of the landscape lab (full batch: every step sees every point).
 pub const LANDSCAPE_POINTS: (usize, usize) = (16, 1024);
 pub const LANDSCAPE_WIDTH: (usize, usize) = (1, 512);
@@ -859,6 +871,21 @@ mod tests {
     }
 
     #[test]
+    fn exported_configs_read_back_as_the_same_run() {
+        let s = PlaygroundState { batch: 32, opt: "momentum", ..PlaygroundState::default() };
+        let text = cli_config(&s.run_config(), 500);
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let map = value.as_object_mut().unwrap();
+        assert_eq!(map.remove("steps"), Some(500.into()));
+        assert_eq!(map.remove("backend"), Some("cpu".into()));
+        let back: RunConfig = serde_json::from_value(value).unwrap();
+        assert_eq!(back, s.run_config());
+        let l = LandscapeState { opt: "momentum", ..LandscapeState::default() };
+        let text = cli_config(&l.run_config(), 0);
+        assert!(text.contains("\"steps\": 1"), "{text}");
+    }
+
+    #[test]
     fn regression_forces_mse() {
         let (s, msgs) = PlaygroundState::from_query("data=sine&loss=bce");
         assert_eq!(s.loss, Loss::Mse);
@@ -924,5 +951,293 @@ mod tests {
         assert_eq!(msgs.len(), 4, "{msgs:?}");
         assert_eq!(NtkState { width: 512, ..s.clone() }.widths(), vec![8, 32, 128, 512]);
         assert_eq!(NtkState { width: 20, ..s }.widths(), vec![5, 20]);
+    }
+}
+
+/// Property tests of every widget's URL: state → URL → state is the
+/// identity, unknown keys change nothing, and every out-of-range number is
+/// clamped to its bound with one message naming it.
+#[cfg(test)]
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    use super::*;
+
+    /// A lab's query functions, erased to strings.
+    struct Lab {
+        /// `(key, lowest, highest)` of every numeric setting, as the URL
+        /// writes them.
+        bounds: Vec<(&'static str, String, String)>,
+        /// Parses a query and writes the canonical one back.
+        reparse: fn(&str) -> (String, Vec<String>),
+    }
+
+    fn bound<T: ToString>(key: &'static str, (lo, hi): (T, T)) -> (&'static str, String, String) {
+        (key, lo.to_string(), hi.to_string())
+    }
+
+    fn pairs(query: &str) -> BTreeMap<String, String> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap().into_iter().collect()
+    }
+
+    fn playground_lab() -> Lab {
+        Lab {
+            bounds: vec![
+                bound("n", POINTS),
+                bound("noise", NOISE),
+                bound("label_noise", LABEL_NOISE),
+                bound("width", WIDTH),
+                bound("depth", DEPTH),
+                bound("lr", LR),
+                bound("batch", (0, MAX_BATCH)),
+                bound("seed", (0, MAX_SEED)),
+            ],
+            reparse: |q| {
+                let (s, m) = PlaygroundState::from_query(q);
+                (s.to_query(), m)
+            },
+        }
+    }
+
+    fn landscape_lab() -> Lab {
+        Lab {
+            bounds: vec![
+                bound("n", LANDSCAPE_POINTS),
+                bound("width", LANDSCAPE_WIDTH),
+                bound("depth", LANDSCAPE_DEPTH),
+                bound("lr", LANDSCAPE_LR),
+                bound("seed", (0, MAX_SEED)),
+                bound("grid", GRID),
+                bound("range", RANGE),
+            ],
+            reparse: |q| {
+                let (s, m) = LandscapeState::from_query(q);
+                (s.to_query(), m)
+            },
+        }
+    }
+
+    fn dd_lab() -> Lab {
+        Lab {
+            bounds: vec![
+                bound("n", DD_POINTS),
+                bound("d", DD_DIM),
+                bound("noise", DD_NOISE),
+                bound("ridge", (0.0, DD_RIDGE.1)),
+                bound("seeds", DD_SEEDS),
+                bound("seed", (0, MAX_SEED)),
+                bound("p", DD_FEATURES),
+                bound("steps", DD_STEPS),
+            ],
+            reparse: |q| {
+                let (s, m) = DdState::from_query(q);
+                (s.to_query(), m)
+            },
+        }
+    }
+
+    fn ntk_lab() -> Lab {
+        Lab {
+            bounds: vec![
+                bound("width", NTK_WIDTH),
+                bound("depth", NTK_DEPTH),
+                bound("lr", NTK_LR),
+                bound("n", NTK_POINTS),
+                bound("seed", (0, MAX_SEED)),
+                bound("steps", NTK_STEPS),
+            ],
+            reparse: |q| {
+                let (s, m) = NtkState::from_query(q);
+                (s.to_query(), m)
+            },
+        }
+    }
+
+    fn playground() -> impl Strategy<Value = PlaygroundState> {
+        let data =
+            (select(DatasetKind::ALL.to_vec()), select(Loss::ALL.to_vec()), POINTS.0..=POINTS.1, NOISE.0..=NOISE.1, 0.0..=LABEL_NOISE.1);
+        let net = (WIDTH.0..=WIDTH.1, DEPTH.0..=DEPTH.1, select(Activation::ALL.to_vec()), select(Parameterization::ALL.to_vec()));
+        let train = (select(Optimizer::NAMES.to_vec()), LR.0..=LR.1, 0u32..=11, 0..=MAX_SEED);
+        (data, net, train).prop_map(|((data, loss, n, noise, label_noise), (width, depth, act, param), (opt, lr, batch, seed))| {
+            PlaygroundState {
+                data,
+                n,
+                noise,
+                label_noise,
+                width,
+                depth,
+                act,
+                param,
+                loss: if data.classes().is_some() { loss } else { Loss::Mse },
+                opt,
+                lr,
+                batch: if batch == 0 { 0 } else { 1 << (batch - 1) },
+                seed,
+            }
+        })
+    }
+
+    fn landscape() -> impl Strategy<Value = LandscapeState> {
+        let run = (
+            select(DatasetKind::ALL.to_vec()),
+            select(Loss::ALL.to_vec()),
+            LANDSCAPE_POINTS.0..=LANDSCAPE_POINTS.1,
+            LANDSCAPE_WIDTH.0..=LANDSCAPE_WIDTH.1,
+            LANDSCAPE_DEPTH.0..=LANDSCAPE_DEPTH.1,
+            select(Activation::ALL.to_vec()),
+            select(Parameterization::ALL.to_vec()),
+        );
+        let steps = (select(vec!["gd", "momentum"]), LANDSCAPE_LR.0..=LANDSCAPE_LR.1, 0..=MAX_SEED);
+        let picture = (GRID.0..=GRID.1, RANGE.0..=RANGE.1, any::<bool>(), any::<bool>(), select(View::ALL.to_vec()));
+        (run, steps, picture).prop_map(|((data, loss, n, width, depth, act, param), (opt, lr, seed), (grid, range, log, pca, view))| {
+            LandscapeState {
+                data,
+                n,
+                width,
+                depth,
+                act,
+                param,
+                loss: if data.classes().is_some() { loss } else { Loss::Mse },
+                opt,
+                lr,
+                seed,
+                grid,
+                range,
+                log,
+                plane: if pca { PlaneKind::Pca } else { PlaneKind::Random },
+                view,
+            }
+        })
+    }
+
+    fn dd() -> impl Strategy<Value = DdState> {
+        let ridge = prop_oneof![Just(0.0), DD_RIDGE.0..=DD_RIDGE.1];
+        let data = (DD_POINTS.0..=DD_POINTS.1, DD_DIM.0..=DD_DIM.1, DD_NOISE.0..=DD_NOISE.1, ridge, any::<bool>(), any::<bool>());
+        let rest = (
+            DD_SEEDS.0..=DD_SEEDS.1,
+            0..=MAX_SEED,
+            DD_FEATURES.0..=DD_FEATURES.1,
+            select(TRAINING.iter().map(|t| t.1).collect::<Vec<_>>()),
+            DD_STEPS.0..=DD_STEPS.1,
+            select(DdView::ALL.to_vec()),
+        );
+        (data, rest).prop_map(|((n, d, noise, ridge, linear, relu), (seeds, seed, p, train, steps, view))| DdState {
+            n,
+            d,
+            noise,
+            ridge,
+            teacher: if linear { Teacher::Linear } else { Teacher::Nonlinear },
+            feature: if relu { Feature::Relu } else { Feature::Tanh },
+            seeds,
+            seed,
+            p,
+            train,
+            steps,
+            view,
+        })
+    }
+
+    fn ntk() -> impl Strategy<Value = NtkState> {
+        (
+            NTK_WIDTH.0..=NTK_WIDTH.1,
+            NTK_DEPTH.0..=NTK_DEPTH.1,
+            select(Parameterization::ALL.to_vec()),
+            select(Activation::ALL.to_vec()),
+            NTK_LR.0..=NTK_LR.1,
+            NTK_POINTS.0..=NTK_POINTS.1,
+            0..=MAX_SEED,
+            NTK_STEPS.0..=NTK_STEPS.1,
+            select(NtkView::ALL.to_vec()),
+        )
+            .prop_map(|(width, depth, param, act, lr, n, seed, steps, view)| NtkState {
+                width,
+                depth,
+                param,
+                act,
+                lr,
+                n,
+                seed,
+                steps,
+                view,
+            })
+    }
+
+    /// Keys no lab reads (nor the page flags).
+    fn unknown_key() -> impl Strategy<Value = String> {
+        "[a-z_]{1,10}".prop_filter("a key some lab reads", |k| {
+            let known = [playground_lab(), landscape_lab(), dd_lab(), ntk_lab()];
+            let names = ["data", "act", "param", "loss", "opt", "scale", "plane", "view", "teacher", "feature", "train", "lab"];
+            !names.contains(&k.as_str()) && !known.iter().any(|l| l.bounds.iter().any(|b| b.0 == k))
+        })
+    }
+
+    /// Unknown keys change nothing; each numeric key pushed `excess` past
+    /// either bound comes back as that bound, with one message naming it.
+    fn check(lab: &Lab, query: &str, junk: &[(String, String)], excess: f64) -> Result<(), TestCaseError> {
+        let mut with_junk = query.to_owned();
+        for (k, v) in junk {
+            with_junk.push('&');
+            with_junk.push_str(&serde_urlencoded::to_string([(k, v)]).unwrap());
+        }
+        let (back, messages) = (lab.reparse)(&with_junk);
+        prop_assert_eq!(&back, query);
+        prop_assert!(messages.is_empty(), "{:?}", messages);
+        let canonical = pairs(query);
+        for (key, lo, hi) in &lab.bounds {
+            for (bad, expected) in [(hi.parse::<f64>().unwrap() + excess, hi), (lo.parse::<f64>().unwrap() - excess, lo)] {
+                let mut asked = canonical.clone();
+                asked.insert((*key).to_owned(), bad.to_string());
+                let (back, messages) = (lab.reparse)(&serde_urlencoded::to_string(&asked).unwrap());
+                let mut want = canonical.clone();
+                want.insert((*key).to_owned(), expected.clone());
+                prop_assert_eq!(pairs(&back), want, "{}={}", key, bad);
+                prop_assert_eq!(messages.len(), 1, "{}={}: {:?}", key, bad, messages);
+                prop_assert!(messages[0].starts_with(&format!("{key}=")), "{:?}", messages);
+            }
+        }
+        Ok(())
+    }
+
+    fn junk() -> impl Strategy<Value = Vec<(String, String)>> {
+        proptest::collection::vec((unknown_key(), "[ -~]{0,12}"), 0..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn playground_urls(s in playground(), junk in junk(), excess in 1.0..1e6f64) {
+            let (back, messages) = PlaygroundState::from_query(&s.to_query());
+            prop_assert_eq!(&back, &s);
+            prop_assert!(messages.is_empty());
+            check(&playground_lab(), &s.to_query(), &junk, excess.round())?;
+        }
+
+        #[test]
+        fn landscape_urls(s in landscape(), junk in junk(), excess in 1.0..1e6f64) {
+            let (back, messages) = LandscapeState::from_query(&s.to_query());
+            prop_assert_eq!(&back, &s);
+            prop_assert!(messages.is_empty());
+            check(&landscape_lab(), &s.to_query(), &junk, excess.round())?;
+        }
+
+        #[test]
+        fn double_descent_urls(s in dd(), junk in junk(), excess in 1.0..1e6f64) {
+            let (back, messages) = DdState::from_query(&s.to_query());
+            prop_assert_eq!(&back, &s);
+            prop_assert!(messages.is_empty());
+            check(&dd_lab(), &s.to_query(), &junk, excess.round())?;
+        }
+
+        #[test]
+        fn ntk_urls(s in ntk(), junk in junk(), excess in 1.0..1e6f64) {
+            let (back, messages) = NtkState::from_query(&s.to_query());
+            prop_assert_eq!(&back, &s);
+            prop_assert!(messages.is_empty());
+            check(&ntk_lab(), &s.to_query(), &junk, excess.round())?;
+        }
     }
 }

@@ -104,6 +104,28 @@ fn save(name: &str, url: &str) {
     }
 }
 
+/// Fires a plain event of `kind` at the window (`resize` redraws the charts).
+pub fn dispatch(kind: &str) {
+    if let (Some(w), Ok(e)) = (web_sys::window(), web_sys::Event::new(kind)) {
+        let _ = w.dispatch_event(&e);
+    }
+}
+
+/// `tex` typeset by KaTeX (loaded by the page from the site itself) as
+/// HTML with MathML for screen readers; the TeX source, escaped, where
+/// KaTeX is missing.
+#[must_use]
+pub fn katex(tex: &str) -> String {
+    let typeset = || -> Option<String> {
+        let katex = js_sys::Reflect::get(&js_sys::global(), &"katex".into()).ok().filter(JsValue::is_object)?;
+        let render: js_sys::Function = js_sys::Reflect::get(&katex, &"renderToString".into()).ok()?.dyn_into().ok()?;
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"throwOnError".into(), &JsValue::FALSE).ok()?;
+        render.call2(&katex, &tex.into(), &options).ok()?.as_string()
+    };
+    typeset().unwrap_or_else(|| tex.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
+}
+
 /// Milliseconds from the page's time origin.
 #[must_use]
 pub fn now() -> f64 {

@@ -1,6 +1,7 @@
 // What makes the labs lecture-ready, in headless Chromium against the
 // release build: the home page, "Copy embed code", host control by
-// postMessage, and PNG export of every chart.
+// postMessage, export (PNG, SVG, CSV, JSON, config), themes, typeset
+// formulas, and sliders worked by the keyboard alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -82,21 +83,138 @@ test('a host page steers an embedded widget with postMessage; bad messages are i
   await page.close();
 });
 
-test('every lab downloads its charts as PNG images', async () => {
+test('every lab downloads its charts as PNG and SVG images', async () => {
   const labs = ['?lab=playground&width=8', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10'];
   for (const query of labs) {
     const { page, errors } = await open(ctx.gpu, ctx.url + query, { viewport: { width: 1400, height: 1000 } });
     await page.waitForTimeout(1500);
-    const buttons = page.locator('.chart:not(.hidden) button[name="png"]');
-    assert.ok(await buttons.count() >= 2, `${query}: a PNG button on each chart`);
-    const [download] = await Promise.all([page.waitForEvent('download'), buttons.first().click()]);
+    const png = page.locator('.chart:not(.hidden) button[name="png"]');
+    assert.ok(await png.count() >= 2, `${query}: a PNG button on each chart`);
+    const [download] = await Promise.all([page.waitForEvent('download'), png.first().click()]);
     assert.match(download.suggestedFilename(), /^gradlab-.+\.png$/);
     const bytes = await readFile(await download.path());
     assert.ok(bytes.length > 1000, `${query}: a real picture (${bytes.length} bytes)`);
     assert.deepEqual([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), 'PNG');
+    const svg = page.locator('.chart:not(.hidden) button[name="svg"]');
+    assert.equal(await svg.count(), await png.count(), `${query}: an SVG button beside each PNG button`);
+    for (let i = 0; i < await svg.count(); i++) {
+      const [file] = await Promise.all([page.waitForEvent('download'), svg.nth(i).click()]);
+      assert.match(file.suggestedFilename(), /^gradlab-.+\.svg$/);
+      const text = await readFile(await file.path(), 'utf8');
+      assert.match(text, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, `${file.suggestedFilename()} is an SVG document`);
+      assert.match(text, /<\/svg>\s*$/, `${file.suggestedFilename()} is complete`);
+      assert.ok((text.match(/<text/g) ?? []).length >= 4, `${file.suggestedFilename()} has axis labels`);
+    }
     assert.deepEqual(errors, []);
     await page.close();
   }
+});
+
+test('the playground and the landscape export their data and the run config', async () => {
+  for (const [query, name] of [['?lab=playground&width=8&data=moons', 'gradlab-playground'], ['?lab=landscape&n=64&width=8&grid=16', 'gradlab-landscape']]) {
+    const { page, errors } = await open(ctx.gpu, ctx.url + query, { viewport: { width: 1400, height: 1000 } });
+    await until(page, () => Number(document.querySelector('[data-phase]').dataset.steps) > 20);
+    if (name === 'gradlab-landscape') await until(page, () => Number(document.querySelector('.views')?.dataset.grids) >= 1, undefined, 120_000);
+    const save = async (button) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(`.data-export button[name="${button}"]`)]);
+      return [file.suggestedFilename(), await readFile(await file.path(), 'utf8')];
+    };
+    const [csvName, csv] = await save('csv');
+    assert.equal(csvName, `${name}.csv`);
+    const rows = csv.trim().split('\n');
+    assert.ok(rows.length > 10, `${csvName}: ${rows.length} rows`);
+    assert.ok(rows.every((r) => r.split(',').length === rows[0].split(',').length), `${csvName}: rectangular`);
+    const [jsonName, json] = await save('json');
+    assert.equal(jsonName, `${name}.json`);
+    const body = JSON.parse(json);
+    assert.equal(body.config.seed, 1);
+    const [configName, configText] = await save('config');
+    assert.equal(configName, `${name}-config.json`);
+    const config = JSON.parse(configText);
+    assert.deepEqual(Object.keys(config).sort(), ['backend', 'data', 'model', 'seed', 'steps', 'train']);
+    assert.deepEqual(config.model.hidden, [8, 8]);
+    assert.ok(config.steps >= 1);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test('themes: light, dark and projector from the URL or the picker; a bad name is explained', async () => {
+  const query = '?lab=ntk&width=16&n=8&steps=10';
+  const corner = (page) => page.$eval('.chart:not(.hidden) canvas', (c) => [...c.getContext('2d').getImageData(2, 2, 1, 1).data].slice(0, 3));
+  const { page, errors } = await open(ctx.gpu, ctx.url + query + '&theme=dark', { viewport: { width: 1280, height: 900 } });
+  await until(page, () => document.querySelector('.views')?.dataset.checkpoints > 2);
+  assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+  assert.ok((await corner(page)).every((v) => v < 60), 'the charts are drawn dark');
+  assert.ok(await page.$eval('body', (b) => getComputedStyle(b).backgroundColor !== 'rgb(246, 247, 249)'), 'the page is dark');
+  await screenshot(page, 'theme-dark.png');
+  await page.selectOption('select[name="theme"]', 'projector');
+  await until(page, () => document.documentElement.dataset.theme === 'projector' && new URL(location.href).searchParams.get('theme') === 'projector');
+  await page.waitForTimeout(300);
+  assert.deepEqual(await corner(page), [255, 255, 255], 'the charts are redrawn light at once');
+  await page.click('button[name="embed-code"]');
+  assert.match(await page.inputValue('.embed-code textarea'), /theme=projector/, 'embed code keeps the theme');
+  await page.click('button[name="embed-code-close"]');
+  await screenshot(page, 'theme-projector.png');
+  const { page: bad, errors: badErrors } = await open(ctx.gpu, ctx.url + query + '&theme=neon');
+  await until(bad, () => document.querySelector('.notice')?.textContent.includes('theme=neon is not one of light, dark, projector'));
+  assert.equal(await bad.getAttribute('html', 'data-theme'), 'light');
+  await screenshot(bad, 'theme-light.png');
+  assert.deepEqual([...errors, ...badErrors], []);
+  await bad.close();
+  await page.close();
+});
+
+test('captions carry typeset formulas, with MathML for screen readers', async () => {
+  for (const query of ['?lab=playground', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10']) {
+    const { page, errors } = await open(ctx.gpu, ctx.url + query);
+    await until(page, () => document.querySelectorAll('figcaption .tex .katex').length >= 2);
+    const tex = await page.$$eval('figcaption .tex', (ts) => ts.map((t) => ({ html: !!t.querySelector('.katex-html'), math: !!t.querySelector('math'), error: !!t.querySelector('.katex-error') })));
+    assert.ok(tex.every((t) => t.html && t.math && !t.error), `${query}: ${JSON.stringify(tex)}`);
+    await until(page, () => document.fonts.check('16px KaTeX_Main'));
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test('keyboard alone moves a slider, with its focus visible', async () => {
+  const { page, errors } = await open(ctx.gpu, ctx.url + '?lab=playground&width=32');
+  await until(page, () => document.querySelector('[data-phase]')?.dataset.phase === 'running');
+  let focused = '';
+  for (let i = 0; i < 40 && focused !== 'width'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.activeElement?.getAttribute('name') ?? '');
+  }
+  assert.equal(focused, 'width', 'Tab reaches the width slider');
+  const ring = await page.evaluate(() => {
+    const s = getComputedStyle(document.activeElement);
+    return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), label: document.activeElement.closest('label')?.textContent ?? '' };
+  });
+  assert.notEqual(ring.style, 'none');
+  assert.ok(ring.width >= 2, 'a visible focus ring');
+  assert.match(ring.label, /width/, 'the slider is labelled');
+  for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+  await until(page, () => new URL(location.href).searchParams.get('width') !== '32');
+  const width = Number(new URL(page.url()).searchParams.get('width'));
+  assert.ok(width > 32, `width ${width}`);
+  assert.equal(await page.$eval('input[name="width"]', (i) => i.getAttribute('aria-valuetext')), String(width));
+  await page.keyboard.press('Home');
+  await until(page, () => new URL(location.href).searchParams.get('width') === '1');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an embed at 320×240 keeps its chart and its link', async () => {
+  const { page, errors } = await open(ctx.gpu, ctx.url + '?lab=landscape&view=sharpness&n=64&width=8&embed=1', { viewport: { width: 320, height: 240 } });
+  await until(page, () => Number(document.querySelector('[data-phase]').dataset.steps) > 50);
+  await page.waitForTimeout(500);
+  const box = await page.$eval('.chart:not(.hidden) canvas', (c) => c.getBoundingClientRect().toJSON());
+  assert.ok(box.width > 250 && box.height > 100, `the chart fills the frame: ${JSON.stringify(box)}`);
+  const link = await page.$eval('.open', (a) => a.getBoundingClientRect().toJSON());
+  assert.ok(link.bottom <= 240 && link.right <= 320, 'the "open in gradlab" link is inside the frame');
+  await screenshot(page, 'embed-320x240.png');
+  assert.deepEqual(errors, []);
+  await page.close();
 });
 
 test('play=0 starts paused, keeps the flag, and runs on the first press of Play', async () => {

@@ -6,10 +6,8 @@
 
 use gradlab_core::double_descent::Band;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
-use web_sys::HtmlCanvasElement;
 
-use super::{decade_below, fit, format_loss_tick, legend, rgb, CLASS0, CLASS1, GREY};
+use super::{decade_below, format_loss_tick, legend, mesh, Surface, CLASS0, CLASS1, GREY_RGB};
 
 /// One curve: x values with the train and test bands at each.
 pub struct Curve<'a> {
@@ -29,13 +27,8 @@ pub struct Curve<'a> {
     pub params_threshold: Option<f64>,
 }
 
-pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
-    let dpr = fit(canvas);
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-        return;
-    };
-    let root = backend.into_drawing_area();
-    let _ = root.fill(&WHITE);
+pub fn draw_curve(s: &mut Surface<'_>, c: &Curve<'_>) {
+    let Some(root) = s.root() else { return };
     let trained = c.trained.iter().flat_map(|(_, a, b)| [a, b]);
     let values = c.train.iter().chain(c.test).chain(trained).flat_map(|b| [b.lo, b.hi, b.median]).filter(|v| v.is_finite() && *v > 0.0);
     let (lo, hi) =
@@ -45,66 +38,64 @@ pub fn draw_curve(canvas: &HtmlCanvasElement, c: &Curve<'_>) {
     let test_lo = c.test.iter().map(|b| b.lo).filter(|v| v.is_finite() && *v > 0.0).fold(f64::INFINITY, |a, b| if b < a { b } else { a });
     let lo = if test_lo.is_finite() { (test_lo / 30.0).max(if lo.is_finite() { lo } else { 1e-3 }) } else { 1e-3 };
     let (lo, hi) = if hi.is_finite() && hi > lo { (decade_below(lo * 0.8), hi * 1.25) } else { (1e-3, 10.0) };
-    let font = ("sans-serif", 12.0 * dpr).into_font();
     let x0 = decade_below(c.x_range.0.max(1) as f64);
     let x1 = (c.x_range.1 as f64).max(x0 * 2.0);
     let Ok(mut chart) = ChartBuilder::on(&root)
-        .margin((8.0 * dpr) as i32)
-        .margin_right((18.0 * dpr) as i32)
-        .x_label_area_size((36.0 * dpr) as i32)
-        .y_label_area_size((52.0 * dpr) as i32)
+        .margin(s.px(8.0))
+        .margin_right(s.px(18.0))
+        .x_label_area_size(s.px(36.0))
+        .y_label_area_size(s.px(52.0))
         .build_cartesian_2d((x0..x1).log_scale(), (lo..hi).log_scale())
     else {
         return;
     };
-    let _ = chart
-        .configure_mesh()
-        .light_line_style(RGBColor(235, 235, 235))
-        .label_style(font.clone())
+    let _ = mesh(&mut chart, s)
         .x_desc(c.x_desc)
-        .x_labels(6)
         .y_desc("mean squared error")
         .x_label_formatter(&|v| format_loss_tick(*v as f32))
         .y_label_formatter(&|v| format_loss_tick(*v as f32))
         .draw();
     let clamp = |v: f64| if v.is_finite() { v.clamp(lo, hi) } else { hi };
-    let width = (2.0 * dpr) as u32;
+    let width = s.stroke(2.0);
+    let grey = s.theme.rgb(GREY_RGB);
     let thresholds = std::iter::once((c.threshold as f64, c.threshold_label)).chain(c.params_threshold.map(|t| (t, "params = n")));
     for (threshold, label) in thresholds {
         let _ = chart.draw_series(DashedLineSeries::new(
             [(threshold, lo), (threshold, hi)],
-            (6.0 * dpr) as u32,
-            (4.0 * dpr) as u32,
-            GREY.stroke_width(1),
+            s.stroke(6.0),
+            s.stroke(4.0),
+            grey.stroke_width(s.stroke(1.0)),
         ));
-        let _ = chart.draw_series(std::iter::once(Text::new(label.to_owned(), (threshold * 1.04, hi / 1.6), font.clone().color(&GREY))));
+        let _ = chart.draw_series(std::iter::once(Text::new(label.to_owned(), (threshold * 1.04, hi / 1.6), s.font(12.0).color(&grey))));
     }
     for (bands, colour, name) in [(c.train, CLASS0, "train"), (c.test, CLASS1, "test")] {
         let xs = c.x.iter().take(bands.len()).map(|&x| x as f64);
         let upper: Vec<(f64, f64)> = xs.clone().zip(bands).map(|(x, b)| (x, clamp(b.hi))).collect();
         let lower: Vec<(f64, f64)> = xs.clone().zip(bands).rev().map(|(x, b)| (x, clamp(b.lo))).collect();
-        let _ = chart.draw_series(std::iter::once(Polygon::new([upper, lower].concat(), rgb(colour).mix(0.18).filled())));
+        let colour = s.theme.rgb(colour);
+        let _ = chart.draw_series(std::iter::once(Polygon::new([upper, lower].concat(), colour.mix(0.18).filled())));
         let median: Vec<(f64, f64)> = xs.zip(bands).map(|(x, b)| (x, clamp(b.median))).collect();
-        if let Ok(s) = chart.draw_series(LineSeries::new(median, rgb(colour).stroke_width(width))) {
-            s.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(colour).stroke_width(width)));
+        if let Ok(series) = chart.draw_series(LineSeries::new(median, colour.stroke_width(width))) {
+            series.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(width)));
         }
     }
     // Trained nets: a marker at the median, a bar over the quartiles.
-    let r = (3.5 * dpr) as i32;
+    let r = s.px(3.5);
     for (pick, colour, filled, name) in [(0, CLASS0, false, "trained: train"), (1, CLASS1, true, "trained: test")] {
         let band = |t: &(usize, Band, Band)| if pick == 0 { t.1 } else { t.2 };
         let points: Vec<(f64, Band)> = c.trained.iter().map(|t| (t.0 as f64, band(t))).filter(|(_, b)| b.median.is_finite()).collect();
         if points.is_empty() {
             continue;
         }
-        let dark = rgb(colour).mix(1.0);
-        let _ =
-            chart.draw_series(points.iter().map(|&(x, b)| PathElement::new([(x, clamp(b.lo)), (x, clamp(b.hi))], dark.stroke_width(1))));
-        let style = if filled { dark.filled() } else { dark.stroke_width((1.5 * dpr) as u32) };
-        if let Ok(s) = chart.draw_series(points.iter().map(|&(x, b)| Circle::new((x, clamp(b.median)), r, style))) {
-            s.label(name).legend(move |(x, y)| Circle::new((x + 8, y), r, style));
+        let dark = s.theme.rgb(colour).mix(1.0);
+        let _ = chart.draw_series(
+            points.iter().map(|&(x, b)| PathElement::new([(x, clamp(b.lo)), (x, clamp(b.hi))], dark.stroke_width(s.stroke(1.0)))),
+        );
+        let style = if filled { dark.filled() } else { dark.stroke_width(s.stroke(1.5)) };
+        if let Ok(series) = chart.draw_series(points.iter().map(|&(x, b)| Circle::new((x, clamp(b.median)), r, style))) {
+            series.label(name).legend(move |(x, y)| Circle::new((x + 8, y), r, style));
         }
     }
-    legend(&mut chart, font, SeriesLabelPosition::UpperLeft);
+    legend(&mut chart, s, SeriesLabelPosition::UpperLeft);
     let _ = root.present();
 }

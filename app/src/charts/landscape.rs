@@ -95,11 +95,10 @@ pub use draw::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFr
 
 mod draw {
     use plotters::prelude::*;
-    use plotters_canvas::CanvasBackend;
-    use web_sys::HtmlCanvasElement;
 
     use super::{finite_range, isolines, levels, shown};
-    use crate::charts::{blit, colour_bar, fit, format_loss_tick, legend, rgb, viridis, CLASS0, CLASS1, GREY};
+    use crate::charts::surface::Backend;
+    use crate::charts::{colour_bar, format_loss_tick, legend, mesh, viridis, Surface, CLASS0, CLASS1, GREY_RGB};
     use gradlab_core::landscape::Grid;
 
     /// What one contour picture shows.
@@ -115,29 +114,22 @@ mod draw {
 
     /// Heat map of the loss on the plane with isolines, a colour bar, the
     /// trajectory and the current point (the plane's centre).
-    pub fn draw_contour(canvas: &HtmlCanvasElement, scratch: &HtmlCanvasElement, f: &ContourFrame<'_>) {
-        let dpr = fit(canvas);
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-            return;
-        };
-        let root = backend.into_drawing_area();
-        let _ = root.fill(&WHITE);
+    pub fn draw_contour(s: &mut Surface<'_>, f: &ContourFrame<'_>) {
+        let Some(root) = s.root() else { return };
         let values = shown(f.losses, f.log);
         let Some((lo, hi)) = finite_range(&values) else {
-            let _ = root.draw(&Text::new("the loss is not finite anywhere on this plane", (20, 30), ("sans-serif", 14.0 * dpr)));
+            let _ = root.draw(&Text::new("the loss is not finite anywhere on this plane", (20, 30), s.font(14.0)));
             let _ = root.present();
             return;
         };
         let hi = if hi > lo { hi } else { lo + 1e-6 };
         let (w, _) = root.dim_in_pixel();
-        let bar_w = (70.0 * dpr) as u32;
-        let (plot, bar) = root.split_horizontally(w.saturating_sub(bar_w));
-        let font = ("sans-serif", 12.0 * dpr).into_font();
+        let (plot, bar) = root.split_horizontally(w.saturating_sub(s.px(70.0) as u32));
         let (a0, a1, b0, b1) = (f.grid.alpha.0, f.grid.alpha.1, f.grid.beta.0, f.grid.beta.1);
         let Ok(mut chart) = ChartBuilder::on(&plot)
-            .margin((8.0 * dpr) as i32)
-            .x_label_area_size((34.0 * dpr) as i32)
-            .y_label_area_size((40.0 * dpr) as i32)
+            .margin(s.px(8.0))
+            .x_label_area_size(s.px(34.0))
+            .y_label_area_size(s.px(40.0))
             .build_cartesian_2d(a0..a1, b0..b1)
         else {
             return;
@@ -152,53 +144,50 @@ mod draw {
                 pixels.extend_from_slice(&[r, g, b, 255]);
             }
         }
-        blit(canvas, scratch, &pixels, (n as u32, n as u32), chart.plotting_area().get_pixel_range(), true);
-        let _ = chart.configure_mesh().disable_mesh().label_style(font.clone()).x_desc(f.axes.0).y_desc(f.axes.1).draw();
-        let line_style = WHITE.mix(0.75).stroke_width(dpr.max(1.0) as u32);
+        s.raster(&root, &pixels, (n as u32, n as u32), chart.plotting_area().get_pixel_range(), true);
+        let _ = mesh(&mut chart, s).disable_mesh().x_desc(f.axes.0).y_desc(f.axes.1).draw();
+        let line_style = WHITE.mix(0.75).stroke_width(s.stroke(1.0));
         for line in isolines(f.grid, &values, &levels(lo, hi, 10)) {
             let pts: Vec<(f32, f32)> = line.iter().map(|&(x, y)| (x as f32, y as f32)).collect();
             let _ = chart.draw_series(std::iter::once(PathElement::new(pts, line_style)));
         }
         // Trajectory: faint to strong, oldest first; the current point.
-        let stroke = (2.0 * dpr) as u32;
+        let stroke = s.stroke(2.0);
+        let c1 = s.theme.rgb(CLASS1);
         let path: Vec<(f32, f32)> = f.path.iter().map(|p| (p[0], p[1])).collect();
-        let _ = chart.draw_series(LineSeries::new(path.clone(), rgb(CLASS1).stroke_width(stroke)));
+        let _ = chart.draw_series(LineSeries::new(path.clone(), c1.stroke_width(stroke)));
         if let Some(&start) = path.first() {
-            let _ = chart.draw_series(std::iter::once(Circle::new(start, (4.0 * dpr) as i32, WHITE.filled())));
-            let _ = chart.draw_series(std::iter::once(Circle::new(start, (4.0 * dpr) as i32, rgb(CLASS1).stroke_width(stroke))));
+            let _ = chart.draw_series(std::iter::once(Circle::new(start, s.px(4.0), WHITE.filled())));
+            let _ = chart.draw_series(std::iter::once(Circle::new(start, s.px(4.0), c1.stroke_width(stroke))));
         }
         let now = (0.0f32, 0.0f32);
-        let _ = chart.draw_series(std::iter::once(Cross::new(now, (6.0 * dpr) as i32, WHITE.stroke_width(stroke + 2))));
-        let _ = chart.draw_series(std::iter::once(Cross::new(now, (6.0 * dpr) as i32, RED.stroke_width(stroke))));
+        let _ = chart.draw_series(std::iter::once(Cross::new(now, s.px(6.0), WHITE.stroke_width(stroke + 2))));
+        let _ = chart.draw_series(std::iter::once(Cross::new(now, s.px(6.0), RED.stroke_width(stroke))));
 
         let log = f.log;
         let label = |v: f64| if log { format_loss_tick(10f64.powf(v) as f32) } else { format_loss_tick(v as f32) };
-        colour_bar(&bar, dpr, (lo, hi), |v| viridis((v - lo) / (hi - lo)), label);
+        colour_bar(&bar, s, (lo, hi), |v| viridis((v - lo) / (hi - lo)), label);
         let _ = root.present();
     }
 
-    fn line_chart<'a>(
-        root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>,
-        dpr: f64,
+    fn line_chart<'a, 's>(
+        root: &'a DrawingArea<Backend<'s>, plotters::coord::Shift>,
+        s: &Surface<'_>,
         x: (f32, f32),
         y: (f32, f32),
         log_y: bool,
         x_desc: &str,
         y_desc: &str,
-    ) -> Option<ChartContext<'a, CanvasBackend, Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>>>
+    ) -> Option<ChartContext<'a, Backend<'s>, Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>>>
     {
-        let font = ("sans-serif", 12.0 * dpr).into_font();
         let (lo, hi) = if log_y { (y.0.log10(), y.1.log10()) } else { y };
         let mut chart = ChartBuilder::on(root)
-            .margin((8.0 * dpr) as i32)
-            .x_label_area_size((36.0 * dpr) as i32)
-            .y_label_area_size((52.0 * dpr) as i32)
+            .margin(s.px(8.0))
+            .x_label_area_size(s.px(36.0))
+            .y_label_area_size(s.px(52.0))
             .build_cartesian_2d(x.0..x.1, lo..hi)
             .ok()?;
-        let _ = chart
-            .configure_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
-            .label_style(font)
+        let _ = mesh(&mut chart, s)
             .x_desc(x_desc)
             .y_desc(y_desc)
             .x_label_formatter(&|v| format_loss_tick(*v))
@@ -225,105 +214,84 @@ mod draw {
     }
 
     /// The loss along `α` through the current point (`α = 0`, marked).
-    pub fn draw_slice(canvas: &HtmlCanvasElement, alphas: &[f32], losses: &[f32], log: bool, axis: &str) {
-        let dpr = fit(canvas);
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-            return;
-        };
-        let root = backend.into_drawing_area();
-        let _ = root.fill(&WHITE);
+    pub fn draw_slice(s: &mut Surface<'_>, alphas: &[f32], losses: &[f32], log: bool, axis: &str) {
+        let Some(root) = s.root() else { return };
         let x = (alphas.first().copied().unwrap_or(-1.0), alphas.last().copied().unwrap_or(1.0));
         let y = span(losses.iter().copied(), log);
-        let Some(mut chart) = line_chart(&root, dpr, x, y, log, axis, "train loss") else {
+        let Some(mut chart) = line_chart(&root, s, x, y, log, axis, "train loss") else {
             return;
         };
         let t = |v: f32| if log { v.log10() } else { v };
         let pts: Vec<(f32, f32)> =
             alphas.iter().zip(losses).filter(|(_, l)| l.is_finite() && (!log || **l > 0.0)).map(|(&a, &l)| (a, t(l))).collect();
-        let _ = chart.draw_series(LineSeries::new(pts, rgb(CLASS0).stroke_width((2.5 * dpr) as u32)));
+        let _ = chart.draw_series(LineSeries::new(pts, s.theme.rgb(CLASS0).stroke_width(s.stroke(2.5))));
         let mid = alphas.iter().position(|&a| a == 0.0).and_then(|i| losses.get(i)).copied();
         if let Some(l) = mid.filter(|l| l.is_finite() && (!log || *l > 0.0)) {
-            let _ = chart.draw_series(std::iter::once(Circle::new((0.0, t(l)), (5.0 * dpr) as i32, RED.filled())));
+            let _ = chart.draw_series(std::iter::once(Circle::new((0.0, t(l)), s.px(5.0), RED.filled())));
         }
         let _ = root.present();
     }
 
     /// Sharpness `λ_max` against the step, with the edge `2/η` dashed.
-    pub fn draw_sharpness(canvas: &HtmlCanvasElement, points: &[(u64, f32)], edge: f32, edge_label: &str) {
-        let dpr = fit(canvas);
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-            return;
-        };
-        let root = backend.into_drawing_area();
-        let _ = root.fill(&WHITE);
+    pub fn draw_sharpness(s: &mut Surface<'_>, points: &[(u64, f32)], edge: f32, edge_label: &str) {
+        let Some(root) = s.root() else { return };
         let max_step = points.last().map_or(1, |p| p.0.max(1)) as f32;
         let (lo, hi) = span(points.iter().map(|p| p.1).chain([edge, 0.0]), false);
         let Some(mut chart) =
-            line_chart(&root, dpr, (0.0, max_step), (if lo < 0.0 { lo } else { 0.0 }, hi), false, "step", "sharpness λ_max")
+            line_chart(&root, s, (0.0, max_step), (if lo < 0.0 { lo } else { 0.0 }, hi), false, "step", "sharpness λ_max")
         else {
             return;
         };
-        let width = (2.0 * dpr) as u32;
+        let width = s.stroke(2.0);
+        let (grey, c0) = (s.theme.rgb(GREY_RGB), s.theme.rgb(CLASS0));
         let edge_line = vec![(0.0, edge), (max_step, edge)];
-        if let Ok(s) = chart.draw_series(DashedLineSeries::new(edge_line, (8.0 * dpr) as u32, (5.0 * dpr) as u32, GREY.stroke_width(width)))
-        {
+        if let Ok(series) = chart.draw_series(DashedLineSeries::new(edge_line, s.stroke(8.0), s.stroke(5.0), grey.stroke_width(width))) {
             let label = edge_label.to_owned();
-            s.label(label).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], GREY.stroke_width(width)));
+            series.label(label).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grey.stroke_width(width)));
         }
         let pts: Vec<(f32, f32)> = points.iter().filter(|p| p.1.is_finite()).map(|p| (p.0 as f32, p.1)).collect();
-        if let Ok(s) = chart.draw_series(LineSeries::new(pts.clone(), rgb(CLASS0).stroke_width(width))) {
-            s.label("λ_max (top Hessian eigenvalue)")
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
+        if let Ok(series) = chart.draw_series(LineSeries::new(pts.clone(), c0.stroke_width(width))) {
+            series
+                .label("λ_max (top Hessian eigenvalue)")
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
         }
-        let _ = chart.draw_series(pts.iter().map(|&p| Circle::new(p, (2.5 * dpr) as i32, rgb(CLASS0).filled())));
-        legend(&mut chart, ("sans-serif", 12.0 * dpr).into_font(), SeriesLabelPosition::LowerRight);
+        let _ = chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(2.5), c0.filled())));
+        legend(&mut chart, s, SeriesLabelPosition::LowerRight);
         let _ = root.present();
     }
 
     /// Train (solid) and test (dashed) loss along `θ_A + t(θ_B − θ_A)`,
     /// the two solutions marked at `t = 0` and `t = 1`.
-    pub fn draw_connect(canvas: &HtmlCanvasElement, t: &[f32], train: &[f32], test: &[f32], log: bool) {
-        let dpr = fit(canvas);
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-            return;
-        };
-        let root = backend.into_drawing_area();
-        let _ = root.fill(&WHITE);
+    pub fn draw_connect(s: &mut Surface<'_>, t: &[f32], train: &[f32], test: &[f32], log: bool) {
+        let Some(root) = s.root() else { return };
         let x = (t.first().copied().unwrap_or(0.0), t.last().copied().unwrap_or(1.0));
         let y = span(train.iter().chain(test).copied(), log);
-        let Some(mut chart) = line_chart(&root, dpr, x, y, log, "t  (θ = (1−t)·θ_A + t·θ_B)", "loss") else {
+        let Some(mut chart) = line_chart(&root, s, x, y, log, "t  (θ = (1−t)·θ_A + t·θ_B)", "loss") else {
             return;
         };
         let tr = |v: f32| if log { v.log10() } else { v };
         let ok = |l: f32| l.is_finite() && (!log || l > 0.0);
-        let width = (2.0 * dpr) as u32;
+        let width = s.stroke(2.0);
+        let (grey, c0, c1) = (s.theme.rgb(GREY_RGB), s.theme.rgb(CLASS0), s.theme.rgb(CLASS1));
         let (ylo, yhi) = if log { (y.0.log10(), y.1.log10()) } else { y };
         for end in [0.0f32, 1.0] {
-            let _ = chart.draw_series(std::iter::once(PathElement::new([(end, ylo), (end, yhi)], GREY.mix(0.5).stroke_width(1))));
+            let _ =
+                chart.draw_series(std::iter::once(PathElement::new([(end, ylo), (end, yhi)], grey.mix(0.5).stroke_width(s.stroke(1.0)))));
         }
         let series = |v: &[f32]| -> Vec<(f32, f32)> { t.iter().zip(v).filter(|(_, l)| ok(**l)).map(|(&a, &l)| (a, tr(l))).collect() };
-        if let Ok(s) = chart.draw_series(LineSeries::new(series(train), rgb(CLASS0).stroke_width(width))) {
-            s.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
+        if let Ok(series) = chart.draw_series(LineSeries::new(series(train), c0.stroke_width(width))) {
+            series.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
         }
-        if let Ok(s) =
-            chart.draw_series(DashedLineSeries::new(series(test), (6.0 * dpr) as u32, (4.0 * dpr) as u32, rgb(CLASS1).stroke_width(width)))
-        {
-            s.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS1).stroke_width(width)));
+        if let Ok(series) = chart.draw_series(DashedLineSeries::new(series(test), s.stroke(6.0), s.stroke(4.0), c1.stroke_width(width))) {
+            series.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c1.stroke_width(width)));
         }
         for (end, name) in [(0.0f32, "A"), (1.0, "B")] {
             if let Some(l) = t.iter().position(|&v| v == end).and_then(|i| train.get(i)).copied().filter(|&l| ok(l)) {
-                let _ = chart.draw_series(std::iter::once(Circle::new((end, tr(l)), (5.0 * dpr) as i32, rgb(CLASS0).filled())));
-                let _ = chart.draw_series(std::iter::once(Text::new(
-                    name.to_owned(),
-                    (end, tr(l)),
-                    ("sans-serif", 13.0 * dpr).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Center,
-                        plotters::style::text_anchor::VPos::Bottom,
-                    )),
-                )));
+                let _ = chart.draw_series(std::iter::once(Circle::new((end, tr(l)), s.px(5.0), c0.filled())));
+                let _ = chart.draw_series(std::iter::once(Text::new(name.to_owned(), (end, tr(l)), s.label_font(13.0))));
             }
         }
-        legend(&mut chart, ("sans-serif", 12.0 * dpr).into_font(), SeriesLabelPosition::UpperMiddle);
+        legend(&mut chart, s, SeriesLabelPosition::UpperMiddle);
         let _ = root.present();
     }
 }

@@ -3,10 +3,9 @@
 //! epoch-wise curves.
 
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
-use web_sys::HtmlCanvasElement;
 
-use super::{decade_below, fit, format_loss_tick, legend, rgb, GREY};
+use super::surface::{Backend, Surface};
+use super::{decade_below, format_loss_tick, legend, mesh, GREY_RGB};
 
 /// One line of a [`Lines`] chart.
 pub struct Line {
@@ -57,50 +56,36 @@ pub(crate) fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) 
     }
 }
 
-fn builder<'a, 'b>(root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>, dpr: f64) -> ChartBuilder<'a, 'b, CanvasBackend> {
+fn builder<'a, 'b, 's>(root: &'a DrawingArea<Backend<'s>, plotters::coord::Shift>, s: &Surface<'_>) -> ChartBuilder<'a, 'b, Backend<'s>> {
     let mut b = ChartBuilder::on(root);
-    b.margin((8.0 * dpr) as i32)
-        .margin_right((18.0 * dpr) as i32)
-        .x_label_area_size((36.0 * dpr) as i32)
-        .y_label_area_size((56.0 * dpr) as i32);
+    b.margin(s.px(8.0)).margin_right(s.px(18.0)).x_label_area_size(s.px(36.0)).y_label_area_size(s.px(56.0));
     b
 }
 
-pub fn draw_lines(canvas: &HtmlCanvasElement, c: &Lines<'_>) {
-    let dpr = fit(canvas);
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-        return;
-    };
-    let root = backend.into_drawing_area();
-    let _ = root.fill(&WHITE);
+pub fn draw_lines(s: &mut Surface<'_>, c: &Lines<'_>) {
+    let Some(root) = s.root() else { return };
     let all = || c.lines.iter().flat_map(|l| l.points.iter()).chain(c.dots);
     let (x0, x1) = range(all().map(|p| p.0), c.log_x);
     let top = all().map(|p| p.1).filter(|v| v.is_finite()).fold(0.0, |a, b| if b > a { b } else { a });
     let shown = |y: f64| !c.log_y || y >= c.floor * top;
     let (y0, y1) = range(all().map(|p| p.1).filter(|&y| shown(y)), c.log_y);
-    let font = ("sans-serif", 12.0 * dpr).into_font();
-    let width = (2.0 * dpr) as u32;
-    let dash = ((6.0 * dpr) as u32, (4.0 * dpr) as u32);
+    let width = s.stroke(2.0);
+    let dash = (s.stroke(6.0), s.stroke(4.0));
     // One body for the four axis kinds.
     macro_rules! body {
         ($chart:expr) => {{
             let mut chart = $chart;
-            let _ = chart
-                .configure_mesh()
-                .light_line_style(RGBColor(235, 235, 235))
-                .label_style(font.clone())
+            let _ = mesh(&mut chart, s)
                 .x_desc(c.x_desc)
                 .y_desc(c.y_desc)
-                .x_labels(6)
-                .y_labels(8)
                 .x_label_formatter(&|v| tick(*v, c.log_x))
                 .y_label_formatter(&|v| tick(*v, c.log_y))
                 .draw();
             let keep =
                 |&&(x, y): &&(f64, f64)| x.is_finite() && y.is_finite() && (!c.log_x || x > 0.0) && (!c.log_y || y > 0.0) && shown(y);
-            let _ = chart.draw_series(c.dots.iter().filter(keep).map(|&p| Circle::new(p, (3.0 * dpr) as i32, GREY.filled())));
+            let _ = chart.draw_series(c.dots.iter().filter(keep).map(|&p| Circle::new(p, s.px(3.0), s.theme.rgb(GREY_RGB).filled())));
             for line in c.lines {
-                let colour = rgb(line.colour);
+                let colour = s.theme.rgb(line.colour);
                 let pts: Vec<(f64, f64)> = line.points.iter().filter(keep).copied().collect();
                 let drawn = if line.dashed {
                     chart.draw_series(DashedLineSeries::new(pts, dash.0, dash.1, colour.stroke_width(width)))
@@ -112,28 +97,28 @@ pub fn draw_lines(canvas: &HtmlCanvasElement, c: &Lines<'_>) {
                 }
             }
             if c.lines.iter().any(|l| !l.label.is_empty()) {
-                legend(&mut chart, font.clone(), SeriesLabelPosition::UpperRight);
+                legend(&mut chart, s, SeriesLabelPosition::UpperRight);
             }
         }};
     }
     match (c.log_x, c.log_y) {
         (true, true) => {
-            if let Ok(ch) = builder(&root, dpr).build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale()) {
+            if let Ok(ch) = builder(&root, s).build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale()) {
                 body!(ch);
             }
         }
         (true, false) => {
-            if let Ok(ch) = builder(&root, dpr).build_cartesian_2d((x0..x1).log_scale(), y0..y1) {
+            if let Ok(ch) = builder(&root, s).build_cartesian_2d((x0..x1).log_scale(), y0..y1) {
                 body!(ch);
             }
         }
         (false, true) => {
-            if let Ok(ch) = builder(&root, dpr).build_cartesian_2d(x0..x1, (y0..y1).log_scale()) {
+            if let Ok(ch) = builder(&root, s).build_cartesian_2d(x0..x1, (y0..y1).log_scale()) {
                 body!(ch);
             }
         }
         (false, false) => {
-            if let Ok(ch) = builder(&root, dpr).build_cartesian_2d(x0..x1, y0..y1) {
+            if let Ok(ch) = builder(&root, s).build_cartesian_2d(x0..x1, y0..y1) {
                 body!(ch);
             }
         }

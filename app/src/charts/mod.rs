@@ -60,9 +60,26 @@ pub mod double_descent;
 pub mod landscape;
 pub mod lines;
 pub mod ntk;
+pub mod surface;
+pub mod theme;
 
-pub(crate) use draw::{blit, colour_bar, fit, legend, rgb, viridis, GREY};
+pub(crate) use draw::{colour_bar, legend, mesh, viridis};
 pub use draw::{draw_function, draw_losses};
+pub use surface::Surface;
+pub use theme::{Theme, SERIES};
+
+/// An SVG document of `size` CSS pixels holding what `draw` draws.
+#[must_use]
+pub fn svg(size: (u32, u32), draw: impl FnOnce(&mut Surface<'_>)) -> String {
+    let mut out = String::new();
+    {
+        let mut s = Surface::svg(&mut out, size);
+        draw(&mut s);
+        // A chart with nothing to show yet is its background.
+        let _ = s.root();
+    }
+    out
+}
 
 /// Loss curve points kept for drawing: `(step, train, test)`. Thinned by
 /// half when full, so any run length fits in a fixed memory.
@@ -120,83 +137,59 @@ impl History {
 }
 
 mod draw {
+    use plotters::chart::MeshStyle;
+    use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+    use plotters::coord::Shift;
     use plotters::prelude::*;
-    use plotters_canvas::CanvasBackend;
-    use wasm_bindgen::{Clamped, JsCast};
-    use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-    use super::{format_loss_tick, heatmap_pixels, truth, History, CLASS0, CLASS1};
+    use super::surface::{Backend, Surface};
+    use super::{format_loss_tick, heatmap_pixels, truth, History, CLASS0, CLASS1, GREY_RGB};
     use crate::engine::GRID_2D;
     use gradlab_core::Problem;
-
-    pub(crate) const GREY: RGBColor = RGBColor(90, 90, 90);
-
-    pub(crate) fn rgb((r, g, b): (u8, u8, u8)) -> RGBColor {
-        RGBColor(r, g, b)
-    }
-
-    /// Sizes the canvas's backing store to its CSS box at the device's
-    /// pixel ratio; returns that ratio (fonts and marks scale by it).
-    pub(crate) fn fit(canvas: &HtmlCanvasElement) -> f64 {
-        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
-        let (w, h) = (f64::from(canvas.client_width().max(50)), f64::from(canvas.client_height().max(50)));
-        let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
-        if canvas.width() != pw || canvas.height() != ph {
-            canvas.set_width(pw);
-            canvas.set_height(ph);
-        }
-        dpr
-    }
-
-    fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-        canvas.get_context("2d").ok()??.dyn_into().ok()
-    }
 
     /// The viridis colour at `t` ∈ [0, 1] (clamped).
     pub(crate) fn viridis(t: f64) -> RGBColor {
         ViridisRGB::get_color(t.clamp(0.0, 1.0) as f32)
     }
 
-    /// Draws an RGBA image of `size` pixels (through the off-screen
-    /// `scratch` canvas) stretched over `area`, a chart's plotting area in
-    /// pixels; `smooth` interpolates, otherwise every pixel stays a block.
-    pub(crate) fn blit(
-        canvas: &HtmlCanvasElement,
-        scratch: &HtmlCanvasElement,
-        pixels: &[u8],
-        (w, h): (u32, u32),
-        (xr, yr): (std::ops::Range<i32>, std::ops::Range<i32>),
-        smooth: bool,
-    ) {
-        scratch.set_width(w);
-        scratch.set_height(h);
-        let (Some(sctx), Some(ctx)) = (context(scratch), context(canvas)) else { return };
-        let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(pixels), w, h) else { return };
-        let _ = sctx.put_image_data(&img, 0.0, 0.0);
-        ctx.set_image_smoothing_enabled(smooth);
-        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
-            scratch,
-            f64::from(xr.start),
-            f64::from(yr.start),
-            f64::from(xr.end - xr.start),
-            f64::from(yr.end - yr.start),
-        );
+    /// A chart's axes and grid in the surface's theme, ready for the
+    /// chart's own labels.
+    pub(crate) fn mesh<'a, 'b, DB: DrawingBackend, X, Y, XT, YT>(
+        chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        s: &Surface<'_>,
+    ) -> MeshStyle<'a, 'b, X, Y, DB>
+    where
+        X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+        Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    {
+        // As many labels as fit without crowding, at most ten a side.
+        let (w, h) = chart.plotting_area().dim_in_pixel();
+        let fits = |room: u32, per_label: f64| (f64::from(room) / (per_label * s.unit)).clamp(2.0, 10.0) as usize;
+        let (x_labels, y_labels) = (fits(w, 60.0), fits(h, 30.0));
+        let mut m = chart.configure_mesh();
+        m.label_style(s.font(12.0))
+            .axis_style(s.theme.ink)
+            .bold_line_style(s.theme.grid)
+            .light_line_style(s.theme.grid.mix(0.4))
+            .x_labels(x_labels)
+            .y_labels(y_labels);
+        m
     }
 
     /// A vertical colour bar over `lo..hi` in `area`, `colour` giving each
     /// value's colour and `label` its tick text.
     pub(crate) fn colour_bar(
-        area: &DrawingArea<CanvasBackend, plotters::coord::Shift>,
-        dpr: f64,
+        area: &DrawingArea<Backend<'_>, Shift>,
+        s: &Surface<'_>,
         (lo, hi): (f64, f64),
         colour: impl Fn(f64) -> RGBColor,
         label: impl Fn(f64) -> String,
     ) {
         let Ok(mut cb) = ChartBuilder::on(area)
-            .margin_top((8.0 * dpr) as i32)
-            .margin_bottom((40.0 * dpr) as i32)
-            .margin_left((4.0 * dpr) as i32)
-            .right_y_label_area_size((50.0 * dpr) as i32)
+            .margin_top(s.px(8.0))
+            .margin_bottom(s.px(40.0))
+            .margin_left(s.px(4.0))
+            .right_y_label_area_size(s.px(50.0))
             .build_cartesian_2d(0.0f64..1.0, lo..hi)
         else {
             return;
@@ -207,74 +200,68 @@ mod draw {
             let k = f64::from(k);
             Rectangle::new([(0.0, at(k)), (1.0, at(k + 1.0))], colour(at(k + 0.5)).filled())
         }));
-        let font = ("sans-serif", 12.0 * dpr).into_font();
-        let _ = cb.configure_mesh().disable_mesh().disable_x_axis().label_style(font).y_labels(6).y_label_formatter(&|v| label(*v)).draw();
+        let _ = mesh(&mut cb, s).disable_mesh().disable_x_axis().y_label_formatter(&|v| label(*v)).draw();
     }
 
     /// The series legend, in the style of every gradlab chart.
-    pub(crate) fn legend<'a, CT: plotters::coord::CoordTranslate>(
-        chart: &mut ChartContext<'a, CanvasBackend, CT>,
-        font: FontDesc<'_>,
+    pub(crate) fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+        chart: &mut ChartContext<'a, Backend<'b>, CT>,
+        s: &Surface<'_>,
         at: SeriesLabelPosition,
     ) {
-        let _ = chart.configure_series_labels().position(at).label_font(font).background_style(WHITE.mix(0.85)).border_style(GREY).draw();
+        let _ = chart
+            .configure_series_labels()
+            .position(at)
+            .label_font(s.font(12.0))
+            .background_style(s.theme.bg.mix(0.85))
+            .border_style(s.theme.muted)
+            .draw();
     }
 
     /// The network's function: a decision-boundary heatmap with the
     /// training points (2D), or the fitted curve with the points (1D).
-    pub fn draw_function(canvas: &HtmlCanvasElement, scratch: &HtmlCanvasElement, problem: &Problem, grid_x: &[f32], grid: &[f32]) {
-        let dpr = fit(canvas);
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-            return;
-        };
-        let root = backend.into_drawing_area();
-        let _ = root.fill(&WHITE);
+    pub fn draw_function(s: &mut Surface<'_>, problem: &Problem, grid_x: &[f32], grid: &[f32]) {
+        let Some(root) = s.root() else { return };
         let [(x0, x1), (y0, y1)] = problem.dataset.domain();
-        let font = ("sans-serif", 12.0 * dpr).into_font();
         let Ok(mut chart) = ChartBuilder::on(&root)
-            .margin((8.0 * dpr) as i32)
-            .x_label_area_size((24.0 * dpr) as i32)
-            .y_label_area_size((32.0 * dpr) as i32)
+            .margin(s.px(8.0))
+            .x_label_area_size(s.px(24.0))
+            .y_label_area_size(s.px(32.0))
             .build_cartesian_2d(x0..x1, y0..y1)
         else {
             return;
         };
         let k = problem.spec.output_dim;
         let train = &problem.dataset.train;
-        let r = (2.6 * dpr) as i32;
+        let r = s.px(2.6);
         if problem.spec.input_dim == 2 {
             // Heatmap: a GRID_2D² image, scaled smoothly into the plot area.
             let pixels = heatmap_pixels(problem.config.train.loss, grid, k);
             let g = GRID_2D as u32;
-            blit(canvas, scratch, &pixels, (g, g), chart.plotting_area().get_pixel_range(), true);
-            let _ = chart.configure_mesh().disable_mesh().label_style(font.clone()).x_labels(5).y_labels(5).draw();
+            s.raster(&root, &pixels, (g, g), chart.plotting_area().get_pixel_range(), true);
+            let _ = mesh(&mut chart, s).disable_mesh().draw();
             let pts = train.x.chunks(2).zip(&train.y);
-            let _ = chart.draw_series(pts.clone().map(|(p, _)| Circle::new((p[0], p[1]), r + (dpr as i32).max(1), WHITE.filled())));
-            let _ = chart
-                .draw_series(pts.map(|(p, &c)| Circle::new((p[0], p[1]), r, if c > 0.5 { rgb(CLASS1) } else { rgb(CLASS0) }.filled())));
+            let _ = chart.draw_series(pts.clone().map(|(p, _)| Circle::new((p[0], p[1]), r + s.px(1.0).max(1), WHITE.filled())));
+            let class = |c: f32| s.theme.rgb(if c > 0.5 { CLASS1 } else { CLASS0 });
+            let _ = chart.draw_series(pts.map(|(p, &c)| Circle::new((p[0], p[1]), r, class(c).filled())));
         } else {
-            let _ = chart.configure_mesh().light_line_style(RGBColor(235, 235, 235)).label_style(font.clone()).draw();
+            let _ = mesh(&mut chart, s).draw();
             let curve = |f: &dyn Fn(usize) -> Option<f32>| -> Vec<(f32, f32)> {
                 (0..grid_x.len()).filter_map(|i| f(i).map(|y| (grid_x[i], y.clamp(y0 * 4.0, y1 * 4.0)))).collect()
             };
             let truth_pts = curve(&|i| truth(problem.dataset.kind, grid_x[i]));
-            let _ =
-                chart.draw_series(DashedLineSeries::new(truth_pts, (6.0 * dpr) as u32, (4.0 * dpr) as u32, GREY.stroke_width(dpr as u32)));
-            let _ = chart.draw_series(train.x.iter().zip(&train.y).map(|(&x, &y)| Circle::new((x, y), r, rgb(CLASS0).filled())));
+            let grey = s.theme.rgb(GREY_RGB).stroke_width(s.stroke(1.0));
+            let _ = chart.draw_series(DashedLineSeries::new(truth_pts, s.stroke(6.0), s.stroke(4.0), grey));
+            let _ = chart.draw_series(train.x.iter().zip(&train.y).map(|(&x, &y)| Circle::new((x, y), r, s.theme.rgb(CLASS0).filled())));
             let fit = curve(&|i| grid.get(i).copied().filter(|v| v.is_finite()));
-            let _ = chart.draw_series(LineSeries::new(fit, rgb(CLASS1).stroke_width((2.5 * dpr) as u32)));
+            let _ = chart.draw_series(LineSeries::new(fit, s.theme.rgb(CLASS1).stroke_width(s.stroke(2.5))));
         }
         let _ = root.present();
     }
 
     /// Train (solid) and test (dashed) loss against steps, log scale.
-    pub fn draw_losses(canvas: &HtmlCanvasElement, history: &History) {
-        let dpr = fit(canvas);
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-            return;
-        };
-        let root = backend.into_drawing_area();
-        let _ = root.fill(&WHITE);
+    pub fn draw_losses(s: &mut Surface<'_>, history: &History) {
+        let Some(root) = s.root() else { return };
         let pts = &history.points;
         let finite = |v: f32| v.is_finite() && v > 0.0;
         let values = pts.iter().flat_map(|p| [Some(p.1), p.2]).flatten().filter(|&v| finite(v));
@@ -284,34 +271,26 @@ mod draw {
         // the data (plotters' log axis labels only from a power of ten up).
         let (lo, hi) = if lo.is_finite() { ((lo * 0.8).log10(), (hi * 1.25).log10()) } else { (-3.0, 0.0) };
         let max_step = pts.last().map_or(1, |p| p.0.max(1));
-        let font = ("sans-serif", 12.0 * dpr).into_font();
         let Ok(mut chart) = ChartBuilder::on(&root)
-            .margin((8.0 * dpr) as i32)
-            .x_label_area_size((36.0 * dpr) as i32)
-            .y_label_area_size((52.0 * dpr) as i32)
+            .margin(s.px(8.0))
+            .x_label_area_size(s.px(36.0))
+            .y_label_area_size(s.px(52.0))
             .build_cartesian_2d(0u64..max_step, lo..hi)
         else {
             return;
         };
-        let _ = chart
-            .configure_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
-            .label_style(font.clone())
-            .x_desc("step")
-            .y_label_formatter(&|v| format_loss_tick(10f32.powf(*v)))
-            .draw();
+        let _ = mesh(&mut chart, s).x_desc("step").y_label_formatter(&|v| format_loss_tick(10f32.powf(*v))).draw();
         let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.1)).map(|p| (p.0, p.1.log10())).collect();
         let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.2.filter(|&v| finite(v)).map(|v| (p.0, v.log10()))).collect();
-        let width = (2.0 * dpr) as u32;
-        if let Ok(s) = chart.draw_series(LineSeries::new(train, rgb(CLASS0).stroke_width(width))) {
-            s.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS0).stroke_width(width)));
+        let width = s.stroke(2.0);
+        let (c0, c1) = (s.theme.rgb(CLASS0), s.theme.rgb(CLASS1));
+        if let Ok(series) = chart.draw_series(LineSeries::new(train, c0.stroke_width(width))) {
+            series.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
         }
-        if let Ok(s) =
-            chart.draw_series(DashedLineSeries::new(test, (6.0 * dpr) as u32, (4.0 * dpr) as u32, rgb(CLASS1).stroke_width(width)))
-        {
-            s.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], rgb(CLASS1).stroke_width(width)));
+        if let Ok(series) = chart.draw_series(DashedLineSeries::new(test, s.stroke(6.0), s.stroke(4.0), c1.stroke_width(width))) {
+            series.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c1.stroke_width(width)));
         }
-        legend(&mut chart, font, SeriesLabelPosition::UpperRight);
+        legend(&mut chart, s, SeriesLabelPosition::UpperRight);
         let _ = root.present();
     }
 }

@@ -20,8 +20,8 @@ use serde::Serialize;
 use super::shell::{self, HostHooks, Notices, Status, Topbar};
 use crate::charts::double_descent::{draw_curve, Curve};
 use crate::charts::lines::{draw_lines, Line, Lines};
-use crate::charts::{CLASS0, CLASS1};
-use crate::components::{fmt_frac, fmt_int, Choice, PngButton, Scale, SeedInput, Slider};
+use crate::charts::{self, Surface, SERIES};
+use crate::components::{fmt_frac, fmt_int, ChartExport, Choice, Scale, SeedInput, Slider, Tex};
 use crate::engine::Backend;
 use crate::state::{self, DdState, DdView};
 use crate::sweep::SweepRun;
@@ -31,8 +31,6 @@ use crate::web;
 const BUDGET_MS: f64 = 12.0;
 /// ... and training nets on the CPU.
 const SWEEP_BUDGET_MS: f64 = 10.0;
-/// Colours of the epoch-wise lines (Okabe–Ito, colour-blind safe).
-const EPOCH_COLOURS: [(u8, u8, u8); 4] = [CLASS0, (0, 158, 115), CLASS1, (204, 121, 167)];
 /// Log-spaced points of each curve (plus the dense ones at the threshold).
 const POINTS: usize = 24;
 
@@ -257,12 +255,20 @@ pub fn DoubleDescent(
         });
     };
 
+    let svg = move |view: DdView| {
+        Callback::new(move |size| {
+            runner.with_value(|r| match &r.state {
+                Some(s) => charts::svg(size, |surface| draw_view(r, s, view, surface)),
+                None => charts::svg(size, |_| {}),
+            })
+        })
+    };
     let charts = move || {
         view! {
             <figure class="chart dd model" class:hidden=move || !shows(DdView::Model)>
                 <canvas node_ref=model_canvas aria-label="test and train error against the number of features"></canvas>
-                <PngButton canvas=model_canvas name="gradlab-dd-model-wise.png" />
-                <figcaption>{move || settings.with(|s| format!(
+                <ChartExport canvas=model_canvas name="gradlab-dd-model-wise" svg=svg(DdView::Model) />
+                <figcaption><Tex tex=move || if settings.with(|s| s.ridge > 0.0) { r"\hat a = \arg\min_a \tfrac{1}{n}\lVert \Phi a - y \rVert^2 + \lambda \lVert a \rVert^2,\ \ \Phi_{ij} = \sigma(w_j^\top x_i)" } else { r"\hat a = \Phi^{+} y = \arg\min \{ \lVert a \rVert : a \text{ minimizes } \lVert \Phi a - y \rVert \},\ \ \Phi_{ij} = \sigma(w_j^\top x_i)" } />" "{move || settings.with(|s| format!(
                     "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p ≈ n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
                     s.n,
                     if s.feature == Feature::Relu { "ReLU" } else { "tanh" },
@@ -283,16 +289,16 @@ pub fn DoubleDescent(
             </figure>
             <figure class="chart dd sample" class:hidden=move || !shows(DdView::Sample)>
                 <canvas node_ref=sample_canvas aria-label="test and train error against the number of samples"></canvas>
-                <PngButton canvas=sample_canvas name="gradlab-dd-sample-wise.png" />
-                <figcaption>{move || settings.with(|s| format!(
+                <ChartExport canvas=sample_canvas name="gradlab-dd-sample-wise" svg=svg(DdView::Sample) />
+                <figcaption><Tex tex=r"\text{test error of } \hat a = \Phi^{+} y \text{ as } n \text{ grows, } p \text{ fixed}" />" "{move || settings.with(|s| format!(
                     "Sample-wise: p = {} features, n samples. More data can hurt: near n = p the model is forced to interpolate with almost no slack, and the test error peaks there.",
                     s.p
                 ))}</figcaption>
             </figure>
             <figure class="chart dd epoch" class:hidden=move || !shows(DdView::Epoch) || settings.with(|s| s.train.is_none())>
                 <canvas node_ref=epoch_canvas aria-label="test error against training step for a few widths"></canvas>
-                <PngButton canvas=epoch_canvas name="gradlab-dd-epoch-wise.png" />
-                <figcaption>{move || settings.with(|s| format!(
+                <ChartExport canvas=epoch_canvas name="gradlab-dd-epoch-wise" svg=svg(DdView::Epoch) />
+                <figcaption><Tex tex=move || if settings.with(|s| s.train == Some(Training::Full)) { r"\theta_{t+1} = \theta_t - \eta\, \nabla_\theta\, \tfrac{1}{n} \lVert f_{\theta_t}(X) - y \rVert^2 \ \text{(every layer)}" } else { r"a_t \xrightarrow{\ t \to \infty\ } \Phi^{+} y \ \text{ for gradient descent from } a_0 = 0" } />" "{move || settings.with(|s| format!(
                     "Epoch-wise: test error (median over seeds) against training step for a few widths. Training time acts like an inverse ridge: early on every net is smooth; the net at p ≈ n fits the label noise last and its test error climbs late (then, given enough steps, to the peak of the model-wise curve){}.",
                     if s.train == Some(Training::Full) { ", while nets far from the threshold settle" } else { ", while nets far from the threshold converge fast and stay low" }
                 ))}</figcaption>
@@ -498,10 +504,18 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, messages: RwSignal<Vec<St
         _ => SweepPhase::Running,
     };
     progress.set(Progress { ran: true, points: a + c, total: b + d, sweep, sweep_steps, sweep_total });
-    let [model_canvas, sample_canvas, epoch_canvas] = canvases;
+    for (view, canvas) in [DdView::Model, DdView::Sample, DdView::Epoch].into_iter().zip(canvases) {
+        if let Some(canvas) = canvas.get_untracked() {
+            draw_view(r, &s, view, &mut Surface::canvas(&canvas));
+        }
+    }
+}
+
+/// Draws `view`'s chart (model-, sample- or epoch-wise) on `surface`.
+fn draw_view(r: &Runner, s: &DdState, view: DdView, surface: &mut Surface<'_>) {
     let trained = r.sweep.as_ref().map(SweepRun::latest).unwrap_or_default();
-    for (series, canvas, model) in [(&r.model, model_canvas, true), (&r.sample, sample_canvas, false)] {
-        let (Some(se), Some(canvas)) = (series, canvas.get_untracked()) else { continue };
+    for (series, v, model) in [(&r.model, DdView::Model, true), (&r.sample, DdView::Sample, false)] {
+        let Some(se) = series.as_ref().filter(|_| v == view) else { continue };
         let (train, test) = bands(&se.errors(s.noise));
         let (threshold, label, x_desc) = if model { (s.n, "p = n", "features p") } else { (s.p, "n = p", "training samples n") };
         let curve = Curve {
@@ -513,14 +527,14 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, messages: RwSignal<Vec<St
             x_desc,
             x_range: (se.xs[0], *se.xs.last().unwrap_or(&1)),
             trained: if model { &trained } else { &[] },
-            params_threshold: (model && s.train == Some(Training::Full)).then(|| params_threshold(&s)),
+            params_threshold: (model && s.train == Some(Training::Full)).then(|| params_threshold(s)),
         };
-        draw_curve(&canvas, &curve);
+        draw_curve(surface, &curve);
     }
-    if let (Some(sweep), Some(canvas)) = (&r.sweep, epoch_canvas.get_untracked()) {
-        let lines: Vec<Line> = epoch_widths(&s, &sweep.widths())
+    if let (Some(sweep), DdView::Epoch) = (&r.sweep, view) {
+        let lines: Vec<Line> = epoch_widths(s, &sweep.widths())
             .into_iter()
-            .zip(EPOCH_COLOURS)
+            .zip(SERIES)
             .map(|(w, colour)| {
                 let points = sweep.test_over_time(w).into_iter().map(|(step, e)| (step as f64, e)).collect();
                 Line { label: format!("p = {w}"), colour, dashed: false, points }
@@ -535,6 +549,6 @@ fn frame(r: &mut Runner, progress: RwSignal<Progress>, messages: RwSignal<Vec<St
             log_y: true,
             floor: 1e-6,
         };
-        draw_lines(&canvas, &chart);
+        draw_lines(surface, &chart);
     }
 }

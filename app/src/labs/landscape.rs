@@ -17,9 +17,10 @@ use leptos::prelude::*;
 
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::landscape::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
+use crate::charts::{self, Surface};
 use crate::components::{
-    fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, PngButton, Scale, SeedInput,
-    Slider,
+    fmt_frac, fmt_int, fmt_lr, ActivationChoice, ChartExport, Choice, DataExport, DatasetChoice, LossChoice, ParameterizationChoice, Scale,
+    SeedInput, Slider, Tex,
 };
 use crate::engine::{Backend, Engine, Pending};
 use crate::state::{self, LandscapeState, PlaneKind, View};
@@ -115,7 +116,6 @@ struct Runner {
     single_step: bool,
     progress: Progress,
     redraw: bool,
-    scratch: Option<web_sys::HtmlCanvasElement>,
 }
 
 /// The canvases, by view.
@@ -168,12 +168,18 @@ pub fn Landscape(
     };
 
     let edge_text = move || settings.with(|s| if s.opt == "momentum" { "(2+2β)/η" } else { "2/η" });
+    let svg = move |view: View| {
+        Callback::new(move |size| {
+            let (s, pca) = (settings.get_untracked(), readout.with_untracked(|r| r.explained.is_some()));
+            runner.with_value(|r| charts::svg(size, |surface| draw_view(r, &s, pca, view, surface)))
+        })
+    };
     let charts = move || {
         view! {
             <figure class="chart contour" class:hidden=move || !shows(View::Contour)>
                 <canvas node_ref=canvases.contour aria-label="loss contours on a plane through the current parameters"></canvas>
-                <PngButton canvas=canvases.contour name="gradlab-landscape-contour.png" />
-                <figcaption>{move || {
+                <ChartExport canvas=canvases.contour name="gradlab-landscape-contour" svg=svg(View::Contour) />
+                <figcaption><Tex tex=move || if settings.with(|s| s.plane == PlaneKind::Pca) && readout.with(|r| r.explained.is_some()) { r"L(\theta_t + \alpha\,u_1 + \beta\,u_2),\ \ u_1, u_2 = \text{top principal directions of } \theta_0, \dots, \theta_t" } else { r"L(\theta_t + \alpha\,d_1 + \beta\,d_2),\ \ d_{k,j} \leftarrow \frac{\lVert \theta_j \rVert}{\lVert d_{k,j} \rVert}\, d_{k,j} \text{ for every neuron } j" } />" "{move || {
                     let r = readout.get();
                     let s = settings.get();
                     let scale = if s.log { "log₁₀ training loss" } else { "training loss" };
@@ -188,13 +194,13 @@ pub fn Landscape(
             </figure>
             <figure class="chart slice" class:hidden=move || !shows(View::Slice)>
                 <canvas node_ref=canvases.slice aria-label="the loss along one direction"></canvas>
-                <PngButton canvas=canvases.slice name="gradlab-landscape-slice.png" />
-                <figcaption>"Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
+                <ChartExport canvas=canvases.slice name="gradlab-landscape-slice" svg=svg(View::Slice) />
+                <figcaption><Tex tex=r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
             </figure>
             <figure class="chart sharpness" class:hidden=move || !shows(View::Sharpness)>
                 <canvas node_ref=canvases.sharpness aria-label="sharpness against the stability edge"></canvas>
-                <PngButton canvas=canvases.sharpness name="gradlab-landscape-sharpness.png" />
-                <figcaption>{move || {
+                <ChartExport canvas=canvases.sharpness name="gradlab-landscape-sharpness" svg=svg(View::Sharpness) />
+                <figcaption><Tex tex=move || if settings.with(|s| s.opt == "momentum") { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2 + 2\beta}{\eta}" } else { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2}{\eta}" } />" "{move || {
                     let edge = settings.with(LandscapeState::edge);
                     let now = readout.with(|r| r.sharpness.map_or("–".into(), |v| format!("{v:.1}")));
                     format!("Sharpness λ_max (top Hessian eigenvalue, by power iteration) now {now}; dashed: {} = {edge:.1}. Gradient descent cannot stay where λ_max > {}: sharpness rises (progressive sharpening), then hovers at the edge while the loss keeps falling (Cohen et al. 2021).", edge_text(), edge_text())
@@ -202,8 +208,8 @@ pub fn Landscape(
             </figure>
             <figure class="chart connect" class:hidden=move || !shows(View::Connect)>
                 <canvas node_ref=canvases.connect aria-label="the loss along the line between two solutions"></canvas>
-                <PngButton canvas=canvases.connect name="gradlab-landscape-connectivity.png" />
-                <figcaption>{move || {
+                <ChartExport canvas=canvases.connect name="gradlab-landscape-connectivity" svg=svg(View::Connect) />
+                <figcaption><Tex tex=r"L\big((1-t)\,\theta_A + t\,\theta_B\big),\ \ \text{barrier} = \max_{t}\, L(t) - \big[(1-t)\,L(0) + t\,L(1)\big]" />" "{move || {
                     let b = readout.with(|r| r.barrier);
                     let text = match b {
                         Some((train, test)) => format!("barrier {train:.4} (train){}", test.map_or(String::new(), |t| format!(", {t:.4} (test)"))),
@@ -272,6 +278,10 @@ pub fn Landscape(
                         value=Signal::derive(move || settings.with(|s| s.view.name()))
                         on_change=Callback::new(move |v: String| settings.update(|s| if let Some(x) = View::ALL.into_iter().find(|x| x.name() == v) { s.view = x; })) />
                 </fieldset>
+                <DataExport name="gradlab-landscape"
+                    csv=Callback::new(move |()| runner.with_value(|r| r.run.as_ref().map(|run| views_csv(&run.views))))
+                    json=Callback::new(move |()| runner.with_value(|r| r.run.as_ref().map(|run| views_json(&run.views, &settings.get_untracked()))))
+                    config=Callback::new(move |()| state::cli_config(&settings.with_untracked(LandscapeState::run_config), status.get_untracked().steps.max(1000))) />
             </aside>
         }
     };
@@ -536,28 +546,88 @@ fn jobs(run: &mut Run, s: &LandscapeState, step: u64, now: f64, readout: RwSigna
     fresh
 }
 
-fn draw(r: &mut Runner, s: &LandscapeState, readout: RwSignal<Readout>, canvases: Canvases) {
-    let Some(run) = r.run.as_ref() else {
+fn draw(r: &Runner, s: &LandscapeState, readout: RwSignal<Readout>, canvases: Canvases) {
+    let pca = readout.with_untracked(|r| r.explained.is_some());
+    for (view, canvas) in [
+        (View::Contour, canvases.contour),
+        (View::Slice, canvases.slice),
+        (View::Sharpness, canvases.sharpness),
+        (View::Connect, canvases.connect),
+    ] {
+        if let Some(canvas) = canvas.get_untracked() {
+            draw_view(r, s, pca, view, &mut Surface::canvas(&canvas));
+        }
+    }
+}
+
+/// Draws `view`'s chart on `surface` (nothing until it has data); `pca`
+/// names the axes after principal components.
+fn draw_view(r: &Runner, s: &LandscapeState, pca: bool, view: View, surface: &mut Surface<'_>) {
+    let Some(v) = r.run.as_ref().map(|run| &run.views) else {
         return;
     };
-    let v = &run.views;
-    let axes = if readout.with_untracked(|r| r.explained.is_some()) { ("PC1", "PC2") } else { ("α (along d₁)", "β (along d₂)") };
-    if let (Some(canvas), Some(p)) = (canvases.contour.get_untracked(), &v.picture) {
-        let scratch = r.scratch.get_or_insert_with(|| {
-            let doc = web_sys::window().and_then(|w| w.document()).expect("a document");
-            wasm_bindgen::JsCast::unchecked_into(doc.create_element("canvas").expect("a canvas"))
-        });
-        let frame = ContourFrame { grid: &p.request.grid, losses: &p.losses, log: s.log, path: &p.request.path, axes };
-        draw_contour(&canvas, scratch, &frame);
+    let axes = if pca { ("PC1", "PC2") } else { ("α (along d₁)", "β (along d₂)") };
+    match (view, &v.picture, &v.line) {
+        (View::Contour, Some(p), _) => {
+            let frame = ContourFrame { grid: &p.request.grid, losses: &p.losses, log: s.log, path: &p.request.path, axes };
+            draw_contour(surface, &frame);
+        }
+        (View::Slice, Some(p), _) => draw_slice(surface, &p.request.alphas, &p.slice, s.log, axes.0),
+        (View::Sharpness, ..) => {
+            let label = if s.opt == "momentum" { "(2+2β)/η" } else { "2/η" };
+            draw_sharpness(surface, &v.sharpness, s.edge() as f32, label);
+        }
+        (View::Connect, _, Some(l)) => draw_connect(surface, &l.t, &l.train, &l.test, s.log),
+        _ => {}
     }
-    if let (Some(canvas), Some(p)) = (canvases.slice.get_untracked(), &v.picture) {
-        draw_slice(&canvas, &p.request.alphas, &p.slice, s.log, axes.0);
+}
+
+/// Every chart's data as `series,x,y,value` rows: the loss on the plane
+/// (`contour`, x = α, y = β), the 1D `slice` (x = α), `sharpness` (x =
+/// step) and the loss along the line between the two solutions
+/// (`connect_train`, `connect_test`, x = t).
+fn views_csv(v: &Views) -> String {
+    let mut csv = String::from("series,x,y,value\n");
+    if let Some(p) = &v.picture {
+        for (xy, loss) in p.request.grid.points().iter().zip(&p.losses) {
+            csv.push_str(&format!("contour,{},{},{loss}\n", xy[0], xy[1]));
+        }
+        for (a, loss) in p.request.alphas.iter().zip(&p.slice) {
+            csv.push_str(&format!("slice,{a},,{loss}\n"));
+        }
     }
-    if let Some(canvas) = canvases.sharpness.get_untracked() {
-        let label = if s.opt == "momentum" { "(2+2β)/η" } else { "2/η" };
-        draw_sharpness(&canvas, &v.sharpness, s.edge() as f32, label);
+    for (step, l) in &v.sharpness {
+        csv.push_str(&format!("sharpness,{step},,{l}\n"));
     }
-    if let (Some(canvas), Some(l)) = (canvases.connect.get_untracked(), &v.line) {
-        draw_connect(&canvas, &l.t, &l.train, &l.test, s.log);
+    if let Some(l) = &v.line {
+        for (name, values) in [("connect_train", &l.train), ("connect_test", &l.test)] {
+            for (t, loss) in l.t.iter().zip(values) {
+                csv.push_str(&format!("{name},{t},,{loss}\n"));
+            }
+        }
     }
+    csv
+}
+
+/// The settings, the run's config and every chart's data.
+fn views_json(v: &Views, s: &LandscapeState) -> String {
+    let picture = v.picture.as_ref().map(|p| {
+        serde_json::json!({
+            "step": p.request.step,
+            "alpha": p.request.grid.alpha,
+            "beta": p.request.grid.beta,
+            "size": p.request.grid.size,
+            "loss": p.losses,
+            "path": p.request.path,
+            "slice": { "alpha": p.request.alphas, "loss": p.slice },
+        })
+    });
+    let body = serde_json::json!({
+        "settings": s.to_query(),
+        "config": s.run_config(),
+        "plane": picture,
+        "sharpness": { "step": v.sharpness.iter().map(|p| p.0).collect::<Vec<_>>(), "lambda_max": v.sharpness.iter().map(|p| p.1).collect::<Vec<_>>(), "edge": s.edge() },
+        "connect": v.line.as_ref().map(|l| serde_json::json!({ "t": l.t, "train": l.train, "test": l.test })),
+    });
+    body.to_string()
 }

@@ -20,16 +20,14 @@ use nalgebra::{DMatrix, DVector};
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status};
 use crate::charts::lines::{draw_lines, Line, Lines};
 use crate::charts::ntk::draw_gram;
-use crate::charts::{CLASS0, CLASS1, GREY_RGB};
-use crate::components::{fmt_int, fmt_lr, ActivationChoice, Choice, ParameterizationChoice, PngButton, Scale, SeedInput, Slider};
+use crate::charts::{self, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
+use crate::components::{fmt_int, fmt_lr, ActivationChoice, ChartExport, Choice, ParameterizationChoice, Scale, SeedInput, Slider, Tex};
 use crate::engine::{grid_points, Backend, Engine, Pending};
 use crate::state::{self, NtkState, NtkView};
 use crate::web;
 
 /// Checkpoints over the step budget (log-spaced), after step 0.
 const CHECKPOINTS: usize = 16;
-/// Colours by width, narrowest first (Okabe–Ito).
-const WIDTH_COLOURS: [(u8, u8, u8); 4] = [(204, 121, 167), (0, 158, 115), CLASS0, CLASS1];
 /// Eigen-directions the spectral-bias picture follows (0-based).
 const DIRECTIONS: [usize; 4] = [0, 1, 2, 4];
 
@@ -99,7 +97,6 @@ struct Runner {
     run: Option<Run>,
     restart: bool,
     redraw: bool,
-    scratch: Option<web_sys::HtmlCanvasElement>,
 }
 
 /// Progress mirrored in `data-checkpoints` / `data-total` on `.views`.
@@ -157,6 +154,8 @@ pub fn NtkLab(
                 <button name="restart" on:click=move |_| runner.update_value(|r| r.restart = true)>"Restart"</button>
                 <button name="csv" on:click=move |_| export(false)>"CSV"</button>
                 <button name="json" on:click=move |_| export(true)>"JSON"</button>
+                <button name="config" title="the chosen width's run for the command-line tool: gradlab CONFIG.json"
+                    on:click=move |_| settings.with_untracked(|s| web::download("gradlab-ntk-config.json", "application/json", &state::cli_config(&s.run_config(s.width), s.steps)))>"Config"</button>
             </div>
         }
     };
@@ -170,38 +169,46 @@ pub fn NtkLab(
             }
         })
     };
+    let svg = move |chart: Chart| {
+        Callback::new(move |size| {
+            runner.with_value(|r| match (&r.run, &r.state) {
+                (Some(run), Some(s)) => charts::svg(size, |surface| draw_chart(run, s, chart, surface)),
+                _ => charts::svg(size, |_| {}),
+            })
+        })
+    };
     let charts = move || {
         view! {
             <figure class="chart tangent gram" class:hidden=move || !shows(NtkView::Kernel)>
                 <canvas node_ref=canvases.gram aria-label="the empirical NTK Gram matrix"></canvas>
-                <PngButton canvas=canvases.gram name="gradlab-ntk-gram.png" />
-                <figcaption>"Θ(xᵢ, xⱼ) = ⟨∇θ f(xᵢ), ∇θ f(xⱼ)⟩ on the training points (sorted by x), now: nearby inputs share most of their gradient."</figcaption>
+                <ChartExport canvas=canvases.gram name="gradlab-ntk-gram" svg=svg(Chart::Gram) />
+                <figcaption><Tex tex=r"\Theta(x, x') = \nabla_\theta f(x)^\top\, \nabla_\theta f(x')" />" ""The empirical tangent kernel Θ(xᵢ, xⱼ) on the training points (sorted by x), now: nearby inputs share most of their gradient."</figcaption>
             </figure>
             <figure class="chart tangent spectrum" class:hidden=move || !shows(NtkView::Kernel)>
                 <canvas node_ref=canvases.spectrum aria-label="eigenvalues of the NTK"></canvas>
-                <PngButton canvas=canvases.spectrum name="gradlab-ntk-spectrum.png" />
-                <figcaption>{move || format!(
+                <ChartExport canvas=canvases.spectrum name="gradlab-ntk-spectrum" svg=svg(Chart::Spectrum) />
+                <figcaption><Tex tex=r"\Theta = \textstyle\sum_i \lambda_i\, v_i v_i^\top,\ \ \lambda_1 \ge \lambda_2 \ge \cdots" />" "{move || format!(
                     "Eigenvalues of Θ, largest first, at initialization and now{}. A few large eigenvalues carry smooth functions of x; the long tail, wiggly ones.",
                     readout.with(|r| r.top.map_or(String::new(), |t| format!(" (λ₁ = {t:.3})")))
                 )}</figcaption>
             </figure>
             <figure class="chart tangent drift" class:hidden=move || !shows(NtkView::Drift)>
                 <canvas node_ref=canvases.drift aria-label="kernel drift and weight movement against step"></canvas>
-                <PngButton canvas=canvases.drift name="gradlab-ntk-drift.png" />
-                <figcaption>{move || format!(
+                <ChartExport canvas=canvases.drift name="gradlab-ntk-drift" svg=svg(Chart::Drift) />
+                <figcaption><Tex tex=r"\frac{\lVert \Theta_t - \Theta_0 \rVert_F}{\lVert \Theta_0 \rVert_F} \ \text{(solid)},\quad \frac{\lVert \theta_t - \theta_0 \rVert}{\lVert \theta_0 \rVert} \ \text{(dashed)}" />" "{move || format!(
                     "Solid: kernel drift ‖Θₜ − Θ₀‖/‖Θ₀‖; dashed: weight movement ‖θₜ − θ₀‖/‖θ₀‖, for each width. {}",
                     param_note()
                 )}</figcaption>
             </figure>
             <figure class="chart tangent function" class:hidden=move || !shows(NtkView::Function)>
                 <canvas node_ref=canvases.function aria-label="the network's function beside its linearization"></canvas>
-                <PngButton canvas=canvases.function name="gradlab-ntk-function.png" />
-                <figcaption>"The net f (solid) and its linearization f_lin(x) = f₀(x) + Θ₀(x, X) Θ₀⁻¹ (I − e^{−2ηΘ₀t/n}) (y − f₀(X)) after the same steps (dashed); grey: kernel regression (t = ∞). The wider and lazier the net, the closer they stay."</figcaption>
+                <ChartExport canvas=canvases.function name="gradlab-ntk-function" svg=svg(Chart::Function) />
+                <figcaption><Tex tex=r"f_{\mathrm{lin}}(x) = f_0(x) + \Theta_0(x, X)\, \Theta_0^{-1} \big(I - e^{-2\eta\Theta_0 t/n}\big) \big(y - f_0(X)\big)" />" ""The net f (solid) and its linearization f_lin around the initial weights after the same steps (dashed); grey: kernel regression (t = ∞). The wider and lazier the net, the closer they stay."</figcaption>
             </figure>
             <figure class="chart tangent bias" class:hidden=move || !shows(NtkView::Bias)>
                 <canvas node_ref=canvases.bias aria-label="residual along the kernel's eigenvectors against step"></canvas>
-                <PngButton canvas=canvases.bias name="gradlab-ntk-spectral-bias.png" />
-                <figcaption>"Spectral bias: the training residual's component along Θ₀'s i-th eigenvector, relative to its start (solid), against the linear theory e^{−2ηλᵢt/n} (dashed: gradient flow; discrete steps shrink it by 1 − 2ηλᵢ/n each, a little faster for the top directions). Large-eigenvalue (smooth) directions are learned first."</figcaption>
+                <ChartExport canvas=canvases.bias name="gradlab-ntk-spectral-bias" svg=svg(Chart::Bias) />
+                <figcaption><Tex tex=r"\big\langle v_i,\, y - f_t(X) \big\rangle \approx e^{-2\eta\lambda_i t/n}\, \big\langle v_i,\, y - f_0(X) \big\rangle" />" ""Spectral bias: the training residual's component along Θ₀'s i-th eigenvector, relative to its start (solid), against the linear theory e^{−2ηλᵢt/n} (dashed: gradient flow; discrete steps shrink it by 1 − 2ηλᵢ/n each, a little faster for the top directions). Large-eigenvalue (smooth) directions are learned first."</figcaption>
             </figure>
         }
     };
@@ -400,28 +407,48 @@ fn frame(r: &mut Runner, now: f64, status: RwSignal<Status>, readout: RwSignal<R
     let total: usize = run.runs.iter().map(|w| w.at.len()).sum();
     let top = run.linear.as_ref().map(|l| l.spectrum0.values[0]);
     readout.set(Readout { checkpoints: done, total, top, drift: main.records.last().map(|rec| rec.drift) });
-    let scratch = r.scratch.get_or_insert_with(|| {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.create_element("canvas").ok())
-            .and_then(|e| wasm_bindgen::JsCast::dyn_into(e).ok())
-            .expect("a canvas element")
-    });
-    draw(run, &s, &canvases, scratch);
+    for (chart, canvas) in canvases.all() {
+        if let Some(canvas) = canvas.get_untracked() {
+            draw_chart(run, &s, chart, &mut Surface::canvas(&canvas));
+        }
+    }
 }
 
-fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElement) {
+/// The NTK lab's charts.
+#[derive(Clone, Copy, PartialEq)]
+enum Chart {
+    Gram,
+    Spectrum,
+    Drift,
+    Function,
+    Bias,
+}
+
+impl Canvases {
+    fn all(self) -> [(Chart, NodeRef<Canvas>); 5] {
+        [
+            (Chart::Gram, self.gram),
+            (Chart::Spectrum, self.spectrum),
+            (Chart::Drift, self.drift),
+            (Chart::Function, self.function),
+            (Chart::Bias, self.bias),
+        ]
+    }
+}
+
+/// Draws `chart` of the run so far on `surface`.
+fn draw_chart(run: &Run, s: &NtkState, chart: Chart, surface: &mut Surface<'_>) {
     let main = run.runs.last().expect("at least one width");
     let n = s.n;
-    if let (Some(canvas), Some(theta)) = (c.gram.get_untracked(), &main.theta) {
+    if let (Chart::Gram, Some(theta)) = (chart, &main.theta) {
         // Training points sorted by x, so the kernel's structure shows.
         let x = &run.problem.dataset.train.x;
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
         let sorted: Vec<f64> = order.iter().flat_map(|&i| order.iter().map(move |&j| theta[(i, j)])).collect();
-        draw_gram(&canvas, scratch, &sorted, n);
+        draw_gram(surface, &sorted, n);
     }
-    if let Some(canvas) = c.spectrum.get_untracked() {
+    if chart == Chart::Spectrum {
         let (init, now) = run.spectra();
         let lines: Vec<Line> = [("initialization", GREY_RGB, init), ("now", CLASS1, now)]
             .into_iter()
@@ -431,20 +458,20 @@ fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElem
             })
             .collect();
         draw_lines(
-            &canvas,
+            surface,
             &Lines { lines: &lines, dots: &[], x_desc: "index i", y_desc: "eigenvalue λᵢ", log_x: false, log_y: true, floor: 1e-9 },
         );
     }
-    if let Some(canvas) = c.drift.get_untracked() {
+    if chart == Chart::Drift {
         let mut lines = Vec::new();
-        let colours = &WIDTH_COLOURS[WIDTH_COLOURS.len() - run.runs.len()..];
+        let colours = &SERIES[SERIES.len() - run.runs.len()..];
         for (w, &colour) in run.runs.iter().zip(colours) {
             let pts = |f: fn(&Record) -> f64| w.records.iter().filter(|r| r.step > 0).map(|r| (r.step as f64, f(r))).collect();
             lines.push(Line { label: format!("width {}", w.width), colour, dashed: false, points: pts(|r| r.drift) });
             lines.push(Line { label: String::new(), colour, dashed: true, points: pts(|r| r.movement) });
         }
         draw_lines(
-            &canvas,
+            surface,
             &Lines { lines: &lines, dots: &[], x_desc: "step", y_desc: "relative change", log_x: true, log_y: true, floor: 1e-6 },
         );
     }
@@ -452,7 +479,7 @@ fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElem
     let Some(last) = main.records.last() else { return };
     let t = last.step as f64;
     let lr = f64::from(s.lr);
-    if let Some(canvas) = c.function.get_untracked() {
+    if chart == Chart::Function {
         let grid = grid_points(&run.problem);
         let g = grid.len();
         let r0 = &lin.y - &lin.f0_train;
@@ -475,9 +502,9 @@ fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElem
         ];
         let dots: Vec<(f64, f64)> =
             run.problem.dataset.train.x.iter().zip(&run.problem.train_targets).map(|(&x, &y)| (f64::from(x), f64::from(y))).collect();
-        draw_lines(&canvas, &Lines { lines: &lines, dots: &dots, x_desc: "x", y_desc: "f(x)", log_x: false, log_y: false, floor: 0.0 });
+        draw_lines(surface, &Lines { lines: &lines, dots: &dots, x_desc: "x", y_desc: "f(x)", log_x: false, log_y: false, floor: 0.0 });
     }
-    if let Some(canvas) = c.bias.get_untracked() {
+    if chart == Chart::Bias {
         let g = grid_points(&run.problem).len();
         let start = lin.spectrum0.project(&(&lin.y - &lin.f0_train));
         let comps: Vec<(u64, DVector<f64>)> = main
@@ -490,7 +517,7 @@ fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElem
             })
             .collect();
         let mut lines = Vec::new();
-        for (&i, &colour) in DIRECTIONS.iter().filter(|&&i| i < n).zip(&WIDTH_COLOURS) {
+        for (&i, &colour) in DIRECTIONS.iter().filter(|&&i| i < n).zip(&SERIES) {
             let measured = comps.iter().map(|(step, c)| (*step as f64, (c[i] / start[i]).abs())).collect();
             let theory = comps.iter().map(|(step, _)| (*step as f64, lin.spectrum0.decay(i, lr, n, *step as f64))).collect();
             lines.push(Line {
@@ -502,7 +529,7 @@ fn draw(run: &Run, s: &NtkState, c: &Canvases, scratch: &web_sys::HtmlCanvasElem
             lines.push(Line { label: String::new(), colour, dashed: true, points: theory });
         }
         draw_lines(
-            &canvas,
+            surface,
             &Lines {
                 lines: &lines,
                 dots: &[],

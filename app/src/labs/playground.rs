@@ -9,10 +9,10 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport};
-use crate::charts::{draw_function, draw_losses};
+use crate::charts::{self, draw_function, draw_losses, History, Surface};
 use crate::components::{
-    fmt_frac, fmt_int, fmt_lr, ActivationChoice, Choice, DatasetChoice, LossChoice, ParameterizationChoice, PngButton, Scale, SeedInput,
-    Slider,
+    fmt_frac, fmt_int, fmt_lr, ActivationChoice, ChartExport, Choice, DataExport, DatasetChoice, LossChoice, ParameterizationChoice, Scale,
+    SeedInput, Slider, Tex,
 };
 use crate::engine::{Backend, Engine};
 use crate::state::{self, PlaygroundState};
@@ -30,7 +30,6 @@ struct Runner {
     progress: Progress,
     last: Option<Snapshot>,
     redraw: bool,
-    scratch: Option<web_sys::HtmlCanvasElement>,
 }
 
 fn fmt_batch(v: f64) -> String {
@@ -85,12 +84,13 @@ pub fn Playground(
         view! { <Transport playing=playing status=status on_step=on_step on_reset=on_reset /> }
     };
 
+    let svg = move |chart: Chart| Callback::new(move |size| runner.with_value(|r| charts::svg(size, |s| draw_chart(r, chart, s))));
     let charts = move || {
         view! {
             <figure class="chart function">
                 <canvas node_ref=function_canvas aria-label="the network's function over the data"></canvas>
-                <PngButton canvas=function_canvas name="gradlab-playground-function.png" />
-                <figcaption>{move || settings.with(|s| if s.data.classes().is_some() {
+                <ChartExport canvas=function_canvas name="gradlab-playground-function" svg=svg(Chart::Function) />
+                <figcaption><Tex tex=r"f_\theta(x) = W_L\,\phi\big(\cdots\phi(W_1 x + b_1)\cdots\big) + b_L" />" "{move || settings.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
                 } else {
                     "Fitted function (orange) against the true sin(2πx) (dashed); dots are noisy training points."
@@ -98,8 +98,8 @@ pub fn Playground(
             </figure>
             <figure class="chart losses">
                 <canvas node_ref=loss_canvas aria-label="training and test loss curves"></canvas>
-                <PngButton canvas=loss_canvas name="gradlab-playground-losses.png" />
-                <figcaption>"Loss on the whole training set (solid) and the held-out test set (dashed), log scale."</figcaption>
+                <ChartExport canvas=loss_canvas name="gradlab-playground-losses" svg=svg(Chart::Losses) />
+                <figcaption><Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" ""Loss on the whole training set (solid) and the held-out test set (dashed), log scale."</figcaption>
             </figure>
         }
     };
@@ -155,6 +155,10 @@ pub fn Playground(
                     <SeedInput value=Signal::derive(move || settings.with(|s| s.seed)) max=state::MAX_SEED
                         on_change=Callback::new(move |v| settings.update(|s| s.seed = v)) />
                 </fieldset>
+                <DataExport name="gradlab-playground"
+                    csv=Callback::new(move |()| runner.with_value(|r| Some(losses_csv(&r.progress.history))))
+                    json=Callback::new(move |()| runner.with_value(|r| export_json(r, &settings.get_untracked())))
+                    config=Callback::new(move |()| state::cli_config(&settings.with_untracked(PlaygroundState::run_config), status.get_untracked().steps.max(1000))) />
             </aside>
         }
     };
@@ -220,19 +224,61 @@ fn frame(
     }
 }
 
-fn draw(r: &mut Runner, function_canvas: NodeRef<Canvas>, loss_canvas: NodeRef<Canvas>) {
-    let (Some(engine), Some(snap)) = (r.engine.as_ref(), r.last.as_ref()) else {
-        return;
-    };
-    if let Some(canvas) = function_canvas.get_untracked() {
-        let scratch = r.scratch.get_or_insert_with(|| {
-            let doc = web_sys::window().and_then(|w| w.document()).expect("a document");
-            wasm_bindgen::JsCast::unchecked_into(doc.create_element("canvas").expect("a canvas"))
-        });
+/// The playground's two charts.
+#[derive(Clone, Copy)]
+enum Chart {
+    Function,
+    Losses,
+}
+
+fn draw(r: &Runner, function_canvas: NodeRef<Canvas>, loss_canvas: NodeRef<Canvas>) {
+    for (chart, canvas) in [(Chart::Function, function_canvas), (Chart::Losses, loss_canvas)] {
+        if let Some(canvas) = canvas.get_untracked() {
+            draw_chart(r, chart, &mut Surface::canvas(&canvas));
+        }
+    }
+}
+
+/// Draws `chart` of the latest snapshot on `s`.
+fn draw_chart(r: &Runner, chart: Chart, s: &mut Surface<'_>) {
+    match (chart, r.engine.as_ref(), r.last.as_ref()) {
         // Diverged predictions are NaN: the data stays, the function goes.
-        draw_function(&canvas, scratch, &engine.problem, &engine.grid, &snap.grid);
+        (Chart::Function, Some(engine), Some(snap)) => draw_function(s, &engine.problem, &engine.grid, &snap.grid),
+        (Chart::Losses, ..) => draw_losses(s, &r.progress.history),
+        _ => {}
     }
-    if let Some(canvas) = loss_canvas.get_untracked() {
-        draw_losses(&canvas, &r.progress.history);
+}
+
+/// The loss curves: `step,train_loss,test_loss`.
+fn losses_csv(history: &History) -> String {
+    let mut csv = String::from("step,train_loss,test_loss\n");
+    for (step, train, test) in &history.points {
+        csv.push_str(&format!("{step},{train},{}\n", test.map_or(String::new(), |t| t.to_string())));
     }
+    csv
+}
+
+/// The settings, the run's config, the loss curves, the network's outputs
+/// on the drawing grid and the training data.
+fn export_json(r: &Runner, s: &PlaygroundState) -> Option<String> {
+    let engine = r.engine.as_ref()?;
+    let h = &r.progress.history.points;
+    let train = &engine.problem.dataset.train;
+    let body = serde_json::json!({
+        "settings": s.to_query(),
+        "config": s.run_config(),
+        "losses": {
+            "step": h.iter().map(|p| p.0).collect::<Vec<_>>(),
+            "train": h.iter().map(|p| p.1).collect::<Vec<_>>(),
+            "test": h.iter().map(|p| p.2).collect::<Vec<_>>(),
+        },
+        "function": {
+            "input_dim": engine.problem.spec.input_dim,
+            "output_dim": engine.problem.spec.output_dim,
+            "grid": engine.grid,
+            "outputs": r.last.as_ref().map(|snap| &snap.grid),
+        },
+        "train": { "x": train.x, "y": train.y },
+    });
+    Some(body.to_string())
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use gradlab_core::gpu::Snapshot;
 use leptos::prelude::*;
 
-use crate::charts::History;
+use crate::charts::{theme, History, Theme};
 use crate::engine::Backend;
 use crate::host::{self, HostMessage};
 use crate::web;
@@ -89,8 +89,52 @@ impl Progress {
 }
 
 /// Page flags kept in the address bar beside a lab's settings: `play=0`
-/// (start paused, [`autoplay`]) and `host=<origin>` ([`listen_to_host`]).
-const PAGE_FLAGS: [&str; 2] = ["play", "host"];
+/// (start paused, [`autoplay`]), `host=<origin>` ([`listen_to_host`]) and
+/// `theme=light|dark|projector` ([`theme_from_url`]).
+const PAGE_FLAGS: [&str; 3] = ["play", "host", "theme"];
+
+/// The theme the URL asks for, and a message if it names none.
+#[must_use]
+pub fn theme_from_url() -> (&'static Theme, Option<String>) {
+    match page_flag("theme") {
+        None => (&theme::LIGHT, None),
+        Some(name) => match Theme::named(&name) {
+            Some(t) => (t, None),
+            None => {
+                let names: Vec<&str> = theme::THEMES.iter().map(|t| t.name).collect();
+                (&theme::LIGHT, Some(format!("theme={name} is not one of {}; using light.", names.join(", "))))
+            }
+        },
+    }
+}
+
+/// Puts the page (CSS, `data-theme` on `<html>`) and its charts in `theme`.
+pub fn set_theme(theme: &'static Theme) {
+    Theme::set(theme);
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-theme", theme.name);
+    }
+}
+
+/// Sets (or, with `None`, removes) a page flag in the address bar.
+fn set_page_flag(key: &str, value: Option<&str>) {
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(web::search().trim_start_matches('?')).unwrap_or_default();
+    pairs.retain(|(k, _)| k != key);
+    if let Some(v) = value {
+        pairs.push((key.to_owned(), v.to_owned()));
+    }
+    web::replace_query(&serde_urlencoded::to_string(pairs).unwrap_or_default());
+}
+
+/// `&theme=…` when the page is not in the default theme, for links.
+fn theme_suffix() -> String {
+    let t = Theme::current();
+    if t == &theme::LIGHT {
+        String::new()
+    } else {
+        format!("&theme={}", t.name)
+    }
+}
 
 /// A key's value in the page's query.
 fn page_flag(key: &str) -> Option<String> {
@@ -270,9 +314,34 @@ pub fn Topbar(
                     .collect_view()}
             </nav>
             <span class="spacer"></span>
+            <ThemePick />
             {(!lab.is_empty()).then(|| view! { <EmbedCode /> })}
             <Badge status=status rate=rate />
         </header>
+    }
+}
+
+/// The theme picker: switches the page and redraws the charts at once,
+/// and keeps the choice in the URL (so embed code carries it).
+#[component]
+fn ThemePick() -> impl IntoView {
+    let pick = move |ev: leptos::ev::Event| {
+        if let Some(t) = Theme::named(&event_target_value(&ev)) {
+            set_theme(t);
+            set_page_flag("theme", (t != &theme::LIGHT).then_some(t.name));
+            web::dispatch("resize");
+        }
+    };
+    view! {
+        <label class="theme-pick">
+            <span class="visually-hidden">"theme"</span>
+            <select name="theme" title="colour theme" on:change=pick>
+                {theme::THEMES
+                    .iter()
+                    .map(|t| view! { <option value=t.name selected=Theme::current() == *t>{t.name}</option> })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }
 
@@ -443,6 +512,10 @@ pub fn LabPage(
     #[prop(into)] controls: ViewFn,
     #[prop(into)] charts: ViewFn,
 ) -> impl IntoView {
+    if let (_, Some(m)) = theme_from_url() {
+        messages.update(|v| v.push(m));
+    }
+    let open_link = Signal::derive(move || format!("{}{}", open_link.get(), theme_suffix()));
     if embed {
         view! {
             <StatusRoot class=format!("{lab} embed") status=status>
