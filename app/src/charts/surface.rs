@@ -76,13 +76,13 @@ impl<'a> Surface<'a> {
     /// `v` design pixels in backend pixels.
     #[must_use]
     pub fn px(&self, v: f64) -> i32 {
-        (v * self.unit) as i32
+        (v * self.unit).round() as i32
     }
 
     /// A stroke of `v` design pixels (at least one backend pixel).
     #[must_use]
     pub fn stroke(&self, v: f64) -> u32 {
-        ((v * self.unit) as u32).max(1)
+        ((v * self.unit).round() as u32).max(1)
     }
 
     /// Chart text of `size` design pixels in the theme's ink.

@@ -266,7 +266,7 @@ pub fn DoubleDescent(
     let charts = move || {
         view! {
             <figure class="chart dd model" class:hidden=move || !shows(DdView::Model)>
-                <canvas node_ref=model_canvas aria-label="test and train error against the number of features"></canvas>
+                <canvas node_ref=model_canvas role="img" aria-label="test and train error against the number of features"></canvas>
                 <ChartExport canvas=model_canvas name="gradlab-dd-model-wise" svg=svg(DdView::Model) />
                 <figcaption><Tex tex=move || if settings.with(|s| s.ridge > 0.0) { r"\hat a = \arg\min_a \tfrac{1}{n}\lVert \Phi a - y \rVert^2 + \lambda \lVert a \rVert^2,\ \ \Phi_{ij} = \sigma(w_j^\top x_i)" } else { r"\hat a = \Phi^{+} y = \arg\min \{ \lVert a \rVert : a \text{ minimizes } \lVert \Phi a - y \rVert \},\ \ \Phi_{ij} = \sigma(w_j^\top x_i)" } />" "{move || settings.with(|s| format!(
                     "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p ≈ n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
@@ -288,7 +288,7 @@ pub fn DoubleDescent(
                 })}</figcaption>
             </figure>
             <figure class="chart dd sample" class:hidden=move || !shows(DdView::Sample)>
-                <canvas node_ref=sample_canvas aria-label="test and train error against the number of samples"></canvas>
+                <canvas node_ref=sample_canvas role="img" aria-label="test and train error against the number of samples"></canvas>
                 <ChartExport canvas=sample_canvas name="gradlab-dd-sample-wise" svg=svg(DdView::Sample) />
                 <figcaption><Tex tex=r"\text{test error of } \hat a = \Phi^{+} y \text{ as } n \text{ grows, } p \text{ fixed}" />" "{move || settings.with(|s| format!(
                     "Sample-wise: p = {} features, n samples. More data can hurt: near n = p the model is forced to interpolate with almost no slack, and the test error peaks there.",
@@ -296,7 +296,7 @@ pub fn DoubleDescent(
                 ))}</figcaption>
             </figure>
             <figure class="chart dd epoch" class:hidden=move || !shows(DdView::Epoch) || settings.with(|s| s.train.is_none())>
-                <canvas node_ref=epoch_canvas aria-label="test error against training step for a few widths"></canvas>
+                <canvas node_ref=epoch_canvas role="img" aria-label="test error against training step for a few widths"></canvas>
                 <ChartExport canvas=epoch_canvas name="gradlab-dd-epoch-wise" svg=svg(DdView::Epoch) />
                 <figcaption><Tex tex=move || if settings.with(|s| s.train == Some(Training::Full)) { r"\theta_{t+1} = \theta_t - \eta\, \nabla_\theta\, \tfrac{1}{n} \lVert f_{\theta_t}(X) - y \rVert^2 \ \text{(every layer)}" } else { r"a_t \xrightarrow{\ t \to \infty\ } \Phi^{+} y \ \text{ for gradient descent from } a_0 = 0" } />" "{move || settings.with(|s| format!(
                     "Epoch-wise: test error (median over seeds) against training step for a few widths. Training time acts like an inverse ridge: early on every net is smooth; the net at p ≈ n fits the label noise last and its test error climbs late (then, given enough steps, to the peak of the model-wise curve){}.",
@@ -310,9 +310,9 @@ pub fn DoubleDescent(
     let bar = move || {
         view! {
             <div class="progress-row">
-                <progress class:hidden=no_exact max=move || progress.with(|p| p.total.max(1)) value=move || progress.with(|p| p.points)></progress>
+                <progress aria-label="exact curve points computed" class:hidden=no_exact max=move || progress.with(|p| p.total.max(1)) value=move || progress.with(|p| p.points)></progress>
                 <span class:hidden=no_exact>{move || progress.with(|p| if p.ran && p.points >= p.total { "exact curves done".to_owned() } else { format!("exact: {} / {} points", p.points, p.total) })}</span>
-                <progress class="sweep" class:hidden=move || progress.with(|p| p.sweep == SweepPhase::Off)
+                <progress class="sweep" aria-label="training steps of the sweep" class:hidden=move || progress.with(|p| p.sweep == SweepPhase::Off)
                     max=move || progress.with(|p| p.sweep_total.max(1) as f64) value=move || progress.with(|p| p.sweep_steps as f64)></progress>
                 <span class:hidden=move || progress.with(|p| p.sweep == SweepPhase::Off)>{move || progress.with(|p| match p.sweep {
                     SweepPhase::Done => "nets trained".to_owned(),

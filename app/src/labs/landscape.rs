@@ -177,7 +177,7 @@ pub fn Landscape(
     let charts = move || {
         view! {
             <figure class="chart contour" class:hidden=move || !shows(View::Contour)>
-                <canvas node_ref=canvases.contour aria-label="loss contours on a plane through the current parameters"></canvas>
+                <canvas node_ref=canvases.contour role="img" aria-label="loss contours on a plane through the current parameters"></canvas>
                 <ChartExport canvas=canvases.contour name="gradlab-landscape-contour" svg=svg(View::Contour) />
                 <figcaption><Tex tex=move || if settings.with(|s| s.plane == PlaneKind::Pca) && readout.with(|r| r.explained.is_some()) { r"L(\theta_t + \alpha\,u_1 + \beta\,u_2),\ \ u_1, u_2 = \text{top principal directions of } \theta_0, \dots, \theta_t" } else { r"L(\theta_t + \alpha\,d_1 + \beta\,d_2),\ \ d_{k,j} \leftarrow \frac{\lVert \theta_j \rVert}{\lVert d_{k,j} \rVert}\, d_{k,j} \text{ for every neuron } j" } />" "{move || {
                     let r = readout.get();
@@ -193,12 +193,12 @@ pub fn Landscape(
                 }}</figcaption>
             </figure>
             <figure class="chart slice" class:hidden=move || !shows(View::Slice)>
-                <canvas node_ref=canvases.slice aria-label="the loss along one direction"></canvas>
+                <canvas node_ref=canvases.slice role="img" aria-label="the loss along one direction"></canvas>
                 <ChartExport canvas=canvases.slice name="gradlab-landscape-slice" svg=svg(View::Slice) />
                 <figcaption><Tex tex=r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
             </figure>
             <figure class="chart sharpness" class:hidden=move || !shows(View::Sharpness)>
-                <canvas node_ref=canvases.sharpness aria-label="sharpness against the stability edge"></canvas>
+                <canvas node_ref=canvases.sharpness role="img" aria-label="sharpness against the stability edge"></canvas>
                 <ChartExport canvas=canvases.sharpness name="gradlab-landscape-sharpness" svg=svg(View::Sharpness) />
                 <figcaption><Tex tex=move || if settings.with(|s| s.opt == "momentum") { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2 + 2\beta}{\eta}" } else { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2}{\eta}" } />" "{move || {
                     let edge = settings.with(LandscapeState::edge);
@@ -207,7 +207,7 @@ pub fn Landscape(
                 }}</figcaption>
             </figure>
             <figure class="chart connect" class:hidden=move || !shows(View::Connect)>
-                <canvas node_ref=canvases.connect aria-label="the loss along the line between two solutions"></canvas>
+                <canvas node_ref=canvases.connect role="img" aria-label="the loss along the line between two solutions"></canvas>
                 <ChartExport canvas=canvases.connect name="gradlab-landscape-connectivity" svg=svg(View::Connect) />
                 <figcaption><Tex tex=r"L\big((1-t)\,\theta_A + t\,\theta_B\big),\ \ \text{barrier} = \max_{t}\, L(t) - \big[(1-t)\,L(0) + t\,L(1)\big]" />" "{move || {
                     let b = readout.with(|r| r.barrier);

@@ -149,7 +149,7 @@ pub fn NtkLab(
     let transport = move || {
         view! {
             <div class="progress-row">
-                <progress max=move || readout.with(|r| r.total.max(1)) value=move || readout.with(|r| r.checkpoints)></progress>
+                <progress aria-label="kernels computed" max=move || readout.with(|r| r.total.max(1)) value=move || readout.with(|r| r.checkpoints)></progress>
                 <span>{move || readout.with(|r| format!("{} / {} kernels", r.checkpoints, r.total))}</span>
                 <button name="restart" on:click=move |_| runner.update_value(|r| r.restart = true)>"Restart"</button>
                 <button name="csv" on:click=move |_| export(false)>"CSV"</button>
@@ -180,12 +180,12 @@ pub fn NtkLab(
     let charts = move || {
         view! {
             <figure class="chart tangent gram" class:hidden=move || !shows(NtkView::Kernel)>
-                <canvas node_ref=canvases.gram aria-label="the empirical NTK Gram matrix"></canvas>
+                <canvas node_ref=canvases.gram role="img" aria-label="the empirical NTK Gram matrix"></canvas>
                 <ChartExport canvas=canvases.gram name="gradlab-ntk-gram" svg=svg(Chart::Gram) />
                 <figcaption><Tex tex=r"\Theta(x, x') = \nabla_\theta f(x)^\top\, \nabla_\theta f(x')" />" ""The empirical tangent kernel Θ(xᵢ, xⱼ) on the training points (sorted by x), now: nearby inputs share most of their gradient."</figcaption>
             </figure>
             <figure class="chart tangent spectrum" class:hidden=move || !shows(NtkView::Kernel)>
-                <canvas node_ref=canvases.spectrum aria-label="eigenvalues of the NTK"></canvas>
+                <canvas node_ref=canvases.spectrum role="img" aria-label="eigenvalues of the NTK"></canvas>
                 <ChartExport canvas=canvases.spectrum name="gradlab-ntk-spectrum" svg=svg(Chart::Spectrum) />
                 <figcaption><Tex tex=r"\Theta = \textstyle\sum_i \lambda_i\, v_i v_i^\top,\ \ \lambda_1 \ge \lambda_2 \ge \cdots" />" "{move || format!(
                     "Eigenvalues of Θ, largest first, at initialization and now{}. A few large eigenvalues carry smooth functions of x; the long tail, wiggly ones.",
@@ -193,7 +193,7 @@ pub fn NtkLab(
                 )}</figcaption>
             </figure>
             <figure class="chart tangent drift" class:hidden=move || !shows(NtkView::Drift)>
-                <canvas node_ref=canvases.drift aria-label="kernel drift and weight movement against step"></canvas>
+                <canvas node_ref=canvases.drift role="img" aria-label="kernel drift and weight movement against step"></canvas>
                 <ChartExport canvas=canvases.drift name="gradlab-ntk-drift" svg=svg(Chart::Drift) />
                 <figcaption><Tex tex=r"\frac{\lVert \Theta_t - \Theta_0 \rVert_F}{\lVert \Theta_0 \rVert_F} \ \text{(solid)},\quad \frac{\lVert \theta_t - \theta_0 \rVert}{\lVert \theta_0 \rVert} \ \text{(dashed)}" />" "{move || format!(
                     "Solid: kernel drift ‖Θₜ − Θ₀‖/‖Θ₀‖; dashed: weight movement ‖θₜ − θ₀‖/‖θ₀‖, for each width. {}",
@@ -201,12 +201,12 @@ pub fn NtkLab(
                 )}</figcaption>
             </figure>
             <figure class="chart tangent function" class:hidden=move || !shows(NtkView::Function)>
-                <canvas node_ref=canvases.function aria-label="the network's function beside its linearization"></canvas>
+                <canvas node_ref=canvases.function role="img" aria-label="the network's function beside its linearization"></canvas>
                 <ChartExport canvas=canvases.function name="gradlab-ntk-function" svg=svg(Chart::Function) />
                 <figcaption><Tex tex=r"f_{\mathrm{lin}}(x) = f_0(x) + \Theta_0(x, X)\, \Theta_0^{-1} \big(I - e^{-2\eta\Theta_0 t/n}\big) \big(y - f_0(X)\big)" />" ""The net f (solid) and its linearization f_lin around the initial weights after the same steps (dashed); grey: kernel regression (t = ∞). The wider and lazier the net, the closer they stay."</figcaption>
             </figure>
             <figure class="chart tangent bias" class:hidden=move || !shows(NtkView::Bias)>
-                <canvas node_ref=canvases.bias aria-label="residual along the kernel's eigenvectors against step"></canvas>
+                <canvas node_ref=canvases.bias role="img" aria-label="residual along the kernel's eigenvectors against step"></canvas>
                 <ChartExport canvas=canvases.bias name="gradlab-ntk-spectral-bias" svg=svg(Chart::Bias) />
                 <figcaption><Tex tex=r"\big\langle v_i,\, y - f_t(X) \big\rangle \approx e^{-2\eta\lambda_i t/n}\, \big\langle v_i,\, y - f_0(X) \big\rangle" />" ""Spectral bias: the training residual's component along Θ₀'s i-th eigenvector, relative to its start (solid), against the linear theory e^{−2ηλᵢt/n} (dashed: gradient flow; discrete steps shrink it by 1 − 2ηλᵢ/n each, a little faster for the top directions). Large-eigenvalue (smooth) directions are learned first."</figcaption>
             </figure>

@@ -88,7 +88,7 @@ pub fn Playground(
     let charts = move || {
         view! {
             <figure class="chart function">
-                <canvas node_ref=function_canvas aria-label="the network's function over the data"></canvas>
+                <canvas node_ref=function_canvas role="img" aria-label="the network's function over the data"></canvas>
                 <ChartExport canvas=function_canvas name="gradlab-playground-function" svg=svg(Chart::Function) />
                 <figcaption><Tex tex=r"f_\theta(x) = W_L\,\phi\big(\cdots\phi(W_1 x + b_1)\cdots\big) + b_L" />" "{move || settings.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
@@ -97,7 +97,7 @@ pub fn Playground(
                 })}</figcaption>
             </figure>
             <figure class="chart losses">
-                <canvas node_ref=loss_canvas aria-label="training and test loss curves"></canvas>
+                <canvas node_ref=loss_canvas role="img" aria-label="training and test loss curves"></canvas>
                 <ChartExport canvas=loss_canvas name="gradlab-playground-losses" svg=svg(Chart::Losses) />
                 <figcaption><Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" ""Loss on the whole training set (solid) and the held-out test set (dashed), log scale."</figcaption>
             </figure>
