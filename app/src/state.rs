@@ -966,14 +966,9 @@ mod properties {
 
     use super::*;
 
-    /// A lab's query functions, erased to strings.
-    struct Lab {
-        /// `(key, lowest, highest)` of every numeric setting, as the URL
-        /// writes them.
-        bounds: Vec<(&'static str, String, String)>,
-        /// Parses a query and writes the canonical one back.
-        reparse: fn(&str) -> (String, Vec<String>),
-    }
+    /// `(key, lowest, highest)` of every numeric setting of a lab, as the
+    /// URL writes them.
+    type Bounds = Vec<(&'static str, String, String)>;
 
     fn bound<T: ToString>(key: &'static str, (lo, hi): (T, T)) -> (&'static str, String, String) {
         (key, lo.to_string(), hi.to_string())
@@ -983,77 +978,53 @@ mod properties {
         serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap().into_iter().collect()
     }
 
-    fn playground_lab() -> Lab {
-        Lab {
-            bounds: vec![
-                bound("n", POINTS),
-                bound("noise", NOISE),
-                bound("label_noise", LABEL_NOISE),
-                bound("width", WIDTH),
-                bound("depth", DEPTH),
-                bound("lr", LR),
-                bound("batch", (0, MAX_BATCH)),
-                bound("seed", (0, MAX_SEED)),
-            ],
-            reparse: |q| {
-                let (s, m) = PlaygroundState::from_query(q);
-                (s.to_query(), m)
-            },
-        }
+    fn playground_bounds() -> Bounds {
+        vec![
+            bound("n", POINTS),
+            bound("noise", NOISE),
+            bound("label_noise", LABEL_NOISE),
+            bound("width", WIDTH),
+            bound("depth", DEPTH),
+            bound("lr", LR),
+            bound("batch", (0, MAX_BATCH)),
+            bound("seed", (0, MAX_SEED)),
+        ]
     }
 
-    fn landscape_lab() -> Lab {
-        Lab {
-            bounds: vec![
-                bound("n", LANDSCAPE_POINTS),
-                bound("width", LANDSCAPE_WIDTH),
-                bound("depth", LANDSCAPE_DEPTH),
-                bound("lr", LANDSCAPE_LR),
-                bound("seed", (0, MAX_SEED)),
-                bound("grid", GRID),
-                bound("range", RANGE),
-            ],
-            reparse: |q| {
-                let (s, m) = LandscapeState::from_query(q);
-                (s.to_query(), m)
-            },
-        }
+    fn landscape_bounds() -> Bounds {
+        vec![
+            bound("n", LANDSCAPE_POINTS),
+            bound("width", LANDSCAPE_WIDTH),
+            bound("depth", LANDSCAPE_DEPTH),
+            bound("lr", LANDSCAPE_LR),
+            bound("seed", (0, MAX_SEED)),
+            bound("grid", GRID),
+            bound("range", RANGE),
+        ]
     }
 
-    fn dd_lab() -> Lab {
-        Lab {
-            bounds: vec![
-                bound("n", DD_POINTS),
-                bound("d", DD_DIM),
-                bound("noise", DD_NOISE),
-                bound("ridge", (0.0, DD_RIDGE.1)),
-                bound("seeds", DD_SEEDS),
-                bound("seed", (0, MAX_SEED)),
-                bound("p", DD_FEATURES),
-                bound("steps", DD_STEPS),
-            ],
-            reparse: |q| {
-                let (s, m) = DdState::from_query(q);
-                (s.to_query(), m)
-            },
-        }
+    fn dd_bounds() -> Bounds {
+        vec![
+            bound("n", DD_POINTS),
+            bound("d", DD_DIM),
+            bound("noise", DD_NOISE),
+            bound("ridge", (0.0, DD_RIDGE.1)),
+            bound("seeds", DD_SEEDS),
+            bound("seed", (0, MAX_SEED)),
+            bound("p", DD_FEATURES),
+            bound("steps", DD_STEPS),
+        ]
     }
 
-    fn ntk_lab() -> Lab {
-        Lab {
-            bounds: vec![
-                bound("width", NTK_WIDTH),
-                bound("depth", NTK_DEPTH),
-                bound("lr", NTK_LR),
-                bound("n", NTK_POINTS),
-                bound("seed", (0, MAX_SEED)),
-                bound("steps", NTK_STEPS),
-            ],
-            reparse: |q| {
-                let (s, m) = NtkState::from_query(q);
-                (s.to_query(), m)
-            },
-        }
+    fn ntk_bounds() -> Bounds {
+        vec![
+            bound("width", NTK_WIDTH),
+            bound("depth", NTK_DEPTH),
+            bound("lr", NTK_LR),
+            bound("n", NTK_POINTS),
+            bound("seed", (0, MAX_SEED)),
+            bound("steps", NTK_STEPS),
+        ]
     }
 
     fn playground() -> impl Strategy<Value = PlaygroundState> {
@@ -1168,29 +1139,45 @@ mod properties {
     /// Keys no lab reads (nor the page flags).
     fn unknown_key() -> impl Strategy<Value = String> {
         "[a-z_]{1,10}".prop_filter("a key some lab reads", |k| {
-            let known = [playground_lab(), landscape_lab(), dd_lab(), ntk_lab()];
+            let known = [playground_bounds(), landscape_bounds(), dd_bounds(), ntk_bounds()];
             let names = ["data", "act", "param", "loss", "opt", "scale", "plane", "view", "teacher", "feature", "train", "lab"];
-            !names.contains(&k.as_str()) && !known.iter().any(|l| l.bounds.iter().any(|b| b.0 == k))
+            !names.contains(&k.as_str()) && !known.iter().flatten().any(|b| b.0 == k)
         })
     }
 
-    /// Unknown keys change nothing; each numeric key pushed `excess` past
-    /// either bound comes back as that bound, with one message naming it.
-    fn check(lab: &Lab, query: &str, junk: &[(String, String)], excess: f64) -> Result<(), TestCaseError> {
-        let mut with_junk = query.to_owned();
+    /// State → URL → state is the identity; unknown keys change nothing;
+    /// each numeric key pushed `excess` past either bound comes back as
+    /// that bound, with one message naming it.
+    fn check<S: PartialEq + std::fmt::Debug>(
+        s: &S,
+        from_query: fn(&str) -> (S, Vec<String>),
+        to_query: fn(&S) -> String,
+        bounds: &Bounds,
+        junk: &[(String, String)],
+        excess: f64,
+    ) -> Result<(), TestCaseError> {
+        let query = to_query(s);
+        let (back, messages) = from_query(&query);
+        prop_assert_eq!(&back, s);
+        prop_assert!(messages.is_empty(), "{:?}", messages);
+        let reparse = |q: &str| {
+            let (s, m) = from_query(q);
+            (to_query(&s), m)
+        };
+        let mut with_junk = query.clone();
         for (k, v) in junk {
             with_junk.push('&');
             with_junk.push_str(&serde_urlencoded::to_string([(k, v)]).unwrap());
         }
-        let (back, messages) = (lab.reparse)(&with_junk);
-        prop_assert_eq!(&back, query);
+        let (back, messages) = reparse(&with_junk);
+        prop_assert_eq!(&back, &query);
         prop_assert!(messages.is_empty(), "{:?}", messages);
-        let canonical = pairs(query);
-        for (key, lo, hi) in &lab.bounds {
+        let canonical = pairs(&query);
+        for (key, lo, hi) in bounds {
             for (bad, expected) in [(hi.parse::<f64>().unwrap() + excess, hi), (lo.parse::<f64>().unwrap() - excess, lo)] {
                 let mut asked = canonical.clone();
                 asked.insert((*key).to_owned(), bad.to_string());
-                let (back, messages) = (lab.reparse)(&serde_urlencoded::to_string(&asked).unwrap());
+                let (back, messages) = reparse(&serde_urlencoded::to_string(&asked).unwrap());
                 let mut want = canonical.clone();
                 want.insert((*key).to_owned(), expected.clone());
                 prop_assert_eq!(pairs(&back), want, "{}={}", key, bad);
@@ -1210,34 +1197,22 @@ mod properties {
 
         #[test]
         fn playground_urls(s in playground(), junk in junk(), excess in 1.0..1e6f64) {
-            let (back, messages) = PlaygroundState::from_query(&s.to_query());
-            prop_assert_eq!(&back, &s);
-            prop_assert!(messages.is_empty());
-            check(&playground_lab(), &s.to_query(), &junk, excess.round())?;
+            check(&s, PlaygroundState::from_query, PlaygroundState::to_query, &playground_bounds(), &junk, excess.round())?;
         }
 
         #[test]
         fn landscape_urls(s in landscape(), junk in junk(), excess in 1.0..1e6f64) {
-            let (back, messages) = LandscapeState::from_query(&s.to_query());
-            prop_assert_eq!(&back, &s);
-            prop_assert!(messages.is_empty());
-            check(&landscape_lab(), &s.to_query(), &junk, excess.round())?;
+            check(&s, LandscapeState::from_query, LandscapeState::to_query, &landscape_bounds(), &junk, excess.round())?;
         }
 
         #[test]
         fn double_descent_urls(s in dd(), junk in junk(), excess in 1.0..1e6f64) {
-            let (back, messages) = DdState::from_query(&s.to_query());
-            prop_assert_eq!(&back, &s);
-            prop_assert!(messages.is_empty());
-            check(&dd_lab(), &s.to_query(), &junk, excess.round())?;
+            check(&s, DdState::from_query, DdState::to_query, &dd_bounds(), &junk, excess.round())?;
         }
 
         #[test]
         fn ntk_urls(s in ntk(), junk in junk(), excess in 1.0..1e6f64) {
-            let (back, messages) = NtkState::from_query(&s.to_query());
-            prop_assert_eq!(&back, &s);
-            prop_assert!(messages.is_empty());
-            check(&ntk_lab(), &s.to_query(), &junk, excess.round())?;
+            check(&s, NtkState::from_query, NtkState::to_query, &ntk_bounds(), &junk, excess.round())?;
         }
     }
 }
