@@ -32,11 +32,12 @@ use leptos::prelude::*;
 /// The page: which lab and view the URL asks for.
 #[component]
 pub fn App() -> impl IntoView {
-    labs::shell::set_theme(labs::shell::theme_from_url().0);
+    labs::shell::provide_theme();
     let query = web::search();
     let pairs: Vec<&str> = query.trim_start_matches('?').split('&').collect();
     let embed = pairs.iter().any(|&kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");
-    if query.trim_start_matches('?').is_empty() {
+    // The home page: no settings, at most a theme.
+    if pairs.iter().all(|kv| kv.is_empty() || kv.starts_with("theme=")) {
         view! { <labs::gallery::Gallery /> }.into_any()
     } else if pairs.contains(&"lab=landscape") {
         view! { <labs::landscape::Landscape embed=embed /> }.into_any()

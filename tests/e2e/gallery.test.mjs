@@ -152,6 +152,7 @@ test('themes: light, dark and projector from the URL or the picker; a bad name i
   await until(page, () => document.documentElement.dataset.theme === 'projector' && new URL(location.href).searchParams.get('theme') === 'projector');
   await page.waitForTimeout(300);
   assert.deepEqual(await corner(page), [255, 255, 255], 'the charts are redrawn light at once');
+  assert.equal(await page.getAttribute('.topbar .labs a[href*="lab=dd"]', 'href'), './?lab=dd&theme=projector', 'links keep the theme');
   await page.click('button[name="embed-code"]');
   assert.match(await page.inputValue('.embed-code textarea'), /theme=projector/, 'embed code keeps the theme');
   await page.click('button[name="embed-code-close"]');
@@ -160,6 +161,14 @@ test('themes: light, dark and projector from the URL or the picker; a bad name i
   await until(bad, () => document.querySelector('.notice')?.textContent.includes('theme=neon is not one of light, dark, projector'));
   assert.equal(await bad.getAttribute('html', 'data-theme'), 'light');
   await screenshot(bad, 'theme-light.png');
+  const { page: home, errors: homeErrors } = await open(ctx.gpu, ctx.url + '?theme=dark');
+  await until(home, () => document.querySelectorAll('.card').length === 4);
+  assert.equal(await home.getAttribute('html', 'data-theme'), 'dark', 'the home page takes a theme too');
+  await home.selectOption('select[name="theme"]', 'light');
+  await until(home, () => location.search === '' && document.documentElement.dataset.theme === 'light');
+  assert.equal(await home.locator('.card').count(), 4, 'and stays the home page');
+  errors.push(...homeErrors);
+  await home.close();
   assert.deepEqual([...errors, ...badErrors], []);
   await bad.close();
   await page.close();

@@ -395,7 +395,7 @@ pub fn DoubleDescent(
         }
     };
     if embed {
-        let open_link = move || format!("./?{}", settings.with(DdState::to_query));
+        let open_link = shell::link_to(move || settings.with(DdState::to_query));
         root(
             "dd-lab embed",
             view! {

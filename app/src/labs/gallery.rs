@@ -55,7 +55,7 @@ pub fn Gallery() -> impl IntoView {
                     .iter()
                     .map(|&(key, title, question, what)| {
                         view! {
-                            <a class="card" href=format!("./?lab={key}") data-lab=key>
+                            <a class="card" href=super::shell::link(&format!("lab={key}")) data-lab=key>
                                 <img src=format!("previews/{key}.png") alt=format!("{title}: a preview") loading="lazy" />
                                 <h2>{title}</h2>
                                 <p class="question">{question}</p>

@@ -301,7 +301,7 @@ pub fn Landscape(
             </div>
         }
     };
-    let open_link = Signal::derive(move || format!("./?{}", settings.with(LandscapeState::to_query)));
+    let open_link = shell::link_to(move || settings.with(LandscapeState::to_query));
     view! {
         <LabPage lab="landscape" embed=embed status=status messages=messages open_link=open_link
             transport=transport controls=controls charts=views />

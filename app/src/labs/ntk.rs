@@ -262,7 +262,7 @@ pub fn NtkLab(
             </aside>
         }
     };
-    let open_link = Signal::derive(move || format!("./?{}", settings.with(NtkState::to_query)));
+    let open_link = shell::link_to(move || settings.with(NtkState::to_query));
     view! {
         <LabPage lab="ntk" embed=embed status=status messages=messages open_link=open_link
             transport=transport controls=controls charts=views />

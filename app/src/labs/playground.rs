@@ -163,7 +163,7 @@ pub fn Playground(
         }
     };
 
-    let open_link = Signal::derive(move || format!("./?{}", settings.with(PlaygroundState::to_query)));
+    let open_link = shell::link_to(move || settings.with(PlaygroundState::to_query));
     view! {
         <LabPage lab="playground" embed=embed status=status messages=messages open_link=open_link
             transport=transport controls=controls charts=charts />

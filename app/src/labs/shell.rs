@@ -108,8 +108,42 @@ pub fn theme_from_url() -> (&'static Theme, Option<String>) {
     }
 }
 
+/// The page's theme, as a signal links follow (from the context
+/// [`provide_theme`] sets up).
+#[derive(Clone, Copy)]
+struct ThemeChoice(RwSignal<&'static Theme>);
+
+/// Puts the page in the URL's theme and shares it with every component.
+pub fn provide_theme() {
+    let theme = theme_from_url().0;
+    set_theme(theme);
+    provide_context(ThemeChoice(RwSignal::new(theme)));
+}
+
+/// A link within gradlab to `query` (no `?`) that keeps the page's theme.
+#[must_use]
+pub fn link(query: &str) -> Signal<String> {
+    let query = query.to_owned();
+    link_to(move || query.clone())
+}
+
+/// A link to the query `query()` returns, keeping the page's theme.
+pub fn link_to(query: impl Fn() -> String + Send + Sync + 'static) -> Signal<String> {
+    let theme = use_context::<ThemeChoice>().map(|c| c.0);
+    Signal::derive(move || {
+        let query = query();
+        let t = theme.map_or(&theme::LIGHT, |t| t.get());
+        let flag = if t == &theme::LIGHT { String::new() } else { format!("theme={}", t.name) };
+        match (query.is_empty(), flag.is_empty()) {
+            (_, true) => format!("./?{query}"),
+            (true, false) => format!("./?{flag}"),
+            (false, false) => format!("./?{query}&{flag}"),
+        }
+    })
+}
+
 /// Puts the page (CSS, `data-theme` on `<html>`) and its charts in `theme`.
-pub fn set_theme(theme: &'static Theme) {
+fn set_theme(theme: &'static Theme) {
     Theme::set(theme);
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
         let _ = root.set_attribute("data-theme", theme.name);
@@ -124,16 +158,6 @@ fn set_page_flag(key: &str, value: Option<&str>) {
         pairs.push((key.to_owned(), v.to_owned()));
     }
     web::replace_query(&serde_urlencoded::to_string(pairs).unwrap_or_default());
-}
-
-/// `&theme=…` when the page is not in the default theme, for links.
-fn theme_suffix() -> String {
-    let t = Theme::current();
-    if t == &theme::LIGHT {
-        String::new()
-    } else {
-        format!("&theme={}", t.name)
-    }
 }
 
 /// A key's value in the page's query.
@@ -303,13 +327,13 @@ pub fn Topbar(
 ) -> impl IntoView {
     view! {
         <header class="topbar">
-            <h1><a href="./">"gradlab"</a></h1>
+            <h1><a href=link("")>"gradlab"</a></h1>
             <nav class="labs">
                 {LABS
                     .iter()
                     .map(|&(key, title)| {
                         let current = (key == lab).then_some("page");
-                        view! { <a href=format!("./?lab={key}") aria-current=current>{title}</a> }
+                        view! { <a href=link(&format!("lab={key}")) aria-current=current>{title}</a> }
                     })
                     .collect_view()}
             </nav>
@@ -325,9 +349,13 @@ pub fn Topbar(
 /// and keeps the choice in the URL (so embed code carries it).
 #[component]
 fn ThemePick() -> impl IntoView {
+    let choice = use_context::<ThemeChoice>();
     let pick = move |ev: leptos::ev::Event| {
         if let Some(t) = Theme::named(&event_target_value(&ev)) {
             set_theme(t);
+            if let Some(c) = choice {
+                c.0.set(t);
+            }
             set_page_flag("theme", (t != &theme::LIGHT).then_some(t.name));
             web::dispatch("resize");
         }
@@ -515,7 +543,6 @@ pub fn LabPage(
     if let (_, Some(m)) = theme_from_url() {
         messages.update(|v| v.push(m));
     }
-    let open_link = Signal::derive(move || format!("{}{}", open_link.get(), theme_suffix()));
     if embed {
         view! {
             <StatusRoot class=format!("{lab} embed") status=status>
