@@ -219,13 +219,13 @@ pub fn ChartExport(
 ) -> impl IntoView {
     view! {
         <div class="chart-export">
-            <button name="png" title="download this chart as a PNG image" aria-label="download this chart as PNG"
+            <button name="png" title="download this chart as a PNG image" aria-label=format!("download {name}.png")
                 on:click=move |_| {
                     if let Some(c) = canvas.get_untracked() {
                         crate::web::download_png(&format!("{name}.png"), &c);
                     }
                 }>"PNG"</button>
-            <button name="svg" title="download this chart as an SVG vector image" aria-label="download this chart as SVG"
+            <button name="svg" title="download this chart as an SVG vector image" aria-label=format!("download {name}.svg")
                 on:click=move |_| {
                     if let Some(c) = canvas.get_untracked() {
                         let size = (c.client_width().max(50) as u32, c.client_height().max(50) as u32);

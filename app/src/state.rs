@@ -237,11 +237,14 @@ impl PlaygroundState {
 
 /// A run as the command-line tool reads it (`gradlab CONFIG.json`): the
 /// [`RunConfig`] with the CLI's `steps` and `backend` keys beside it.
+/// `steps` is how far the page has trained (1000 before the first step),
+/// within what the CLI allows.
 #[must_use]
 pub fn cli_config(run: &RunConfig, steps: u64) -> String {
+    let steps = if steps == 0 { 1000 } else { steps.min(u64::from(gradlab_core::config::MAX_RUN_STEPS)) };
     let mut value = serde_json::to_value(run).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
-        map.insert("steps".into(), steps.clamp(1, u64::from(u32::MAX)).into());
+        map.insert("steps".into(), steps.into());
         map.insert("backend".into(), "cpu".into());
     }
     serde_json::to_string_pretty(&value).unwrap_or_default()
@@ -438,6 +441,16 @@ impl LandscapeState {
     pub fn edge(&self) -> f64 {
         let beta = if self.opt == "momentum" { f64::from(MOMENTUM) } else { 0.0 };
         (2.0 + 2.0 * beta) / f64::from(self.lr)
+    }
+
+    /// How [`LandscapeState::edge`] is written.
+    #[must_use]
+    pub fn edge_label(&self) -> &'static str {
+        if self.opt == "momentum" {
+            "(2+2β)/η"
+        } else {
+            "2/η"
+        }
     }
 
     /// The run: full batch, the data's standard noise, no weight decay.
@@ -881,8 +894,8 @@ mod tests {
         let back: RunConfig = serde_json::from_value(value).unwrap();
         assert_eq!(back, s.run_config());
         let l = LandscapeState { opt: "momentum", ..LandscapeState::default() };
-        let text = cli_config(&l.run_config(), 0);
-        assert!(text.contains("\"steps\": 1"), "{text}");
+        assert!(cli_config(&l.run_config(), 0).contains("\"steps\": 1000"));
+        assert!(cli_config(&l.run_config(), 1 << 40).contains("\"steps\": 1000000"));
     }
 
     #[test]
@@ -966,12 +979,14 @@ mod properties {
 
     use super::*;
 
-    /// `(key, lowest, highest)` of every numeric setting of a lab, as the
-    /// URL writes them.
-    type Bounds = Vec<(&'static str, String, String)>;
+    /// `(key, lowest, highest, whole)` of every numeric setting of a lab,
+    /// the bounds as the URL writes them; `whole`: an integer setting.
+    type Bounds = Vec<(&'static str, String, String, bool)>;
 
-    fn bound<T: ToString>(key: &'static str, (lo, hi): (T, T)) -> (&'static str, String, String) {
-        (key, lo.to_string(), hi.to_string())
+    fn bound<T: ToString>(key: &'static str, (lo, hi): (T, T)) -> (&'static str, String, String, bool) {
+        let (lo, hi) = (lo.to_string(), hi.to_string());
+        // The integer settings are the unsigned ones.
+        (key, lo, hi, std::any::type_name::<T>().starts_with('u'))
     }
 
     fn pairs(query: &str) -> BTreeMap<String, String> {
@@ -1136,7 +1151,8 @@ mod properties {
             })
     }
 
-    /// Keys no lab reads (nor the page flags).
+    /// Keys no lab's settings read (page flags such as `theme` may turn up:
+    /// they are not settings either).
     fn unknown_key() -> impl Strategy<Value = String> {
         "[a-z_]{1,10}".prop_filter("a key some lab reads", |k| {
             let known = [playground_bounds(), landscape_bounds(), dd_bounds(), ntk_bounds()];
@@ -1173,7 +1189,9 @@ mod properties {
         prop_assert_eq!(&back, &query);
         prop_assert!(messages.is_empty(), "{:?}", messages);
         let canonical = pairs(&query);
-        for (key, lo, hi) in bounds {
+        for (key, lo, hi, whole) in bounds {
+            // Whole settings given a fraction say so instead (tested apart).
+            let excess = if *whole { excess.ceil() } else { excess };
             for (bad, expected) in [(hi.parse::<f64>().unwrap() + excess, hi), (lo.parse::<f64>().unwrap() - excess, lo)] {
                 let mut asked = canonical.clone();
                 asked.insert((*key).to_owned(), bad.to_string());
@@ -1196,23 +1214,23 @@ mod properties {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn playground_urls(s in playground(), junk in junk(), excess in 1.0..1e6f64) {
-            check(&s, PlaygroundState::from_query, PlaygroundState::to_query, &playground_bounds(), &junk, excess.round())?;
+        fn playground_urls(s in playground(), junk in junk(), excess in prop_oneof![1e-4..1.0f64, 1.0..1e6f64]) {
+            check(&s, PlaygroundState::from_query, PlaygroundState::to_query, &playground_bounds(), &junk, excess)?;
         }
 
         #[test]
-        fn landscape_urls(s in landscape(), junk in junk(), excess in 1.0..1e6f64) {
-            check(&s, LandscapeState::from_query, LandscapeState::to_query, &landscape_bounds(), &junk, excess.round())?;
+        fn landscape_urls(s in landscape(), junk in junk(), excess in prop_oneof![1e-4..1.0f64, 1.0..1e6f64]) {
+            check(&s, LandscapeState::from_query, LandscapeState::to_query, &landscape_bounds(), &junk, excess)?;
         }
 
         #[test]
-        fn double_descent_urls(s in dd(), junk in junk(), excess in 1.0..1e6f64) {
-            check(&s, DdState::from_query, DdState::to_query, &dd_bounds(), &junk, excess.round())?;
+        fn double_descent_urls(s in dd(), junk in junk(), excess in prop_oneof![1e-4..1.0f64, 1.0..1e6f64]) {
+            check(&s, DdState::from_query, DdState::to_query, &dd_bounds(), &junk, excess)?;
         }
 
         #[test]
-        fn ntk_urls(s in ntk(), junk in junk(), excess in 1.0..1e6f64) {
-            check(&s, NtkState::from_query, NtkState::to_query, &ntk_bounds(), &junk, excess.round())?;
+        fn ntk_urls(s in ntk(), junk in junk(), excess in prop_oneof![1e-4..1.0f64, 1.0..1e6f64]) {
+            check(&s, NtkState::from_query, NtkState::to_query, &ntk_bounds(), &junk, excess)?;
         }
     }
 }

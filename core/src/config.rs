@@ -22,6 +22,9 @@ pub struct ModelConfig {
     pub init: Init,
 }
 
+/// The most steps one `gradlab` CLI run takes.
+pub const MAX_RUN_STEPS: u32 = 1_000_000;
+
 /// One training run: model, data, training and the seed behind all of
 /// their randomness (data, initial weights, batch order).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

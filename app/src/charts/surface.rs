@@ -98,9 +98,9 @@ impl<'a> Surface<'a> {
     }
 
     /// Draws an RGBA image of `size` pixels stretched over `area` (a
-    /// chart's plotting area in backend pixels). On a canvas it is one
-    /// image (`smooth` interpolates); in SVG one rectangle per pixel, at
-    /// most 128 a side (larger images are sampled down to that).
+    /// chart's plotting area in backend pixels); `smooth` interpolates,
+    /// otherwise every pixel stays a block. On a canvas it is one image; in
+    /// SVG a grid of at most 128² rectangles ([`resample`]d to that).
     pub fn raster(
         &self,
         root: &DrawingArea<Backend<'a>, Shift>,
@@ -109,25 +109,61 @@ impl<'a> Surface<'a> {
         (xr, yr): (std::ops::Range<i32>, std::ops::Range<i32>),
         smooth: bool,
     ) {
-        match &self.target {
-            Target::Canvas(canvas) => blit(canvas, pixels, (w, h), (xr, yr), smooth),
-            Target::Svg(..) => {
-                const MAX: u32 = 128;
-                let (sw, sh) = (w.min(MAX), h.min(MAX));
-                let (x0, y0) = (f64::from(xr.start), f64::from(yr.start));
-                let (dx, dy) = (f64::from(xr.end - xr.start) / f64::from(sw), f64::from(yr.end - yr.start) / f64::from(sh));
-                for j in 0..sh {
-                    for i in 0..sw {
-                        let src = ((j * h / sh) * w + i * w / sw) as usize * 4;
-                        let Some(p) = pixels.get(src..src + 3) else { continue };
-                        let corner = |a: u32, b: u32| ((x0 + f64::from(a) * dx).round() as i32, (y0 + f64::from(b) * dy).round() as i32);
-                        let rect = Rectangle::new([corner(i, j), corner(i + 1, j + 1)], RGBColor(p[0], p[1], p[2]).filled());
-                        let _ = root.draw(&rect);
-                    }
+        let Target::Canvas(canvas) = &self.target else {
+            let size = if smooth { (SVG_RASTER, SVG_RASTER) } else { (w.min(SVG_RASTER), h.min(SVG_RASTER)) };
+            let image = resample(pixels, (w, h), size, smooth);
+            let (x0, y0) = (f64::from(xr.start), f64::from(yr.start));
+            let (dx, dy) = (f64::from(xr.end - xr.start) / f64::from(size.0), f64::from(yr.end - yr.start) / f64::from(size.1));
+            let at = |i: u32, j: u32| ((x0 + f64::from(i) * dx).round() as i32, (y0 + f64::from(j) * dy).round() as i32);
+            for j in 0..size.1 {
+                for i in 0..size.0 {
+                    let p = &image[((j * size.0 + i) * 3) as usize..][..3];
+                    // One pixel of overlap, so viewers' anti-aliasing leaves no seams.
+                    let (x1, y1) = at(i + 1, j + 1);
+                    let corner = (if i + 1 < size.0 { x1 + 1 } else { x1 }, if j + 1 < size.1 { y1 + 1 } else { y1 });
+                    let _ = root.draw(&Rectangle::new([at(i, j), corner], RGBColor(p[0], p[1], p[2]).filled()));
                 }
+            }
+            return;
+        };
+        blit(canvas, pixels, (w, h), (xr, yr), smooth);
+    }
+}
+
+/// Rectangles a side of an SVG raster, at most.
+const SVG_RASTER: u32 = 128;
+
+/// An RGBA image of `from` pixels as RGB at `to` pixels: bilinear if
+/// `smooth`, else each target pixel the mean of the source pixels it
+/// covers (or the one it falls in, when enlarging), so shrinking a large
+/// Gram matrix averages it instead of dropping entries.
+#[must_use]
+pub fn resample(pixels: &[u8], (w, h): (u32, u32), (tw, th): (u32, u32), smooth: bool) -> Vec<u8> {
+    let px = |i: u32, j: u32, c: usize| f64::from(pixels.get(((j * w + i) * 4) as usize + c).copied().unwrap_or(0));
+    let mut out = Vec::with_capacity((tw * th * 3) as usize);
+    for j in 0..th {
+        for i in 0..tw {
+            for c in 0..3 {
+                let v = if smooth {
+                    let sx = ((f64::from(i) + 0.5) * f64::from(w) / f64::from(tw) - 0.5).clamp(0.0, f64::from(w - 1));
+                    let sy = ((f64::from(j) + 0.5) * f64::from(h) / f64::from(th) - 0.5).clamp(0.0, f64::from(h - 1));
+                    let (i0, j0) = (sx.floor() as u32, sy.floor() as u32);
+                    let (i1, j1) = ((i0 + 1).min(w - 1), (j0 + 1).min(h - 1));
+                    let (fx, fy) = (sx - f64::from(i0), sy - f64::from(j0));
+                    let top = px(i0, j0, c) * (1.0 - fx) + px(i1, j0, c) * fx;
+                    let bottom = px(i0, j1, c) * (1.0 - fx) + px(i1, j1, c) * fx;
+                    top * (1.0 - fy) + bottom * fy
+                } else {
+                    let (a0, a1) = (i * w / tw, ((i + 1) * w / tw).max(i * w / tw + 1));
+                    let (b0, b1) = (j * h / th, ((j + 1) * h / th).max(j * h / th + 1));
+                    let sum: f64 = (b0..b1).flat_map(|b| (a0..a1).map(move |a| (a, b))).map(|(a, b)| px(a, b, c)).sum();
+                    sum / f64::from((a1 - a0) * (b1 - b0))
+                };
+                out.push(v.round() as u8);
             }
         }
     }
+    out
 }
 
 thread_local! {
@@ -283,7 +319,27 @@ impl DrawingBackend for Backend<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::frame_scale;
+    use super::{frame_scale, resample};
+
+    #[test]
+    fn rasters_shrink_by_averaging_and_grow_smoothly() {
+        // 4×2: a black and a white 2×2 block side by side.
+        let mut img = Vec::new();
+        for _ in 0..2 {
+            for v in [0u8, 0, 255, 255] {
+                img.extend_from_slice(&[v, v, v, 255]);
+            }
+        }
+        assert_eq!(resample(&img, (4, 2), (2, 1), false), vec![0, 0, 0, 255, 255, 255]);
+        assert_eq!(resample(&img, (4, 2), (1, 1), false), vec![128, 128, 128]);
+        assert_eq!(resample(&img, (4, 2), (8, 2), false)[..6], [0, 0, 0, 0, 0, 0]);
+        let smooth = resample(&img, (4, 2), (8, 1), true);
+        let reds: Vec<u8> = smooth.chunks(3).map(|p| p[0]).collect();
+        assert_eq!(reds.first(), Some(&0));
+        assert_eq!(reds.last(), Some(&255));
+        assert!(reds.windows(2).all(|w| w[0] <= w[1]), "a ramp across the edge: {reds:?}");
+        assert!(reds.iter().any(|&r| r > 0 && r < 255));
+    }
 
     #[test]
     fn text_grows_with_the_frame_within_bounds() {

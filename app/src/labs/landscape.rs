@@ -167,7 +167,7 @@ pub fn Landscape(
         view! { <Transport playing=playing status=status on_step=on_step on_reset=on_reset /> }
     };
 
-    let edge_text = move || settings.with(|s| if s.opt == "momentum" { "(2+2β)/η" } else { "2/η" });
+    let edge_text = move || settings.with(LandscapeState::edge_label);
     let svg = move |view: View| {
         Callback::new(move |size| {
             let (s, pca) = (settings.get_untracked(), readout.with_untracked(|r| r.explained.is_some()));
@@ -195,7 +195,7 @@ pub fn Landscape(
             <figure class="chart slice" class:hidden=move || !shows(View::Slice)>
                 <canvas node_ref=canvases.slice role="img" aria-label="the loss along one direction"></canvas>
                 <ChartExport canvas=canvases.slice name="gradlab-landscape-slice" svg=svg(View::Slice) />
-                <figcaption><Tex tex=r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
+                <figcaption><Tex tex=move || if readout.with(|r| r.explained.is_some()) { r"\alpha \mapsto L(\theta_t + \alpha\, u_1)" } else { r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" } />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
             </figure>
             <figure class="chart sharpness" class:hidden=move || !shows(View::Sharpness)>
                 <canvas node_ref=canvases.sharpness role="img" aria-label="sharpness against the stability edge"></canvas>
@@ -209,7 +209,7 @@ pub fn Landscape(
             <figure class="chart connect" class:hidden=move || !shows(View::Connect)>
                 <canvas node_ref=canvases.connect role="img" aria-label="the loss along the line between two solutions"></canvas>
                 <ChartExport canvas=canvases.connect name="gradlab-landscape-connectivity" svg=svg(View::Connect) />
-                <figcaption><Tex tex=r"L\big((1-t)\,\theta_A + t\,\theta_B\big),\ \ \text{barrier} = \max_{t}\, L(t) - \big[(1-t)\,L(0) + t\,L(1)\big]" />" "{move || {
+                <figcaption><Tex tex=r"L\big((1-t)\,\theta_A + t\,\theta_B\big),\ \ \text{barrier} = \max_{t}\, \big[L(t) - (1-t)\,L(0) - t\,L(1)\big]" />" "{move || {
                     let b = readout.with(|r| r.barrier);
                     let text = match b {
                         Some((train, test)) => format!("barrier {train:.4} (train){}", test.map_or(String::new(), |t| format!(", {t:.4} (test)"))),
@@ -281,7 +281,7 @@ pub fn Landscape(
                 <DataExport name="gradlab-landscape"
                     csv=Callback::new(move |()| runner.with_value(|r| r.run.as_ref().map(|run| views_csv(&run.views))))
                     json=Callback::new(move |()| runner.with_value(|r| r.run.as_ref().map(|run| views_json(&run.views, &settings.get_untracked()))))
-                    config=Callback::new(move |()| state::cli_config(&settings.with_untracked(LandscapeState::run_config), status.get_untracked().steps.max(1000))) />
+                    config=Callback::new(move |()| state::cli_config(&settings.with_untracked(LandscapeState::run_config), status.get_untracked().steps)) />
             </aside>
         }
     };
@@ -574,8 +574,7 @@ fn draw_view(r: &Runner, s: &LandscapeState, pca: bool, view: View, surface: &mu
         }
         (View::Slice, Some(p), _) => draw_slice(surface, &p.request.alphas, &p.slice, s.log, axes.0),
         (View::Sharpness, ..) => {
-            let label = if s.opt == "momentum" { "(2+2β)/η" } else { "2/η" };
-            draw_sharpness(surface, &v.sharpness, s.edge() as f32, label);
+            draw_sharpness(surface, &v.sharpness, s.edge() as f32, s.edge_label());
         }
         (View::Connect, _, Some(l)) => draw_connect(surface, &l.t, &l.train, &l.test, s.log),
         _ => {}

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use gradlab_core::gpu::Snapshot;
-use gradlab_core::{DatasetKind, Loss, Optimizer, Problem};
+use gradlab_core::{DatasetKind, Loss, Optimizer, Parameterization, Problem};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -90,7 +90,7 @@ pub fn Playground(
             <figure class="chart function">
                 <canvas node_ref=function_canvas role="img" aria-label="the network's function over the data"></canvas>
                 <ChartExport canvas=function_canvas name="gradlab-playground-function" svg=svg(Chart::Function) />
-                <figcaption><Tex tex=r"f_\theta(x) = W_L\,\phi\big(\cdots\phi(W_1 x + b_1)\cdots\big) + b_L" />" "{move || settings.with(|s| if s.data.classes().is_some() {
+                <figcaption><Tex tex=move || if settings.with(|s| s.param == Parameterization::Ntk) { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || settings.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
                 } else {
                     "Fitted function (orange) against the true sin(2πx) (dashed); dots are noisy training points."
@@ -158,7 +158,7 @@ pub fn Playground(
                 <DataExport name="gradlab-playground"
                     csv=Callback::new(move |()| runner.with_value(|r| Some(losses_csv(&r.progress.history))))
                     json=Callback::new(move |()| runner.with_value(|r| export_json(r, &settings.get_untracked())))
-                    config=Callback::new(move |()| state::cli_config(&settings.with_untracked(PlaygroundState::run_config), status.get_untracked().steps.max(1000))) />
+                    config=Callback::new(move |()| state::cli_config(&settings.with_untracked(PlaygroundState::run_config), status.get_untracked().steps)) />
             </aside>
         }
     };

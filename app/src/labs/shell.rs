@@ -472,6 +472,10 @@ pub fn listen_to_host(hooks: HostHooks) {
 /// The divergence or failure notice, then the dismissible messages.
 #[component]
 pub fn Notices(status: RwSignal<Status>, messages: RwSignal<Vec<String>>) -> impl IntoView {
+    // Every page shows notices: the place to say a theme was not found.
+    if let (_, Some(m)) = theme_from_url() {
+        messages.update(|v| v.push(m));
+    }
     view! {
         <div class="notices" role="status">
             {move || match status.with(|s| s.phase.clone()) {
@@ -540,9 +544,6 @@ pub fn LabPage(
     #[prop(into)] controls: ViewFn,
     #[prop(into)] charts: ViewFn,
 ) -> impl IntoView {
-    if let (_, Some(m)) = theme_from_url() {
-        messages.update(|v| v.push(m));
-    }
     if embed {
         view! {
             <StatusRoot class=format!("{lab} embed") status=status>

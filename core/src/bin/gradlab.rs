@@ -15,6 +15,7 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use gradlab_core::config::MAX_RUN_STEPS;
 use gradlab_core::gpu::{request_device, GpuTrainer, Kernels, MAX_STEPS_PER_SUBMIT};
 use gradlab_core::{cpu, Error, ParamLayout, Problem, RunConfig};
 use serde::{Deserialize, Serialize};
@@ -70,8 +71,6 @@ struct Report<'a> {
     final_test_loss: Option<f32>,
 }
 
-const MAX_STEPS: u32 = 1_000_000;
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (input, output) = match args.as_slice() {
@@ -100,8 +99,8 @@ fn run(input: &str, output: Option<&str>) -> Result<(), Box<dyn std::error::Erro
         std::fs::read_to_string(input).map_err(|e| format!("reading {input}: {e}"))?
     };
     let (cli, run) = parse(&text)?;
-    if cli.steps > MAX_STEPS {
-        return Err(format!("steps {} exceeds {MAX_STEPS}", cli.steps).into());
+    if cli.steps > MAX_RUN_STEPS {
+        return Err(format!("steps {} exceeds {MAX_RUN_STEPS}", cli.steps).into());
     }
     let problem = Problem::new(run)?;
     let init = problem.init_params();
