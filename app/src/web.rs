@@ -39,11 +39,10 @@ pub fn embed_snippet() -> String {
 }
 
 /// Puts `text` on the clipboard where the browser allows it (a secure
-/// context and a user gesture); otherwise does nothing.
-pub fn copy_text(text: &str) {
-    if let Some(w) = web_sys::window() {
-        let _ = w.navigator().clipboard().write_text(text);
-    }
+/// context and a user gesture); says whether it did.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(w) = web_sys::window() else { return false };
+    wasm_bindgen_futures::JsFuture::from(w.navigator().clipboard().write_text(text)).await.is_ok()
 }
 
 /// Calls `handler` with every message posted to this window.

@@ -87,7 +87,13 @@ test('every lab downloads its charts as PNG and SVG images', async () => {
   const labs = ['?lab=playground&width=8', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10'];
   for (const query of labs) {
     const { page, errors } = await open(ctx.gpu, ctx.url + query, { viewport: { width: 1400, height: 1000 } });
-    await page.waitForTimeout(1500);
+    // Every shown chart drawn (more than a background).
+    await until(page, () => [...document.querySelectorAll('.chart:not(.hidden) canvas')].every((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < d.length; i += 4 * 11) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+      return seen.size > 3;
+    }), undefined, 120_000);
     const png = page.locator('.chart:not(.hidden) button[name="png"]');
     assert.ok(await png.count() >= 2, `${query}: a PNG button on each chart`);
     const [download] = await Promise.all([page.waitForEvent('download'), png.first().click()]);

@@ -295,16 +295,19 @@ pub const LABS: [(&str, &str); 4] =
 #[component]
 pub fn EmbedCode() -> impl IntoView {
     let snippet = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(false);
     view! {
         <button name="embed-code" class="embed-code-button"
             on:click=move |_| {
                 let text = web::embed_snippet();
-                web::copy_text(&text);
-                snippet.set(Some(text));
+                copied.set(false);
+                snippet.set(Some(text.clone()));
+                leptos::task::spawn_local(async move { copied.set(web::copy_text(&text).await) });
             }>"Copy embed code"</button>
         {move || snippet.get().map(|text| view! {
             <div class="embed-code" role="dialog" aria-label="embed code">
-                <p>"Copied. Paste it into a slide (reveal.js: put it in a section):"</p>
+                <p>{move || if copied.get() { "Copied. " } else { "Copy it (it is selected when you click in it). " }}
+                    "Paste it into a slide (reveal.js: put it in a section):"</p>
                 <textarea readonly rows="4" on:focus=move |ev| {
                     if let Some(t) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlTextAreaElement>(t).ok()) {
                         t.select();
