@@ -263,23 +263,22 @@ pub fn DoubleDescent(
             })
         })
     };
-    // The fit both curves show (features scaled by 1/√p, plus an intercept).
+    // The fit both curves show, and its features (scaled by 1/√p, plus an
+    // intercept).
     let fit_tex = move || {
-        let features = r"\ \ \Phi = \tfrac{1}{\sqrt{p}}\big[\sigma(X W^\top),\ \mathbf{1}\big]";
         if settings.with(|s| s.ridge > 0.0) {
-            format!(r"\hat a = \arg\min_a \tfrac{{1}}{{n}}\lVert \Phi a - y \rVert^2 + \lambda \lVert a \rVert^2,{features}")
+            r"\hat a = \arg\min_a \tfrac{1}{n}\lVert \Phi a - y \rVert^2 + \lambda \lVert a \rVert^2"
         } else {
-            format!(
-                r"\hat a = \Phi^{{+}} y = \arg\min \{{ \lVert a \rVert : a \text{{ minimizes }} \lVert \Phi a - y \rVert \}},{features}"
-            )
+            r"\hat a = \Phi^{+} y = \arg\min \{ \lVert a \rVert : a \text{ minimizes } \lVert \Phi a - y \rVert \}"
         }
     };
+    let features_tex = r"\Phi = \tfrac{1}{\sqrt{p}}\big[\sigma(X W^\top),\ \mathbf{1}\big] \in \mathbb{R}^{n \times (p+1)}";
     let charts = move || {
         view! {
             <figure class="chart dd model" class:hidden=move || !shows(DdView::Model)>
                 <canvas node_ref=model_canvas role="img" aria-label="test and train error against the number of features"></canvas>
                 <ChartExport canvas=model_canvas name="gradlab-dd-model-wise" svg=svg(DdView::Model) />
-                <figcaption><Tex tex=fit_tex />" "{move || settings.with(|s| format!(
+                <figcaption><Tex tex=fit_tex /><Tex tex=features_tex />" "{move || settings.with(|s| format!(
                     "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p ≈ n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
                     s.n,
                     if s.feature == Feature::Relu { "ReLU" } else { "tanh" },
@@ -301,7 +300,7 @@ pub fn DoubleDescent(
             <figure class="chart dd sample" class:hidden=move || !shows(DdView::Sample)>
                 <canvas node_ref=sample_canvas role="img" aria-label="test and train error against the number of samples"></canvas>
                 <ChartExport canvas=sample_canvas name="gradlab-dd-sample-wise" svg=svg(DdView::Sample) />
-                <figcaption><Tex tex=fit_tex />" "{move || settings.with(|s| format!(
+                <figcaption><Tex tex=fit_tex /><Tex tex=features_tex />" "{move || settings.with(|s| format!(
                     "Sample-wise: p = {} features, n samples. More data can hurt: near n = p the model is forced to interpolate with almost no slack, and the test error peaks there.",
                     s.p
                 ))}</figcaption>

@@ -174,12 +174,13 @@ pub fn Landscape(
             runner.with_value(|r| charts::svg(size, |surface| draw_view(r, &s, pca, view, surface)))
         })
     };
+    let pca = move || settings.with(|s| s.plane == PlaneKind::Pca) && readout.with(|r| r.explained.is_some());
     let charts = move || {
         view! {
             <figure class="chart contour" class:hidden=move || !shows(View::Contour)>
                 <canvas node_ref=canvases.contour role="img" aria-label="loss contours on a plane through the current parameters"></canvas>
                 <ChartExport canvas=canvases.contour name="gradlab-landscape-contour" svg=svg(View::Contour) />
-                <figcaption><Tex tex=move || if settings.with(|s| s.plane == PlaneKind::Pca) && readout.with(|r| r.explained.is_some()) { r"L(\theta_t + \alpha\,u_1 + \beta\,u_2),\ \ u_1, u_2 = \text{top principal directions of } \theta_0, \dots, \theta_t" } else { r"L(\theta_t + \alpha\,d_1 + \beta\,d_2),\ \ d_{k,j} \leftarrow \frac{\lVert \theta_j \rVert}{\lVert d_{k,j} \rVert}\, d_{k,j} \text{ for every neuron } j" } />" "{move || {
+                <figcaption><Tex tex=move || plane_tex(pca()).0 /><Tex tex=move || plane_tex(pca()).1 />" "{move || {
                     let r = readout.get();
                     let s = settings.get();
                     let scale = if s.log { "log₁₀ training loss" } else { "training loss" };
@@ -195,7 +196,7 @@ pub fn Landscape(
             <figure class="chart slice" class:hidden=move || !shows(View::Slice)>
                 <canvas node_ref=canvases.slice role="img" aria-label="the loss along one direction"></canvas>
                 <ChartExport canvas=canvases.slice name="gradlab-landscape-slice" svg=svg(View::Slice) />
-                <figcaption><Tex tex=move || if readout.with(|r| r.explained.is_some()) { r"\alpha \mapsto L(\theta_t + \alpha\, u_1)" } else { r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" } />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
+                <figcaption><Tex tex=move || if pca() { r"\alpha \mapsto L(\theta_t + \alpha\, u_1)" } else { r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" } />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
             </figure>
             <figure class="chart sharpness" class:hidden=move || !shows(View::Sharpness)>
                 <canvas node_ref=canvases.sharpness role="img" aria-label="sharpness against the stability edge"></canvas>
@@ -209,7 +210,7 @@ pub fn Landscape(
             <figure class="chart connect" class:hidden=move || !shows(View::Connect)>
                 <canvas node_ref=canvases.connect role="img" aria-label="the loss along the line between two solutions"></canvas>
                 <ChartExport canvas=canvases.connect name="gradlab-landscape-connectivity" svg=svg(View::Connect) />
-                <figcaption><Tex tex=r"L\big((1-t)\,\theta_A + t\,\theta_B\big),\ \ \text{barrier} = \max_{t}\, \big[L(t) - (1-t)\,L(0) - t\,L(1)\big]" />" "{move || {
+                <figcaption><Tex tex=r"L(t) = L\big((1-t)\,\theta_A + t\,\theta_B\big)" /><Tex tex=r"\text{barrier} = \max_{t}\, \big[L(t) - (1-t)\,L(0) - t\,L(1)\big]" />" "{move || {
                     let b = readout.with(|r| r.barrier);
                     let text = match b {
                         Some((train, test)) => format!("barrier {train:.4} (train){}", test.map_or(String::new(), |t| format!(", {t:.4} (test)"))),
@@ -629,4 +630,16 @@ fn views_json(v: &Views, s: &LandscapeState) -> String {
         "connect": v.line.as_ref().map(|l| serde_json::json!({ "t": l.t, "train": l.train, "test": l.test })),
     });
     body.to_string()
+}
+
+/// The contour view's formula: the plane, then how its directions are made.
+fn plane_tex(pca: bool) -> (&'static str, &'static str) {
+    if pca {
+        (r"L(\theta_t + \alpha\,u_1 + \beta\,u_2)", r"u_1, u_2 = \text{top principal directions of } \theta_0, \dots, \theta_t")
+    } else {
+        (
+            r"L(\theta_t + \alpha\,d_1 + \beta\,d_2)",
+            r"d_{k,j} \leftarrow \frac{\lVert \theta_j \rVert}{\lVert d_{k,j} \rVert}\, d_{k,j} \text{ for every neuron } j \text{ (biases: 0)}",
+        )
+    }
 }
