@@ -233,7 +233,7 @@ test('an embed at 320×240 keeps its chart and its link', async () => {
   await page.close();
 });
 
-test('play=0 starts paused, keeps the flag, and runs on the first press of Play', async () => {
+test('play=0 starts the playground and the NTK lab paused, keeps the flag, and runs on the first press of Play', async () => {
   const { page, errors } = await open(ctx.gpu, ctx.url + '?lab=playground&width=8&n=64&play=0&embed=1', { viewport: { width: 640, height: 420 } });
   await until(page, () => document.querySelector('.playground')?.dataset.backend);
   await page.waitForTimeout(1500);
@@ -243,6 +243,15 @@ test('play=0 starts paused, keeps the flag, and runs on the first press of Play'
   assert.equal(new URL(page.url()).searchParams.get('play'), '0', 'the flag stays in the address');
   await page.click('button[name="play"]');
   await until(page, () => Number(document.querySelector('.playground').dataset.steps) > 0);
-  assert.deepEqual(errors, []);
+  // The NTK lab too: no kernel before Play, all of them after.
+  const { page: ntk, errors: ntkErrors } = await open(ctx.gpu, ctx.url + '?lab=ntk&width=16&n=8&steps=20&play=0&embed=1');
+  await until(ntk, () => document.querySelector('.ntk')?.dataset.backend);
+  await ntk.waitForTimeout(1500);
+  assert.equal(await ntk.$eval('.ntk', (el) => el.dataset.phase), 'paused');
+  assert.equal(await ntk.$eval('.views', (el) => el.dataset.checkpoints), '0', 'no kernel before Play');
+  await ntk.click('button[name="play"]');
+  await until(ntk, () => { const v = document.querySelector('.views').dataset; return v.total > 0 && v.checkpoints === v.total; });
+  assert.deepEqual([...errors, ...ntkErrors], []);
+  await ntk.close();
   await page.close();
 });

@@ -165,7 +165,7 @@ mod draw {
         // As many labels as fit without crowding, at most ten a side.
         let (w, h) = chart.plotting_area().dim_in_pixel();
         let fits = |room: u32, per_label: f64| (f64::from(room) / (per_label * s.unit)).clamp(2.0, 10.0) as usize;
-        let (x_labels, y_labels) = (fits(w, 60.0), fits(h, 30.0));
+        let (x_labels, y_labels) = (fits(w, 90.0), fits(h, 30.0));
         let mut m = chart.configure_mesh();
         m.label_style(s.font(12.0))
             .axis_style(s.theme.ink)

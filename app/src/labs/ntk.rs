@@ -17,7 +17,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use nalgebra::{DMatrix, DVector};
 
-use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status};
+use super::shell::{self, HostHooks, LabPage, Phase, PlayButton, Progress, Status};
 use crate::charts::lines::{draw_lines, Line, Lines};
 use crate::charts::ntk::draw_gram;
 use crate::charts::{self, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
@@ -137,9 +137,16 @@ pub fn NtkLab(
         runner.update_value(|r| r.wanted = Some(s));
     });
     shell::find_backend(status, messages, move |backend| runner.update_value(|r| r.backend = Some(backend)));
-    shell::listen_to_host(HostHooks { apply: shell::apply_query(settings, messages, NtkState::from_query), status, transport: None });
+    // `play=0`: nothing trains until Play (or a host's `play`).
+    let playing = RwSignal::new(shell::autoplay());
+    let on_restart = Callback::new(move |()| runner.update_value(|r| r.restart = true));
+    shell::listen_to_host(HostHooks {
+        apply: shell::apply_query(settings, messages, NtkState::from_query),
+        status,
+        transport: Some((playing, on_restart)),
+    });
     shell::on_resize(move || runner.update_value(|r| r.redraw = true));
-    web::animation_loop(move |now| runner.update_value(|r| frame(r, now, status, readout, canvases)));
+    web::animation_loop(move |now| runner.update_value(|r| frame(r, now, playing, status, readout, canvases)));
 
     let set = move |f: fn(&mut NtkState, f64)| Callback::new(move |v: f64| settings.update(|s| f(s, v)));
     let get = move |f: fn(&NtkState) -> f64| Signal::derive(move || settings.with(f));
@@ -151,7 +158,8 @@ pub fn NtkLab(
             <div class="progress-row">
                 <progress aria-label="kernels computed" max=move || readout.with(|r| r.total.max(1)) value=move || readout.with(|r| r.checkpoints)></progress>
                 <span>{move || readout.with(|r| format!("{} / {} kernels", r.checkpoints, r.total))}</span>
-                <button name="restart" on:click=move |_| runner.update_value(|r| r.restart = true)>"Restart"</button>
+                <PlayButton playing=playing status=status />
+                <button name="restart" on:click=move |_| on_restart.run(())>"Restart"</button>
                 <button name="csv" on:click=move |_| export(false)>"CSV"</button>
                 <button name="json" on:click=move |_| export(true)>"JSON"</button>
                 <button name="config" title="the chosen width's run for the command-line tool: gradlab CONFIG.json"
@@ -334,7 +342,7 @@ fn linearize(problem: &Problem, init: &[f32], theta0: &DMatrix<f64>, first: &Rec
     })
 }
 
-fn frame(r: &mut Runner, now: f64, status: RwSignal<Status>, readout: RwSignal<Readout>, canvases: Canvases) {
+fn frame(r: &mut Runner, now: f64, playing: RwSignal<bool>, status: RwSignal<Status>, readout: RwSignal<Readout>, canvases: Canvases) {
     let Some(backend) = r.backend.clone() else { return };
     if let Some(s) = r.wanted.take() {
         // A new view of the same run keeps it; anything else trains anew.
@@ -345,15 +353,15 @@ fn frame(r: &mut Runner, now: f64, status: RwSignal<Status>, readout: RwSignal<R
     }
     let Some(s) = r.state.clone() else { return };
     if std::mem::take(&mut r.restart) {
+        // After a finished run the next one plays; a paused one stays paused.
+        if r.run.as_ref().is_some_and(|run| run.runs.iter().all(WidthRun::done)) {
+            playing.set(true);
+        }
         readout.set(Readout::default());
         match build(&backend, &s) {
             Ok(run) => {
                 r.run = Some(run);
-                status.update(|st| {
-                    st.phase = Phase::Running;
-                    st.steps = 0;
-                    st.train_loss = None;
-                });
+                shell::started(status, playing);
             }
             Err(e) => {
                 r.run = None;
@@ -364,7 +372,7 @@ fn frame(r: &mut Runner, now: f64, status: RwSignal<Status>, readout: RwSignal<R
     }
     let Some(run) = &mut r.run else { return };
     let diverged = status.with_untracked(|st| st.phase == Phase::Diverged);
-    if !diverged {
+    if !diverged && playing.get_untracked() {
         let last = run.runs.len() - 1;
         for (i, w) in run.runs.iter_mut().enumerate() {
             match advance(w, now) {
@@ -398,6 +406,7 @@ fn frame(r: &mut Runner, now: f64, status: RwSignal<Status>, readout: RwSignal<R
         }
     }
     if run.runs.iter().all(WidthRun::done) && status.with_untracked(|st| st.phase == Phase::Running) {
+        playing.set(false);
         status.update(|st| st.phase = Phase::Paused);
     }
     if !std::mem::take(&mut r.redraw) {

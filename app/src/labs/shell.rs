@@ -381,19 +381,23 @@ fn ThemePick() -> impl IntoView {
 pub fn Transport(playing: RwSignal<bool>, status: RwSignal<Status>, on_step: Callback<()>, on_reset: Callback<()>) -> impl IntoView {
     view! {
         <div class="transport" role="group" aria-label="training">
-            <button
-                class="primary"
-                name="play"
-                on:click=move |_| set_playing(playing, status, !playing.get_untracked())
-            >
-                {move || if playing.get() { "❚❚ Pause" } else { "▶ Play" }}
-            </button>
+            <PlayButton playing=playing status=status />
             <button name="step" title="one optimizer step" on:click=move |_| {
                 playing.set(false);
                 on_step.run(());
             }>"Step"</button>
             <button name="reset" title="back to the initial weights" on:click=move |_| reset(playing, status, on_reset)>"Reset"</button>
         </div>
+    }
+}
+
+/// Play/pause, saying so in the status.
+#[component]
+pub fn PlayButton(playing: RwSignal<bool>, status: RwSignal<Status>) -> impl IntoView {
+    view! {
+        <button class="primary" name="play" on:click=move |_| set_playing(playing, status, !playing.get_untracked())>
+            {move || if playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+        </button>
     }
 }
 
