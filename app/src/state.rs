@@ -222,13 +222,8 @@ impl PlaygroundState {
                 dim: 20,
             },
             train: TrainConfig {
-                loss: self.loss,
-                optimizer: Optimizer::with_defaults(self.opt).unwrap_or_default(),
-                lr: self.lr,
-                schedule: gradlab_core::Schedule::Constant,
-                weight_decay: 0.0,
                 batch_size: (self.batch > 0).then_some(self.batch),
-                frozen_layers: 0,
+                ..TrainConfig::full_batch(self.loss, Optimizer::with_defaults(self.opt).unwrap_or_default(), self.lr)
             },
             seed: self.seed,
         }
@@ -459,15 +454,11 @@ impl LandscapeState {
         RunConfig {
             model: ModelConfig { hidden: vec![self.width; self.depth], activation: self.act, parameterization: self.param, init: Init::He },
             data: DataConfig { kind: self.data, n_train: self.n, n_test: self.n, noise: 0.1, label_noise: 0.0, dim: 20 },
-            train: TrainConfig {
-                loss: self.loss,
-                optimizer: if self.opt == "momentum" { Optimizer::Momentum { beta: MOMENTUM } } else { Optimizer::Sgd },
-                lr: self.lr,
-                schedule: gradlab_core::Schedule::Constant,
-                weight_decay: 0.0,
-                batch_size: None,
-                frozen_layers: 0,
-            },
+            train: TrainConfig::full_batch(
+                self.loss,
+                if self.opt == "momentum" { Optimizer::Momentum { beta: MOMENTUM } } else { Optimizer::Sgd },
+                self.lr,
+            ),
             seed: self.seed,
         }
     }
@@ -801,15 +792,7 @@ impl NtkState {
                 init: Init::Normal { sigma: 1.0 },
             },
             data: DataConfig { kind: DatasetKind::Sine, n_train: self.n, n_test: 0, noise: 0.1, label_noise: 0.0, dim: 1 },
-            train: TrainConfig {
-                loss: Loss::Mse,
-                optimizer: Optimizer::Sgd,
-                lr: self.lr,
-                schedule: gradlab_core::Schedule::Constant,
-                weight_decay: 0.0,
-                batch_size: None,
-                frozen_layers: 0,
-            },
+            train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, self.lr),
             seed: self.seed,
         }
     }

@@ -15,15 +15,7 @@ fn problem() -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden: vec![32, 32], activation: Activation::Tanh, ..ModelConfig::default() },
         data: DataConfig { kind: DatasetKind::Sine, n_train: 128, n_test: 128, noise: 0.1, label_noise: 0.0, dim: 20 },
-        train: TrainConfig {
-            loss: Loss::Mse,
-            optimizer: Optimizer::Sgd,
-            lr: 0.04,
-            schedule: Default::default(),
-            weight_decay: 0.0,
-            batch_size: None,
-            frozen_layers: 0,
-        },
+        train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.04),
         seed: 1,
     })
     .unwrap()

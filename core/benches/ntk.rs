@@ -22,15 +22,7 @@ fn problem(width: usize) -> Problem {
             init: Init::Normal { sigma: 1.0 },
         },
         data: DataConfig { kind: DatasetKind::Sine, n_train: 256, n_test: 0, noise: 0.1, label_noise: 0.0, dim: 1 },
-        train: TrainConfig {
-            loss: Loss::Mse,
-            optimizer: Optimizer::Sgd,
-            lr: 0.1,
-            schedule: Default::default(),
-            weight_decay: 0.0,
-            batch_size: None,
-            frozen_layers: 0,
-        },
+        train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.1),
         seed: 1,
     })
     .unwrap()

@@ -19,15 +19,7 @@ fn problem() -> Problem {
             init: gradlab_core::Init::He,
         },
         data: DataConfig { kind: DatasetKind::Spiral, n_train: 512, n_test: 0, noise: 0.05, label_noise: 0.0, dim: 20 },
-        train: TrainConfig {
-            loss: gradlab_core::Loss::Bce,
-            optimizer: Optimizer::with_defaults("adam").unwrap(),
-            lr: 0.01,
-            schedule: Default::default(),
-            weight_decay: 0.0,
-            batch_size: None,
-            frozen_layers: 0,
-        },
+        train: TrainConfig::full_batch(gradlab_core::Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.01),
         seed: 0,
     })
     .unwrap()

@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn kernel_drift_falls_with_width_under_ntk_parameterization() {
         use crate::data::{DataConfig, DatasetKind};
-        use crate::{Init, Loss, ModelConfig, Optimizer, Problem, RunConfig, Schedule, Subset, TrainConfig};
+        use crate::{Init, Loss, ModelConfig, Optimizer, Problem, RunConfig, Subset, TrainConfig};
         let mean_drift = |width: usize| {
             let seeds = 3;
             let total: f64 = (0..seeds)
@@ -271,15 +271,7 @@ mod tests {
                             init: Init::Normal { sigma: 1.0 },
                         },
                         data: DataConfig { kind: DatasetKind::Sine, n_train: 24, n_test: 0, noise: 0.05, label_noise: 0.0, dim: 1 },
-                        train: TrainConfig {
-                            loss: Loss::Mse,
-                            optimizer: Optimizer::Sgd,
-                            lr: 0.1,
-                            schedule: Schedule::Constant,
-                            weight_decay: 0.0,
-                            batch_size: None,
-                            frozen_layers: 0,
-                        },
+                        train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.1),
                         seed,
                     })
                     .unwrap();

@@ -257,6 +257,15 @@ pub struct TrainConfig {
     pub frozen_layers: usize,
 }
 
+impl TrainConfig {
+    /// Full-batch training at a constant `lr`: no weight decay, no frozen
+    /// layers.
+    #[must_use]
+    pub fn full_batch(loss: Loss, optimizer: Optimizer, lr: f32) -> Self {
+        Self { loss, optimizer, lr, schedule: Schedule::Constant, weight_decay: 0.0, batch_size: None, frozen_layers: 0 }
+    }
+}
+
 /// Largest learning rate accepted (anything above diverges at once).
 pub const MAX_LR: f32 = 100.0;
 
@@ -386,15 +395,7 @@ mod tests {
     use super::*;
 
     fn config(optimizer: Optimizer) -> TrainConfig {
-        TrainConfig {
-            loss: Loss::Mse,
-            optimizer,
-            lr: 0.1,
-            schedule: Schedule::Constant,
-            weight_decay: 0.0,
-            batch_size: None,
-            frozen_layers: 0,
-        }
+        TrainConfig::full_batch(Loss::Mse, optimizer, 0.1)
     }
 
     /// Runs two steps of `opt` on θ = [1, −2] with fixed gradients.

@@ -8,8 +8,7 @@ use gradlab_core::gpu::{GpuTrainer, Kernels, LossProbe};
 use gradlab_core::landscape::hessian::{hvp, sharpness, start_vector};
 use gradlab_core::landscape::{line_points, plane_losses, random_plane, Grid, Plane};
 use gradlab_core::{
-    cpu, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule, Subset,
-    TrainConfig,
+    cpu, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Subset, TrainConfig,
 };
 use gradlab_tests::{gpu, Tolerance};
 
@@ -28,15 +27,7 @@ fn problem_n(kind: DatasetKind, hidden: Vec<usize>, act: Activation, param: Para
     Problem::new(RunConfig {
         model: ModelConfig { hidden, activation: act, parameterization: param, init: Init::He },
         data: DataConfig { kind, n_train, n_test: 40, noise: 0.1, label_noise: 0.0, dim: 20 },
-        train: TrainConfig {
-            loss,
-            optimizer: Optimizer::Sgd,
-            lr: 0.05,
-            schedule: Schedule::Constant,
-            weight_decay: 0.0,
-            batch_size: None,
-            frozen_layers: 0,
-        },
+        train: TrainConfig::full_batch(loss, Optimizer::Sgd, 0.05),
         seed: 7,
     })
     .unwrap()

@@ -5,8 +5,7 @@
 use gradlab_core::cpu::columns;
 use gradlab_core::gpu::{GpuTrainer, Kernels, NTK_MAX_ROWS};
 use gradlab_core::{
-    ntk, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule, Subset,
-    TrainConfig,
+    ntk, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Subset, TrainConfig,
 };
 use gradlab_tests::{gpu, Tolerance};
 
@@ -14,15 +13,7 @@ fn problem(hidden: Vec<usize>, activation: Activation, parameterization: Paramet
     Problem::new(RunConfig {
         model: ModelConfig { hidden, activation, parameterization, init: Init::Normal { sigma: 1.0 } },
         data: DataConfig { kind, n_train: n, n_test: 10, noise: 0.1, label_noise: 0.0, dim: 3 },
-        train: TrainConfig {
-            loss: Loss::Mse,
-            optimizer: Optimizer::Sgd,
-            lr: 0.05,
-            schedule: Schedule::Constant,
-            weight_decay: 0.0,
-            batch_size: None,
-            frozen_layers: 0,
-        },
+        train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.05),
         seed: 2,
     })
     .unwrap()

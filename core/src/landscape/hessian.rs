@@ -311,20 +311,12 @@ mod tests {
     #[test]
     fn gradient_descent_sharpens_to_the_edge_of_stability() {
         use crate::data::{DataConfig, DatasetKind};
-        use crate::{ModelConfig, Optimizer, RunConfig, Schedule, TrainConfig};
+        use crate::{ModelConfig, Optimizer, RunConfig, TrainConfig};
         let lr = 0.04f32;
         let p = Problem::new(RunConfig {
             model: ModelConfig { hidden: vec![32, 32], activation: Activation::Tanh, ..ModelConfig::default() },
             data: DataConfig { kind: DatasetKind::Sine, n_train: 128, n_test: 64, noise: 0.1, label_noise: 0.0, dim: 20 },
-            train: TrainConfig {
-                loss: Loss::Mse,
-                optimizer: Optimizer::Sgd,
-                lr,
-                schedule: Schedule::Constant,
-                weight_decay: 0.0,
-                batch_size: None,
-                frozen_layers: 0,
-            },
+            train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, lr),
             seed: 1,
         })
         .unwrap();

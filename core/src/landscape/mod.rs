@@ -257,21 +257,13 @@ pub fn barrier(t: &[f32], loss: &[f32]) -> Option<f32> {
 mod tests {
     use super::*;
     use crate::data::{DataConfig, DatasetKind};
-    use crate::{Activation, Loss, ModelConfig, Optimizer, RunConfig, Schedule, TrainConfig};
+    use crate::{Activation, Loss, ModelConfig, Optimizer, RunConfig, TrainConfig};
 
     pub(crate) fn problem(hidden: Vec<usize>, loss: Loss) -> Problem {
         Problem::new(RunConfig {
             model: ModelConfig { hidden, activation: Activation::Tanh, ..ModelConfig::default() },
             data: DataConfig { kind: DatasetKind::Moons, n_train: 48, n_test: 24, noise: 0.1, label_noise: 0.0, dim: 20 },
-            train: TrainConfig {
-                loss,
-                optimizer: Optimizer::Sgd,
-                lr: 0.1,
-                schedule: Schedule::Constant,
-                weight_decay: 0.0,
-                batch_size: None,
-                frozen_layers: 0,
-            },
+            train: TrainConfig::full_batch(loss, Optimizer::Sgd, 0.1),
             seed: 3,
         })
         .unwrap()
@@ -362,15 +354,7 @@ mod tests {
                 let p = Problem::new(RunConfig {
                     model: ModelConfig { hidden: vec![width], activation: Activation::Relu, ..ModelConfig::default() },
                     data: DataConfig { kind: DatasetKind::Moons, n_train: 128, n_test: 128, noise: 0.1, label_noise: 0.0, dim: 20 },
-                    train: TrainConfig {
-                        loss: Loss::Bce,
-                        optimizer: Optimizer::Sgd,
-                        lr: 0.2,
-                        schedule: Schedule::Constant,
-                        weight_decay: 0.0,
-                        batch_size: None,
-                        frozen_layers: 0,
-                    },
+                    train: TrainConfig::full_batch(Loss::Bce, Optimizer::Sgd, 0.2),
                     seed,
                 })
                 .unwrap();
