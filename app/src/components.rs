@@ -208,10 +208,36 @@ pub fn Tex(#[prop(into)] tex: TextProp) -> impl IntoView {
     view! { <span class="tex" inner_html=move || crate::web::katex(&tex.get())></span> }
 }
 
+/// A chart: its canvas (an image to screen readers, described by `label`),
+/// its downloads and its caption (the children).
+#[component]
+pub fn ChartFigure(
+    /// The figure's classes (`chart` and the chart's own).
+    class: &'static str,
+    /// Whether the view leaves this chart out.
+    #[prop(into, default = Signal::stored(false))]
+    hidden: Signal<bool>,
+    canvas: NodeRef<leptos::html::Canvas>,
+    label: &'static str,
+    /// The download's file name without its extension.
+    name: &'static str,
+    /// Draws the chart as SVG at a size (see [`ChartExport`]).
+    svg: Callback<(u32, u32), String>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <figure class=class class:hidden=move || hidden.get()>
+            <canvas node_ref=canvas role="img" aria-label=label></canvas>
+            <ChartExport canvas=canvas name=name svg=svg />
+            <figcaption>{children()}</figcaption>
+        </figure>
+    }
+}
+
 /// Downloads of one chart: its canvas as PNG, and as SVG the same chart
 /// drawn again by `svg` (given the canvas's CSS size). Hidden in embeds.
 #[component]
-pub fn ChartExport(
+fn ChartExport(
     canvas: NodeRef<leptos::html::Canvas>,
     /// The file name without its extension.
     name: &'static str,

@@ -21,7 +21,7 @@ use super::shell::{self, HostHooks, Notices, Status, Topbar};
 use crate::charts::double_descent::{draw_curve, Curve};
 use crate::charts::lines::{draw_lines, Line, Lines};
 use crate::charts::{self, Surface, SERIES};
-use crate::components::{fmt_frac, fmt_int, ChartExport, Choice, Scale, SeedInput, Slider, Tex};
+use crate::components::{fmt_frac, fmt_int, ChartFigure, Choice, Scale, SeedInput, Slider, Tex};
 use crate::engine::Backend;
 use crate::state::{self, DdState, DdView};
 use crate::sweep::SweepRun;
@@ -275,10 +275,8 @@ pub fn DoubleDescent(
     let features_tex = r"\Phi = \tfrac{1}{\sqrt{p}}\big[\sigma(X W^\top),\ \mathbf{1}\big] \in \mathbb{R}^{n \times (p+1)}";
     let charts = move || {
         view! {
-            <figure class="chart dd model" class:hidden=move || !shows(DdView::Model)>
-                <canvas node_ref=model_canvas role="img" aria-label="test and train error against the number of features"></canvas>
-                <ChartExport canvas=model_canvas name="gradlab-dd-model-wise" svg=svg(DdView::Model) />
-                <figcaption><Tex tex=fit_tex /><Tex tex=features_tex />" "{move || settings.with(|s| format!(
+            <ChartFigure class="chart dd model" hidden=move || !shows(DdView::Model) canvas=model_canvas label="test and train error against the number of features" name="gradlab-dd-model-wise" svg=svg(DdView::Model)>
+                <Tex tex=fit_tex /><Tex tex=features_tex />" "{move || settings.with(|s| format!(
                     "Model-wise: n = {} noisy samples, p random {} features, readout fitted by {} (median and quartiles over {} seeds). At p ≈ n the model first interpolates the noise: the smallest singular value of the feature matrix vanishes and the test error peaks. Past it, the minimum-norm interpolant (where gradient descent from zero converges) gets smoother as p grows, and the test error descends again.{}",
                     s.n,
                     if s.feature == Feature::Relu { "ReLU" } else { "tanh" },
@@ -295,24 +293,20 @@ pub fn DoubleDescent(
                         " Markers: two-layer nets with every layer trained from the standard init for {} steps. Their interpolation threshold counts parameters, not features: p(d + 2) + 1 = n at p ≈ {:.1}.",
                         s.steps, params_threshold(s)
                     ),
-                })}</figcaption>
-            </figure>
-            <figure class="chart dd sample" class:hidden=move || !shows(DdView::Sample)>
-                <canvas node_ref=sample_canvas role="img" aria-label="test and train error against the number of samples"></canvas>
-                <ChartExport canvas=sample_canvas name="gradlab-dd-sample-wise" svg=svg(DdView::Sample) />
-                <figcaption><Tex tex=fit_tex /><Tex tex=features_tex />" "{move || settings.with(|s| format!(
+                })}
+            </ChartFigure>
+            <ChartFigure class="chart dd sample" hidden=move || !shows(DdView::Sample) canvas=sample_canvas label="test and train error against the number of samples" name="gradlab-dd-sample-wise" svg=svg(DdView::Sample)>
+                <Tex tex=fit_tex /><Tex tex=features_tex />" "{move || settings.with(|s| format!(
                     "Sample-wise: p = {} features, n samples. More data can hurt: near n = p the model is forced to interpolate with almost no slack, and the test error peaks there.",
                     s.p
-                ))}</figcaption>
-            </figure>
-            <figure class="chart dd epoch" class:hidden=move || !shows(DdView::Epoch) || settings.with(|s| s.train.is_none())>
-                <canvas node_ref=epoch_canvas role="img" aria-label="test error against training step for a few widths"></canvas>
-                <ChartExport canvas=epoch_canvas name="gradlab-dd-epoch-wise" svg=svg(DdView::Epoch) />
-                <figcaption><Tex tex=move || if settings.with(|s| s.train == Some(Training::Full)) { r"\theta_{t+1} = \theta_t - \eta\, \nabla_\theta\, \tfrac{1}{n} \lVert f_{\theta_t}(X) - y \rVert^2 \ \text{(every layer)}" } else { r"a_t \xrightarrow{\ t \to \infty\ } \Phi^{+} y \ \text{ for gradient descent from } a_0 = 0" } />" "{move || settings.with(|s| format!(
+                ))}
+            </ChartFigure>
+            <ChartFigure class="chart dd epoch" hidden=move || !shows(DdView::Epoch) || settings.with(|s| s.train.is_none()) canvas=epoch_canvas label="test error against training step for a few widths" name="gradlab-dd-epoch-wise" svg=svg(DdView::Epoch)>
+                <Tex tex=move || if settings.with(|s| s.train == Some(Training::Full)) { r"\theta_{t+1} = \theta_t - \eta\, \nabla_\theta\, \tfrac{1}{n} \lVert f_{\theta_t}(X) - y \rVert^2 \ \text{(every layer)}" } else { r"a_t \xrightarrow{\ t \to \infty\ } \Phi^{+} y \ \text{ for gradient descent from } a_0 = 0" } />" "{move || settings.with(|s| format!(
                     "Epoch-wise: test error (median over seeds) against training step for a few widths. Training time acts like an inverse ridge: early on every net is smooth; the net at p ≈ n fits the label noise last and its test error climbs late (then, given enough steps, to the peak of the model-wise curve){}.",
                     if s.train == Some(Training::Full) { ", while nets far from the threshold settle" } else { ", while nets far from the threshold converge fast and stay low" }
-                ))}</figcaption>
-            </figure>
+                ))}
+            </ChartFigure>
         }
     };
 

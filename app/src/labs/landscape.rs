@@ -19,7 +19,7 @@ use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport}
 use crate::charts::landscape::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
 use crate::charts::{self, Surface};
 use crate::components::{
-    fmt_frac, fmt_int, fmt_lr, ActivationChoice, ChartExport, Choice, DataExport, DatasetChoice, LossChoice, ParameterizationChoice, Scale,
+    fmt_frac, fmt_int, fmt_lr, ActivationChoice, ChartFigure, Choice, DataExport, DatasetChoice, LossChoice, ParameterizationChoice, Scale,
     SeedInput, Slider, Tex,
 };
 use crate::engine::{Backend, Engine, Pending};
@@ -177,10 +177,8 @@ pub fn Landscape(
     let pca = move || settings.with(|s| s.plane == PlaneKind::Pca) && readout.with(|r| r.explained.is_some());
     let charts = move || {
         view! {
-            <figure class="chart contour" class:hidden=move || !shows(View::Contour)>
-                <canvas node_ref=canvases.contour role="img" aria-label="loss contours on a plane through the current parameters"></canvas>
-                <ChartExport canvas=canvases.contour name="gradlab-landscape-contour" svg=svg(View::Contour) />
-                <figcaption><Tex tex=move || plane_tex(pca()).0 /><Tex tex=move || plane_tex(pca()).1 />" "{move || {
+            <ChartFigure class="chart contour" hidden=move || !shows(View::Contour) canvas=canvases.contour label="loss contours on a plane through the current parameters" name="gradlab-landscape-contour" svg=svg(View::Contour)>
+                <Tex tex=move || plane_tex(pca()).0 /><Tex tex=move || plane_tex(pca()).1 />" "{move || {
                     let r = readout.get();
                     let s = settings.get();
                     let scale = if s.log { "log₁₀ training loss" } else { "training loss" };
@@ -191,34 +189,28 @@ pub fn Landscape(
                         (PlaneKind::Pca, None) => format!("{scale} on a random plane: {}", r.plane_note.unwrap_or_else(|| "the PCA plane needs a few snapshots of the trajectory.".into())),
                         _ => format!("{scale} on the plane of two random, filter-normalized directions (Li et al. 2018) through the current weights (red ×). Random planes miss the trajectory: try the PCA plane."),
                     }
-                }}</figcaption>
-            </figure>
-            <figure class="chart slice" class:hidden=move || !shows(View::Slice)>
-                <canvas node_ref=canvases.slice role="img" aria-label="the loss along one direction"></canvas>
-                <ChartExport canvas=canvases.slice name="gradlab-landscape-slice" svg=svg(View::Slice) />
-                <figcaption><Tex tex=move || if pca() { r"\alpha \mapsto L(\theta_t + \alpha\, u_1)" } else { r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" } />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."</figcaption>
-            </figure>
-            <figure class="chart sharpness" class:hidden=move || !shows(View::Sharpness)>
-                <canvas node_ref=canvases.sharpness role="img" aria-label="sharpness against the stability edge"></canvas>
-                <ChartExport canvas=canvases.sharpness name="gradlab-landscape-sharpness" svg=svg(View::Sharpness) />
-                <figcaption><Tex tex=move || if settings.with(|s| s.opt == "momentum") { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2 + 2\beta}{\eta}" } else { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2}{\eta}" } />" "{move || {
+                }}
+            </ChartFigure>
+            <ChartFigure class="chart slice" hidden=move || !shows(View::Slice) canvas=canvases.slice label="the loss along one direction" name="gradlab-landscape-slice" svg=svg(View::Slice)>
+                <Tex tex=move || if pca() { r"\alpha \mapsto L(\theta_t + \alpha\, u_1)" } else { r"\alpha \mapsto L(\theta_t + \alpha\, d_1)" } />" ""Training loss along the plane's first direction through the current weights (red dot): a 1D slice of the picture beside it."
+            </ChartFigure>
+            <ChartFigure class="chart sharpness" hidden=move || !shows(View::Sharpness) canvas=canvases.sharpness label="sharpness against the stability edge" name="gradlab-landscape-sharpness" svg=svg(View::Sharpness)>
+                <Tex tex=move || if settings.with(|s| s.opt == "momentum") { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2 + 2\beta}{\eta}" } else { r"\lambda_{\max}\big(\nabla^2 L(\theta_t)\big) \lessgtr \tfrac{2}{\eta}" } />" "{move || {
                     let edge = settings.with(LandscapeState::edge);
                     let now = readout.with(|r| r.sharpness.map_or("–".into(), |v| format!("{v:.1}")));
                     format!("Sharpness λ_max (top Hessian eigenvalue, by power iteration) now {now}; dashed: {} = {edge:.1}. Gradient descent cannot stay where λ_max > {}: sharpness rises (progressive sharpening), then hovers at the edge while the loss keeps falling (Cohen et al. 2021).", edge_text(), edge_text())
-                }}</figcaption>
-            </figure>
-            <figure class="chart connect" class:hidden=move || !shows(View::Connect)>
-                <canvas node_ref=canvases.connect role="img" aria-label="the loss along the line between two solutions"></canvas>
-                <ChartExport canvas=canvases.connect name="gradlab-landscape-connectivity" svg=svg(View::Connect) />
-                <figcaption><Tex tex=r"L(t) = L\big((1-t)\,\theta_A + t\,\theta_B\big)" /><Tex tex=r"\text{barrier} = \max_{t}\, \big[L(t) - (1-t)\,L(0) - t\,L(1)\big]" />" "{move || {
+                }}
+            </ChartFigure>
+            <ChartFigure class="chart connect" hidden=move || !shows(View::Connect) canvas=canvases.connect label="the loss along the line between two solutions" name="gradlab-landscape-connectivity" svg=svg(View::Connect)>
+                <Tex tex=r"L(t) = L\big((1-t)\,\theta_A + t\,\theta_B\big)" /><Tex tex=r"\text{barrier} = \max_{t}\, \big[L(t) - (1-t)\,L(0) - t\,L(1)\big]" />" "{move || {
                     let b = readout.with(|r| r.barrier);
                     let text = match b {
                         Some((train, test)) => format!("barrier {train:.4} (train){}", test.map_or(String::new(), |t| format!(", {t:.4} (test)"))),
                         None => "barrier –".into(),
                     };
                     format!("Loss on the straight line from these weights (A, seed s) to a net trained the same way from seed s+1 (B); {text}: the highest rise above the straight line between the ends. Barriers shrink as nets get wider (moons, one ReLU layer, cross-entropy: ≈0.19 at width 16, ≈0.07 at width 256).")
-                }}</figcaption>
-            </figure>
+                }}
+            </ChartFigure>
         }
     };
 

@@ -21,7 +21,7 @@ use super::shell::{self, HostHooks, LabPage, Phase, PlayButton, Progress, Status
 use crate::charts::lines::{draw_lines, Line, Lines};
 use crate::charts::ntk::draw_gram;
 use crate::charts::{self, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
-use crate::components::{fmt_int, fmt_lr, ActivationChoice, ChartExport, Choice, ParameterizationChoice, Scale, SeedInput, Slider, Tex};
+use crate::components::{fmt_int, fmt_lr, ActivationChoice, ChartFigure, Choice, ParameterizationChoice, Scale, SeedInput, Slider, Tex};
 use crate::engine::{grid_points, Backend, Engine, Pending};
 use crate::state::{self, NtkState, NtkView};
 use crate::web;
@@ -187,37 +187,27 @@ pub fn NtkLab(
     };
     let charts = move || {
         view! {
-            <figure class="chart tangent gram" class:hidden=move || !shows(NtkView::Kernel)>
-                <canvas node_ref=canvases.gram role="img" aria-label="the empirical NTK Gram matrix"></canvas>
-                <ChartExport canvas=canvases.gram name="gradlab-ntk-gram" svg=svg(Chart::Gram) />
-                <figcaption><Tex tex=r"\Theta(x, x') = \nabla_\theta f(x)^\top\, \nabla_\theta f(x')" />" ""The empirical tangent kernel Θ(xᵢ, xⱼ) on the training points (sorted by x), now: nearby inputs share most of their gradient."</figcaption>
-            </figure>
-            <figure class="chart tangent spectrum" class:hidden=move || !shows(NtkView::Kernel)>
-                <canvas node_ref=canvases.spectrum role="img" aria-label="eigenvalues of the NTK"></canvas>
-                <ChartExport canvas=canvases.spectrum name="gradlab-ntk-spectrum" svg=svg(Chart::Spectrum) />
-                <figcaption><Tex tex=r"\Theta = \textstyle\sum_i \lambda_i\, v_i v_i^\top,\ \ \lambda_1 \ge \lambda_2 \ge \cdots" />" "{move || format!(
+            <ChartFigure class="chart tangent gram" hidden=move || !shows(NtkView::Kernel) canvas=canvases.gram label="the empirical NTK Gram matrix" name="gradlab-ntk-gram" svg=svg(Chart::Gram)>
+                <Tex tex=r"\Theta(x, x') = \nabla_\theta f(x)^\top\, \nabla_\theta f(x')" />" ""The empirical tangent kernel Θ(xᵢ, xⱼ) on the training points (sorted by x), now: nearby inputs share most of their gradient."
+            </ChartFigure>
+            <ChartFigure class="chart tangent spectrum" hidden=move || !shows(NtkView::Kernel) canvas=canvases.spectrum label="eigenvalues of the NTK" name="gradlab-ntk-spectrum" svg=svg(Chart::Spectrum)>
+                <Tex tex=r"\Theta = \textstyle\sum_i \lambda_i\, v_i v_i^\top,\ \ \lambda_1 \ge \lambda_2 \ge \cdots" />" "{move || format!(
                     "Eigenvalues of Θ, largest first, at initialization and now{}. A few large eigenvalues carry smooth functions of x; the long tail, wiggly ones.",
                     readout.with(|r| r.top.map_or(String::new(), |t| format!(" (λ₁ = {t:.3})")))
-                )}</figcaption>
-            </figure>
-            <figure class="chart tangent drift" class:hidden=move || !shows(NtkView::Drift)>
-                <canvas node_ref=canvases.drift role="img" aria-label="kernel drift and weight movement against step"></canvas>
-                <ChartExport canvas=canvases.drift name="gradlab-ntk-drift" svg=svg(Chart::Drift) />
-                <figcaption><Tex tex=r"\frac{\lVert \Theta_t - \Theta_0 \rVert_F}{\lVert \Theta_0 \rVert_F} \ \text{(solid)},\quad \frac{\lVert \theta_t - \theta_0 \rVert}{\lVert \theta_0 \rVert} \ \text{(dashed)}" />" "{move || format!(
+                )}
+            </ChartFigure>
+            <ChartFigure class="chart tangent drift" hidden=move || !shows(NtkView::Drift) canvas=canvases.drift label="kernel drift and weight movement against step" name="gradlab-ntk-drift" svg=svg(Chart::Drift)>
+                <Tex tex=r"\frac{\lVert \Theta_t - \Theta_0 \rVert_F}{\lVert \Theta_0 \rVert_F} \ \text{(solid)},\quad \frac{\lVert \theta_t - \theta_0 \rVert}{\lVert \theta_0 \rVert} \ \text{(dashed)}" />" "{move || format!(
                     "Solid: kernel drift ‖Θₜ − Θ₀‖/‖Θ₀‖; dashed: weight movement ‖θₜ − θ₀‖/‖θ₀‖, for each width. {}",
                     param_note()
-                )}</figcaption>
-            </figure>
-            <figure class="chart tangent function" class:hidden=move || !shows(NtkView::Function)>
-                <canvas node_ref=canvases.function role="img" aria-label="the network's function beside its linearization"></canvas>
-                <ChartExport canvas=canvases.function name="gradlab-ntk-function" svg=svg(Chart::Function) />
-                <figcaption><Tex tex=r"f_{\mathrm{lin}}(x) = f_0(x) + \Theta_0(x, X)\, \Theta_0^{-1} \big(I - e^{-2\eta\Theta_0 t/n}\big) \big(y - f_0(X)\big)" />" ""The net f (solid) and its linearization f_lin around the initial weights after the same steps (dashed); grey: kernel regression (t = ∞). The wider and lazier the net, the closer they stay."</figcaption>
-            </figure>
-            <figure class="chart tangent bias" class:hidden=move || !shows(NtkView::Bias)>
-                <canvas node_ref=canvases.bias role="img" aria-label="residual along the kernel's eigenvectors against step"></canvas>
-                <ChartExport canvas=canvases.bias name="gradlab-ntk-spectral-bias" svg=svg(Chart::Bias) />
-                <figcaption><Tex tex=r"\big\langle v_i,\, y - f_t(X) \big\rangle \approx e^{-2\eta\lambda_i t/n}\, \big\langle v_i,\, y - f_0(X) \big\rangle" />" ""Spectral bias: the training residual's component along Θ₀'s i-th eigenvector, relative to its start (solid), against the linear theory e^{−2ηλᵢt/n} (dashed: gradient flow; discrete steps shrink it by 1 − 2ηλᵢ/n each, a little faster for the top directions). Large-eigenvalue (smooth) directions are learned first."</figcaption>
-            </figure>
+                )}
+            </ChartFigure>
+            <ChartFigure class="chart tangent function" hidden=move || !shows(NtkView::Function) canvas=canvases.function label="the network's function beside its linearization" name="gradlab-ntk-function" svg=svg(Chart::Function)>
+                <Tex tex=r"f_{\mathrm{lin}}(x) = f_0(x) + \Theta_0(x, X)\, \Theta_0^{-1} \big(I - e^{-2\eta\Theta_0 t/n}\big) \big(y - f_0(X)\big)" />" ""The net f (solid) and its linearization f_lin around the initial weights after the same steps (dashed); grey: kernel regression (t = ∞). The wider and lazier the net, the closer they stay."
+            </ChartFigure>
+            <ChartFigure class="chart tangent bias" hidden=move || !shows(NtkView::Bias) canvas=canvases.bias label="residual along the kernel's eigenvectors against step" name="gradlab-ntk-spectral-bias" svg=svg(Chart::Bias)>
+                <Tex tex=r"\big\langle v_i,\, y - f_t(X) \big\rangle \approx e^{-2\eta\lambda_i t/n}\, \big\langle v_i,\, y - f_0(X) \big\rangle" />" ""Spectral bias: the training residual's component along Θ₀'s i-th eigenvector, relative to its start (solid), against the linear theory e^{−2ηλᵢt/n} (dashed: gradient flow; discrete steps shrink it by 1 − 2ηλᵢ/n each, a little faster for the top directions). Large-eigenvalue (smooth) directions are learned first."
+            </ChartFigure>
         }
     };
     let views = move || {

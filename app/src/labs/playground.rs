@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use super::shell::{self, HostHooks, LabPage, Phase, Progress, Status, Transport};
 use crate::charts::{self, draw_function, draw_losses, History, Surface};
 use crate::components::{
-    fmt_frac, fmt_int, fmt_lr, ActivationChoice, ChartExport, Choice, DataExport, DatasetChoice, LossChoice, ParameterizationChoice, Scale,
+    fmt_frac, fmt_int, fmt_lr, ActivationChoice, ChartFigure, Choice, DataExport, DatasetChoice, LossChoice, ParameterizationChoice, Scale,
     SeedInput, Slider, Tex,
 };
 use crate::engine::{Backend, Engine};
@@ -87,20 +87,16 @@ pub fn Playground(
     let svg = move |chart: Chart| Callback::new(move |size| runner.with_value(|r| charts::svg(size, |s| draw_chart(r, chart, s))));
     let charts = move || {
         view! {
-            <figure class="chart function">
-                <canvas node_ref=function_canvas role="img" aria-label="the network's function over the data"></canvas>
-                <ChartExport canvas=function_canvas name="gradlab-playground-function" svg=svg(Chart::Function) />
-                <figcaption><Tex tex=move || if settings.with(|s| s.param == Parameterization::Ntk) { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || settings.with(|s| if s.data.classes().is_some() {
+            <ChartFigure class="chart function" canvas=function_canvas label="the network's function over the data" name="gradlab-playground-function" svg=svg(Chart::Function)>
+                <Tex tex=move || if settings.with(|s| s.param == Parameterization::Ntk) { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || settings.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
                 } else {
                     "Fitted function (orange) against the true sin(2πx) (dashed); dots are noisy training points."
-                })}</figcaption>
-            </figure>
-            <figure class="chart losses">
-                <canvas node_ref=loss_canvas role="img" aria-label="training and test loss curves"></canvas>
-                <ChartExport canvas=loss_canvas name="gradlab-playground-losses" svg=svg(Chart::Losses) />
-                <figcaption><Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" ""Loss on the whole training set (solid) and the held-out test set (dashed), log scale."</figcaption>
-            </figure>
+                })}
+            </ChartFigure>
+            <ChartFigure class="chart losses" canvas=loss_canvas label="training and test loss curves" name="gradlab-playground-losses" svg=svg(Chart::Losses)>
+                <Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" ""Loss on the whole training set (solid) and the held-out test set (dashed), log scale."
+            </ChartFigure>
         }
     };
 
