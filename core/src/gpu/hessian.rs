@@ -9,6 +9,7 @@
 //! delta), which no choice of `ε` averages away, and power iteration
 //! finds those spikes first.
 
+use super::memory::GpuBuffer;
 use super::{GpuTrainer, PendingRead, StepArgs};
 use crate::landscape::hessian::start_vector;
 use crate::Error;
@@ -24,8 +25,10 @@ const EPS: f32 = 1e-3;
 /// Buffers of the power iteration, made on first use.
 #[derive(Debug)]
 pub(super) struct HessianState {
+    /// `θ ± εv`, bound as `params`.
+    _scratch: GpuBuffer,
     /// `[g | θ | v | hv | λ per iteration]`, bound as `optim`.
-    work: wgpu::Buffer,
+    work: GpuBuffer,
     /// Binds `θ ± εv` as `params` and `work` as `optim`.
     group: wgpu::BindGroup,
     /// Whether `v` holds the previous call's vector (a warm start).
@@ -38,12 +41,12 @@ impl GpuTrainer {
         let device = &self.device;
         self.hessian.get_or_insert_with(|| {
             let buffer = |label, size| {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(label),
+                GpuBuffer::new(
+                    device,
+                    label,
                     size,
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                })
+                    wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                )
             };
             let scratch = buffer("GpuTrainer::hessian scratch", p);
             let work = buffer("GpuTrainer::hessian work", 4 * p + u64::from(MAX_POWER_ITERATIONS) * 4);
@@ -52,7 +55,7 @@ impl GpuTrainer {
                 "GpuTrainer::hessian_group",
                 [&scratch, &work, &self.acts, &self.data, &self.batch, &self.metrics],
             );
-            HessianState { work, group, started: false }
+            HessianState { _scratch: scratch, work, group, started: false }
         })
     }
 
@@ -89,7 +92,7 @@ impl GpuTrainer {
         self.write_steps(&records);
         let seed = self.seed;
         let state = self.hessian_state();
-        let (work, group, started) = (state.work.clone(), state.group.clone(), state.started);
+        let (work, group, started) = ((*state.work).clone(), state.group.clone(), state.started);
         if !started {
             let v: Vec<f32> = start_vector(p as usize, seed).iter().map(|&x| x as f32).collect();
             self.queue.write_buffer(&work, 2 * p * 4, bytemuck::cast_slice(&v));

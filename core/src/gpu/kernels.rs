@@ -9,6 +9,7 @@
 use std::num::NonZeroU64;
 
 use super::gpu_data::{DispatchArgs, StepArgs};
+use super::memory::GpuBuffer;
 use super::shaders::Kernel;
 
 /// Storage buffers, in binding order (twin of group 0 in `common.wgsl`).
@@ -135,7 +136,8 @@ impl Kernels {
 /// offsets `stride` bytes apart.
 #[derive(Debug)]
 pub(crate) struct Records {
-    steps: wgpu::Buffer,
+    _args: GpuBuffer,
+    steps: GpuBuffer,
     args_group: wgpu::BindGroup,
     step_group: wgpu::BindGroup,
     stride: u64,
@@ -154,19 +156,10 @@ fn spaced<T: bytemuck::Pod>(records: &[T], stride: u64) -> Vec<u8> {
 impl Records {
     /// Uploads `args` and makes room for `max_steps` step records.
     pub(crate) fn new(device: &wgpu::Device, kernels: &Kernels, label: &str, args: &[DispatchArgs], max_steps: u32) -> Self {
-        use wgpu::util::DeviceExt;
         let stride = u64::from(device.limits().min_storage_buffer_offset_alignment).max(256);
-        let args = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: &spaced(args, stride),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
-        let steps = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: u64::from(max_steps.max(1)) * stride,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let args = GpuBuffer::with_contents(device, label, &spaced(args, stride), wgpu::BufferUsages::STORAGE);
+        let steps =
+            GpuBuffer::new(device, label, u64::from(max_steps.max(1)) * stride, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
         let group = |layout, buffer, size: usize| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(label),
@@ -183,7 +176,7 @@ impl Records {
         };
         let args_group = group(&kernels.args_layout, &args, std::mem::size_of::<DispatchArgs>());
         let step_group = group(&kernels.step_layout, &steps, std::mem::size_of::<StepArgs>());
-        Self { steps, args_group, step_group, stride }
+        Self { _args: args, steps, args_group, step_group, stride }
     }
 
     /// Replaces the step records (the next submit sees them).

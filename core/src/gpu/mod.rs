@@ -28,6 +28,7 @@
 mod gpu_data;
 mod hessian;
 mod kernels;
+pub mod memory;
 mod ntk;
 mod probe;
 mod readback;
@@ -37,6 +38,7 @@ pub use gpu_data::{DispatchArgs, StepArgs};
 pub use hessian::MAX_POWER_ITERATIONS;
 use kernels::Records;
 pub use kernels::{Kernels, STORAGE_BINDINGS};
+use memory::GpuBuffer;
 pub use ntk::{PendingGrams, NTK_MAX_ROWS};
 pub use probe::{LossProbe, PendingLosses};
 pub use readback::PendingRead;
@@ -202,12 +204,12 @@ pub struct GpuTrainer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     kernels: Kernels,
-    params: wgpu::Buffer,
-    optim: wgpu::Buffer,
-    metrics: wgpu::Buffer,
-    batch: wgpu::Buffer,
-    acts: wgpu::Buffer,
-    data: wgpu::Buffer,
+    params: GpuBuffer,
+    optim: GpuBuffer,
+    metrics: GpuBuffer,
+    batch: GpuBuffer,
+    acts: GpuBuffer,
+    data: GpuBuffer,
     storage_group: wgpu::BindGroup,
     records: Records,
     layout: ParamLayout,
@@ -363,16 +365,11 @@ impl GpuTrainer {
         let ntk_fits = dout == 1 && n_train <= NTK_MAX_ROWS && n_train <= capacity as usize;
         let metrics_len = gram_off + if ntk_fits { (n_train * n_train) as u64 } else { 0 };
 
-        let create = |label: &'static str, bytes: u64, usage: wgpu::BufferUsages| -> Result<wgpu::Buffer, Error> {
+        let create = |label: &'static str, bytes: u64, usage: wgpu::BufferUsages| -> Result<GpuBuffer, Error> {
             if bytes > max_binding {
                 return Err(Error::DeviceLimit { what: label, needed: bytes, limit: max_binding });
             }
-            Ok(device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: bytes.max(4).next_multiple_of(4),
-                usage,
-                mapped_at_creation: false,
-            }))
+            Ok(GpuBuffer::new(device, label, bytes, usage))
         };
         let rw = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
         let p = params.len() as u64 * 4;

@@ -5,9 +5,8 @@
 //! dispatch dimension, and one `model_loss` dispatch. A whole G×G grid is
 //! one submit. [`crate::landscape::plane_losses`] is the CPU twin.
 
-use wgpu::util::DeviceExt;
-
 use super::kernels::Records;
+use super::memory::GpuBuffer;
 use super::{dense_groups, u32_of, DispatchArgs, Kernels, Norm, PendingRead, StepArgs};
 use crate::config::{Problem, Subset};
 use crate::landscape::Plane;
@@ -35,8 +34,14 @@ pub struct LossProbe {
     queue: wgpu::Queue,
     kernels: Kernels,
     layout: ParamLayout,
-    plane: wgpu::Buffer,
-    losses: wgpu::Buffer,
+    /// Every buffer the storage group binds: the models' parameters, the
+    /// plane and its points, activations, data, an unused batch, losses.
+    _models: GpuBuffer,
+    plane: GpuBuffer,
+    _acts: GpuBuffer,
+    _data: GpuBuffer,
+    _batch: GpuBuffer,
+    losses: GpuBuffer,
     storage_group: wgpu::BindGroup,
     records: Records,
     subsets: [SubsetPlan; 2],
@@ -124,22 +129,11 @@ impl LossProbe {
         }
 
         let rw = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
-        let buffer = |label, floats: u64| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: floats.max(1) * 4,
-                usage: rw,
-                mapped_at_creation: false,
-            })
-        };
+        let buffer = |label, floats: u64| GpuBuffer::new(device, label, floats * 4, rw);
         let models = buffer("LossProbe::models", (chunk * p) as u64);
         let plane = buffer("LossProbe::plane", (3 * p + 2 * padded) as u64);
         let acts = buffer("LossProbe::acts", chunk as u64 * act_stride);
-        let data_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("LossProbe::data"),
-            contents: bytemuck::cast_slice(if data.is_empty() { &[0.0f32][..] } else { &data }),
-            usage: rw,
-        });
+        let data_buf = GpuBuffer::with_contents(device, "LossProbe::data", bytemuck::cast_slice(&data), rw);
         let batch = buffer("LossProbe::batch", 1);
         let losses = buffer("LossProbe::losses", padded as u64);
 
@@ -195,7 +189,11 @@ impl LossProbe {
             kernels: kernels.clone(),
             norm: Norm { per_sample: if problem.config.train.loss == Loss::Mse { dout } else { 1 }, batch: 0 },
             layout,
+            _models: models,
             plane,
+            _acts: acts,
+            _data: data_buf,
+            _batch: batch,
             losses,
             storage_group,
             records,

@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+use super::memory::GpuBuffer;
 use crate::Error;
 
 const PENDING: u8 = 0;
@@ -17,7 +18,8 @@ const TAKEN: u8 = 3;
 
 #[derive(Debug)]
 pub struct PendingRead {
-    staging: wgpu::Buffer,
+    /// Destroyed with the read (see [`GpuBuffer`]).
+    staging: GpuBuffer,
     state: Arc<AtomicU8>,
 }
 
@@ -27,12 +29,7 @@ impl PendingRead {
     #[must_use]
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, src: &wgpu::Buffer, offset: u64, len: u64) -> Self {
         let size = (len.max(1)) * 4;
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("PendingRead::staging"),
-            size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = GpuBuffer::new(device, "PendingRead::staging", size, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("PendingRead::copy") });
         encoder.copy_buffer_to_buffer(src, offset * 4, &staging, 0, size);
         queue.submit([encoder.finish()]);
