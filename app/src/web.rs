@@ -7,7 +7,7 @@ use gradlab_core::gpu::Kernels;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::engine::Backend;
+use gradlab_core::engine::Backend;
 
 /// The page's query string, with its `?`.
 #[must_use]

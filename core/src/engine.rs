@@ -1,20 +1,27 @@
-//! The one place where the page's two backends meet.
+//! The one place where the two backends meet, for a caller that ticks
+//! once per animation frame (the app) or in a loop (native tests).
 //!
-//! [`Backend`] is what the browser gave us (a WebGPU device, or the reason
-//! there is none); an [`Engine`] trains one configuration on it. The page
-//! calls [`Engine::tick`] once per animation frame: on the GPU it submits a
-//! batch of steps and collects the snapshot a frame or two later, never
-//! waiting; on the CPU it trains for a slice of the frame and evaluates at
-//! once. Either way a frame costs a few milliseconds of main-thread time.
+//! [`Backend`] is what the environment gave (a GPU device, or the reason
+//! there is none); an [`Engine`] trains one configuration on it. The caller
+//! calls [`Engine::tick`] once per frame: on the GPU it submits a batch of
+//! steps and collects the snapshot a frame or two later, never waiting; on
+//! the CPU it trains for a slice of the frame and evaluates at once. Either
+//! way a frame costs a few milliseconds of the caller's time. Time comes
+//! from a [`Clock`] the caller passes in (the page's `performance.now()`,
+//! or a test's), so the engine runs natively as it does in the browser.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gradlab_core::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
-use gradlab_core::landscape::hessian::{self, start_vector};
-use gradlab_core::landscape::{plane_losses, Plane};
-use gradlab_core::{cpu, ntk, CpuTrainer, Error, Problem, Subset};
 use nalgebra::DMatrix;
+
+use crate::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
+use crate::landscape::hessian::{self, start_vector};
+use crate::landscape::{plane_losses, Plane};
+use crate::{cpu, ntk, CpuTrainer, Error, Problem, Subset};
+
+/// Milliseconds since some fixed origin.
+pub type Clock = fn() -> f64;
 
 /// Where training runs.
 pub enum Backend {
@@ -90,26 +97,27 @@ pub struct Engine {
 }
 
 /// A result computed on the backend, polled once per frame: a GPU read in
-/// flight, or CPU work done a slice per frame.
-pub struct Pending<T>(Box<dyn FnMut() -> Option<Result<T, Error>>>);
+/// flight, or CPU work done a slice per frame (as long as `clock` says
+/// the slice may last).
+pub struct Pending<T>(Box<dyn FnMut(Clock) -> Option<Result<T, Error>>>);
 
 impl<T: 'static> Pending<T> {
     /// The result once there; `None` while it is still coming. Hands the
     /// result out once.
-    pub fn poll(&mut self) -> Option<Result<T, Error>> {
-        (self.0)()
+    pub fn poll(&mut self, clock: Clock) -> Option<Result<T, Error>> {
+        (self.0)(clock)
     }
 
     /// Both results, once both are there.
     #[must_use]
     pub fn zip<U: 'static>(mut self, mut other: Pending<U>) -> Pending<(T, U)> {
         let (mut a, mut b) = (None, None);
-        Pending(Box::new(move || {
+        Pending(Box::new(move |clock| {
             if a.is_none() {
-                a = self.poll();
+                a = self.poll(clock);
             }
             if b.is_none() {
-                b = other.poll();
+                b = other.poll(clock);
             }
             match (a.take()?, b.take()) {
                 (Ok(x), Some(Ok(y))) => Some(Ok((x, y))),
@@ -127,7 +135,7 @@ impl<T: 'static> Pending<T> {
 pub const PROBE_POINTS: usize = 128 * 128 + 256;
 
 /// Milliseconds of a frame the CPU fallback may spend training.
-const CPU_BUDGET_MS: f64 = 10.0;
+pub const CPU_BUDGET_MS: f64 = 10.0;
 
 impl Engine {
     /// # Errors
@@ -212,15 +220,15 @@ impl Engine {
                     *probe = Some(Box::new(LossProbe::new(&device, queue, kernels, &self.problem, PROBE_POINTS)?));
                 }
                 let read = probe.as_ref().expect("made above").evaluate(&plane, &points, subset)?;
-                Ok(Pending(Box::new(move || read.try_take())))
+                Ok(Pending(Box::new(move |_| read.try_take())))
             }
             Trainer::Cpu { .. } => {
                 // A slice of the points per frame, so the page stays live.
                 let problem = self.problem.clone();
                 let mut out = Vec::with_capacity(points.len());
-                Ok(Pending(Box::new(move || {
-                    let start = crate::web::now();
-                    while out.len() < points.len() && crate::web::now() - start < CPU_BUDGET_MS {
+                Ok(Pending(Box::new(move |clock| {
+                    let start = clock();
+                    while out.len() < points.len() && clock() - start < CPU_BUDGET_MS {
                         let end = out.len() + 1;
                         out.extend(plane_losses(&problem, subset, &plane, &points[out.len()..end]));
                     }
@@ -240,7 +248,7 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, .. } => {
                 let read = trainer.sharpness(iterations)?;
-                Ok(Pending(Box::new(move || read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
+                Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { trainer, top, .. } => {
                 // One iteration after another, a frame's budget at a time.
@@ -248,9 +256,9 @@ impl Engine {
                 let seed = problem.config.seed;
                 let mut v = top.borrow_mut().take().unwrap_or_else(|| start_vector(params.len(), seed));
                 let (mut left, mut value) = (iterations, f64::NAN);
-                Ok(Pending(Box::new(move || {
-                    let start = crate::web::now();
-                    while left > 0 && crate::web::now() - start < CPU_BUDGET_MS {
+                Ok(Pending(Box::new(move |clock| {
+                    let start = clock();
+                    while left > 0 && clock() - start < CPU_BUDGET_MS {
                         let step = hessian::sharpness(&problem, &params, std::mem::take(&mut v), 1);
                         (value, v) = (step.value, step.vector);
                         left -= 1;
@@ -274,7 +282,7 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, .. } => {
                 let read = trainer.ntk_gram()?;
-                Ok(Pending(Box::new(move || {
+                Ok(Pending(Box::new(move |_| {
                     read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
                 })))
             }
@@ -283,7 +291,7 @@ impl Engine {
                 let params: Vec<f64> = trainer.params().iter().map(|&v| f64::from(v)).collect();
                 let x = cpu::columns::<f64>(&self.problem.dataset.train.x, layout.input_dim());
                 let mut gram = Some(ntk::gram(&layout, &params, &x));
-                Ok(Pending(Box::new(move || gram.take())))
+                Ok(Pending(Box::new(move |_| gram.take())))
             }
         }
     }
@@ -291,7 +299,7 @@ impl Engine {
     /// Advances by up to one frame's worth of steps (`steps = None`) or
     /// exactly `steps`, and returns a snapshot when one is ready. `now` is
     /// the frame's timestamp in ms.
-    pub fn tick(&mut self, steps: Option<u32>, now: f64, clock: &dyn Fn() -> f64) -> Option<Result<Snapshot, Error>> {
+    pub fn tick(&mut self, steps: Option<u32>, now: f64, clock: Clock) -> Option<Result<Snapshot, Error>> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, pending, k, .. } => {
                 if let Some(flight) = pending {

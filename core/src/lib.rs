@@ -21,6 +21,9 @@
 //! - [`double_descent`]: exact random-features curves and trained sweeps.
 //! - [`ntk`]: empirical neural tangent kernels, their spectra and the
 //!   linearized network.
+//! - [`engine`]: where the two backends meet for a caller that ticks once
+//!   per frame (the app): one run trained a frame's worth at a time, and
+//!   pictures (loss grids, sharpness, NTK Grams) computed beside it.
 //! - Two backends with the same maths: [`cpu`] (nalgebra, generic over
 //!   `f32`/`f64`; the oracle) and [`gpu`] (wgpu compute shaders from
 //!   `shaders/`; fast). The GPU trainer takes `&Device, &Queue` from its
@@ -39,6 +42,7 @@ pub mod config;
 pub mod cpu;
 pub mod data;
 pub mod double_descent;
+pub mod engine;
 mod error;
 pub mod gpu;
 pub mod landscape;

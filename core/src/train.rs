@@ -66,18 +66,20 @@ pub enum Optimizer {
 impl Optimizer {
     pub const NAMES: [&'static str; 6] = ["sgd", "momentum", "nesterov", "adam", "rmsprop", "normalizedgd"];
 
+    /// Every rule with its usual hyperparameters, in [`Self::NAMES`] order.
+    pub const DEFAULTS: [Self; 6] = [
+        Self::Sgd,
+        Self::Momentum { beta: 0.9 },
+        Self::Nesterov { beta: 0.9 },
+        Self::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+        Self::RmsProp { alpha: 0.99, eps: 1e-8 },
+        Self::NormalizedGd { eps: 1e-8 },
+    ];
+
     /// The optimizer called `name` with its usual hyperparameters.
     #[must_use]
     pub fn with_defaults(name: &str) -> Option<Self> {
-        Some(match name {
-            "sgd" => Self::Sgd,
-            "momentum" => Self::Momentum { beta: 0.9 },
-            "nesterov" => Self::Nesterov { beta: 0.9 },
-            "adam" => Self::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-            "rmsprop" => Self::RmsProp { alpha: 0.99, eps: 1e-8 },
-            "normalizedgd" => Self::NormalizedGd { eps: 1e-8 },
-            _ => return None,
-        })
+        Self::DEFAULTS.into_iter().find(|o| o.name() == name)
     }
 
     #[must_use]

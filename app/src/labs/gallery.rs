@@ -3,9 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::shell::{self, Notices, Status, Topbar};
+use crate::kit::flags::link;
+use crate::kit::page::{Notices, Topbar, LABS};
+use crate::kit::status::Status;
 
-/// `(lab key, title, question, what you do there)`, in [`shell::LABS`] order.
+/// `(lab key, title, question, what you do there)`, in [`LABS`] order.
 const CARDS: [(&str, &str, &str, &str); 4] = [
     (
         "playground",
@@ -37,8 +39,8 @@ const CARDS: [(&str, &str, &str, &str); 4] = [
 pub fn Gallery() -> impl IntoView {
     let status = RwSignal::new(Status::default());
     let messages = RwSignal::new(Vec::new());
-    shell::find_backend(status, messages, |_| ());
-    debug_assert!(CARDS.iter().zip(shell::LABS).all(|(c, l)| c.0 == l.0));
+    crate::kit::find_backend(status, messages, |_| ());
+    debug_assert!(CARDS.iter().zip(LABS).all(|(c, l)| c.0 == l.0));
     view! {
         <Topbar lab="" status=status rate=false />
         <main class="gallery">
@@ -55,7 +57,7 @@ pub fn Gallery() -> impl IntoView {
                     .iter()
                     .map(|&(key, title, question, what)| {
                         view! {
-                            <a class="card" href=super::shell::link(&format!("lab={key}")) data-lab=key>
+                            <a class="card" href=link(&format!("lab={key}")) data-lab=key>
                                 <img src=format!("previews/{key}.png") alt=format!("{title}: a preview") loading="lazy" />
                                 <h2>{title}</h2>
                                 <p class="question">{question}</p>

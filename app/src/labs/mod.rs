@@ -1,8 +1,7 @@
-//! One module per lab.
+//! One folder per lab, each on the [`crate::kit`], and the home page.
 
 pub mod double_descent;
 pub mod gallery;
 pub mod landscape;
 pub mod ntk;
 pub mod playground;
-pub mod shell;

@@ -25,7 +25,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::rng::{Rng, Stream};
 
+mod sweep_run;
 pub mod trained;
+
+pub use sweep_run::{Record, SweepRun};
 
 /// What the labels are a noisy copy of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

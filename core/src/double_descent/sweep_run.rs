@@ -1,4 +1,5 @@
-//! A trained double-descent sweep on the page's backend: every width and
+//! A trained double-descent sweep on either backend, ticked like the
+//! [`crate::engine::Engine`]: every width and
 //! seed of [`trained::groups`] trained to the same step budget, each net's
 //! train and test error recorded along the way (log-spaced checkpoints, and
 //! after every GPU submit) for the model-wise overlay and the epoch-wise
@@ -12,13 +13,11 @@
 
 use std::ops::Range;
 
-use gradlab_core::double_descent::trained::{self, checkpoints, Group, Training};
-use gradlab_core::double_descent::{Band, RfConfig};
-use gradlab_core::gpu::{GpuTrainer, PendingSnapshot, MAX_STEPS_PER_SUBMIT};
-use gradlab_core::{CpuTrainer, Error};
-
-use crate::engine::Backend;
-use crate::web;
+use super::trained::{self, checkpoints, Group, Training};
+use super::{Band, RfConfig};
+use crate::engine::{Backend, Clock};
+use crate::gpu::{GpuTrainer, PendingSnapshot, MAX_STEPS_PER_SUBMIT};
+use crate::{CpuTrainer, Error};
 
 /// Checkpoints over the step budget.
 const CHECKPOINTS: usize = 16;
@@ -87,7 +86,7 @@ impl SweepRun {
                     .enumerate()
                     .flat_map(|(g, group)| {
                         group.members.iter().enumerate().map(move |(member, m)| {
-                            let (x, y) = m.problem.subset(gradlab_core::Subset::Train);
+                            let (x, y) = m.problem.subset(crate::Subset::Train);
                             let trainer = CpuTrainer::new(
                                 m.problem.spec.layout(),
                                 m.problem.config.train.clone(),
@@ -107,10 +106,10 @@ impl SweepRun {
         Ok(Self { training, steps, groups, records, checkpoints: checkpoints(steps, CHECKPOINTS), work, error: None })
     }
 
-    /// Trains for about `budget_ms` of main-thread time (CPU) or keeps the
-    /// GPU fed; true if new errors were recorded.
-    pub fn tick(&mut self, budget_ms: f64) -> bool {
-        let start = web::now();
+    /// Trains for about `budget_ms` of the caller's time by `clock` (CPU)
+    /// or keeps the GPU fed; true if new errors were recorded.
+    pub fn tick(&mut self, budget_ms: f64, clock: Clock) -> bool {
+        let start = clock();
         let mut changed = false;
         match &mut self.work {
             Work::Gpu(parts) => {
@@ -142,7 +141,7 @@ impl SweepRun {
             }
             Work::Cpu { parts, turn } => {
                 let (count, mut idle) = (parts.len(), 0);
-                while web::now() - start < budget_ms && idle < count {
+                while clock() - start < budget_ms && idle < count {
                     let part = &mut parts[*turn % count];
                     *turn += 1;
                     if part.trainer.steps_done() >= self.steps {

@@ -1,13 +1,19 @@
-//! The double-descent chart: train and test error (median and quartile
+//! The double-descent charts: train and test error (median and quartile
 //! band over seeds) against the number of features or of samples, log-log,
 //! with the interpolation threshold marked and trained nets' errors as
-//! markers over the exact curve. (The epoch-wise curves are
-//! [`super::lines`].)
+//! markers over the exact curve; and the epoch-wise curves (a
+//! [`crate::charts::lines`] chart).
 
-use gradlab_core::double_descent::Band;
+use gradlab_core::double_descent::trained::Training;
+use gradlab_core::double_descent::{bands, Band, SweepRun};
 use plotters::prelude::*;
 
-use super::{decade_below, format_loss_tick, legend, mesh, Surface, CLASS0, CLASS1, GREY_RGB};
+use super::run::Run;
+use super::state::{DdState, DdView};
+use crate::charts::lines::{draw_lines, Line, Lines};
+use crate::charts::SERIES;
+
+use crate::charts::{decade_below, format_loss_tick, legend, mesh, Surface, CLASS0, CLASS1, GREY_RGB};
 
 /// One curve: x values with the train and test bands at each.
 pub struct Curve<'a> {
@@ -98,4 +104,62 @@ pub fn draw_curve(s: &mut Surface<'_>, c: &Curve<'_>) {
     }
     legend(&mut chart, s, SeriesLabelPosition::UpperLeft);
     let _ = root.present();
+}
+
+/// The widths the trained sweep shows over time: nearest to n/4, n and 4n
+/// (and, in full training, to where the parameter count reaches n).
+pub fn epoch_widths(s: &DdState, trained: &[usize]) -> Vec<usize> {
+    let mut targets = vec![s.n as f64 / 4.0, s.n as f64, 4.0 * s.n as f64];
+    if s.train == Some(Training::Full) {
+        targets.insert(0, s.params_threshold());
+    }
+    let mut out: Vec<usize> = targets
+        .iter()
+        .filter_map(|&t| trained.iter().copied().min_by(|a, b| ((*a as f64 / t).ln().abs()).total_cmp(&(*b as f64 / t).ln().abs())))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Draws `view`'s chart (model-, sample- or epoch-wise) on `surface`.
+pub fn draw_view(r: &Run, s: &DdState, view: DdView, surface: &mut Surface<'_>) {
+    let trained = r.sweep.as_ref().map(SweepRun::latest).unwrap_or_default();
+    for (series, v, model) in [(&r.model, DdView::Model, true), (&r.sample, DdView::Sample, false)] {
+        let Some(se) = series.as_ref().filter(|_| v == view) else { continue };
+        let (train, test) = bands(&se.errors(s.noise));
+        let (threshold, label, x_desc) = if model { (s.n, "p = n", "features p") } else { (s.p, "n = p", "training samples n") };
+        let curve = Curve {
+            x: &se.xs,
+            train: &train,
+            test: &test,
+            threshold,
+            threshold_label: label,
+            x_desc,
+            x_range: (se.xs[0], *se.xs.last().unwrap_or(&1)),
+            trained: if model { &trained } else { &[] },
+            params_threshold: (model && s.train == Some(Training::Full)).then(|| s.params_threshold()),
+        };
+        draw_curve(surface, &curve);
+    }
+    if let (Some(sweep), DdView::Epoch) = (&r.sweep, view) {
+        let lines: Vec<Line> = epoch_widths(s, &sweep.widths())
+            .into_iter()
+            .zip(SERIES)
+            .map(|(w, colour)| {
+                let points = sweep.test_over_time(w).into_iter().map(|(step, e)| (step as f64, e)).collect();
+                Line { label: format!("p = {w}"), colour, dashed: false, points }
+            })
+            .collect();
+        let chart = Lines {
+            lines: &lines,
+            dots: &[],
+            x_desc: "training step",
+            y_desc: "test mean squared error",
+            log_x: true,
+            log_y: true,
+            floor: 1e-6,
+        };
+        draw_lines(surface, &chart);
+    }
 }

@@ -6,6 +6,10 @@
 use contour::ContourBuilder;
 use gradlab_core::landscape::Grid;
 
+use super::state::{LandscapeState, View};
+use super::views::Views;
+use crate::charts::Surface;
+
 /// Values as the contour view shows them: `log₁₀` of the loss, or the
 /// loss. Non-finite or non-positive losses (on a log scale) become NaN.
 #[must_use]
@@ -91,7 +95,23 @@ pub fn isolines(grid: &Grid, values: &[f64], thresholds: &[f64]) -> Vec<Vec<(f64
     out
 }
 
-pub use draw::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
+use draw::{draw_connect, draw_contour, draw_sharpness, draw_slice, ContourFrame};
+
+/// Draws `view`'s chart on `surface` (nothing until it has data); `pca`
+/// names the axes after principal components.
+pub fn draw_view(v: &Views, s: &LandscapeState, pca: bool, view: View, surface: &mut Surface<'_>) {
+    let axes = if pca { ("PC1", "PC2") } else { ("α (along d₁)", "β (along d₂)") };
+    match (view, &v.picture, &v.line) {
+        (View::Contour, Some(p), _) => {
+            let frame = ContourFrame { grid: &p.request.grid, losses: &p.losses, log: s.log(), path: &p.request.path, axes };
+            draw_contour(surface, &frame);
+        }
+        (View::Slice, Some(p), _) => draw_slice(surface, &p.request.alphas, &p.slice, s.log(), axes.0),
+        (View::Sharpness, ..) => draw_sharpness(surface, &v.sharpness, s.edge() as f32, s.edge_label()),
+        (View::Connect, _, Some(l)) => draw_connect(surface, &l.t, &l.train, &l.test, s.log()),
+        _ => {}
+    }
+}
 
 mod draw {
     use plotters::prelude::*;

@@ -1,0 +1,361 @@
+//! Controls shared by the labs: labelled, keyboard-operable, and named
+//! after the URL key they set, so tests and host pages can find them.
+//! Sliders and selects come from a lab's settings table ([`Num`],
+//! [`Pick`]), so their ranges are the parser's.
+
+use gradlab_core::{Activation, DatasetKind, Loss, Parameterization};
+use leptos::prelude::*;
+
+use super::query::{LabState, Named, Num, Number, Pick};
+
+/// Maps a value to a slider position in `0..=steps` and back, linearly or
+/// on a log scale.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    pub min: f64,
+    pub max: f64,
+    pub steps: u32,
+    pub log: bool,
+}
+
+impl Scale {
+    #[must_use]
+    pub fn position(self, v: f64) -> f64 {
+        let t = if self.log { (v.ln() - self.min.ln()) / (self.max.ln() - self.min.ln()) } else { (v - self.min) / (self.max - self.min) };
+        (t.clamp(0.0, 1.0) * f64::from(self.steps)).round()
+    }
+
+    #[must_use]
+    pub fn value(self, position: f64) -> f64 {
+        let t = (position / f64::from(self.steps)).clamp(0.0, 1.0);
+        if self.log {
+            (self.min.ln() + t * (self.max.ln() - self.min.ln())).exp()
+        } else {
+            self.min + t * (self.max - self.min)
+        }
+    }
+}
+
+/// A whole number as a slider shows it.
+#[must_use]
+pub fn fmt_int(v: f64) -> String {
+    format!("{}", v.round())
+}
+
+/// A learning rate (or any log-scale value) as a slider shows it.
+#[must_use]
+pub fn fmt_lr(v: f64) -> String {
+    if v >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// A fraction as a slider shows it.
+#[must_use]
+pub fn fmt_frac(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+impl<S, T: Number> Num<S, T> {
+    /// The slider's scale.
+    #[must_use]
+    pub fn scale(&self) -> Scale {
+        Scale { min: self.lo.to_f64(), max: self.hi.to_f64(), steps: self.steps, log: self.log }
+    }
+
+    /// How the slider shows a value: whole numbers, or two digits.
+    #[must_use]
+    pub fn format(&self) -> fn(f64) -> String {
+        match (T::WHOLE, self.log) {
+            (true, _) => fmt_int,
+            (false, true) => fmt_lr,
+            (false, false) => fmt_frac,
+        }
+    }
+}
+
+impl<S: LabState, T: Number> Num<S, T> {
+    /// This setting's slider, on `settings`.
+    pub fn slider(&'static self, settings: RwSignal<S>) -> impl IntoView {
+        self.slider_as(settings, self.format())
+    }
+
+    /// This setting's slider, showing values with `format`.
+    pub fn slider_as(&'static self, settings: RwSignal<S>, format: fn(f64) -> String) -> impl IntoView {
+        let value = Signal::derive(move || settings.with(|s| (self.get)(s).to_f64()));
+        let on_change = Callback::new(move |v: f64| {
+            settings.update(|s| {
+                (self.set)(s, self.clamp(T::from_f64(v)));
+                s.settle();
+            });
+        });
+        view! { <Slider label=self.label name=self.key value=value scale=self.scale() format=format on_change=on_change /> }
+    }
+}
+
+impl<S: LabState, T: Named> Pick<S, T> {
+    /// This setting's select, on `settings`.
+    pub fn select(&'static self, settings: RwSignal<S>) -> impl IntoView {
+        let options = T::all().iter().map(|v| (v.name(), v.text())).collect();
+        let value = Signal::derive(move || settings.with(|s| (self.get)(s).name()));
+        let on_change = Callback::new(move |name: String| {
+            if let Some(v) = T::named(&name) {
+                settings.update(|s| {
+                    (self.set)(s, v);
+                    s.settle();
+                });
+            }
+        });
+        view! { <Choice label=self.label name=self.key options=options value=value on_change=on_change /> }
+    }
+}
+
+/// A labelled range slider showing its value.
+#[component]
+pub fn Slider(
+    /// Visible label and accessible name.
+    label: &'static str,
+    /// The `name` attribute: the URL key this slider sets.
+    name: &'static str,
+    /// Current value.
+    #[prop(into)]
+    value: Signal<f64>,
+    /// Value range and resolution.
+    scale: Scale,
+    /// How the value is shown.
+    format: fn(f64) -> String,
+    /// Receives the new value as the slider moves.
+    on_change: Callback<f64>,
+) -> impl IntoView {
+    view! {
+        <label class="control">
+            <span class="control-label">{label}</span>
+            <input
+                type="range"
+                name=name
+                min="0"
+                max=scale.steps.to_string()
+                step="1"
+                prop:value=move || scale.position(value.get()).to_string()
+                aria-valuetext=move || format(value.get())
+                on:input=move |ev| {
+                    if let Ok(p) = event_target_value(&ev).parse::<f64>() {
+                        on_change.run(scale.value(p));
+                    }
+                }
+            />
+            <output>{move || format(value.get())}</output>
+        </label>
+    }
+}
+
+/// A labelled select.
+#[component]
+pub fn Choice(
+    /// Visible label and accessible name.
+    label: &'static str,
+    /// The `name` attribute: the URL key this select sets.
+    name: &'static str,
+    /// `(value, shown text)` pairs.
+    options: Vec<(&'static str, &'static str)>,
+    /// The selected value.
+    #[prop(into)]
+    value: Signal<&'static str>,
+    /// Receives the chosen value.
+    on_change: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <label class="control">
+            <span class="control-label">{label}</span>
+            <select name=name on:change=move |ev| on_change.run(event_target_value(&ev))>
+                {options
+                    .into_iter()
+                    .map(|(v, text)| view! { <option value=v selected=move || value.get() == v>{text}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+impl Named for DatasetKind {
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        DatasetKind::name(self)
+    }
+}
+
+impl Named for Activation {
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        Activation::name(self)
+    }
+}
+
+impl Named for Parameterization {
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        Parameterization::name(self)
+    }
+    fn text(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Ntk => "NTK (1/√fan-in)",
+        }
+    }
+}
+
+impl Named for Loss {
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        Loss::name(self)
+    }
+    fn text(self) -> &'static str {
+        match self {
+            Self::Mse => "mean squared error",
+            Self::Bce => "binary cross-entropy",
+            Self::Softmax => "softmax cross-entropy",
+        }
+    }
+}
+
+/// The network fieldset: width and depth sliders, activation and
+/// parameterization, from a lab's rows.
+pub fn network<S: LabState>(
+    settings: RwSignal<S>,
+    width: &'static Num<S, usize>,
+    depth: &'static Num<S, usize>,
+    act: &'static Pick<S, Activation>,
+    param: &'static Pick<S, Parameterization>,
+) -> impl IntoView {
+    view! {
+        <fieldset>
+            <legend>"Network"</legend>
+            {width.slider(settings)}
+            {depth.slider(settings)}
+            {act.select(settings)}
+            {param.select(settings)}
+        </fieldset>
+    }
+}
+
+/// The seed: a number field and a dice button for a fresh one.
+pub fn seed<S: LabState>(settings: RwSignal<S>, row: &'static Num<S, u64>) -> impl IntoView {
+    let max = row.hi;
+    let set = move |v: u64| settings.update(|s| (row.set)(s, v.min(max)));
+    view! {
+        <label class="control">
+            <span class="control-label">"seed"</span>
+            <input type="number" name=row.key min="0" max=max.to_string()
+                prop:value=move || settings.with(|s| (row.get)(s).to_string())
+                on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<u64>() {
+                        set(v);
+                    }
+                } />
+            <button name="reseed" title="a new random seed" aria-label="new seed"
+                on:click=move |_| set((js_sys::Math::random() * max as f64) as u64)>"⚄"</button>
+        </label>
+    }
+}
+
+/// A formula, typeset by KaTeX.
+#[component]
+pub fn Tex(#[prop(into)] tex: TextProp) -> impl IntoView {
+    view! { <span class="tex" inner_html=move || crate::web::katex(&tex.get())></span> }
+}
+
+/// A chart: its canvas (an image to screen readers, described by `label`),
+/// its downloads and its caption (the children).
+#[component]
+pub fn ChartFigure(
+    /// The figure's classes (`chart` and the chart's own).
+    class: &'static str,
+    /// Whether the view leaves this chart out.
+    #[prop(into, default = Signal::stored(false))]
+    hidden: Signal<bool>,
+    /// The canvas and SVG export ([`super::LabKit::chart`]).
+    chart: super::ChartSlot,
+    label: &'static str,
+    /// The download's file name without its extension.
+    name: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let canvas = chart.canvas;
+    view! {
+        <figure class=class class:hidden=move || hidden.get()>
+            <canvas node_ref=canvas role="img" aria-label=label></canvas>
+            <div class="chart-export">
+                <button name="png" title="download this chart as a PNG image" aria-label=format!("download {name}.png")
+                    on:click=move |_| {
+                        if let Some(c) = canvas.get_untracked() {
+                            crate::web::download_png(&format!("{name}.png"), &c);
+                        }
+                    }>"PNG"</button>
+                <button name="svg" title="download this chart as an SVG vector image" aria-label=format!("download {name}.svg")
+                    on:click=move |_| {
+                        if let Some(c) = canvas.get_untracked() {
+                            let size = (c.client_width().max(50) as u32, c.client_height().max(50) as u32);
+                            crate::web::download(&format!("{name}.svg"), "image/svg+xml", &chart.svg.run(size));
+                        }
+                    }>"SVG"</button>
+            </div>
+            <figcaption>{children()}</figcaption>
+        </figure>
+    }
+}
+
+/// Downloads of a lab's data: `gradlab-<lab>.csv`, `.json` and the run's
+/// config for the command-line tool, `gradlab-<lab>-config.json`. Each
+/// callback returns the file's text, `None` while there is nothing to
+/// export (a lab without a CLI run has no config button).
+#[component]
+pub fn DataExport(
+    lab: &'static str,
+    csv: Callback<(), Option<String>>,
+    json: Callback<(), Option<String>>,
+    #[prop(optional_no_strip)] config: Option<Callback<(), Option<String>>>,
+) -> impl IntoView {
+    let save = move |file: String, mime: &'static str, text: Option<String>| {
+        if let Some(text) = text {
+            crate::web::download(&file, mime, &text);
+        }
+    };
+    view! {
+        <fieldset class="data-export">
+            <legend>"Export"</legend>
+            <div class="transport">
+                <button name="csv" title="the data behind the charts, as CSV" on:click=move |_| save(format!("gradlab-{lab}.csv"), "text/csv", csv.run(()))>"CSV"</button>
+                <button name="json" title="the settings and the data behind the charts, as JSON"
+                    on:click=move |_| save(format!("gradlab-{lab}.json"), "application/json", json.run(()))>"JSON"</button>
+                {config.map(|config| view! {
+                    <button name="config" title="this run for the command-line tool: gradlab CONFIG.json"
+                        on:click=move |_| save(format!("gradlab-{lab}-config.json"), "application/json", config.run(()))>"Config"</button>
+                })}
+            </div>
+        </fieldset>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scale;
+
+    #[test]
+    fn log_scale_round_trips_its_ends_and_middle() {
+        let s = Scale { min: 1e-4, max: 10.0, steps: 100, log: true };
+        assert_eq!(s.position(1e-4), 0.0);
+        assert_eq!(s.position(10.0), 100.0);
+        assert!((s.value(s.position(0.01)) - 0.01).abs() < 1e-3);
+        assert_eq!(s.position(1e9), 100.0);
+    }
+}

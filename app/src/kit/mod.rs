@@ -1,0 +1,458 @@
+//! The lab kit: what every lab does, written once.
+//!
+//! A lab is two types: its settings ([`LabState`], a table of URL rows in
+//! `state.rs`) and its run ([`LabRun`]: what it computes each frame and
+//! how it draws its charts, in `run.rs` and `charts.rs`). [`use_lab`] then
+//! does the rest: reads the settings from the URL (with a message for
+//! every value it had to change), writes them back as they change, finds
+//! the backend, listens to a host page, and runs the animation loop that
+//! hands the run its frames and redraws its charts when they changed. The
+//! [`LabKit`] handle it returns builds the page: sliders and selects from
+//! the table rows, the transport, each chart's canvas and downloads, the
+//! exports, and the [`page::LabPage`] around them.
+//!
+//! The parts: [`query`] (URL rows and the two-stage parser), [`status`]
+//! (phase, status, progress), [`controls`], [`page`] (top bar, notices,
+//! stats, embed bar), [`flags`] (page flags, themes, links).
+
+pub mod controls;
+pub mod flags;
+pub mod page;
+#[cfg(test)]
+pub mod properties;
+pub mod query;
+pub mod status;
+
+use std::rc::Rc;
+
+use gradlab_core::engine::{Backend, Engine};
+use gradlab_core::gpu::{memory, Snapshot};
+use gradlab_core::{Error, RunConfig};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use self::controls::DataExport;
+use self::page::{LabPage, Transport};
+pub use self::query::{Checker, LabState, Named, Num, Pick};
+use self::status::{Phase, Progress, Status};
+use crate::charts::Surface;
+use crate::host::{self, HostMessage};
+use crate::web;
+
+/// A lab's run: what it computes each animation frame, and its charts.
+pub trait LabRun: Default + 'static {
+    type State: LabState;
+    /// The lab's charts (an enum).
+    type Chart: Copy + Send + Sync + 'static;
+    /// Whether the lab trains step by step: Play/Pause, Step, Reset, and a
+    /// host's `play`/`pause`/`reset`.
+    const TRANSPORT: bool = true;
+
+    /// New settings: the first ones, then every change (`old`, the last).
+    fn configure(&mut self, f: &mut Frame<'_, Self::State>, s: &Self::State, old: Option<&Self::State>);
+
+    /// Back to the start (Reset, or a host's `reset`).
+    fn reset(&mut self, _f: &mut Frame<'_, Self::State>, _s: &Self::State) {}
+
+    /// One animation frame: train, collect results, start new work.
+    /// Returns whether the charts need redrawing.
+    fn tick(&mut self, f: &mut Frame<'_, Self::State>, s: &Self::State) -> bool;
+
+    /// Draws `chart` as it stands (nothing while it has no data).
+    fn draw(&self, s: &Self::State, chart: Self::Chart, surface: &mut Surface<'_>);
+
+    /// The data behind the charts as CSV and as JSON (`None`: not yet).
+    fn csv(&self, s: &Self::State) -> Option<String>;
+    fn json(&self, s: &Self::State) -> Option<String>;
+
+    /// The run as the command-line tool reads it (labs with one).
+    fn cli_run(_s: &Self::State) -> Option<RunConfig> {
+        None
+    }
+}
+
+/// A lab's reactive state: its settings and what the page shows.
+pub struct Lab<S: 'static> {
+    pub settings: RwSignal<S>,
+    pub messages: RwSignal<Vec<String>>,
+    pub status: RwSignal<Status>,
+    pub playing: RwSignal<bool>,
+    /// Counts the frames in which the run's charts changed; what a page
+    /// shows of the run follows it ([`LabKit::watch`]).
+    pub revision: RwSignal<u64>,
+    pub embed: bool,
+}
+
+impl<S> Clone for Lab<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Lab<S> {}
+
+/// What a lab's run sees of one animation frame.
+pub struct Frame<'a, S: 'static> {
+    pub backend: &'a Rc<Backend>,
+    /// The frame's timestamp (ms).
+    pub now: f64,
+    pub lab: Lab<S>,
+    /// "Step" was pressed and no step has been trained since.
+    single_step: &'a mut bool,
+}
+
+impl<S> Frame<'_, S> {
+    /// Steps to ask of an engine this frame: one after "Step", as many as
+    /// fit while playing, none while paused or diverged.
+    #[must_use]
+    pub fn steps(&self) -> Option<u32> {
+        let diverged = self.lab.status.with_untracked(|s| s.phase == Phase::Diverged);
+        if *self.single_step {
+            Some(1)
+        } else if self.lab.playing.get_untracked() && !diverged {
+            Some(u32::MAX)
+        } else {
+            None
+        }
+    }
+
+    /// Ticks `engine` with [`Self::steps`] and records what arrives in
+    /// `progress` and the status (a divergence pauses; an error fails).
+    pub fn train(&mut self, engine: &mut Engine, progress: &mut Progress) -> Option<Snapshot> {
+        let taken = engine.steps_taken();
+        let result = engine.tick(self.steps(), self.now, web::now);
+        // "Step" is done once a step was trained, not when any snapshot
+        // lands (one asked for before the click may arrive first).
+        *self.single_step &= engine.steps_taken() == taken;
+        match result? {
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+            Ok(snap) => {
+                if progress.record(&snap, self.now, self.lab.status) {
+                    self.lab.playing.set(false);
+                }
+                Some(snap)
+            }
+        }
+    }
+
+    /// Marks a fresh run (new settings) in the status. A run that follows a
+    /// divergence plays: lowering the learning rate is the way out of one.
+    pub fn started(&self) {
+        let (status, playing) = (self.lab.status, self.lab.playing);
+        if status.with_untracked(|s| s.phase == Phase::Diverged) {
+            playing.set(true);
+        }
+        let phase = if playing.get_untracked() { Phase::Running } else { Phase::Paused };
+        status.update(|st| {
+            st.phase = phase;
+            st.steps = 0;
+            st.train_loss = None;
+            st.test_loss = None;
+        });
+    }
+
+    /// Shows why the run cannot go on.
+    pub fn failed(&self, e: &Error) {
+        self.lab.status.update(|st| st.phase = Phase::Failed(format!("This configuration cannot run: {e}")));
+    }
+
+    /// Sets the phase (labs whose work ends).
+    pub fn phase(&self, phase: Phase) {
+        if self.lab.status.with_untracked(|s| s.phase != phase) {
+            self.lab.status.update(|s| s.phase = phase);
+        }
+    }
+
+    /// Shows a dismissible message.
+    pub fn note(&self, message: String) {
+        self.lab.messages.update(|m| m.push(message));
+    }
+}
+
+/// Everything the animation loop owns (not reactive, not `Send`).
+struct Kit<R: LabRun> {
+    run: R,
+    backend: Option<Rc<Backend>>,
+    /// Settings to apply at the next frame.
+    wanted: Option<R::State>,
+    state: Option<R::State>,
+    reset: bool,
+    single_step: bool,
+    redraw: bool,
+    charts: Vec<(R::Chart, NodeRef<Canvas>)>,
+}
+
+impl<R: LabRun> Default for Kit<R> {
+    fn default() -> Self {
+        Self {
+            run: R::default(),
+            backend: None,
+            wanted: None,
+            state: None,
+            reset: false,
+            single_step: false,
+            redraw: false,
+            charts: Vec::new(),
+        }
+    }
+}
+
+impl<R: LabRun> Kit<R> {
+    fn frame(&mut self, now: f64, lab: Lab<R::State>) {
+        let Some(backend) = self.backend.clone() else { return };
+        let mut f = Frame { backend: &backend, now, lab, single_step: &mut self.single_step };
+        if let Some(s) = self.wanted.take() {
+            self.run.configure(&mut f, &s, self.state.as_ref());
+            self.state = Some(s);
+            self.redraw = true;
+        }
+        let Some(s) = &self.state else { return };
+        if std::mem::take(&mut self.reset) {
+            self.run.reset(&mut f, s);
+            lab.status.update(|st| {
+                if st.phase == Phase::Diverged {
+                    st.phase = Phase::Running;
+                }
+            });
+        }
+        self.redraw |= self.run.tick(&mut f, s);
+        if std::mem::take(&mut self.redraw) {
+            lab.revision.update(|r| *r += 1);
+            for (chart, canvas) in &self.charts {
+                if let Some(canvas) = canvas.get_untracked() {
+                    self.run.draw(s, *chart, &mut Surface::canvas(&canvas));
+                }
+            }
+        }
+        let held = memory::held();
+        if lab.status.with_untracked(|st| st.gpu != held) {
+            lab.status.update(|st| st.gpu = held);
+        }
+    }
+}
+
+/// A lab's handle for building its page (cheap to copy).
+pub struct LabKit<R: LabRun> {
+    pub lab: Lab<R::State>,
+    kit: StoredValue<Kit<R>, LocalStorage>,
+}
+
+impl<R: LabRun> Clone for LabKit<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R: LabRun> Copy for LabKit<R> {}
+
+/// A chart's canvas and its SVG export, for [`ChartFigure`].
+#[derive(Clone, Copy)]
+pub struct ChartSlot {
+    pub canvas: NodeRef<Canvas>,
+    /// Draws the chart again as an SVG document of a size.
+    pub svg: Callback<(u32, u32), String>,
+}
+
+/// Sets up a lab: settings from the URL, the URL following the settings,
+/// the backend, host control, redraws on resize, and the animation loop.
+pub fn use_lab<R: LabRun>(embed: bool) -> LabKit<R> {
+    let (initial, mut first_messages) = R::State::from_query(&web::search());
+    // Only the playground opens for a `lab` it is not (any unknown one).
+    if let Some(asked) = flags::page_flag("lab").filter(|l| l != R::State::LAB) {
+        let labs: Vec<&str> = page::LABS.iter().map(|l| l.0).collect();
+        let asked = query::quote(&asked);
+        first_messages.insert(0, format!("lab={asked} is not one of {}; showing the {}.", labs.join(", "), R::State::LAB));
+    }
+    let lab = Lab {
+        settings: RwSignal::new(initial),
+        messages: RwSignal::new(first_messages),
+        status: RwSignal::new(Status::default()),
+        playing: RwSignal::new(flags::autoplay()),
+        revision: RwSignal::new(0),
+        embed,
+    };
+    let kit = StoredValue::new_local(Kit::<R>::default());
+    Effect::new(move |_| {
+        let s = lab.settings.get();
+        flags::show_in_url(&s.to_query(), embed);
+        kit.update_value(|k| k.wanted = Some(s));
+    });
+    find_backend(lab.status, lab.messages, move |backend| kit.update_value(|k| k.backend = Some(backend)));
+    let handle = LabKit { lab, kit };
+    handle.listen_to_host();
+    if let Some(w) = web_sys::window() {
+        let redraw = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || kit.update_value(|k| k.redraw = true));
+        let _ = w.add_event_listener_with_callback("resize", wasm_bindgen::JsCast::unchecked_ref(redraw.as_ref()));
+        redraw.forget();
+    }
+    web::animation_loop(move |now| kit.update_value(|k| k.frame(now, lab)));
+    handle
+}
+
+impl<R: LabRun> LabKit<R> {
+    /// Settings as a signal.
+    #[must_use]
+    pub fn settings(self) -> RwSignal<R::State> {
+        self.lab.settings
+    }
+
+    /// Reads the settings.
+    pub fn with<T>(self, f: impl FnOnce(&R::State) -> T) -> T {
+        self.lab.settings.with(f)
+    }
+
+    /// Changes the settings (and applies the rules between them).
+    pub fn set(self, f: impl FnOnce(&mut R::State)) {
+        self.lab.settings.update(|s| {
+            f(s);
+            s.settle();
+        });
+    }
+
+    /// A chart's canvas, registered to be drawn by [`LabRun::draw`].
+    #[must_use]
+    pub fn chart(self, chart: R::Chart) -> ChartSlot {
+        let canvas = NodeRef::new();
+        self.kit.update_value(|k| k.charts.push((chart, canvas)));
+        let kit = self.kit;
+        let svg = Callback::new(move |size| {
+            kit.with_value(|k| match &k.state {
+                Some(s) => crate::charts::svg(size, |surface| k.run.draw(s, chart, surface)),
+                None => crate::charts::svg(size, |_| {}),
+            })
+        });
+        ChartSlot { canvas, svg }
+    }
+
+    /// Something the page shows of the run, kept up to date as it runs.
+    pub fn watch<T: Send + Sync + 'static>(self, f: impl Fn(&R) -> T + Send + Sync + 'static) -> Signal<T> {
+        let (kit, revision) = (self.kit, self.lab.revision);
+        Signal::derive(move || {
+            revision.track();
+            kit.with_value(|k| f(&k.run))
+        })
+    }
+
+    /// Asks for a reset (the lab's [`LabRun::reset`]) at the next frame.
+    pub fn reset(self) {
+        self.kit.update_value(|k| k.reset = true);
+    }
+
+    /// Play/Pause, Step, Reset.
+    pub fn transport(self) -> impl IntoView {
+        let kit = self.kit;
+        let on_step = Callback::new(move |()| kit.update_value(|k| k.single_step = true));
+        let on_reset = Callback::new(move |()| self.reset());
+        view! { <Transport playing=self.lab.playing status=self.lab.status on_step=on_step on_reset=on_reset /> }
+    }
+
+    /// The lab's exports: CSV, JSON, and the CLI config where it has one.
+    pub fn exports(self) -> impl IntoView {
+        let kit = self.kit;
+        let data = move |json: bool| {
+            Callback::new(move |()| kit.with_value(|k| k.state.as_ref().and_then(|s| if json { k.run.json(s) } else { k.run.csv(s) })))
+        };
+        let (settings, status) = (self.lab.settings, self.lab.status);
+        let config = R::cli_run(&settings.get_untracked()).is_some().then(|| {
+            Callback::new(move |()| {
+                let run = R::cli_run(&settings.get_untracked())?;
+                Some(cli_config(&run, status.get_untracked().steps))
+            })
+        });
+        view! { <DataExport lab=R::State::LAB csv=data(false) json=data(true) config=config /> }
+    }
+
+    /// The page around the lab's parts (see [`LabPage`]).
+    pub fn page(
+        self,
+        class: &'static str,
+        transport: impl Fn() -> AnyView + Send + Sync + 'static,
+        controls: impl Fn() -> AnyView + Send + Sync + 'static,
+        header: Option<ViewFn>,
+        charts: impl Fn() -> AnyView + Send + Sync + 'static,
+        data: page::DataAttrs,
+    ) -> impl IntoView {
+        let Lab { settings, messages, status, embed, .. } = self.lab;
+        let open_link = flags::link_to(move || settings.with(LabState::to_query));
+        view! {
+            <LabPage lab=R::State::LAB class=class embed=embed trains=R::TRANSPORT status=status messages=messages
+                open_link=open_link transport=transport controls=controls header=header charts=charts data=data />
+        }
+    }
+
+    /// Lets the page that embeds this widget steer it with `postMessage`
+    /// (protocol in [`crate::host`]; README, "Host control"). With
+    /// `host=<origin>` in the widget's URL, only messages from that origin
+    /// are obeyed.
+    fn listen_to_host(self) {
+        let pinned = flags::page_flag("host");
+        let Lab { settings, messages, status, playing, .. } = self.lab;
+        web::on_message(move |e| {
+            if !host::origin_allowed(pinned.as_deref(), &e.origin()) {
+                return;
+            }
+            let Some(message) = host::parse(&web::message_json(e)) else { return };
+            match message {
+                HostMessage::Set(params) => {
+                    let (s, notes) = R::State::from_query(&host::merge_query(&web::search(), &params));
+                    if settings.with_untracked(|old| *old != s) {
+                        settings.set(s);
+                    }
+                    messages.update(|m| m.extend(notes));
+                }
+                HostMessage::Play if R::TRANSPORT => page::set_playing(playing, status, true),
+                HostMessage::Pause if R::TRANSPORT => page::set_playing(playing, status, false),
+                HostMessage::Reset if R::TRANSPORT => page::reset(playing, status, Callback::new(move |()| self.reset())),
+                HostMessage::Status => {
+                    let st = status.get_untracked();
+                    let reply = serde_json::json!({
+                        "gradlab": host::VERSION,
+                        "type": "status",
+                        "query": web::search().trim_start_matches('?'),
+                        "phase": st.phase.code(),
+                        "steps": st.steps,
+                        "backend": st.backend,
+                        "train_loss": st.train_loss,
+                    });
+                    web::reply(e, &reply.to_string());
+                }
+                _ => {}
+            }
+        });
+    }
+}
+
+/// Finds WebGPU (or the reason there is none), fills in the badge, and
+/// hands the backend to `ready`.
+pub fn find_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, ready: impl FnOnce(Rc<Backend>) + 'static) {
+    leptos::task::spawn_local(async move {
+        let backend = web::find_backend().await;
+        status.update(|s| {
+            s.backend = backend.label();
+            (s.badge, s.backend_note) = match &backend {
+                Backend::Gpu { name, .. } => (format!("WebGPU · {name}"), format!("Training on the GPU through WebGPU ({name}).")),
+                Backend::Cpu { reason } => ("CPU fallback".into(), format!("WebGPU is unavailable ({reason}).")),
+            };
+        });
+        if let Backend::Cpu { reason } = &backend {
+            messages.update(|m| m.push(format!("WebGPU is unavailable ({reason}), so training runs on the CPU, more slowly.")));
+        }
+        ready(Rc::new(backend));
+    });
+}
+
+/// A run as the command-line tool reads it (`gradlab CONFIG.json`): the
+/// [`RunConfig`] with the CLI's `steps` and `backend` keys beside it.
+/// `steps` is how far the page has trained (1000 before the first step),
+/// within what the CLI allows.
+#[must_use]
+pub fn cli_config(run: &RunConfig, steps: u64) -> String {
+    let steps = if steps == 0 { 1000 } else { steps.min(u64::from(gradlab_core::config::MAX_RUN_STEPS)) };
+    let mut value = serde_json::to_value(run).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("steps".into(), steps.into());
+        map.insert("backend".into(), "cpu".into());
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}

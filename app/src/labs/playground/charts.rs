@@ -1,0 +1,155 @@
+//! The playground's charts: the network's function over the data (a
+//! decision-boundary heat map in 2D, the fitted curve in 1D) and the loss
+//! curves. The colour maths is plain Rust with native tests.
+
+use gradlab_core::engine::GRID_2D;
+use gradlab_core::{DatasetKind, Loss, Problem};
+use plotters::prelude::*;
+
+use crate::charts::{format_loss_tick, legend, mesh, History, Surface, CLASS0, CLASS1, GREY_RGB};
+
+/// Probability of class 1 that a network output means under each loss
+/// (`out` is one grid point's outputs).
+#[must_use]
+pub fn class1_probability(loss: Loss, out: &[f32]) -> f32 {
+    let p = match loss {
+        Loss::Bce => 1.0 / (1.0 + (-out[0]).exp()),
+        Loss::Softmax => 1.0 / (1.0 + (out[0] - out[1]).exp()),
+        // Targets are ±1: map the output linearly onto [0, 1].
+        Loss::Mse => 0.5 * (out[0] + 1.0),
+    };
+    if p.is_nan() {
+        0.5
+    } else {
+        p.clamp(0.0, 1.0)
+    }
+}
+
+/// Heatmap colour for probability `p`: class colours at the extremes,
+/// white at the boundary (p = ½), so confidence reads as saturation.
+#[must_use]
+pub fn heat(p: f32) -> [u8; 3] {
+    let (c, t) = if p < 0.5 { (CLASS0, 1.0 - 2.0 * p) } else { (CLASS1, 2.0 * p - 1.0) };
+    // Soften the extremes so data points stay visible on top.
+    let t = 0.75 * t;
+    let mix = |a: u8| (255.0 + (f32::from(a) - 255.0) * t).round() as u8;
+    [mix(c.0), mix(c.1), mix(c.2)]
+}
+
+/// RGBA pixels of a `g × g` heatmap from grid outputs (`g² × k`).
+#[must_use]
+pub fn heatmap_pixels(loss: Loss, grid: &[f32], k: usize) -> Vec<u8> {
+    grid.chunks(k)
+        .flat_map(|out| {
+            let [r, g, b] = heat(class1_probability(loss, out));
+            [r, g, b, 255]
+        })
+        .collect()
+}
+
+/// The true function of a regression dataset, for reference.
+#[must_use]
+pub fn truth(kind: DatasetKind, x: f32) -> Option<f32> {
+    (kind == DatasetKind::Sine).then(|| (std::f32::consts::TAU * x).sin())
+}
+
+/// The network's function: a decision-boundary heatmap with the
+/// training points (2D), or the fitted curve with the points (1D).
+pub fn draw_function(s: &mut Surface<'_>, problem: &Problem, grid_x: &[f32], grid: &[f32]) {
+    let Some(root) = s.root() else { return };
+    let [(x0, x1), (y0, y1)] = problem.dataset.domain();
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin(s.px(8.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(s.px(32.0))
+        .build_cartesian_2d(x0..x1, y0..y1)
+    else {
+        return;
+    };
+    let k = problem.spec.output_dim;
+    let train = &problem.dataset.train;
+    let r = s.px(2.6);
+    if problem.spec.input_dim == 2 {
+        // Heatmap: a GRID_2D² image, scaled smoothly into the plot area.
+        let pixels = heatmap_pixels(problem.config.train.loss, grid, k);
+        let g = GRID_2D as u32;
+        s.raster(&root, &pixels, (g, g), chart.plotting_area().get_pixel_range(), true);
+        let _ = mesh(&mut chart, s).disable_mesh().draw();
+        let pts = train.x.chunks(2).zip(&train.y);
+        let _ = chart.draw_series(pts.clone().map(|(p, _)| Circle::new((p[0], p[1]), r + s.px(1.0).max(1), WHITE.filled())));
+        let class = |c: f32| s.theme.rgb(if c > 0.5 { CLASS1 } else { CLASS0 });
+        let _ = chart.draw_series(pts.map(|(p, &c)| Circle::new((p[0], p[1]), r, class(c).filled())));
+    } else {
+        let _ = mesh(&mut chart, s).draw();
+        let curve = |f: &dyn Fn(usize) -> Option<f32>| -> Vec<(f32, f32)> {
+            (0..grid_x.len()).filter_map(|i| f(i).map(|y| (grid_x[i], y.clamp(y0 * 4.0, y1 * 4.0)))).collect()
+        };
+        let truth_pts = curve(&|i| truth(problem.dataset.kind, grid_x[i]));
+        let grey = s.theme.rgb(GREY_RGB).stroke_width(s.stroke(1.0));
+        let _ = chart.draw_series(DashedLineSeries::new(truth_pts, s.stroke(6.0), s.stroke(4.0), grey));
+        let _ = chart.draw_series(train.x.iter().zip(&train.y).map(|(&x, &y)| Circle::new((x, y), r, s.theme.rgb(CLASS0).filled())));
+        let fit = curve(&|i| grid.get(i).copied().filter(|v| v.is_finite()));
+        let _ = chart.draw_series(LineSeries::new(fit, s.theme.rgb(CLASS1).stroke_width(s.stroke(2.5))));
+    }
+    let _ = root.present();
+}
+
+/// Train (solid) and test (dashed) loss against steps, log scale.
+pub fn draw_losses(s: &mut Surface<'_>, history: &History) {
+    let Some(root) = s.root() else { return };
+    let pts = &history.points;
+    let finite = |v: f32| v.is_finite() && v > 0.0;
+    let values = pts.iter().flat_map(|p| [Some(p.1), p.2]).flatten().filter(|&v| finite(v));
+    let (lo, hi) =
+        values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
+    // A linear axis of log₁₀ loss, labelled with the loss: tight around
+    // the data (plotters' log axis labels only from a power of ten up).
+    let (lo, hi) = if lo.is_finite() { ((lo * 0.8).log10(), (hi * 1.25).log10()) } else { (-3.0, 0.0) };
+    let max_step = pts.last().map_or(1, |p| p.0.max(1));
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin(s.px(8.0))
+        .x_label_area_size(s.px(36.0))
+        .y_label_area_size(s.px(52.0))
+        .build_cartesian_2d(0u64..max_step, lo..hi)
+    else {
+        return;
+    };
+    let _ = mesh(&mut chart, s).x_desc("step").y_label_formatter(&|v| format_loss_tick(10f32.powf(*v))).draw();
+    let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.1)).map(|p| (p.0, p.1.log10())).collect();
+    let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.2.filter(|&v| finite(v)).map(|v| (p.0, v.log10()))).collect();
+    let width = s.stroke(2.0);
+    let (c0, c1) = (s.theme.rgb(CLASS0), s.theme.rgb(CLASS1));
+    if let Ok(series) = chart.draw_series(LineSeries::new(train, c0.stroke_width(width))) {
+        series.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
+    }
+    if let Ok(series) = chart.draw_series(DashedLineSeries::new(test, s.stroke(6.0), s.stroke(4.0), c1.stroke_width(width))) {
+        series.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c1.stroke_width(width)));
+    }
+    legend(&mut chart, s, SeriesLabelPosition::UpperRight);
+    let _ = root.present();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_follow_each_loss() {
+        assert!((class1_probability(Loss::Bce, &[0.0]) - 0.5).abs() < 1e-6);
+        assert!(class1_probability(Loss::Bce, &[20.0]) > 0.99);
+        assert!(class1_probability(Loss::Softmax, &[0.0, 3.0]) > 0.9);
+        assert!(class1_probability(Loss::Mse, &[-1.0]) < 1e-6);
+        assert_eq!(class1_probability(Loss::Mse, &[f32::NAN]), 0.5);
+        assert_eq!(class1_probability(Loss::Mse, &[7.0]), 1.0);
+    }
+
+    #[test]
+    fn heat_is_white_on_the_boundary_and_coloured_off_it() {
+        assert_eq!(heat(0.5), [255, 255, 255]);
+        let blue = heat(0.0);
+        assert!(blue[2] > blue[0]);
+        let orange = heat(1.0);
+        assert!(orange[0] > orange[2]);
+        assert_eq!(heatmap_pixels(Loss::Bce, &[0.0, 100.0], 1).len(), 8);
+    }
+}

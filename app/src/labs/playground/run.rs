@@ -1,0 +1,78 @@
+//! The playground's run: one engine trained a frame's worth at a time,
+//! rebuilt when the settings change.
+
+use gradlab_core::engine::Engine;
+use gradlab_core::gpu::Snapshot;
+use gradlab_core::{Problem, RunConfig};
+
+use super::charts::{draw_function, draw_losses};
+use super::state::PlaygroundState;
+use crate::charts::Surface;
+use crate::kit::status::Progress;
+use crate::kit::{Frame, LabRun};
+
+/// The playground's two charts.
+#[derive(Clone, Copy)]
+pub enum Chart {
+    Function,
+    Losses,
+}
+
+#[derive(Default)]
+pub struct Run {
+    pub engine: Option<Engine>,
+    pub progress: Progress,
+    /// The latest snapshot (losses and the function on the grid).
+    pub last: Option<Snapshot>,
+}
+
+impl LabRun for Run {
+    type State = PlaygroundState;
+    type Chart = Chart;
+
+    fn configure(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState, _old: Option<&PlaygroundState>) {
+        *self = Self::default();
+        match Problem::new(s.run_config()).and_then(|p| Engine::new(f.backend, p)) {
+            Ok(e) => {
+                self.engine = Some(e);
+                f.started();
+            }
+            Err(e) => f.failed(&e),
+        }
+    }
+
+    fn reset(&mut self, _f: &mut Frame<'_, PlaygroundState>, _s: &PlaygroundState) {
+        if let Some(engine) = &mut self.engine {
+            engine.reset();
+        }
+        self.progress = Progress::default();
+    }
+
+    fn tick(&mut self, f: &mut Frame<'_, PlaygroundState>, _s: &PlaygroundState) -> bool {
+        let Some(engine) = &mut self.engine else { return false };
+        let Some(snap) = f.train(engine, &mut self.progress) else { return false };
+        self.last = Some(snap);
+        true
+    }
+
+    fn draw(&self, _s: &PlaygroundState, chart: Chart, surface: &mut Surface<'_>) {
+        match (chart, &self.engine, &self.last) {
+            // Diverged predictions are NaN: the data stays, the function goes.
+            (Chart::Function, Some(engine), Some(snap)) => draw_function(surface, &engine.problem, &engine.grid, &snap.grid),
+            (Chart::Losses, ..) => draw_losses(surface, &self.progress.history),
+            _ => {}
+        }
+    }
+
+    fn csv(&self, _s: &PlaygroundState) -> Option<String> {
+        Some(super::export::losses_csv(&self.progress.history))
+    }
+
+    fn json(&self, s: &PlaygroundState) -> Option<String> {
+        super::export::json(self, s)
+    }
+
+    fn cli_run(s: &PlaygroundState) -> Option<RunConfig> {
+        Some(s.run_config())
+    }
+}
