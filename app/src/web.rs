@@ -3,11 +3,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gradlab_core::gpu::Kernels;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use gradlab_core::engine::Backend;
+use gradlab_core::engine::{Backend, Gpu};
 
 /// The page's query string, with its `?`.
 #[must_use]
@@ -125,6 +124,14 @@ pub fn katex(tex: &str) -> String {
     typeset().unwrap_or_else(|| tex.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
 }
 
+/// Bytes of the wasm module's linear memory (it only ever grows).
+#[must_use]
+pub fn wasm_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0, |m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().map_or(0, |b| u64::from(b.byte_length())))
+}
+
 /// Milliseconds from the page's time origin.
 #[must_use]
 pub fn now() -> f64 {
@@ -185,6 +192,5 @@ async fn webgpu() -> Result<Backend, String> {
         web_sys::console::error_1(&format!("gradlab: WebGPU error: {e}").into());
     }));
     let name = adapter_description(&gpu).await.unwrap_or_else(|| "unnamed adapter".into());
-    let kernels = Box::new(Kernels::new(&device));
-    Ok(Backend::Gpu { device, queue, kernels, name })
+    Ok(Backend::Gpu(Gpu::new(device, queue, name)))
 }

@@ -226,9 +226,9 @@ impl<R: LabRun> Kit<R> {
                 }
             }
         }
-        let held = memory::held();
-        if lab.status.with_untracked(|st| st.gpu != held) {
-            lab.status.update(|st| st.gpu = held);
+        let (held, wasm_bytes) = (memory::held(), web::wasm_bytes());
+        if lab.status.with_untracked(|st| st.gpu != held || st.wasm_bytes != wasm_bytes) {
+            lab.status.update(|st| (st.gpu, st.wasm_bytes) = (held, wasm_bytes));
         }
     }
 }
@@ -431,7 +431,7 @@ pub fn find_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, r
         status.update(|s| {
             s.backend = backend.label();
             (s.badge, s.backend_note) = match &backend {
-                Backend::Gpu { name, .. } => (format!("WebGPU · {name}"), format!("Training on the GPU through WebGPU ({name}).")),
+                Backend::Gpu(gpu) => (format!("WebGPU · {}", gpu.name), format!("Training on the GPU through WebGPU ({}).", gpu.name)),
                 Backend::Cpu { reason } => ("CPU fallback".into(), format!("WebGPU is unavailable ({reason}).")),
             };
         });

@@ -204,7 +204,8 @@ pub type DataAttrs = Vec<(&'static str, Signal<String>)>;
 
 /// The lab's root element with the machine-readable status attributes
 /// (`data-backend`, `data-steps`, `data-train-loss`, `data-test-loss`,
-/// `data-phase`, `data-gpu-buffers`, `data-gpu-bytes`, and the lab's own)
+/// `data-phase`, `data-gpu-buffers`, `data-gpu-bytes`, `data-wasm-bytes`,
+/// and the lab's own)
 /// that tests and host pages read.
 #[component]
 fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataAttrs, children: Children) -> impl IntoView {
@@ -227,6 +228,7 @@ fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataA
             data-phase=move || status.with(|s| s.phase.code())
             data-gpu-buffers=move || status.with(|s| s.gpu.buffers.to_string())
             data-gpu-bytes=move || status.with(|s| s.gpu.bytes.to_string())
+            data-wasm-bytes=move || status.with(|s| s.wasm_bytes.to_string())
         >
             {children()}
         </div>

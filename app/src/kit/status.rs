@@ -50,6 +50,8 @@ pub struct Status {
     pub phase: Phase,
     /// GPU buffers the page holds (`data-gpu-buffers`, `data-gpu-bytes`).
     pub gpu: Held,
+    /// The wasm module's linear memory (`data-wasm-bytes`).
+    pub wasm_bytes: u64,
 }
 
 /// Steps/s, loss history and divergence from the stream of snapshots.

@@ -12,6 +12,7 @@
 //! within the frame's budget, so the whole curve fills in at once.
 
 use std::ops::Range;
+use std::rc::Rc;
 
 use super::trained::{self, checkpoints, Group, Training};
 use super::{Band, RfConfig};
@@ -59,6 +60,10 @@ pub struct SweepRun {
     records: Vec<Vec<Vec<Record>>>,
     checkpoints: Vec<u64>,
     work: Work,
+    backend: Rc<Backend>,
+    /// Whether the GPU parts submitted their first batch (a new sweep waits
+    /// for the work queued before it: see [`crate::engine::Gpu`]).
+    started: bool,
     /// Why the sweep stopped early (a GPU error).
     pub error: Option<String>,
 }
@@ -68,13 +73,20 @@ impl SweepRun {
     ///
     /// # Errors
     /// Sizes out of range, or a net too large for the device.
-    pub fn new(backend: &Backend, cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training, steps: u64) -> Result<Self, Error> {
+    pub fn new(
+        backend: &Rc<Backend>,
+        cfg: &RfConfig,
+        widths: &[usize],
+        seeds: usize,
+        training: Training,
+        steps: u64,
+    ) -> Result<Self, Error> {
         let groups = trained::groups(cfg, widths, seeds, training)?;
-        let work = match backend {
-            Backend::Gpu { device, queue, kernels, .. } => {
+        let work = match backend.as_ref() {
+            Backend::Gpu(gpu) => {
                 let mut parts = Vec::new();
                 for (g, group) in groups.iter().enumerate() {
-                    for (members, trainer) in trained::gpu_trainers(device, queue, kernels, group)? {
+                    for (members, trainer) in trained::gpu_trainers(&gpu.device, &gpu.queue, &gpu.kernels, group)? {
                         parts.push(GpuPart { group: g, members, trainer: Box::new(trainer), pending: None });
                     }
                 }
@@ -103,7 +115,17 @@ impl SweepRun {
             },
         };
         let records = groups.iter().map(|g| vec![Vec::new(); g.members.len()]).collect();
-        Ok(Self { training, steps, groups, records, checkpoints: checkpoints(steps, CHECKPOINTS), work, error: None })
+        Ok(Self {
+            training,
+            steps,
+            groups,
+            records,
+            checkpoints: checkpoints(steps, CHECKPOINTS),
+            work,
+            backend: Rc::clone(backend),
+            started: false,
+            error: None,
+        })
     }
 
     /// Trains for about `budget_ms` of the caller's time by `clock` (CPU)
@@ -113,6 +135,10 @@ impl SweepRun {
         let mut changed = false;
         match &mut self.work {
             Work::Gpu(parts) => {
+                if !self.started && !self.backend.idle() {
+                    return false;
+                }
+                self.started = true;
                 for part in parts.iter_mut() {
                     if let Some(pending) = &part.pending {
                         match pending.try_take_all() {
@@ -136,6 +162,7 @@ impl SweepRun {
                         let next = self.checkpoints.iter().copied().find(|&c| c > done).unwrap_or(self.steps);
                         part.trainer.train((next - done).min(u64::from(MAX_STEPS_PER_SUBMIT)) as u32);
                         part.pending = Some(part.trainer.read_snapshot());
+                        self.backend.track();
                     }
                 }
             }

@@ -12,6 +12,8 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
@@ -25,7 +27,7 @@ pub type Clock = fn() -> f64;
 
 /// Where training runs.
 pub enum Backend {
-    Gpu { device: wgpu::Device, queue: wgpu::Queue, kernels: Box<Kernels>, name: String },
+    Gpu(Gpu),
     Cpu { reason: String },
 }
 
@@ -34,9 +36,66 @@ impl Backend {
     #[must_use]
     pub fn label(&self) -> String {
         match self {
-            Self::Gpu { name, .. } => format!("webgpu: {name}"),
+            Self::Gpu(gpu) => format!("webgpu: {}", gpu.name),
             Self::Cpu { .. } => "cpu".into(),
         }
+    }
+
+    /// See [`Gpu::idle`] (the CPU always is).
+    #[must_use]
+    pub fn idle(&self) -> bool {
+        match self {
+            Self::Gpu(gpu) => gpu.idle(),
+            Self::Cpu { .. } => true,
+        }
+    }
+
+    /// See [`Gpu::track`] (nothing to track on the CPU).
+    pub fn track(&self) {
+        if let Self::Gpu(gpu) = self {
+            gpu.track();
+        }
+    }
+}
+
+/// A GPU device with gradlab's kernels, shared by every engine on it.
+///
+/// Work submitted to a queue cannot be called back. So that a run replaced
+/// while its work is queued (a slider dragged across many settings) does
+/// not leave the next one waiting behind all of it, the device counts the
+/// batches of work submitted and not yet done ([`Gpu::track`]), and a new
+/// engine submits nothing until the count is zero ([`Gpu::idle`]): what is
+/// queued stays bounded by what one run had in flight.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub kernels: Box<Kernels>,
+    /// The adapter, as the page names it.
+    pub name: String,
+    busy: Arc<AtomicUsize>,
+}
+
+impl Gpu {
+    /// Compiles the kernels on `device`.
+    #[must_use]
+    pub fn new(device: wgpu::Device, queue: wgpu::Queue, name: String) -> Self {
+        let kernels = Box::new(Kernels::new(&device));
+        Self { device, queue, kernels, name, busy: Arc::default() }
+    }
+
+    /// Counts the work submitted so far as busy until the GPU has done it.
+    pub fn track(&self) {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        let busy = Arc::clone(&self.busy);
+        self.queue.on_submitted_work_done(move || {
+            busy.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+
+    /// True once every tracked submission is done.
+    #[must_use]
+    pub fn idle(&self) -> bool {
+        self.busy.load(Ordering::Relaxed) == 0
     }
 }
 
@@ -68,19 +127,11 @@ struct InFlight {
 }
 
 enum Trainer {
-    Gpu {
-        trainer: Box<GpuTrainer>,
-        pending: Option<Box<InFlight>>,
-        k: u32,
-        probe: Option<Box<LossProbe>>,
-    },
+    /// `started`: a first batch was submitted (see [`Gpu`]).
+    Gpu { trainer: Box<GpuTrainer>, pending: Option<Box<InFlight>>, k: u32, probe: Option<Box<LossProbe>>, started: bool },
     /// `top`: the last power-iteration vector (warm start), shared with
     /// the sharpness computation in flight.
-    Cpu {
-        trainer: Box<CpuTrainer>,
-        k: u32,
-        top: Rc<RefCell<Option<Vec<f64>>>>,
-    },
+    Cpu { trainer: Box<CpuTrainer>, k: u32, top: Rc<RefCell<Option<Vec<f64>>>> },
 }
 
 /// One configuration training on one backend.
@@ -89,6 +140,7 @@ pub struct Engine {
     pub grid: Vec<f32>,
     init: Vec<f32>,
     trainer: Trainer,
+    backend: Rc<Backend>,
     /// A snapshot is wanted even while paused (after a reset or a rebuild).
     dirty: bool,
     /// Read the parameters back with every snapshot (see [`Self::params`]).
@@ -162,13 +214,13 @@ impl Engine {
     /// If the configuration does not fit the device.
     pub fn with_grid(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
         let trainer = match backend.as_ref() {
-            Backend::Gpu { device, queue, kernels, .. } => {
-                let t = GpuTrainer::new(device, queue, kernels, &problem, &init, &grid)?;
-                Trainer::Gpu { trainer: Box::new(t), pending: None, k: 4, probe: None }
+            Backend::Gpu(gpu) => {
+                let t = GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, &problem, &init, &grid)?;
+                Trainer::Gpu { trainer: Box::new(t), pending: None, k: 1, probe: None, started: false }
             }
             Backend::Cpu { .. } => Trainer::Cpu { trainer: Box::new(Self::cpu_trainer(&problem, &init)), k: 1, top: Rc::default() },
         };
-        Ok(Self { problem, grid, init, trainer, dirty: true, with_params: false, params: None })
+        Ok(Self { problem, grid, init, trainer, backend: Rc::clone(backend), dirty: true, with_params: false, params: None })
     }
 
     fn cpu_trainer(p: &Problem, init: &[f32]) -> CpuTrainer {
@@ -220,6 +272,7 @@ impl Engine {
                     *probe = Some(Box::new(LossProbe::new(&device, queue, kernels, &self.problem, PROBE_POINTS)?));
                 }
                 let read = probe.as_ref().expect("made above").evaluate(&plane, &points, subset)?;
+                self.backend.track();
                 Ok(Pending(Box::new(move |_| read.try_take())))
             }
             Trainer::Cpu { .. } => {
@@ -248,6 +301,7 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, .. } => {
                 let read = trainer.sharpness(iterations)?;
+                self.backend.track();
                 Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { trainer, top, .. } => {
@@ -282,6 +336,7 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, .. } => {
                 let read = trainer.ntk_gram()?;
+                self.backend.track();
                 Ok(Pending(Box::new(move |_| {
                     read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
                 })))
@@ -301,7 +356,7 @@ impl Engine {
     /// the frame's timestamp in ms.
     pub fn tick(&mut self, steps: Option<u32>, now: f64, clock: Clock) -> Option<Result<Snapshot, Error>> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, pending, k, .. } => {
+            Trainer::Gpu { trainer, pending, k, started, .. } => {
                 if let Some(flight) = pending {
                     if flight.arrived.is_none() {
                         flight.arrived = Some(flight.snapshot.try_take()?);
@@ -330,11 +385,16 @@ impl Engine {
                     None if self.dirty => 0,
                     None => return None,
                 };
+                // A new run waits for the work of the runs before it.
+                if !*started && !self.backend.idle() {
+                    return None;
+                }
                 trainer.train(n.min(*k));
                 let snapshot = trainer.read_snapshot();
                 let params = self.with_params.then(|| trainer.read_params());
+                self.backend.track();
                 *pending = Some(Box::new(InFlight { snapshot, params, started: now, arrived: None }));
-                self.dirty = false;
+                (*started, self.dirty) = (true, false);
                 None
             }
             Trainer::Cpu { trainer, k, .. } => {
@@ -378,3 +438,6 @@ fn cpu_snapshot(p: &Problem, t: &CpuTrainer, grid: &[f32], batch_losses: Vec<f32
         grid: t.predict(grid),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,130 @@
+//! The engine on the CPU backend, against the CPU functions it wraps
+//! (the GPU backend's engine is tested on lavapipe in gradlab-tests).
+
+use std::rc::Rc;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use super::{Backend, Engine, Pending};
+use crate::landscape::hessian::{sharpness, start_vector};
+use crate::landscape::{plane_losses, random_plane, Grid};
+use crate::{cpu, ntk, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Problem, RunConfig, Subset, TrainConfig};
+
+fn clock() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}
+
+fn cpu() -> Rc<Backend> {
+    Rc::new(Backend::Cpu { reason: "a test".into() })
+}
+
+fn problem(kind: DatasetKind, loss: Loss) -> Problem {
+    Problem::new(RunConfig {
+        model: ModelConfig { hidden: vec![12], activation: Activation::Tanh, init: Init::He, ..ModelConfig::default() },
+        data: DataConfig { kind, n_train: 48, n_test: 24, noise: 0.1, label_noise: 0.0, dim: 1 },
+        train: TrainConfig::full_batch(loss, Optimizer::Sgd, 0.05),
+        seed: 3,
+    })
+    .unwrap()
+}
+
+/// Polls `pending` once a "frame" until it is there.
+fn finish<T: 'static>(mut pending: Pending<T>) -> T {
+    for _ in 0..10_000 {
+        if let Some(result) = pending.poll(clock) {
+            return result.unwrap();
+        }
+    }
+    panic!("a CPU computation did not finish in 10 000 frames");
+}
+
+/// The mean loss on `subset` at `params`, computed directly.
+fn loss_at(p: &Problem, params: &[f32], subset: Subset) -> f32 {
+    let (x, y) = p.subset(subset);
+    let layout = p.spec.layout();
+    let f = cpu::forward(&layout, params, &cpu::columns(x, layout.input_dim()));
+    cpu::loss(p.config.train.loss, f.output(), &cpu::columns(y, layout.output_dim()), None)
+}
+
+#[test]
+fn ticks_train_and_report_the_losses_of_the_parameters_they_reached() {
+    let p = problem(DatasetKind::Moons, Loss::Bce);
+    let mut e = Engine::new(&cpu(), p.clone()).unwrap();
+    e.with_params = true;
+    // Paused, a fresh engine still reports where it starts.
+    let first = e.tick(None, 0.0, clock).unwrap().unwrap();
+    assert_eq!((first.step, e.steps_taken()), (0, 0));
+    assert_eq!(first.train_loss, loss_at(&p, &p.init_params(), Subset::Train));
+    assert!(e.tick(None, 0.0, clock).is_none(), "nothing new while paused");
+    let mut last = first.clone();
+    for _ in 0..50 {
+        last = e.tick(Some(u32::MAX), 0.0, clock).unwrap().unwrap();
+    }
+    assert!(last.step >= 50 && last.step == e.steps_taken(), "at least a step a frame: {}", last.step);
+    let params = e.params().unwrap();
+    assert_eq!(last.train_loss, loss_at(&p, params, Subset::Train));
+    assert_eq!(last.test_loss, Some(loss_at(&p, params, Subset::Test)));
+    assert!(last.train_loss < 0.9 * first.train_loss, "{} → {}", first.train_loss, last.train_loss);
+    assert_eq!(last.grid.len(), e.grid.len() / 2, "one output per grid point");
+}
+
+#[test]
+fn single_steps_and_reset_reproduce_the_run() {
+    let mut e = Engine::new(&cpu(), problem(DatasetKind::Sine, Loss::Mse)).unwrap();
+    let run = |e: &mut Engine| (0..5).map(|_| e.tick(Some(1), 0.0, clock).unwrap().unwrap()).collect::<Vec<_>>();
+    let a = run(&mut e);
+    assert_eq!(a.iter().map(|s| s.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    e.reset();
+    assert_eq!(e.steps_taken(), 0);
+    assert_eq!(e.tick(None, 0.0, clock).unwrap().unwrap().step, 0);
+    assert_eq!(run(&mut e), a, "the same seed, the same steps");
+}
+
+#[test]
+fn pictures_equal_the_functions_they_slice_over_frames() {
+    let p = problem(DatasetKind::Sine, Loss::Mse);
+    let mut e = Engine::new(&cpu(), p.clone()).unwrap();
+    for _ in 0..20 {
+        e.tick(Some(u32::MAX), 0.0, clock);
+    }
+    e.with_params = true;
+    e.tick(Some(1), 0.0, clock);
+    let theta = e.params().unwrap().to_vec();
+    let plane = random_plane(&p.spec.layout(), &theta, 5);
+    let points = Grid::square(7, 1.0).points();
+    let losses = finish(e.losses(plane.clone(), points.clone(), Subset::Test).unwrap());
+    assert_eq!(losses, plane_losses(&p, Subset::Test, &plane, &points));
+
+    let direct = sharpness(&p, &theta, start_vector(theta.len(), p.config.seed), 12);
+    let value = finish(e.sharpness(12).unwrap());
+    assert!((f64::from(value) - direct.value).abs() <= 1e-5 * direct.value.abs(), "{value} vs {}", direct.value);
+
+    let gram = finish(e.ntk_gram().unwrap());
+    let p64: Vec<f64> = theta.iter().map(|&v| f64::from(v)).collect();
+    let expected = ntk::gram(&p.spec.layout(), &p64, &cpu::columns(&p.dataset.train.x, 1)).unwrap();
+    assert_eq!(gram, expected);
+}
+
+#[test]
+fn a_sweep_on_the_cpu_trains_every_net_to_its_budget() {
+    use crate::double_descent::trained::Training;
+    use crate::double_descent::{Feature, RfConfig, SweepRun, Teacher};
+    let cfg = RfConfig { n: 20, n_test: 50, d: 5, noise: 0.3, ridge: 0.0, teacher: Teacher::Linear, feature: Feature::Relu, seed: 2 };
+    let widths = [2, 10, 40];
+    let mut sweep = SweepRun::new(&cpu(), &cfg, &widths, 2, Training::Readout, 60).unwrap();
+    let mut frames = 0;
+    while !sweep.finished() {
+        sweep.tick(5.0, clock);
+        frames += 1;
+        assert!(frames < 100_000, "the sweep does not finish");
+    }
+    let (done, total) = sweep.progress();
+    assert_eq!((done, total), (3 * 2 * 60, 3 * 2 * 60));
+    let latest = sweep.latest();
+    assert_eq!(latest.iter().map(|l| l.0).collect::<Vec<_>>(), widths);
+    assert!(latest.iter().all(|(_, train, test)| train.median.is_finite() && test.median.is_finite()));
+    assert!(!sweep.diverged());
+    // The widest readout fits its 20 points far better than the narrowest.
+    assert!(latest[2].1.median < 0.5 * latest[0].1.median, "{latest:?}");
+}

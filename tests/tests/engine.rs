@@ -1,0 +1,131 @@
+//! The engine on the GPU (lavapipe in CI) against the same engine on the
+//! CPU: snapshots along training, reset, loss grids, sharpness, NTK Grams
+//! and a trained sweep; a new run waits for the work of the runs before it;
+//! and when everything is dropped, every GPU buffer is released.
+//!
+//! One test, run in order: the buffer count is process-wide.
+
+use std::rc::Rc;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use gradlab_core::double_descent::trained::Training;
+use gradlab_core::double_descent::{Feature, RfConfig, SweepRun, Teacher};
+use gradlab_core::engine::{Backend, Engine, Gpu, Pending};
+use gradlab_core::gpu::{memory, Snapshot};
+use gradlab_core::landscape::{random_plane, Grid};
+use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Problem, RunConfig, Subset, TrainConfig};
+use gradlab_tests::{gpu, Tolerance};
+
+fn clock() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}
+
+fn problem() -> Problem {
+    Problem::new(RunConfig {
+        model: ModelConfig { hidden: vec![16, 16], activation: Activation::Tanh, init: Init::He, ..ModelConfig::default() },
+        data: DataConfig { kind: DatasetKind::Sine, n_train: 40, n_test: 20, noise: 0.1, label_noise: 0.0, dim: 1 },
+        train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.05),
+        seed: 4,
+    })
+    .unwrap()
+}
+
+/// The next snapshot, waiting for the device (native: maps need a poll).
+fn next(e: &mut Engine, device: &wgpu::Device, steps: Option<u32>) -> Snapshot {
+    for _ in 0..1000 {
+        if let Some(s) = e.tick(steps, 0.0, clock) {
+            return s.unwrap();
+        }
+        device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+    }
+    panic!("no snapshot");
+}
+
+fn finish<T: 'static>(mut pending: Pending<T>, device: &wgpu::Device) -> T {
+    for _ in 0..100_000 {
+        if let Some(r) = pending.poll(clock) {
+            return r.unwrap();
+        }
+        device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+    }
+    panic!("a computation did not finish");
+}
+
+/// Twelve single steps, their training losses.
+fn steps(e: &mut Engine, device: &wgpu::Device) -> Vec<f32> {
+    (0..12).map(|_| next(e, device, Some(1)).train_loss).collect()
+}
+
+#[test]
+fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
+    let (device, queue) = gpu();
+    let gpu_backend = Rc::new(Backend::Gpu(Gpu::new(device.clone(), queue, "test adapter".into())));
+    let cpu_backend = Rc::new(Backend::Cpu { reason: "the reference".into() });
+    let at_start = memory::held();
+    {
+        let p = problem();
+        let (mut g, mut c) = (Engine::new(&gpu_backend, p.clone()).unwrap(), Engine::new(&cpu_backend, p.clone()).unwrap());
+        g.with_params = true;
+        c.with_params = true;
+        assert!(memory::held().buffers > at_start.buffers, "a GPU run holds buffers");
+
+        // Training: the same losses step by step, and again after a reset.
+        let (gl, cl) = (steps(&mut g, &device), steps(&mut c, &device));
+        Tolerance { rel: 1e-4, abs: 1e-6 }.check("training losses", &gl, &cl);
+        g.reset();
+        assert_eq!(next(&mut g, &device, None).step, 0);
+        Tolerance { rel: 1e-6, abs: 0.0 }.check("after a reset", &steps(&mut g, &device), &gl);
+
+        // Pictures at the same parameters.
+        let theta = g.params().unwrap().to_vec();
+        Tolerance::relative_to_max(1e-5, c.params().unwrap()).check("parameters", &theta, c.params().unwrap());
+        let plane = random_plane(&p.spec.layout(), &theta, 9);
+        let points = Grid::square(6, 0.5).points();
+        let on_gpu = finish(g.losses(plane.clone(), points.clone(), Subset::Train).unwrap(), &device);
+        let on_cpu = finish(c.losses(plane, points, Subset::Train).unwrap(), &device);
+        Tolerance { rel: 1e-4, abs: 1e-6 }.check("loss grid", &on_gpu, &on_cpu);
+        let (sg, sc) = (finish(g.sharpness(20).unwrap(), &device), finish(c.sharpness(20).unwrap(), &device));
+        Tolerance { rel: 3e-3, abs: 1e-5 }.check("sharpness", &[sg], &[sc]);
+        let kg: Vec<f32> = finish(g.ntk_gram().unwrap(), &device).iter().map(|&v| v as f32).collect();
+        let kc: Vec<f32> = finish(c.ntk_gram().unwrap(), &device).iter().map(|&v| v as f32).collect();
+        Tolerance::relative_to_max(1e-4, &kc).check("NTK Gram", &kg, &kc);
+
+        // A new run waits until the work queued before it is done.
+        next(&mut g, &device, Some(1));
+        let mut a = Engine::new(&gpu_backend, p.clone()).unwrap();
+        assert!(a.tick(Some(8), 0.0, clock).is_none());
+        let mut b = Engine::new(&gpu_backend, p.clone()).unwrap();
+        assert!(!gpu_backend.idle(), "a's first batch is in flight");
+        assert!(b.tick(Some(8), 0.0, clock).is_none());
+        assert_eq!(b.steps_taken(), 0, "b waits for a's batch");
+        device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+        assert!(gpu_backend.idle());
+        assert!(b.tick(Some(8), 0.0, clock).is_none());
+        assert_eq!(b.steps_taken(), 1, "then submits (one step first, more as round trips allow)");
+        next(&mut b, &device, Some(8));
+
+        // A trained sweep completes as on the CPU.
+        let cfg = RfConfig { n: 20, n_test: 40, d: 4, noise: 0.3, ridge: 0.0, teacher: Teacher::Linear, feature: Feature::Relu, seed: 5 };
+        let run = |backend: &Rc<Backend>| {
+            let mut sweep = SweepRun::new(backend, &cfg, &[3, 12, 40], 2, Training::Readout, 50).unwrap();
+            for _ in 0..100_000 {
+                if sweep.finished() {
+                    return sweep.latest();
+                }
+                sweep.tick(5.0, clock);
+                device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+            }
+            panic!("the sweep does not finish");
+        };
+        let (on_gpu, on_cpu) = (run(&gpu_backend), run(&cpu_backend));
+        for ((w, train_g, test_g), (_, train_c, test_c)) in on_gpu.iter().zip(&on_cpu) {
+            let tol = Tolerance { rel: 1e-3, abs: 1e-5 };
+            tol.check(&format!("width {w} train"), &[train_g.median as f32], &[train_c.median as f32]);
+            tol.check(&format!("width {w} test"), &[test_g.median as f32], &[test_c.median as f32]);
+        }
+    }
+    device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+    assert_eq!(memory::held(), at_start, "every buffer is released with its run");
+}
