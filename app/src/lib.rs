@@ -7,19 +7,17 @@
 //!
 //! - [`kit`]: what every lab does, once: settings from the URL (one table
 //!   of rows per lab, checked in two stages), the URL following them, the
-//!   backend, host control, the animation loop, the controls, exports and
-//!   the page around a lab.
+//!   backend, host control (`postMessage`), the animation loop, the
+//!   controls, exports and the page around a lab.
 //! - [`labs`]: one folder per lab (`state.rs`, `run.rs`, `charts.rs`,
 //!   `export.rs`, and `mod.rs`, the page), and the home page.
 //! - [`charts`]: what every chart shares (surface, theme, axes, lines).
-//! - [`host`]: the `postMessage` protocol a host page steers widgets with.
 //! - [`web`]: browser glue (URL, clock, animation frames, finding WebGPU).
 //!
 //! Everything but the browser glue and the components is plain Rust with
 //! native tests; the browser tests in `tests/e2e` cover the rest.
 
 pub mod charts;
-pub mod host;
 pub mod kit;
 pub mod labs;
 pub mod web;

@@ -71,20 +71,26 @@ pub fn decade_below(v: f64) -> f64 {
     0.999 * 10f64.powf(v.log10().floor())
 }
 
+/// Drops every other element of `v` once it holds more than `cap` (the
+/// first and the last stay), so a long run fits a fixed memory.
+pub fn thin<T>(v: &mut Vec<T>, cap: usize) {
+    if v.len() > cap {
+        let last = v.len() - 1;
+        let mut i = 0;
+        v.retain(|_| {
+            i += 1;
+            (i - 1) % 2 == 0 || i - 1 == last
+        });
+    }
+}
+
 impl History {
     pub fn push(&mut self, step: u64, train: f32, test: Option<f32>) {
         if self.points.last().is_some_and(|p| p.0 == step) {
             self.points.pop();
         }
         self.points.push((step, train, test));
-        if self.points.len() > HISTORY_CAP {
-            let last = self.points.len() - 1;
-            let mut i = 0;
-            self.points.retain(|_| {
-                i += 1;
-                (i - 1) % 2 == 0 || i - 1 == last
-            });
-        }
+        thin(&mut self.points, HISTORY_CAP);
     }
 }
 

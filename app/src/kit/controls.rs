@@ -3,10 +3,10 @@
 //! Sliders and selects come from a lab's settings table ([`Num`],
 //! [`Pick`]), so their ranges are the parser's.
 
-use gradlab_core::{Activation, DatasetKind, Loss, Parameterization};
+use gradlab_core::{Activation, DatasetKind, Loss, Optimizer, Parameterization};
 use leptos::prelude::*;
 
-use super::query::{LabState, Named, Num, Number, Pick};
+use super::query::{named, LabState, Named, Num, Number, Pick};
 
 /// Maps a value to a slider position in `0..=steps` and back, linearly or
 /// on a log scale.
@@ -65,13 +65,15 @@ impl<S, T: Number> Num<S, T> {
         Scale { min: self.lo.to_f64(), max: self.hi.to_f64(), steps: self.steps, log: self.log }
     }
 
-    /// How the slider shows a value: whole numbers, or two digits.
+    /// How the slider shows a value: the row's own way, or whole numbers,
+    /// or two digits.
     #[must_use]
     pub fn format(&self) -> fn(f64) -> String {
-        match (T::WHOLE, self.log) {
-            (true, _) => fmt_int,
-            (false, true) => fmt_lr,
-            (false, false) => fmt_frac,
+        match (self.shown, T::WHOLE, self.log) {
+            (Some(shown), ..) => shown,
+            (None, true, _) => fmt_int,
+            (None, false, true) => fmt_lr,
+            (None, false, false) => fmt_frac,
         }
     }
 }
@@ -79,11 +81,7 @@ impl<S, T: Number> Num<S, T> {
 impl<S: LabState, T: Number> Num<S, T> {
     /// This setting's slider, on `settings`.
     pub fn slider(&'static self, settings: RwSignal<S>) -> impl IntoView {
-        self.slider_as(settings, self.format())
-    }
-
-    /// This setting's slider, showing values with `format`.
-    pub fn slider_as(&'static self, settings: RwSignal<S>, format: fn(f64) -> String) -> impl IntoView {
+        let format = self.format();
         let value = Signal::derive(move || settings.with(|s| (self.get)(s).to_f64()));
         let on_change = Callback::new(move |v: f64| {
             settings.update(|s| {
@@ -179,52 +177,38 @@ pub fn Choice(
     }
 }
 
-impl Named for DatasetKind {
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-    fn name(self) -> &'static str {
-        DatasetKind::name(self)
+// gradlab-core's enums keep their own names; the page adds the texts.
+named!(DatasetKind: ALL);
+named!(Activation: ALL);
+named!(Parameterization: ALL; Ntk / "NTK (1/√fan-in)");
+named!(Loss: ALL; Mse / "mean squared error", Bce / "binary cross-entropy", Softmax / "softmax cross-entropy");
+named!(Optimizer: DEFAULTS; Sgd / "SGD", Adam / "Adam", RmsProp / "RMSProp", NormalizedGd / "normalized GD");
+
+/// A row of a settings table as a control: a slider or a select.
+pub trait Control<S>: Sync {
+    fn control(&'static self, settings: RwSignal<S>) -> AnyView;
+}
+
+impl<S: LabState, T: Number> Control<S> for Num<S, T> {
+    fn control(&'static self, settings: RwSignal<S>) -> AnyView {
+        self.slider(settings).into_any()
     }
 }
 
-impl Named for Activation {
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-    fn name(self) -> &'static str {
-        Activation::name(self)
+impl<S: LabState, T: Named> Control<S> for Pick<S, T> {
+    fn control(&'static self, settings: RwSignal<S>) -> AnyView {
+        self.select(settings).into_any()
     }
 }
 
-impl Named for Parameterization {
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-    fn name(self) -> &'static str {
-        Parameterization::name(self)
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::Standard => "standard",
-            Self::Ntk => "NTK (1/√fan-in)",
-        }
-    }
-}
-
-impl Named for Loss {
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-    fn name(self) -> &'static str {
-        Loss::name(self)
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::Mse => "mean squared error",
-            Self::Bce => "binary cross-entropy",
-            Self::Softmax => "softmax cross-entropy",
-        }
+/// A fieldset of controls under a legend.
+pub fn fieldset<S: LabState>(legend: &'static str, settings: RwSignal<S>, rows: &[&'static dyn Control<S>]) -> impl IntoView {
+    let controls: Vec<AnyView> = rows.iter().map(|row| row.control(settings)).collect();
+    view! {
+        <fieldset>
+            <legend>{legend}</legend>
+            {controls}
+        </fieldset>
     }
 }
 
@@ -237,15 +221,7 @@ pub fn network<S: LabState>(
     act: &'static Pick<S, Activation>,
     param: &'static Pick<S, Parameterization>,
 ) -> impl IntoView {
-    view! {
-        <fieldset>
-            <legend>"Network"</legend>
-            {width.slider(settings)}
-            {depth.slider(settings)}
-            {act.select(settings)}
-            {param.select(settings)}
-        </fieldset>
-    }
+    fieldset("Network", settings, &[width, depth, act, param])
 }
 
 /// The seed: a number field and a dice button for a fresh one.
@@ -311,38 +287,6 @@ pub fn ChartFigure(
             </div>
             <figcaption>{children()}</figcaption>
         </figure>
-    }
-}
-
-/// Downloads of a lab's data: `gradlab-<lab>.csv`, `.json` and the run's
-/// config for the command-line tool, `gradlab-<lab>-config.json`. Each
-/// callback returns the file's text, `None` while there is nothing to
-/// export (a lab without a CLI run has no config button).
-#[component]
-pub fn DataExport(
-    lab: &'static str,
-    csv: Callback<(), Option<String>>,
-    json: Callback<(), Option<String>>,
-    #[prop(optional_no_strip)] config: Option<Callback<(), Option<String>>>,
-) -> impl IntoView {
-    let save = move |file: String, mime: &'static str, text: Option<String>| {
-        if let Some(text) = text {
-            crate::web::download(&file, mime, &text);
-        }
-    };
-    view! {
-        <fieldset class="data-export">
-            <legend>"Export"</legend>
-            <div class="transport">
-                <button name="csv" title="the data behind the charts, as CSV" on:click=move |_| save(format!("gradlab-{lab}.csv"), "text/csv", csv.run(()))>"CSV"</button>
-                <button name="json" title="the settings and the data behind the charts, as JSON"
-                    on:click=move |_| save(format!("gradlab-{lab}.json"), "application/json", json.run(()))>"JSON"</button>
-                {config.map(|config| view! {
-                    <button name="config" title="this run for the command-line tool: gradlab CONFIG.json"
-                        on:click=move |_| save(format!("gradlab-{lab}-config.json"), "application/json", config.run(()))>"Config"</button>
-                })}
-            </div>
-        </fieldset>
     }
 }
 

@@ -16,7 +16,10 @@
 //! stats, embed bar), [`flags`] (page flags, themes, links).
 
 pub mod controls;
+pub mod export;
 pub mod flags;
+mod frame;
+pub mod host;
 pub mod page;
 #[cfg(test)]
 pub mod properties;
@@ -25,18 +28,18 @@ pub mod status;
 
 use std::rc::Rc;
 
-use gradlab_core::engine::{Backend, Engine};
-use gradlab_core::gpu::{memory, Snapshot};
-use gradlab_core::{Error, RunConfig};
+use gradlab_core::engine::Backend;
+use gradlab_core::gpu::memory;
+use gradlab_core::RunConfig;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use self::controls::DataExport;
+use self::export::{cli_config, DataExport};
+pub use self::frame::Frame;
 use self::page::{LabPage, Transport};
-pub use self::query::{Checker, LabState, Named, Num, Pick};
-use self::status::{Phase, Progress, Status};
+pub use self::query::{Checker, LabState, LabView, Named, Num, Pick};
+use self::status::{Phase, Status};
 use crate::charts::Surface;
-use crate::host::{self, HostMessage};
 use crate::web;
 
 /// A lab's run: what it computes each animation frame, and its charts.
@@ -89,87 +92,6 @@ impl<S> Clone for Lab<S> {
     }
 }
 impl<S> Copy for Lab<S> {}
-
-/// What a lab's run sees of one animation frame.
-pub struct Frame<'a, S: 'static> {
-    pub backend: &'a Rc<Backend>,
-    /// The frame's timestamp (ms).
-    pub now: f64,
-    pub lab: Lab<S>,
-    /// "Step" was pressed and no step has been trained since.
-    single_step: &'a mut bool,
-}
-
-impl<S> Frame<'_, S> {
-    /// Steps to ask of an engine this frame: one after "Step", as many as
-    /// fit while playing, none while paused or diverged.
-    #[must_use]
-    pub fn steps(&self) -> Option<u32> {
-        let diverged = self.lab.status.with_untracked(|s| s.phase == Phase::Diverged);
-        if *self.single_step {
-            Some(1)
-        } else if self.lab.playing.get_untracked() && !diverged {
-            Some(u32::MAX)
-        } else {
-            None
-        }
-    }
-
-    /// Ticks `engine` with [`Self::steps`] and records what arrives in
-    /// `progress` and the status (a divergence pauses; an error fails).
-    pub fn train(&mut self, engine: &mut Engine, progress: &mut Progress) -> Option<Snapshot> {
-        let taken = engine.steps_taken();
-        let result = engine.tick(self.steps(), self.now, web::now);
-        // "Step" is done once a step was trained, not when any snapshot
-        // lands (one asked for before the click may arrive first).
-        *self.single_step &= engine.steps_taken() == taken;
-        match result? {
-            Err(e) => {
-                self.failed(&e);
-                None
-            }
-            Ok(snap) => {
-                if progress.record(&snap, self.now, self.lab.status) {
-                    self.lab.playing.set(false);
-                }
-                Some(snap)
-            }
-        }
-    }
-
-    /// Marks a fresh run (new settings) in the status. A run that follows a
-    /// divergence plays: lowering the learning rate is the way out of one.
-    pub fn started(&self) {
-        let (status, playing) = (self.lab.status, self.lab.playing);
-        if status.with_untracked(|s| s.phase == Phase::Diverged) {
-            playing.set(true);
-        }
-        let phase = if playing.get_untracked() { Phase::Running } else { Phase::Paused };
-        status.update(|st| {
-            st.phase = phase;
-            st.steps = 0;
-            st.train_loss = None;
-            st.test_loss = None;
-        });
-    }
-
-    /// Shows why the run cannot go on.
-    pub fn failed(&self, e: &Error) {
-        self.lab.status.update(|st| st.phase = Phase::Failed(format!("This configuration cannot run: {e}")));
-    }
-
-    /// Sets the phase (labs whose work ends).
-    pub fn phase(&self, phase: Phase) {
-        if self.lab.status.with_untracked(|s| s.phase != phase) {
-            self.lab.status.update(|s| s.phase = phase);
-        }
-    }
-
-    /// Shows a dismissible message.
-    pub fn note(&self, message: String) {
-        self.lab.messages.update(|m| m.push(message));
-    }
-}
 
 /// Everything the animation loop owns (not reactive, not `Send`).
 struct Kit<R: LabRun> {
@@ -280,7 +202,7 @@ pub fn use_lab<R: LabRun>(embed: bool) -> LabKit<R> {
     });
     find_backend(lab.status, lab.messages, move |backend| kit.update_value(|k| k.backend = Some(backend)));
     let handle = LabKit { lab, kit };
-    handle.listen_to_host();
+    host::listen(lab, R::TRANSPORT, Callback::new(move |()| handle.reset()));
     if let Some(w) = web_sys::window() {
         let redraw = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || kit.update_value(|k| k.redraw = true));
         let _ = w.add_event_listener_with_callback("resize", wasm_bindgen::JsCast::unchecked_ref(redraw.as_ref()));
@@ -363,63 +285,28 @@ impl<R: LabRun> LabKit<R> {
         view! { <DataExport lab=R::State::LAB csv=data(false) json=data(true) config=config /> }
     }
 
-    /// The page around the lab's parts (see [`LabPage`]).
-    pub fn page(
-        self,
-        class: &'static str,
-        transport: impl Fn() -> AnyView + Send + Sync + 'static,
-        controls: impl Fn() -> AnyView + Send + Sync + 'static,
-        header: Option<ViewFn>,
-        charts: impl Fn() -> AnyView + Send + Sync + 'static,
-        data: page::DataAttrs,
-    ) -> impl IntoView {
+    /// The page around the lab's parts (see [`LabPage`]); the exports
+    /// are the kit's.
+    pub fn page(self, parts: page::Parts) -> impl IntoView {
         let Lab { settings, messages, status, embed, .. } = self.lab;
         let open_link = flags::link_to(move || settings.with(LabState::to_query));
         view! {
-            <LabPage lab=R::State::LAB class=class embed=embed trains=R::TRANSPORT status=status messages=messages
-                open_link=open_link transport=transport controls=controls header=header charts=charts data=data />
+            <LabPage lab=R::State::LAB parts=parts embed=embed trains=R::TRANSPORT status=status messages=messages open_link=open_link />
         }
     }
 
-    /// Lets the page that embeds this widget steer it with `postMessage`
-    /// (protocol in [`crate::host`]; README, "Host control"). With
-    /// `host=<origin>` in the widget's URL, only messages from that origin
-    /// are obeyed.
-    fn listen_to_host(self) {
-        let pinned = flags::page_flag("host");
-        let Lab { settings, messages, status, playing, .. } = self.lab;
-        web::on_message(move |e| {
-            if !host::origin_allowed(pinned.as_deref(), &e.origin()) {
-                return;
-            }
-            let Some(message) = host::parse(&web::message_json(e)) else { return };
-            match message {
-                HostMessage::Set(params) => {
-                    let (s, notes) = R::State::from_query(&host::merge_query(&web::search(), &params));
-                    if settings.with_untracked(|old| *old != s) {
-                        settings.set(s);
-                    }
-                    messages.update(|m| m.extend(notes));
-                }
-                HostMessage::Play if R::TRANSPORT => page::set_playing(playing, status, true),
-                HostMessage::Pause if R::TRANSPORT => page::set_playing(playing, status, false),
-                HostMessage::Reset if R::TRANSPORT => page::reset(playing, status, Callback::new(move |()| self.reset())),
-                HostMessage::Status => {
-                    let st = status.get_untracked();
-                    let reply = serde_json::json!({
-                        "gradlab": host::VERSION,
-                        "type": "status",
-                        "query": web::search().trim_start_matches('?'),
-                        "phase": st.phase.code(),
-                        "steps": st.steps,
-                        "backend": st.backend,
-                        "train_loss": st.train_loss,
-                    });
-                    web::reply(e, &reply.to_string());
-                }
-                _ => {}
-            }
-        });
+    /// The parts of a lab whose transport is the kit's ([`Self::transport`]).
+    pub fn parts(self, class: &'static str, controls: ViewFn, charts: ViewFn) -> page::Parts {
+        page::Parts {
+            class,
+            transport: ViewFn::from(move || self.transport()),
+            transport_above: false,
+            controls,
+            exports: ViewFn::from(move || self.exports()),
+            charts,
+            root_data: Vec::new(),
+            views_data: Vec::new(),
+        }
     }
 }
 
@@ -440,19 +327,4 @@ pub fn find_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, r
         }
         ready(Rc::new(backend));
     });
-}
-
-/// A run as the command-line tool reads it (`gradlab CONFIG.json`): the
-/// [`RunConfig`] with the CLI's `steps` and `backend` keys beside it.
-/// `steps` is how far the page has trained (1000 before the first step),
-/// within what the CLI allows.
-#[must_use]
-pub fn cli_config(run: &RunConfig, steps: u64) -> String {
-    let steps = if steps == 0 { 1000 } else { steps.min(u64::from(gradlab_core::config::MAX_RUN_STEPS)) };
-    let mut value = serde_json::to_value(run).unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        map.insert("steps".into(), steps.into());
-        map.insert("backend".into(), "cpu".into());
-    }
-    serde_json::to_string_pretty(&value).unwrap_or_default()
 }

@@ -199,24 +199,47 @@ pub fn Stats(status: RwSignal<Status>) -> impl IntoView {
     }
 }
 
-/// Extra `data-*` attributes of a lab's root, each following a signal.
+/// Extra `data-*` attributes of an element, each following a signal.
 pub type DataAttrs = Vec<(&'static str, Signal<String>)>;
 
-/// The lab's root element with the machine-readable status attributes
-/// (`data-backend`, `data-steps`, `data-train-loss`, `data-test-loss`,
-/// `data-phase`, `data-gpu-buffers`, `data-gpu-bytes`, `data-wasm-bytes`,
-/// and the lab's own)
-/// that tests and host pages read.
-#[component]
-fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataAttrs, children: Children) -> impl IntoView {
-    let root = NodeRef::<leptos::html::Div>::new();
+/// Keeps `data` on the element `node` refers to.
+fn set_data(node: NodeRef<leptos::html::Div>, data: DataAttrs) {
     for (name, value) in data {
         Effect::new(move |_| {
-            if let Some(el) = root.get() {
+            if let Some(el) = node.get() {
                 let _ = el.set_attribute(name, &value.get());
             }
         });
     }
+}
+
+/// A lab's parts, as [`LabPage`] lays them out.
+pub struct Parts {
+    /// The root's class.
+    pub class: &'static str,
+    /// Play/pause or progress: at the top of the controls, or above the
+    /// charts with `transport_above`; in an embed, its bar.
+    pub transport: ViewFn,
+    pub transport_above: bool,
+    /// The lab's fieldsets.
+    pub controls: ViewFn,
+    /// The lab's exports.
+    pub exports: ViewFn,
+    pub charts: ViewFn,
+    /// The root's own `data-*` attributes beside the status ones.
+    pub root_data: DataAttrs,
+    /// `data-*` attributes of the `.views` element around the charts.
+    pub views_data: DataAttrs,
+}
+
+/// The lab's root element with the machine-readable status attributes
+/// (`data-backend`, `data-steps`, `data-train-loss`, `data-test-loss`,
+/// `data-phase`, `data-gpu-buffers`, `data-gpu-bytes`, `data-wasm-bytes`,
+/// and the lab's own) that tests and host pages read.
+#[component]
+fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataAttrs, children: Children) -> impl IntoView {
+    let root = NodeRef::new();
+    set_data(root, data);
     view! {
         <div
             node_ref=root
@@ -235,6 +258,14 @@ fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataA
     }
 }
 
+/// The charts inside their `.views` element (`display: contents`), which
+/// carries the pictures' own status attributes.
+fn views(charts: &ViewFn, data: DataAttrs) -> impl IntoView {
+    let node = NodeRef::new();
+    set_data(node, data);
+    view! { <div node_ref=node class="views">{charts.run()}</div> }
+}
+
 /// A lab's page: the top bar, the controls and the charts with notices
 /// and stats; or, embedded, the charts alone over a bar with the
 /// transport, the stats and badge (labs that train), and an "open in
@@ -243,8 +274,7 @@ fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataA
 pub fn LabPage(
     /// The `lab` query value (the top bar's current link).
     lab: &'static str,
-    /// The root's class.
-    class: &'static str,
+    parts: Parts,
     embed: bool,
     /// The lab trains step by step (stats and steps/s shown).
     trains: bool,
@@ -253,22 +283,12 @@ pub fn LabPage(
     /// The full page's URL for these settings.
     #[prop(into)]
     open_link: Signal<String>,
-    /// The embed bar's controls.
-    #[prop(into)]
-    transport: ViewFn,
-    #[prop(into)] controls: ViewFn,
-    /// Shown above the charts on the full page.
-    #[prop(optional_no_strip)]
-    header: Option<ViewFn>,
-    #[prop(into)] charts: ViewFn,
-    /// The lab's own `data-*` attributes on the root.
-    #[prop(optional)]
-    data: DataAttrs,
 ) -> impl IntoView {
+    let Parts { class, transport, transport_above, controls, exports, charts, root_data, views_data } = parts;
     if embed {
         view! {
-            <StatusRoot class=format!("{class} embed") status=status data=data>
-                <div class="embed-charts">{charts.run()}</div>
+            <StatusRoot class=format!("{class} embed") status=status data=root_data>
+                <div class="embed-charts">{views(&charts, views_data)}</div>
                 <div class="embed-bar">
                     {transport.run()}
                     {trains.then(|| view! { <Stats status=status /><Badge status=status /> })}
@@ -281,12 +301,16 @@ pub fn LabPage(
     } else {
         view! {
             <Topbar lab=lab status=status rate=trains />
-            <StatusRoot class=class status=status data=data>
-                {controls.run()}
+            <StatusRoot class=class status=status data=root_data>
+                <aside class="controls">
+                    {(!transport_above).then(|| transport.run())}
+                    {controls.run()}
+                    {exports.run()}
+                </aside>
                 <section class="main">
                     <Notices status=status messages=messages />
-                    {header.map(|h| h.run())}
-                    <div class="charts">{charts.run()}</div>
+                    {transport_above.then(|| transport.run())}
+                    <div class="charts">{views(&charts, views_data)}</div>
                     {trains.then(|| view! { <Stats status=status /> })}
                 </section>
             </StatusRoot>

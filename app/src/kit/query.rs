@@ -117,6 +117,8 @@ pub struct Num<S, T> {
     /// Slider positions, and whether they are spaced logarithmically.
     pub steps: u32,
     pub log: bool,
+    /// How the slider shows a value, where the default does not fit.
+    pub shown: Option<fn(f64) -> String>,
     pub get: fn(&S) -> T,
     pub set: fn(&mut S, T),
 }
@@ -279,5 +281,103 @@ impl Checker {
             self.note(format!("{key}={shown} is not a whole number; using {default}."));
             default
         }
+    }
+}
+
+/// A numeric row of a lab's settings table (the state type `S` in scope),
+/// keyed in the URL by its field's name:
+/// `num!(WIDTH, width: usize, 1, 1024, "width", log 100);` (slider label,
+/// then a log or linear scale of so many steps, and optionally `shown`
+/// and how the slider writes a value).
+macro_rules! num {
+    ($row:ident, $field:ident: $t:ty, $lo:expr, $hi:expr, $label:literal, $scale:ident $steps:literal $(, shown $shown:expr)?) => {
+        pub static $row: $crate::kit::Num<S, $t> = $crate::kit::Num {
+            key: stringify!($field),
+            label: $label,
+            lo: $lo,
+            hi: $hi,
+            steps: $steps,
+            log: $crate::kit::query::num!(@log $scale),
+            shown: $crate::kit::query::num!(@shown $($shown)?),
+            get: |s| s.$field,
+            set: |s, v| s.$field = v,
+        };
+    };
+    (@log log) => {
+        true
+    };
+    (@log linear) => {
+        false
+    };
+    (@shown) => {
+        None
+    };
+    (@shown $shown:expr) => {
+        Some($shown)
+    };
+}
+pub(crate) use num;
+
+/// A row of named choices (see [`num!`]): `pick!(ACT, act: Activation, "activation");`.
+macro_rules! pick {
+    ($row:ident, $field:ident: $t:ty, $label:literal) => {
+        pub static $row: $crate::kit::Pick<S, $t> =
+            $crate::kit::Pick { key: stringify!($field), label: $label, get: |s| s.$field, set: |s, v| s.$field = v };
+    };
+}
+pub(crate) use pick;
+
+/// [`Named`] for an enum: each variant's URL name and, after a `/`, the
+/// text a select shows (the name where none is given):
+/// `named!(PlaneKind { Random = "random" / "random, filter-normalized", Pca = "pca" });`
+/// or, for an enum with its own `name()` and a constant listing its
+/// values, the texts that differ from the names:
+/// `named!(Loss: ALL; Mse / "mean squared error");`.
+macro_rules! named {
+    ($t:ident: $all:ident $(; $($v:ident / $text:literal),+)?) => {
+        impl $crate::kit::Named for $t {
+            fn all() -> &'static [Self] {
+                &$t::$all
+            }
+            fn name(self) -> &'static str {
+                $t::name(self)
+            }
+            fn text(self) -> &'static str {
+                #[allow(unreachable_patterns)]
+                match self {
+                    $($($t::$v { .. } => $text,)+)?
+                    _ => $t::name(self),
+                }
+            }
+        }
+    };
+    ($t:ident { $($v:ident = $name:literal $(/ $text:literal)?),+ $(,)? }) => {
+        impl $crate::kit::Named for $t {
+            fn all() -> &'static [Self] {
+                &[$($t::$v),+]
+            }
+            fn name(self) -> &'static str {
+                match self {
+                    $($t::$v => $name),+
+                }
+            }
+            fn text(self) -> &'static str {
+                match self {
+                    $($t::$v => [$($text,)? $name][0]),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use named;
+
+/// A lab's view (`view=` in its URL): one of its pictures, or all of them.
+pub trait LabView: Named {
+    /// The view that shows every picture.
+    const ALL: Self;
+
+    /// Whether `self` (the page's choice) shows `view`.
+    fn shows(self, view: Self) -> bool {
+        self == Self::ALL || self == view
     }
 }

@@ -4,12 +4,11 @@
 //! markers over the exact curve; and the epoch-wise curves (a
 //! [`crate::charts::lines`] chart).
 
-use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::{bands, Band, SweepRun};
 use plotters::prelude::*;
 
 use super::run::Run;
-use super::state::{DdState, DdView};
+use super::state::{DdState, DdView, Train};
 use crate::charts::lines::{draw_lines, Line, Lines};
 use crate::charts::SERIES;
 
@@ -110,7 +109,7 @@ pub fn draw_curve(s: &mut Surface<'_>, c: &Curve<'_>) {
 /// (and, in full training, to where the parameter count reaches n).
 pub fn epoch_widths(s: &DdState, trained: &[usize]) -> Vec<usize> {
     let mut targets = vec![s.n as f64 / 4.0, s.n as f64, 4.0 * s.n as f64];
-    if s.train == Some(Training::Full) {
+    if s.train == Train::Full {
         targets.insert(0, s.params_threshold());
     }
     let mut out: Vec<usize> = targets
@@ -138,7 +137,7 @@ pub fn draw_view(r: &Run, s: &DdState, view: DdView, surface: &mut Surface<'_>) 
             x_desc,
             x_range: (se.xs[0], *se.xs.last().unwrap_or(&1)),
             trained: if model { &trained } else { &[] },
-            params_threshold: (model && s.train == Some(Training::Full)).then(|| s.params_threshold()),
+            params_threshold: (model && s.train == Train::Full).then(|| s.params_threshold()),
         };
         draw_curve(surface, &curve);
     }

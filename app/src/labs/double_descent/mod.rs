@@ -14,13 +14,13 @@ mod export;
 mod run;
 pub mod state;
 
-use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::Feature;
 use leptos::prelude::*;
 
 use self::run::{Run, SweepPhase};
-use self::state::{DdView, D, FEATURE, N, NOISE, P, RIDGE, RIDGE_MIN, SEED, SEEDS, STEPS, TEACHER, TRAIN};
-use crate::kit::controls::{self, fmt_frac, ChartFigure, Scale, Tex};
+use self::state::{DdView, Train, D, FEATURE, N, NOISE, P, RIDGE, RIDGE_MIN, SEED, SEEDS, STEPS, TEACHER, TRAIN};
+use crate::kit::controls::{self, ChartFigure, Scale, Tex};
+use crate::kit::LabView;
 use crate::kit::{use_lab, LabKit};
 
 /// The ridge slider: position 0 is λ = 0, then log steps up to the maximum.
@@ -71,12 +71,12 @@ pub fn DoubleDescent(
                     s.seeds,
                     if s.ridge > 0.0 { " Ridge caps the readout's norm, which is what removes the peak." } else { "" },
                 ))}{move || k.with(|s| match s.train {
-                    None => String::new(),
-                    Some(Training::Readout) => format!(
+                    Train::Off => String::new(),
+                    Train::Readout => format!(
                         " Markers: two-layer nets of each width with the same features frozen, readout trained from zero by gradient descent (momentum 0.9) for {} steps. They land on the exact curve; right at p ≈ n, where gradient descent needs ever more steps, a finite run stops early and sits below the peak, like a small ridge.",
                         s.steps
                     ),
-                    Some(Training::Full) => format!(
+                    Train::Full => format!(
                         " Markers: two-layer nets with every layer trained from the standard init for {} steps. Their interpolation threshold counts parameters, not features: p(d + 2) + 1 = n at p ≈ {:.1}.",
                         s.steps, s.params_threshold()
                     ),
@@ -88,10 +88,10 @@ pub fn DoubleDescent(
                     s.p
                 ))}
             </ChartFigure>
-            <ChartFigure class="chart dd epoch" hidden=move || !shows(DdView::Epoch) || k.with(|s| s.train.is_none()) chart=k.chart(DdView::Epoch) label="test error against training step for a few widths" name="gradlab-dd-epoch-wise">
-                <Tex tex=move || if k.with(|s| s.train == Some(Training::Full)) { r"\theta_{t+1} = \theta_t - \eta\, \nabla_\theta\, \tfrac{1}{n} \lVert f_{\theta_t}(X) - y \rVert^2 \ \text{(every layer)}" } else { r"a_t \xrightarrow{\ t \to \infty\ } \Phi^{+} y \ \text{ for gradient descent from } a_0 = 0" } />" "{move || k.with(|s| format!(
+            <ChartFigure class="chart dd epoch" hidden=move || !shows(DdView::Epoch) || k.with(|s| s.train == Train::Off) chart=k.chart(DdView::Epoch) label="test error against training step for a few widths" name="gradlab-dd-epoch-wise">
+                <Tex tex=move || if k.with(|s| s.train == Train::Full) { r"\theta_{t+1} = \theta_t - \eta\, \nabla_\theta\, \tfrac{1}{n} \lVert f_{\theta_t}(X) - y \rVert^2 \ \text{(every layer)}" } else { r"a_t \xrightarrow{\ t \to \infty\ } \Phi^{+} y \ \text{ for gradient descent from } a_0 = 0" } />" "{move || k.with(|s| format!(
                     "Epoch-wise: test error (median over seeds) against training step for a few widths. Training time acts like an inverse ridge: early on every net is smooth; the net at p ≈ n fits the label noise last and its test error climbs late (then, given enough steps, to the peak of the model-wise curve){}.",
-                    if s.train == Some(Training::Full) { ", while nets far from the threshold settle" } else { ", while nets far from the threshold converge fast and stay low" }
+                    if s.train == Train::Full { ", while nets far from the threshold settle" } else { ", while nets far from the threshold converge fast and stay low" }
                 ))}
             </ChartFigure>
         }
@@ -113,18 +113,10 @@ pub fn DoubleDescent(
                 })}</span>
             </div>
         }
-        .into_any()
     };
     let controls = move || {
         view! {
-            <aside class="controls">
-                <fieldset>
-                    <legend>"Data"</legend>
-                    {N.slider(settings)}
-                    {D.slider(settings)}
-                    {NOISE.slider_as(settings, fmt_frac)}
-                    {TEACHER.select(settings)}
-                </fieldset>
+            {controls::fieldset("Data", settings, &[&N, &D, &NOISE, &TEACHER])}
                 <fieldset>
                     <legend>"Model"</legend>
                     {FEATURE.select(settings)}
@@ -136,25 +128,19 @@ pub fn DoubleDescent(
                     {SEEDS.slider(settings)}
                     {controls::seed(settings, &SEED)}
                 </fieldset>
-                <fieldset>
-                    <legend>"Trained nets"</legend>
-                    {TRAIN.select(settings)}
-                    {STEPS.slider(settings)}
-                </fieldset>
-                {k.exports()}
-            </aside>
+                {controls::fieldset("Trained nets", settings, &[&TRAIN, &STEPS])}
         }
-        .into_any()
     };
-    let data = vec![
+    let mut parts = k.parts("dd-lab", ViewFn::from(controls), ViewFn::from(charts));
+    (parts.transport, parts.transport_above) = (ViewFn::from(bar), true);
+    parts.root_data = vec![
         ("data-points", Signal::derive(move || progress.with(|p| p.points.to_string()))),
         ("data-total", Signal::derive(move || progress.with(|p| p.total.to_string()))),
         ("data-sweep", Signal::derive(move || progress.with(|p| p.sweep.name().to_owned()))),
         ("data-sweep-steps", Signal::derive(move || progress.with(|p| p.sweep_steps.to_string()))),
         ("data-sweep-total", Signal::derive(move || progress.with(|p| p.sweep_total.to_string()))),
     ];
-    let charts = move || charts().into_any();
-    k.page("dd-lab", bar, controls, Some(ViewFn::from(bar)), charts, data)
+    k.page(parts)
 }
 
 #[cfg(test)]

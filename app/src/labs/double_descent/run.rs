@@ -4,9 +4,10 @@
 
 use gradlab_core::double_descent::{feature_counts, sample_counts, Errors, SeedCurve, Sweep, SweepRun};
 
-use super::state::{DdState, DdView};
+use super::state::{DdState, DdView, Train};
 use crate::charts::Surface;
 use crate::kit::status::Phase;
+use crate::kit::LabView;
 use crate::kit::{Frame, LabRun};
 use crate::web;
 
@@ -134,7 +135,7 @@ impl Run {
 
     /// Starts the trained sweep, then trains it.
     fn tick_sweep(&mut self, f: &Frame<'_, DdState>, s: &DdState) -> bool {
-        let Some(training) = s.train else { return false };
+        let Some(training) = s.train.training() else { return false };
         if self.sweep.is_none() && !self.sweep_failed {
             let widths = feature_counts(s.n, 10.0, POINTS);
             match SweepRun::new(f.backend, &s.config(), &widths, s.seeds, training, s.steps) {
@@ -176,11 +177,11 @@ impl LabRun for Run {
         if s.view.shows(DdView::Sample) && self.sample.is_none() {
             self.sample = Some(Series::new(sample_counts(s.p, POINTS)));
         }
-        if s.train.is_none() || !old.is_some_and(|old| old.same_sweep(s)) {
+        if s.train == Train::Off || !old.is_some_and(|old| old.same_sweep(s)) {
             self.sweep = None;
             self.sweep_failed = false;
         }
-        self.sweep_wanted = s.train.is_some();
+        self.sweep_wanted = s.train != Train::Off;
         self.seeds = s.seeds;
         self.ran = true;
     }

@@ -4,93 +4,43 @@
 use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::{Feature, RfConfig, Teacher};
 
-use crate::kit::query::Setting;
-use crate::kit::{Checker, LabState, Named, Num, Pick};
+use crate::kit::query::{named, num, pick, LabView, Setting};
+use crate::kit::{Checker, LabState};
 
-/// Which curves to show (the embed shows one).
+/// Which curves to show (the embed shows one); `Epoch` (test error
+/// against training step) needs a trained sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DdView {
     All,
     Model,
     Sample,
-    /// Test error against training step (needs a trained sweep).
     Epoch,
 }
+named!(DdView { All = "all", Model = "model", Sample = "sample", Epoch = "epoch" });
+impl LabView for DdView {
+    const ALL: Self = Self::All;
+}
 
-impl DdView {
+named!(Teacher { Linear = "linear", Nonlinear = "nonlinear" / "2·tanh(linear)" });
+named!(Feature { Relu = "relu" / "ReLU", Tanh = "tanh" });
+
+/// Trained nets beside the exact curve: none, or which layers train.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Train {
+    Off,
+    Readout,
+    Full,
+}
+named!(Train { Off = "off", Readout = "readout" / "readout only", Full = "full" / "every layer" });
+
+impl Train {
+    /// What trains, if anything.
     #[must_use]
-    pub fn shows(self, view: Self) -> bool {
-        self == Self::All || self == view
-    }
-}
-
-impl Named for DdView {
-    fn all() -> &'static [Self] {
-        &[Self::All, Self::Model, Self::Sample, Self::Epoch]
-    }
-    fn name(self) -> &'static str {
+    pub fn training(self) -> Option<Training> {
         match self {
-            Self::All => "all",
-            Self::Model => "model",
-            Self::Sample => "sample",
-            Self::Epoch => "epoch",
-        }
-    }
-}
-
-impl Named for Teacher {
-    fn all() -> &'static [Self] {
-        &[Self::Linear, Self::Nonlinear]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Self::Linear => "linear",
-            Self::Nonlinear => "nonlinear",
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::Linear => "linear",
-            Self::Nonlinear => "2·tanh(linear)",
-        }
-    }
-}
-
-impl Named for Feature {
-    fn all() -> &'static [Self] {
-        &[Self::Relu, Self::Tanh]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Self::Relu => "relu",
-            Self::Tanh => "tanh",
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::Relu => "ReLU",
-            Self::Tanh => "tanh",
-        }
-    }
-}
-
-/// Trained nets beside the exact curve: off, readout only, every layer.
-impl Named for Option<Training> {
-    fn all() -> &'static [Self] {
-        &[None, Some(Training::Readout), Some(Training::Full)]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            None => "off",
-            Some(Training::Readout) => "readout",
-            Some(Training::Full) => "full",
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            None => "off",
-            Some(Training::Readout) => "readout only",
-            Some(Training::Full) => "every layer",
+            Self::Off => None,
+            Self::Readout => Some(Training::Readout),
+            Self::Full => Some(Training::Full),
         }
     }
 }
@@ -110,8 +60,8 @@ pub struct DdState {
     pub seed: u64,
     /// Features of the sample-wise curve.
     pub p: usize,
-    /// Trained nets beside the exact curve (`None`: off).
-    pub train: Option<Training>,
+    /// Trained nets beside the exact curve.
+    pub train: Train,
     /// Steps each trained net takes.
     pub steps: u64,
     pub view: DdView,
@@ -129,7 +79,7 @@ impl Default for DdState {
             seeds: 5,
             seed: 1,
             p: 100,
-            train: None,
+            train: Train::Off,
             steps: 2000,
             view: DdView::All,
         }
@@ -141,26 +91,19 @@ pub const RIDGE_MIN: f64 = 1e-6;
 
 type S = DdState;
 
-pub static N: Num<S, usize> =
-    Num { key: "n", label: "samples n", lo: 20, hi: 300, steps: 56, log: true, get: |s| s.n, set: |s, v| s.n = v };
-pub static D: Num<S, usize> =
-    Num { key: "d", label: "input dim d", lo: 1, hi: 100, steps: 40, log: true, get: |s| s.d, set: |s, v| s.d = v };
-pub static NOISE: Num<S, f64> =
-    Num { key: "noise", label: "label noise σ", lo: 0.0, hi: 2.0, steps: 80, log: false, get: |s| s.noise, set: |s, v| s.noise = v };
-pub static RIDGE: Num<S, f64> =
-    Num { key: "ridge", label: "ridge λ", lo: 0.0, hi: 10.0, steps: 70, log: false, get: |s| s.ridge, set: |s, v| s.ridge = v };
-pub static TEACHER: Pick<S, Teacher> = Pick { key: "teacher", label: "teacher", get: |s| s.teacher, set: |s, v| s.teacher = v };
-pub static FEATURE: Pick<S, Feature> = Pick { key: "feature", label: "features", get: |s| s.feature, set: |s, v| s.feature = v };
-pub static SEEDS: Num<S, usize> =
-    Num { key: "seeds", label: "seeds", lo: 1, hi: 10, steps: 9, log: false, get: |s| s.seeds, set: |s, v| s.seeds = v };
-pub static SEED: Num<S, u64> =
-    Num { key: "seed", label: "seed", lo: 0, hi: 1_000_000, steps: 0, log: false, get: |s| s.seed, set: |s, v| s.seed = v };
-pub static P: Num<S, usize> =
-    Num { key: "p", label: "p (sample-wise)", lo: 2, hi: 600, steps: 80, log: true, get: |s| s.p, set: |s, v| s.p = v };
-pub static TRAIN: Pick<S, Option<Training>> = Pick { key: "train", label: "train", get: |s| s.train, set: |s, v| s.train = v };
-pub static STEPS: Num<S, u64> =
-    Num { key: "steps", label: "steps", lo: 10, hi: 20_000, steps: 60, log: true, get: |s| s.steps, set: |s, v| s.steps = v };
-pub static VIEW: Pick<S, DdView> = Pick { key: "view", label: "view", get: |s| s.view, set: |s, v| s.view = v };
+num!(N, n: usize, 20, 300, "samples n", log 56);
+num!(D, d: usize, 1, 100, "input dim d", log 40);
+num!(NOISE, noise: f64, 0.0, 2.0, "label noise σ", linear 80);
+// The ridge's slider is the lab's own: 0, then log steps (see `mod.rs`).
+num!(RIDGE, ridge: f64, 0.0, 10.0, "ridge λ", linear 70);
+pick!(TEACHER, teacher: Teacher, "teacher");
+pick!(FEATURE, feature: Feature, "features");
+num!(SEEDS, seeds: usize, 1, 10, "seeds", linear 9);
+num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
+num!(P, p: usize, 2, 600, "p (sample-wise)", log 80);
+pick!(TRAIN, train: Train, "train");
+num!(STEPS, steps: u64, 10, 20_000, "steps", log 60);
+pick!(VIEW, view: DdView, "view");
 
 static SETTINGS: [&dyn Setting<S>; 12] = [&N, &D, &NOISE, &RIDGE, &TEACHER, &FEATURE, &SEEDS, &SEED, &P, &TRAIN, &STEPS, &VIEW];
 
@@ -227,7 +170,7 @@ mod tests {
             n: 150,
             ridge: 0.01,
             teacher: Teacher::Nonlinear,
-            train: Some(Training::Full),
+            train: Train::Full,
             steps: 500,
             view: DdView::Epoch,
             ..DdState::default()
@@ -236,7 +179,7 @@ mod tests {
         assert_eq!(back, s);
         assert!(msgs.is_empty(), "{msgs:?}");
         let (s, msgs) = DdState::from_query("lab=dd&n=5000&noise=-1&ridge=1e-9&view=3d&train=all&steps=99999999");
-        assert_eq!((s.n, s.noise, s.ridge, s.view, s.train, s.steps), (N.hi, 0.0, RIDGE_MIN, DdView::All, None, STEPS.hi));
+        assert_eq!((s.n, s.noise, s.ridge, s.view, s.train, s.steps), (N.hi, 0.0, RIDGE_MIN, DdView::All, Train::Off, STEPS.hi));
         assert_eq!(msgs.len(), 6, "every change is named, the ridge's too: {msgs:?}");
         assert!(s.same_sweep(&DdState { ridge: 1.0, p: 7, ..s.clone() }));
         assert!(!s.same_sweep(&DdState { noise: 1.0, ..s.clone() }));

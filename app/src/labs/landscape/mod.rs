@@ -16,7 +16,8 @@ use self::run::Run;
 use self::state::{
     LandscapeState, Method, PlaneKind, View, ACT, DATA, DEPTH, GRID, LOSS, LR, N, OPT, PARAM, PLANE, RANGE, SCALE, SEED, VIEW, WIDTH,
 };
-use crate::kit::controls::{self, fmt_frac, ChartFigure, Tex};
+use crate::kit::controls::{self, ChartFigure, Tex};
+use crate::kit::LabView;
 use crate::kit::{use_lab, LabKit, Named};
 
 /// The contour view's formula: the plane, then how its directions are made.
@@ -82,31 +83,9 @@ pub fn Landscape(
             </ChartFigure>
         }
     };
-    // `.views` (display: contents) carries the pictures' status attributes.
-    let views = move || {
-        view! {
-            <div
-                class="views"
-                data-view=move || k.with(|s| s.view.name())
-                data-grids=move || readout.with(|r| r.grids.to_string())
-                data-grid-ms=move || readout.with(|r| format!("{:.0}", r.grid_ms))
-                data-sharpness=move || readout.with(|r| r.sharpness.map(|v| v.to_string()).unwrap_or_default())
-                data-barrier=move || readout.with(|r| r.barrier.map(|b| b.0.to_string()).unwrap_or_default())
-            >
-                {charts()}
-            </div>
-        }
-        .into_any()
-    };
     let controls = move || {
         view! {
-            <aside class="controls">
-                {k.transport()}
-                <fieldset>
-                    <legend>"Data"</legend>
-                    {DATA.select(settings)}
-                    {N.slider(settings)}
-                </fieldset>
+            {controls::fieldset("Data", settings, &[&DATA, &N])}
                 {controls::network(settings, &WIDTH, &DEPTH, &ACT, &PARAM)}
                 <fieldset>
                     <legend>"Training (full batch)"</legend>
@@ -115,18 +94,16 @@ pub fn Landscape(
                     {LR.slider(settings)}
                     {controls::seed(settings, &SEED)}
                 </fieldset>
-                <fieldset>
-                    <legend>"Picture"</legend>
-                    {PLANE.select(settings)}
-                    {GRID.slider_as(settings, |v| format!("{0}×{0}", v.round()))}
-                    {RANGE.slider_as(settings, fmt_frac)}
-                    {SCALE.select(settings)}
-                    {VIEW.select(settings)}
-                </fieldset>
-                {k.exports()}
-            </aside>
+                {controls::fieldset("Picture", settings, &[&PLANE, &GRID, &RANGE, &SCALE, &VIEW])}
         }
-        .into_any()
     };
-    k.page("landscape", move || k.transport().into_any(), controls, None, views, Vec::new())
+    let mut parts = k.parts("landscape", ViewFn::from(controls), ViewFn::from(charts));
+    parts.views_data = vec![
+        ("data-view", Signal::derive(move || k.with(|s| s.view.name().to_owned()))),
+        ("data-grids", Signal::derive(move || readout.with(|r| r.grids.to_string()))),
+        ("data-grid-ms", Signal::derive(move || readout.with(|r| format!("{:.0}", r.grid_ms)))),
+        ("data-sharpness", Signal::derive(move || readout.with(|r| r.sharpness.map(|v| v.to_string()).unwrap_or_default()))),
+        ("data-barrier", Signal::derive(move || readout.with(|r| r.barrier.map(|b| b.0.to_string()).unwrap_or_default()))),
+    ];
+    k.page(parts)
 }

@@ -9,6 +9,7 @@ use super::state::{LandscapeState, View};
 use super::views::{self, Views};
 use crate::charts::Surface;
 use crate::kit::status::Progress;
+use crate::kit::LabView;
 use crate::kit::{Frame, LabRun};
 
 /// What the views show beside the run's status (the `.views` element's
@@ -69,13 +70,7 @@ impl LabRun for Run {
             return;
         }
         *self = Self::default();
-        match build(f, s) {
-            Ok(nets) => {
-                self.nets = Some(nets);
-                f.started();
-            }
-            Err(e) => f.failed(&e),
-        }
+        self.nets = f.start(build(f, s));
     }
 
     fn reset(&mut self, _f: &mut Frame<'_, LandscapeState>, _s: &LandscapeState) {

@@ -2,8 +2,11 @@
 
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 
-use crate::kit::query::Setting;
-use crate::kit::{Checker, LabState, Named, Num, Pick};
+use gradlab_core::landscape::GRID_SIZES;
+
+use crate::kit::controls::fmt_frac;
+use crate::kit::query::{named, num, pick, LabView, Setting};
+use crate::kit::{Checker, LabState};
 
 /// Which of the lab's views to show (the embed shows one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,56 +17,20 @@ pub enum View {
     Sharpness,
     Connect,
 }
-
-impl View {
-    /// Whether `self` (the page's choice) shows `view`.
-    #[must_use]
-    pub fn shows(self, view: Self) -> bool {
-        self == Self::All || self == view
-    }
+named!(View { All = "all", Contour = "contour", Slice = "slice", Sharpness = "sharpness", Connect = "connect" });
+impl LabView for View {
+    const ALL: Self = Self::All;
 }
 
-impl Named for View {
-    fn all() -> &'static [Self] {
-        &[Self::All, Self::Contour, Self::Slice, Self::Sharpness, Self::Connect]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::Contour => "contour",
-            Self::Slice => "slice",
-            Self::Sharpness => "sharpness",
-            Self::Connect => "connect",
-        }
-    }
-}
-
-/// The plane the contour view slices along.
+/// The plane the contour view slices along: Li et al.'s two
+/// filter-normalized random directions, or the top two principal
+/// components of the trajectory so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlaneKind {
-    /// Li et al.'s two filter-normalized random directions.
     Random,
-    /// The top two principal components of the trajectory so far.
     Pca,
 }
-
-impl Named for PlaneKind {
-    fn all() -> &'static [Self] {
-        &[Self::Random, Self::Pca]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Self::Random => "random",
-            Self::Pca => "pca",
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::Random => "random, filter-normalized",
-            Self::Pca => "trajectory PCA",
-        }
-    }
-}
+named!(PlaneKind { Random = "random" / "random, filter-normalized", Pca = "pca" / "trajectory PCA" });
 
 /// Full-batch gradient descent, plain or with heavy-ball momentum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,24 +38,7 @@ pub enum Method {
     Gd,
     Momentum,
 }
-
-impl Named for Method {
-    fn all() -> &'static [Self] {
-        &[Self::Gd, Self::Momentum]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Self::Gd => "gd",
-            Self::Momentum => "momentum",
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::Gd => "gradient descent",
-            Self::Momentum => "heavy ball (β = 0.9)",
-        }
-    }
-}
+named!(Method { Gd = "gd" / "gradient descent", Momentum = "momentum" / "heavy ball (β = 0.9)" });
 
 /// Contours of log₁₀ loss, or of the loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,24 +46,7 @@ pub enum LossScale {
     Log,
     Linear,
 }
-
-impl Named for LossScale {
-    fn all() -> &'static [Self] {
-        &[Self::Log, Self::Linear]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Self::Log => "log",
-            Self::Linear => "linear",
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::Log => "log₁₀ loss",
-            Self::Linear => "loss",
-        }
-    }
-}
+named!(LossScale { Log = "log" / "log₁₀ loss", Linear = "linear" / "loss" });
 
 /// Momentum's β in the landscape lab.
 pub const MOMENTUM: f32 = 0.9;
@@ -166,35 +99,21 @@ impl Default for LandscapeState {
 
 type S = LandscapeState;
 
-pub static DATA: Pick<S, DatasetKind> = Pick { key: "data", label: "dataset", get: |s| s.data, set: |s, v| s.data = v };
-pub static N: Num<S, usize> = Num { key: "n", label: "points", lo: 16, hi: 1024, steps: 60, log: true, get: |s| s.n, set: |s, v| s.n = v };
-pub static WIDTH: Num<S, usize> =
-    Num { key: "width", label: "width", lo: 1, hi: 512, steps: 90, log: true, get: |s| s.width, set: |s, v| s.width = v };
-pub static DEPTH: Num<S, usize> =
-    Num { key: "depth", label: "depth", lo: 1, hi: 4, steps: 3, log: false, get: |s| s.depth, set: |s, v| s.depth = v };
-pub static ACT: Pick<S, Activation> = Pick { key: "act", label: "activation", get: |s| s.act, set: |s, v| s.act = v };
-pub static PARAM: Pick<S, Parameterization> = Pick { key: "param", label: "parameterization", get: |s| s.param, set: |s, v| s.param = v };
-pub static LOSS: Pick<S, Loss> = Pick { key: "loss", label: "loss", get: |s| s.loss, set: |s, v| s.loss = v };
-pub static OPT: Pick<S, Method> = Pick { key: "opt", label: "optimizer", get: |s| s.opt, set: |s, v| s.opt = v };
-pub static LR: Num<S, f32> =
-    Num { key: "lr", label: "learning rate", lo: 1e-3, hi: 2.0, steps: 100, log: true, get: |s| s.lr, set: |s, v| s.lr = v };
-pub static SEED: Num<S, u64> =
-    Num { key: "seed", label: "seed", lo: 0, hi: 1_000_000, steps: 0, log: false, get: |s| s.seed, set: |s, v| s.seed = v };
-pub static GRID: Num<S, usize> = Num {
-    key: "grid",
-    label: "grid",
-    lo: gradlab_core::landscape::GRID_SIZES.0,
-    hi: gradlab_core::landscape::GRID_SIZES.1,
-    steps: 112,
-    log: false,
-    get: |s| s.grid,
-    set: |s, v| s.grid = v,
-};
-pub static RANGE: Num<S, f32> =
-    Num { key: "range", label: "range", lo: 0.05, hi: 5.0, steps: 80, log: true, get: |s| s.range, set: |s, v| s.range = v };
-pub static SCALE: Pick<S, LossScale> = Pick { key: "scale", label: "scale", get: |s| s.scale, set: |s, v| s.scale = v };
-pub static PLANE: Pick<S, PlaneKind> = Pick { key: "plane", label: "plane", get: |s| s.plane, set: |s, v| s.plane = v };
-pub static VIEW: Pick<S, View> = Pick { key: "view", label: "view", get: |s| s.view, set: |s, v| s.view = v };
+pick!(DATA, data: DatasetKind, "dataset");
+num!(N, n: usize, 16, 1024, "points", log 60);
+num!(WIDTH, width: usize, 1, 512, "width", log 90);
+num!(DEPTH, depth: usize, 1, 4, "depth", linear 3);
+pick!(ACT, act: Activation, "activation");
+pick!(PARAM, param: Parameterization, "parameterization");
+pick!(LOSS, loss: Loss, "loss");
+pick!(OPT, opt: Method, "optimizer");
+num!(LR, lr: f32, 1e-3, 2.0, "learning rate", log 100);
+num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
+num!(GRID, grid: usize, GRID_SIZES.0, GRID_SIZES.1, "grid", linear 112, shown |v| format!("{0}×{0}", v.round()));
+num!(RANGE, range: f32, 0.05, 5.0, "range", log 80, shown fmt_frac);
+pick!(SCALE, scale: LossScale, "scale");
+pick!(PLANE, plane: PlaneKind, "plane");
+pick!(VIEW, view: View, "view");
 
 static SETTINGS: [&dyn Setting<S>; 15] =
     [&DATA, &N, &WIDTH, &DEPTH, &ACT, &PARAM, &LOSS, &OPT, &LR, &SEED, &GRID, &RANGE, &SCALE, &PLANE, &VIEW];
@@ -269,7 +188,7 @@ impl LandscapeState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kit::cli_config;
+    use crate::kit::export::cli_config;
     use crate::kit::properties::url_properties;
 
     #[test]

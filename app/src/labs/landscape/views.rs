@@ -11,6 +11,7 @@ use gradlab_core::Subset;
 use super::run::{Nets, Readout};
 use super::state::{LandscapeState, PlaneKind, View};
 use crate::kit::Frame;
+use crate::kit::LabView;
 use crate::web;
 
 /// Parameter snapshots kept for the trajectory (thinned by half when full).
@@ -76,14 +77,7 @@ impl Views {
         }
         self.last_params_step = Some(step);
         self.trajectory.push(params.to_vec());
-        if self.trajectory.len() > TRAJECTORY_CAP {
-            let last = self.trajectory.len() - 1;
-            let mut i = 0;
-            self.trajectory.retain(|_| {
-                i += 1;
-                (i - 1) % 2 == 0 || i - 1 == last
-            });
-        }
+        crate::charts::thin(&mut self.trajectory, TRAJECTORY_CAP);
     }
 }
 
@@ -110,6 +104,14 @@ fn grid_request(v: &Views, nets: &Nets, s: &LandscapeState, step: u64, readout: 
     Some(GridRequest { grid, plane, path, alphas, step })
 }
 
+/// A job's result and what it was asked with, once it has arrived (a
+/// failure is shown and ends the job).
+fn collect<T: 'static, A>(job: &mut Option<(Pending<T>, A)>, f: &Frame<'_, LandscapeState>) -> Option<(T, A)> {
+    let result = job.as_mut()?.0.poll(web::now)?;
+    let (_, asked) = job.take()?;
+    result.map_err(|e| f.failed(&e)).ok().map(|value| (value, asked))
+}
+
 /// Collects finished computations and starts new ones; returns whether
 /// anything new arrived.
 pub fn jobs(v: &mut Views, nets: &mut Nets, s: &LandscapeState, step: u64, f: &Frame<'_, LandscapeState>, readout: &mut Readout) -> bool {
@@ -117,23 +119,15 @@ pub fn jobs(v: &mut Views, nets: &mut Nets, s: &LandscapeState, step: u64, f: &F
     let mut fresh = false;
 
     // Contours and slice.
-    if let Some((job, _)) = &mut v.grid_job {
-        if let Some(result) = job.poll(web::now) {
-            let (_, request) = v.grid_job.take().expect("polled above");
-            match result {
-                Ok(mut losses) => {
-                    let slice = losses.split_off(request.grid.size * request.grid.size);
-                    let took = now - v.grid_started;
-                    v.next_grid_at = now + took;
-                    readout.grids += 1;
-                    readout.grid_step = request.step;
-                    readout.grid_ms = took;
-                    v.picture = Some(Picture { request, losses, slice });
-                    fresh = true;
-                }
-                Err(e) => f.failed(&e),
-            }
-        }
+    if let Some((mut losses, request)) = collect(&mut v.grid_job, f) {
+        let slice = losses.split_off(request.grid.size * request.grid.size);
+        let took = now - v.grid_started;
+        v.next_grid_at = now + took;
+        readout.grids += 1;
+        readout.grid_step = request.step;
+        readout.grid_ms = took;
+        v.picture = Some(Picture { request, losses, slice });
+        fresh = true;
     }
     let wants_grid = s.view.shows(View::Contour) || s.view.shows(View::Slice);
     let grid_due = v.grid_stale || v.picture.as_ref().is_none_or(|p| p.request.step != step);
@@ -153,19 +147,10 @@ pub fn jobs(v: &mut Views, nets: &mut Nets, s: &LandscapeState, step: u64, f: &F
     }
 
     // Sharpness.
-    if let Some((job, at)) = &mut v.sharp_job {
-        if let Some(result) = job.poll(web::now) {
-            let at = *at;
-            v.sharp_job = None;
-            match result {
-                Ok(value) => {
-                    v.sharpness.push((at, value));
-                    readout.sharpness = Some(value);
-                    fresh = true;
-                }
-                Err(e) => f.failed(&e),
-            }
-        }
+    if let Some((value, at)) = collect(&mut v.sharp_job, f) {
+        v.sharpness.push((at, value));
+        readout.sharpness = Some(value);
+        fresh = true;
     }
     let measured = v.sharpness.last().map(|p| p.0);
     if s.view.shows(View::Sharpness) && v.sharp_job.is_none() && measured != Some(step) && !v.trajectory.is_empty() {
@@ -177,22 +162,13 @@ pub fn jobs(v: &mut Views, nets: &mut Nets, s: &LandscapeState, step: u64, f: &F
     }
 
     // Mode connectivity.
-    if let Some((job, at)) = &mut v.line_job {
-        if let Some(result) = job.poll(web::now) {
-            let at = *at;
-            v.line_job = None;
-            match result {
-                Ok((train, test)) => {
-                    let t: Vec<f32> = line_points().iter().map(|p| p[0]).collect();
-                    readout.barrier = barrier(&t, &train).map(|tr| (tr, barrier(&t, &test)));
-                    v.line = Some(LineResult { t, train, test });
-                    v.line_step = Some(at);
-                    v.next_line_at = now + (now - v.line_started);
-                    fresh = true;
-                }
-                Err(e) => f.failed(&e),
-            }
-        }
+    if let Some(((train, test), at)) = collect(&mut v.line_job, f) {
+        let t: Vec<f32> = line_points().iter().map(|p| p[0]).collect();
+        readout.barrier = barrier(&t, &train).map(|tr| (tr, barrier(&t, &test)));
+        v.line = Some(LineResult { t, train, test });
+        v.line_step = Some(at);
+        v.next_line_at = now + (now - v.line_started);
+        fresh = true;
     }
     let line_due = v.line_job.is_none() && v.line_step != Some(step) && now >= v.next_line_at;
     if let (Some(b), true) = (&nets.b, line_due) {

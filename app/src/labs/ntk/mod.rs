@@ -20,6 +20,7 @@ use self::run::Run;
 use self::state::{NtkView, ACT, DEPTH, LR, N, PARAM, SEED, STEPS, VIEW, WIDTH};
 use crate::kit::controls::{self, ChartFigure, Tex};
 use crate::kit::page::PlayButton;
+use crate::kit::LabView;
 use crate::kit::{use_lab, LabKit, Named};
 
 #[component]
@@ -42,7 +43,6 @@ pub fn NtkLab(
                 <button name="restart" on:click=move |_| k.reset()>"Restart"</button>
             </div>
         }
-        .into_any()
     };
     let param_note = move || {
         k.with(|s| {
@@ -78,24 +78,9 @@ pub fn NtkLab(
             </ChartFigure>
         }
     };
-    let views = move || {
-        view! {
-            <div class="views"
-                data-view=move || k.with(|s| s.view.name())
-                data-checkpoints=move || readout.with(|r| r.checkpoints.to_string())
-                data-total=move || readout.with(|r| r.total.to_string())
-                data-drift=move || readout.with(|r| r.drift.map(|d| d.to_string()).unwrap_or_default())
-            >
-                {charts()}
-            </div>
-        }
-        .into_any()
-    };
     let controls = move || {
         view! {
-            <aside class="controls">
-                {transport()}
-                {controls::network(settings, &WIDTH, &DEPTH, &ACT, &PARAM)}
+            {controls::network(settings, &WIDTH, &DEPTH, &ACT, &PARAM)}
                 <fieldset>
                     <legend>"Training (gradient descent, MSE)"</legend>
                     {N.slider(settings)}
@@ -104,10 +89,15 @@ pub fn NtkLab(
                     {controls::seed(settings, &SEED)}
                     {VIEW.select(settings)}
                 </fieldset>
-                {k.exports()}
-            </aside>
         }
-        .into_any()
     };
-    k.page("ntk", transport, controls, None, views, Vec::new())
+    let mut parts = k.parts("ntk", ViewFn::from(controls), ViewFn::from(charts));
+    parts.transport = ViewFn::from(transport);
+    parts.views_data = vec![
+        ("data-view", Signal::derive(move || k.with(|s| s.view.name().to_owned()))),
+        ("data-checkpoints", Signal::derive(move || readout.with(|r| r.checkpoints.to_string()))),
+        ("data-total", Signal::derive(move || readout.with(|r| r.total.to_string()))),
+        ("data-drift", Signal::derive(move || readout.with(|r| r.drift.map(|d| d.to_string()).unwrap_or_default()))),
+    ];
+    k.page(parts)
 }

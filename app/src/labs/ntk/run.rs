@@ -199,13 +199,7 @@ impl Run {
             f.lab.playing.set(true);
         }
         self.nets = None;
-        match Nets::build(f, s) {
-            Ok(nets) => {
-                self.nets = Some(nets);
-                f.started();
-            }
-            Err(e) => f.failed(&e),
-        }
+        self.nets = f.start(Nets::build(f, s));
     }
 }
 

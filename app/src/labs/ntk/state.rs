@@ -2,43 +2,24 @@
 
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 
-use crate::kit::query::Setting;
-use crate::kit::{LabState, Named, Num, Pick};
+use crate::kit::query::{named, num, pick, LabView, Setting};
+use crate::kit::LabState;
 
-/// The lab's pictures (the embed shows one).
+/// The lab's pictures (the embed shows one): the Gram matrix and its
+/// spectrum; kernel drift and weight movement against step for several
+/// widths; the net's function beside the linearized (kernel) prediction;
+/// residual components along the kernel's eigenvectors against theory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NtkView {
     All,
-    /// The Gram matrix and its spectrum.
     Kernel,
-    /// Kernel drift and weight movement against step, for several widths.
     Drift,
-    /// The net's function beside the linearized (kernel) prediction.
     Function,
-    /// Residual components along the kernel's eigenvectors, against theory.
     Bias,
 }
-
-impl NtkView {
-    #[must_use]
-    pub fn shows(self, view: Self) -> bool {
-        self == Self::All || self == view
-    }
-}
-
-impl Named for NtkView {
-    fn all() -> &'static [Self] {
-        &[Self::All, Self::Kernel, Self::Drift, Self::Function, Self::Bias]
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::Kernel => "kernel",
-            Self::Drift => "drift",
-            Self::Function => "function",
-            Self::Bias => "bias",
-        }
-    }
+named!(NtkView { All = "all", Kernel = "kernel", Drift = "drift", Function = "function", Bias = "bias" });
+impl LabView for NtkView {
+    const ALL: Self = Self::All;
 }
 
 /// Everything a person sets in the NTK lab.
@@ -75,20 +56,15 @@ impl Default for NtkState {
 
 type S = NtkState;
 
-pub static WIDTH: Num<S, usize> =
-    Num { key: "width", label: "width", lo: 4, hi: 2048, steps: 90, log: true, get: |s| s.width, set: |s, v| s.width = v };
-pub static DEPTH: Num<S, usize> =
-    Num { key: "depth", label: "depth", lo: 1, hi: 3, steps: 2, log: false, get: |s| s.depth, set: |s, v| s.depth = v };
-pub static PARAM: Pick<S, Parameterization> = Pick { key: "param", label: "parameterization", get: |s| s.param, set: |s, v| s.param = v };
-pub static ACT: Pick<S, Activation> = Pick { key: "act", label: "activation", get: |s| s.act, set: |s, v| s.act = v };
-pub static LR: Num<S, f32> =
-    Num { key: "lr", label: "learning rate", lo: 1e-4, hi: 10.0, steps: 100, log: true, get: |s| s.lr, set: |s, v| s.lr = v };
-pub static N: Num<S, usize> = Num { key: "n", label: "points n", lo: 4, hi: 512, steps: 60, log: true, get: |s| s.n, set: |s, v| s.n = v };
-pub static SEED: Num<S, u64> =
-    Num { key: "seed", label: "seed", lo: 0, hi: 1_000_000, steps: 0, log: false, get: |s| s.seed, set: |s, v| s.seed = v };
-pub static STEPS: Num<S, u64> =
-    Num { key: "steps", label: "steps", lo: 10, hi: 100_000, steps: 80, log: true, get: |s| s.steps, set: |s, v| s.steps = v };
-pub static VIEW: Pick<S, NtkView> = Pick { key: "view", label: "view", get: |s| s.view, set: |s, v| s.view = v };
+num!(WIDTH, width: usize, 4, 2048, "width", log 90);
+num!(DEPTH, depth: usize, 1, 3, "depth", linear 2);
+pick!(PARAM, param: Parameterization, "parameterization");
+pick!(ACT, act: Activation, "activation");
+num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
+num!(N, n: usize, 4, 512, "points n", log 60);
+num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
+num!(STEPS, steps: u64, 10, 100_000, "steps", log 80);
+pick!(VIEW, view: NtkView, "view");
 
 static SETTINGS: [&dyn Setting<S>; 9] = [&WIDTH, &DEPTH, &PARAM, &ACT, &LR, &N, &SEED, &STEPS, &VIEW];
 

@@ -45,21 +45,12 @@ pub fn Playground(
                 <Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" ""Loss on the whole training set (solid) and the held-out test set (dashed), log scale."
             </ChartFigure>
         }
-        .into_any()
     };
     // Batch sizes are powers of two: the slider moves through their logs.
     let batch_positions = (BATCH.hi as f64).log2() + 1.0;
     let controls = move || {
         view! {
-            <aside class="controls">
-                {k.transport()}
-                <fieldset>
-                    <legend>"Data"</legend>
-                    {DATA.select(settings)}
-                    {N.slider(settings)}
-                    {NOISE.slider(settings)}
-                    {LABEL_NOISE.slider(settings)}
-                </fieldset>
+            {controls::fieldset("Data", settings, &[&DATA, &N, &NOISE, &LABEL_NOISE])}
                 {controls::network(settings, &WIDTH, &DEPTH, &ACT, &PARAM)}
                 <fieldset>
                     <legend>"Training"</legend>
@@ -72,12 +63,9 @@ pub fn Playground(
                         format=fmt_batch on_change=Callback::new(move |v: f64| k.set(|s| s.batch = if v < 0.5 { 0 } else { 1 << (v.round() as u32 - 1) })) />
                     {controls::seed(settings, &SEED)}
                 </fieldset>
-                {k.exports()}
-            </aside>
         }
-        .into_any()
     };
-    k.page("playground", move || k.transport().into_any(), controls, None, charts, Vec::new())
+    k.page(k.parts("playground", ViewFn::from(controls), ViewFn::from(charts)))
 }
 
 #[cfg(test)]

@@ -32,13 +32,7 @@ impl LabRun for Run {
 
     fn configure(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState, _old: Option<&PlaygroundState>) {
         *self = Self::default();
-        match Problem::new(s.run_config()).and_then(|p| Engine::new(f.backend, p)) {
-            Ok(e) => {
-                self.engine = Some(e);
-                f.started();
-            }
-            Err(e) => f.failed(&e),
-        }
+        self.engine = f.start(Problem::new(s.run_config()).and_then(|p| Engine::new(f.backend, p)));
     }
 
     fn reset(&mut self, _f: &mut Frame<'_, PlaygroundState>, _s: &PlaygroundState) {

@@ -3,8 +3,8 @@
 
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 
-use crate::kit::query::Setting;
-use crate::kit::{Checker, LabState, Named, Num, Pick};
+use crate::kit::query::{num, pick, Setting};
+use crate::kit::{Checker, LabState};
 
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,53 +48,20 @@ impl Default for PlaygroundState {
 
 type S = PlaygroundState;
 
-pub static DATA: Pick<S, DatasetKind> = Pick { key: "data", label: "dataset", get: |s| s.data, set: |s, v| s.data = v };
-pub static N: Num<S, usize> = Num { key: "n", label: "points", lo: 10, hi: 5000, steps: 100, log: true, get: |s| s.n, set: |s, v| s.n = v };
-pub static NOISE: Num<S, f32> =
-    Num { key: "noise", label: "input noise", lo: 0.0, hi: 0.5, steps: 50, log: false, get: |s| s.noise, set: |s, v| s.noise = v };
-pub static LABEL_NOISE: Num<S, f32> = Num {
-    key: "label_noise",
-    label: "label noise",
-    lo: 0.0,
-    hi: 0.5,
-    steps: 50,
-    log: false,
-    get: |s| s.label_noise,
-    set: |s, v| s.label_noise = v,
-};
-pub static WIDTH: Num<S, usize> =
-    Num { key: "width", label: "width", lo: 1, hi: 1024, steps: 100, log: true, get: |s| s.width, set: |s, v| s.width = v };
-pub static DEPTH: Num<S, usize> =
-    Num { key: "depth", label: "depth", lo: 1, hi: 6, steps: 5, log: false, get: |s| s.depth, set: |s, v| s.depth = v };
-pub static ACT: Pick<S, Activation> = Pick { key: "act", label: "activation", get: |s| s.act, set: |s, v| s.act = v };
-pub static PARAM: Pick<S, Parameterization> = Pick { key: "param", label: "parameterization", get: |s| s.param, set: |s, v| s.param = v };
-pub static LOSS: Pick<S, Loss> = Pick { key: "loss", label: "loss", get: |s| s.loss, set: |s, v| s.loss = v };
-pub static OPT: Pick<S, Optimizer> = Pick { key: "opt", label: "optimizer", get: |s| s.opt, set: |s, v| s.opt = v };
-pub static LR: Num<S, f32> =
-    Num { key: "lr", label: "learning rate", lo: 1e-4, hi: 10.0, steps: 100, log: true, get: |s| s.lr, set: |s, v| s.lr = v };
-/// Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
-pub static BATCH: Num<S, usize> =
-    Num { key: "batch", label: "batch size", lo: 0, hi: 1024, steps: 11, log: false, get: |s| s.batch, set: |s, v| s.batch = v };
-pub static SEED: Num<S, u64> =
-    Num { key: "seed", label: "seed", lo: 0, hi: 1_000_000, steps: 0, log: false, get: |s| s.seed, set: |s, v| s.seed = v };
-
-impl Named for Optimizer {
-    fn all() -> &'static [Self] {
-        &Self::DEFAULTS
-    }
-    fn name(self) -> &'static str {
-        Optimizer::name(self)
-    }
-    fn text(self) -> &'static str {
-        match self {
-            Self::NormalizedGd { .. } => "normalized GD",
-            Self::RmsProp { .. } => "RMSProp",
-            Self::Sgd => "SGD",
-            Self::Adam { .. } => "Adam",
-            other => other.name(),
-        }
-    }
-}
+pick!(DATA, data: DatasetKind, "dataset");
+num!(N, n: usize, 10, 5000, "points", log 100);
+num!(NOISE, noise: f32, 0.0, 0.5, "input noise", linear 50);
+num!(LABEL_NOISE, label_noise: f32, 0.0, 0.5, "label noise", linear 50);
+num!(WIDTH, width: usize, 1, 1024, "width", log 100);
+num!(DEPTH, depth: usize, 1, 6, "depth", linear 5);
+pick!(ACT, act: Activation, "activation");
+pick!(PARAM, param: Parameterization, "parameterization");
+pick!(LOSS, loss: Loss, "loss");
+pick!(OPT, opt: Optimizer, "optimizer");
+num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
+// Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
+num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
+num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
 
 static SETTINGS: [&dyn Setting<S>; 13] = [&DATA, &N, &NOISE, &LABEL_NOISE, &WIDTH, &DEPTH, &ACT, &PARAM, &LOSS, &OPT, &LR, &BATCH, &SEED];
 
@@ -147,7 +114,7 @@ impl PlaygroundState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kit::cli_config;
+    use crate::kit::export::cli_config;
     use crate::kit::properties::url_properties;
 
     #[test]

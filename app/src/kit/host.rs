@@ -2,9 +2,14 @@
 //! `postMessage` (README, "Host control"). Every message is an object
 //! `{ "gradlab": 1, "type": … }`; anything else is ignored, as are unknown
 //! types and malformed fields. Parsing is plain Rust (tested natively);
-//! the listener is in [`crate::labs::shell::listen_to_host`].
+//! [`listen`] applies what parses to a lab.
 
+use leptos::prelude::*;
 use serde_json::Value;
+
+use super::query::LabState;
+use super::{flags, page, Lab};
+use crate::web;
 
 /// A message a host may send.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +78,48 @@ pub fn merge_query(query: &str, params: &[(String, String)]) -> String {
 #[must_use]
 pub fn origin_allowed(allowed: Option<&str>, origin: &str) -> bool {
     allowed.is_none_or(|a| a == origin)
+}
+
+/// Lets the page that embeds this widget steer `lab` with `postMessage`.
+/// A `set` that changes nothing restarts nothing; `play`, `pause` and
+/// `reset` (with `reset` the lab's) only where the lab has a transport.
+/// With `host=<origin>` in the widget's URL, only messages from that origin
+/// are obeyed.
+pub fn listen<S: LabState>(lab: Lab<S>, transport: bool, reset: Callback<()>) {
+    let pinned = flags::page_flag("host");
+    let Lab { settings, messages, status, playing, .. } = lab;
+    web::on_message(move |e| {
+        if !origin_allowed(pinned.as_deref(), &e.origin()) {
+            return;
+        }
+        let Some(message) = parse(&web::message_json(e)) else { return };
+        match message {
+            HostMessage::Set(params) => {
+                let (s, notes) = S::from_query(&merge_query(&web::search(), &params));
+                if settings.with_untracked(|old| *old != s) {
+                    settings.set(s);
+                }
+                messages.update(|m| m.extend(notes));
+            }
+            HostMessage::Play if transport => page::set_playing(playing, status, true),
+            HostMessage::Pause if transport => page::set_playing(playing, status, false),
+            HostMessage::Reset if transport => page::reset(playing, status, reset),
+            HostMessage::Status => {
+                let st = status.get_untracked();
+                let reply = serde_json::json!({
+                    "gradlab": VERSION,
+                    "type": "status",
+                    "query": web::search().trim_start_matches('?'),
+                    "phase": st.phase.code(),
+                    "steps": st.steps,
+                    "backend": st.backend,
+                    "train_loss": st.train_loss,
+                });
+                web::reply(e, &reply.to_string());
+            }
+            _ => {}
+        }
+    });
 }
 
 #[cfg(test)]
