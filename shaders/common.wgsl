@@ -1,5 +1,8 @@
-// Prelude of every gradlab kernel: the one bind-group interface all
-// pipelines share, the argument structs, and the activation functions.
+// common.wgsl: the prelude of every kernel (bind groups, argument structs, activations).
+// Rust owner:  core/src/gpu/common.rs (layouts; struct twins in core/src/gpu/gpu_data.rs)
+// CPU twin:    core/src/cpu.rs (activate, activate_grad)
+// Parity test: tests/tests/shaders.rs (struct sizes), tests/tests/parity.rs
+//
 // core/src/gpu/shaders.rs prepends it to each kernel file.
 //
 // The argument records are read-only *storage* buffers, not uniforms:
@@ -8,8 +11,8 @@
 // LLVM compile. Eight storage buffers in all: WebGPU's default per-stage
 // limit.
 //
-// Keep in sync with core/src/gpu/gpu_data.rs (structs) and
-// core/src/gpu/kernels.rs (bind group layout).
+// Keep in sync with core/src/gpu/gpu_data.rs (structs; the shader test
+// compares their sizes) and core/src/gpu/common.rs (bind group layout).
 
 // Static geometry of one dispatch (one layer, one kernel). Twin of
 // gpu_data::DispatchArgs.

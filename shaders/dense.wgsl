@@ -1,4 +1,9 @@
-// Dense layers, one output element per invocation:
+// dense.wgsl: dense layers forward, their weight gradients, backprop.
+// Rust owner:  core/src/gpu/dense.rs
+// CPU twin:    core/src/cpu.rs (forward, loss_and_grad)
+// Parity test: tests/tests/parity.rs
+//
+// One output element per invocation:
 //
 //   forward      Z = H_in · (w_mult·W)ᵀ + b_mult·b, H = φ(Z)       (n × fan_out)
 //   weight_grad  ∂W = w_mult · δᵀ · H_in, ∂b = b_mult · Σ_rows δ      (fan_out × fan_in+1)

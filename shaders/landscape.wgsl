@@ -1,3 +1,8 @@
+// landscape.wgsl: parameters on a plane, Hessian-vector products.
+// Rust owner:  core/src/gpu/landscape/mod.rs
+// CPU twin:    core/src/landscape/mod.rs (plane_losses), core/src/landscape/hessian.rs
+// Parity test: tests/tests/landscape.rs
+//
 // Loss landscapes: parameter vectors on a plane, and Hessian-vector
 // products by central differences of gradients. Twins: landscape::Plane::at
 // and landscape::hessian (the CPU's exact R-operator is the oracle).

@@ -1,3 +1,8 @@
+// loss.wgsl: the loss at the output layer, its gradient, predictions.
+// Rust owner:  core/src/gpu/loss.rs
+// CPU twin:    core/src/cpu.rs (loss)
+// Parity test: tests/tests/parity.rs
+//
 // Loss at the output layer, one workgroup for the whole batch or chunk.
 // Twin of cpu::loss. `fan_out` is the number of outputs k; outputs are
 // read from acts[h_off..] (n × k), targets from data[target_off..].

@@ -1,3 +1,8 @@
+// ntk.wgsl: empirical neural tangent kernels, layer by layer.
+// Rust owner:  core/src/gpu/ntk.rs
+// CPU twin:    core/src/ntk.rs (cross_gram)
+// Parity test: tests/tests/ntk.rs
+//
 // The empirical neural tangent kernel of a scalar-output net, layer by
 // layer from forward inputs and backward signals. Twin: ntk::cross_gram.
 //

@@ -1,3 +1,8 @@
+// optimizer.wgsl: parameter updates of every optimizer.
+// Rust owner:  core/src/gpu/optimizer.rs
+// CPU twin:    core/src/train.rs (Optimizer::update)
+// Parity test: tests/tests/parity.rs
+//
 // Parameter updates, one invocation per parameter. Twin of
 // train::Optimizer::update; `args.optimizer` picks the rule. Weight decay
 // is coupled: every rule sees g = ∇L + λθ.

@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 /// Twin of `DispatchArgs` in `common.wgsl`: the static geometry of one
 /// dispatch (one layer, one kernel).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct DispatchArgs {
     pub fan_in: u32,
     pub fan_out: u32,

@@ -1,22 +1,25 @@
-//! Empirical neural tangent kernels on the GPU: a forward pass over the
-//! training set, a backward pass of `f` itself (δ = 1 at the output), and
-//! one `gram_layer` dispatch per layer (`ntk.wgsl`), every model of the
-//! batch at once. The CPU twin and the maths are in [`crate::ntk`].
+//! Owner of `shaders/ntk.wgsl`: empirical neural tangent kernels on the
+//! GPU: a forward pass over the training set, a backward pass of `f`
+//! itself (δ = 1 at the output), and one `gram_layer` dispatch per layer,
+//! every model of the batch at once. CPU twin: [`crate::ntk::cross_gram`]
+//! (the maths is in [`crate::ntk`]).
 
-use super::{dense_groups, GpuTrainer, PendingRead, StepArgs};
+use super::gpu_data::StepArgs;
+use super::kernels::Compiler;
+use super::plan::NTK_MAX_ROWS;
+use super::{dense, GpuTrainer, PendingRead};
 use crate::Error;
 
-/// Most training points a GPU Gram covers (its `n²` floats live beside each
-/// model's metrics).
-pub const NTK_MAX_ROWS: usize = 512;
-
-/// Records of the NTK dispatches, and where the Gram lands in a model's
-/// metrics block.
+/// The pipeline of `ntk.wgsl`.
 #[derive(Clone, Debug)]
-pub(super) struct NtkPlan {
-    pub delta: u32,
-    pub gram: Vec<u32>,
-    pub gram_off: u32,
+pub struct Pipelines {
+    pub gram_layer: wgpu::ComputePipeline,
+}
+
+impl Pipelines {
+    pub(super) fn new(c: &Compiler<'_>) -> Self {
+        Self { gram_layer: c.pipeline("gram_layer") }
+    }
 }
 
 /// Grams on their way back: one `n × n` row-major matrix per model.
@@ -57,7 +60,7 @@ impl GpuTrainer {
     /// [`Error::InvalidConfig`] unless the net has one output and at most
     /// [`NTK_MAX_ROWS`] training points.
     pub fn ntk_gram(&mut self) -> Result<PendingGrams, Error> {
-        let Some(ntk) = self.plan.ntk.clone() else {
+        let Some(ntk) = self.plan.dispatches.ntk.clone() else {
             return Err(Error::InvalidConfig(format!(
                 "the GPU NTK needs one output and at most {NTK_MAX_ROWS} training points (this run: {} outputs, {} points)",
                 self.layout.output_dim(),
@@ -65,37 +68,39 @@ impl GpuTrainer {
             )));
         };
         let n = self.sampler_n() as u32;
-        let first = StepArgs { n_rows: n, full_batch: 1, slot: self.probe_slot, ..StepArgs::default() };
+        let first = StepArgs { n_rows: n, full_batch: 1, slot: self.plan.probe_slot, ..StepArgs::default() };
         self.write_steps(&[first, StepArgs { accumulate: 1, ..first }]);
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::ntk_gram") });
         {
             let mut pass =
                 encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::ntk_gram"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
-            self.encode_forward(&mut pass, self.plan.forward[0], &self.plan.forward, 0, n, 0);
-            pass.set_pipeline(&self.kernels.output_delta);
+            let d = &self.plan.dispatches;
+            let models = self.plan.models;
+            self.encode_forward(&mut pass, d.forward[0], &d.forward, 0, n, 0);
+            pass.set_pipeline(&self.kernels.loss.output_delta);
             self.bind(&mut pass, ntk.delta, 0);
-            pass.dispatch_workgroups(self.models, 1, 1);
+            pass.dispatch_workgroups(models, 1, 1);
             for (l, shape) in self.layout.layers.iter().enumerate().skip(1).rev() {
-                pass.set_pipeline(&self.kernels.backprop);
-                self.bind(&mut pass, self.plan.backprop[l], 0);
-                let (x, y) = dense_groups(n, shape.fan_in as u32);
-                pass.dispatch_workgroups(x, y, self.models);
+                pass.set_pipeline(&self.kernels.dense.backprop);
+                self.bind(&mut pass, d.backprop[l], 0);
+                let (x, y) = dense::groups(n, shape.fan_in as u32);
+                pass.dispatch_workgroups(x, y, models);
             }
-            pass.set_pipeline(&self.kernels.gram_layer);
-            let (x, y) = dense_groups(n, n);
+            pass.set_pipeline(&self.kernels.ntk.gram_layer);
+            let (x, y) = dense::groups(n, n);
             for (l, &record) in ntk.gram.iter().enumerate() {
                 self.bind(&mut pass, record, u32::from(l > 0));
-                pass.dispatch_workgroups(x, y, self.models);
+                pass.dispatch_workgroups(x, y, models);
             }
         }
         self.queue.submit([encoder.finish()]);
-        let block = self.metrics_len as usize;
+        let block = self.plan.metrics_len as usize;
         let off = ntk.gram_off as usize;
-        let len = (self.models as usize - 1) * block + off + (n * n) as usize;
+        let len = (self.plan.models as usize - 1) * block + off + (n * n) as usize;
         Ok(PendingGrams {
             read: PendingRead::new(&self.device, &self.queue, &self.metrics, 0, len as u64),
-            models: self.models as usize,
+            models: self.plan.models as usize,
             block,
             off,
             n: n as usize,

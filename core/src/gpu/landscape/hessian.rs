@@ -9,22 +9,21 @@
 //! delta), which no choice of `ε` averages away, and power iteration
 //! finds those spikes first.
 
-use super::memory::GpuBuffer;
-use super::{GpuTrainer, PendingRead, StepArgs};
+use crate::gpu::gpu_data::StepArgs;
+use crate::gpu::memory::GpuBuffer;
+use crate::gpu::{GpuTrainer, PendingRead};
 use crate::landscape::hessian::start_vector;
 use crate::Error;
 
 /// Most power iterations in one call.
 pub const MAX_POWER_ITERATIONS: u32 = 64;
-/// Step-args records a call needs: `+ε`, `−ε`, one per iteration.
-pub(super) const RECORDS: u32 = 2 + MAX_POWER_ITERATIONS;
 /// Central-difference step along the unit vector `v`. Small enough that
 /// ReLU kinks are rarely crossed, large enough that f32 gradients differ.
 const EPS: f32 = 1e-3;
 
 /// Buffers of the power iteration, made on first use.
 #[derive(Debug)]
-pub(super) struct HessianState {
+pub(crate) struct HessianState {
     /// `θ ± εv`, bound as `params`.
     _scratch: GpuBuffer,
     /// `[g | θ | v | hv | λ per iteration]`, bound as `optim`.
@@ -32,7 +31,7 @@ pub(super) struct HessianState {
     /// Binds `θ ± εv` as `params` and `work` as `optim`.
     group: wgpu::BindGroup,
     /// Whether `v` holds the previous call's vector (a warm start).
-    pub(super) started: bool,
+    pub(crate) started: bool,
 }
 
 impl GpuTrainer {
@@ -50,7 +49,7 @@ impl GpuTrainer {
             };
             let scratch = buffer("GpuTrainer::hessian scratch", p);
             let work = buffer("GpuTrainer::hessian work", 4 * p + u64::from(MAX_POWER_ITERATIONS) * 4);
-            let group = self.kernels.storage_group(
+            let group = self.kernels.layouts.storage_group(
                 device,
                 "GpuTrainer::hessian_group",
                 [&scratch, &work, &self.acts, &self.data, &self.batch, &self.metrics],
@@ -72,22 +71,22 @@ impl GpuTrainer {
     /// [`MAX_POWER_ITERATIONS`], or the training set does not fit in one
     /// batch of activations.
     pub fn sharpness(&mut self, iterations: u32) -> Result<PendingRead, Error> {
-        if self.models > 1 {
+        if self.plan.models > 1 {
             return Err(Error::InvalidConfig("sharpness is for a trainer of one model".into()));
         }
         if !(1..=MAX_POWER_ITERATIONS).contains(&iterations) {
             return Err(Error::InvalidConfig(format!("power iterations {iterations} not in 1..={MAX_POWER_ITERATIONS}")));
         }
         let n = self.sampler_n() as u32;
-        if n > self.capacity {
+        if n > self.plan.capacity {
             return Err(Error::InvalidConfig(format!(
                 "sharpness needs the whole training set in one batch: {n} points, this network allows {}",
-                self.capacity
+                self.plan.capacity
             )));
         }
         let p = self.layout.num_params as u64;
         let full = |scale: f32, slot: u32| StepArgs { n_rows: n, full_batch: 1, slot, scale, ..StepArgs::default() };
-        let mut records = vec![full(EPS, self.probe_slot), full(-EPS, self.probe_slot)];
+        let mut records = vec![full(EPS, self.plan.probe_slot), full(-EPS, self.plan.probe_slot)];
         records.extend((0..iterations).map(|i| full(EPS, i)));
         self.write_steps(&records);
         let seed = self.seed;
@@ -105,13 +104,14 @@ impl GpuTrainer {
             // Reference pre-activations at θ itself (the trainer's own
             // parameters), from which ReLU gates stay frozen below.
             pass.set_bind_group(0, &self.storage_group, &[]);
-            self.encode_forward(&mut pass, self.plan.reference_forward[0], &self.plan.reference_forward, 0, n, 0);
+            let d = &self.plan.dispatches;
+            self.encode_forward(&mut pass, d.reference_forward[0], &d.reference_forward, 0, n, 0);
             pass.set_bind_group(0, &group, &[]);
             let (gx, gy) = self.param_groups();
-            let k = &self.kernels;
+            let k = &self.kernels.landscape;
             let elementwise = |pass: &mut wgpu::ComputePass<'_>, pipeline: &wgpu::ComputePipeline, step: u32| {
                 pass.set_pipeline(pipeline);
-                self.bind(pass, self.plan.update, step);
+                self.bind(pass, d.update, step);
                 pass.dispatch_workgroups(gx, gy, 1);
             };
             for i in 0..iterations {
@@ -122,7 +122,7 @@ impl GpuTrainer {
                 self.encode_gradient(&mut pass, 1, n, true, false);
                 elementwise(&mut pass, &k.hvp_finish, 0);
                 pass.set_pipeline(&k.rayleigh);
-                self.bind(&mut pass, self.plan.update, 2 + i);
+                self.bind(&mut pass, d.update, 2 + i);
                 pass.dispatch_workgroups(1, 1, 1);
             }
         }

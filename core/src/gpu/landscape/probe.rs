@@ -5,13 +5,15 @@
 //! dispatch dimension, and one `model_loss` dispatch. A whole G×G grid is
 //! one submit. [`crate::landscape::plane_losses`] is the CPU twin.
 
-use super::kernels::Records;
-use super::memory::GpuBuffer;
-use super::{dense_groups, u32_of, DispatchArgs, Kernels, Norm, PendingRead, StepArgs};
 use crate::config::{Problem, Subset};
+use crate::gpu::common::ArgTables;
+use crate::gpu::gpu_data::{DispatchArgs, StepArgs};
+use crate::gpu::loss::Norm;
+use crate::gpu::memory::GpuBuffer;
+use crate::gpu::plan::u32_of;
+use crate::gpu::{dense, Kernels, PendingRead};
 use crate::landscape::Plane;
 use crate::spec::ParamLayout;
-use crate::train::Loss;
 use crate::Error;
 
 /// Most models evaluated side by side in one chunk.
@@ -43,7 +45,7 @@ pub struct LossProbe {
     _batch: GpuBuffer,
     losses: GpuBuffer,
     storage_group: wgpu::BindGroup,
-    records: Records,
+    args: ArgTables,
     subsets: [SubsetPlan; 2],
     plane_record: u32,
     chunk: u32,
@@ -180,14 +182,15 @@ impl LossProbe {
             subsets.push(SubsetPlan { rows: u32_of(rows[i], "rows")?, forward, loss });
         }
         let max_records = (padded / chunk) * rows[0].max(rows[1]).max(1).div_ceil(rows_chunk);
-        let records = Records::new(device, kernels, "LossProbe::records", &records, u32_of(max_records, "records")?);
-        let storage_group = kernels.storage_group(device, "LossProbe::storage", [&models, &plane, &acts, &data_buf, &batch, &losses]);
+        let args = ArgTables::new(device, &kernels.layouts, "LossProbe::args", &records, u32_of(max_records, "records")?);
+        let storage_group =
+            kernels.layouts.storage_group(device, "LossProbe::storage", [&models, &plane, &acts, &data_buf, &batch, &losses]);
         let [train, test]: [SubsetPlan; 2] = subsets.try_into().expect("two subsets");
         Ok(Self {
             device: device.clone(),
             queue: queue.clone(),
             kernels: kernels.clone(),
-            norm: Norm { per_sample: if problem.config.train.loss == Loss::Mse { dout } else { 1 }, batch: 0 },
+            norm: Norm::of(&problem.config.train, dout, 0),
             layout,
             _models: models,
             plane,
@@ -196,7 +199,7 @@ impl LossProbe {
             _batch: batch,
             losses,
             storage_group,
-            records,
+            args,
             subsets: [train, test],
             plane_record,
             chunk: chunk as u32,
@@ -254,29 +257,29 @@ impl LossProbe {
                 });
             }
         }
-        self.records.write_steps(&self.queue, &records);
+        self.args.write_steps(&self.queue, &records);
 
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("LossProbe::evaluate") });
         {
             let mut pass =
                 encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("LossProbe::evaluate"), timestamp_writes: None });
             pass.set_bind_group(0, &self.storage_group, &[]);
-            let bind = |pass: &mut wgpu::ComputePass<'_>, record: u32, step: u32| self.records.bind(pass, record, step);
+            let bind = |pass: &mut wgpu::ComputePass<'_>, record: u32, step: u32| self.args.bind(pass, record, step);
             let k = &self.kernels;
             for c in 0..chunks {
                 let first = (c * row_chunks.len()) as u32;
-                pass.set_pipeline(&k.plane_params);
+                pass.set_pipeline(&k.landscape.plane_params);
                 bind(&mut pass, self.plane_record, first);
                 pass.dispatch_workgroups((p as u32).div_ceil(256), self.chunk, 1);
                 for (r, &(_, n_rows)) in row_chunks.iter().enumerate() {
                     let step = first + r as u32;
-                    pass.set_pipeline(&k.forward);
+                    pass.set_pipeline(&k.dense.forward);
                     for (l, s) in self.layout.layers.iter().enumerate() {
                         bind(&mut pass, plan.forward[l], step);
-                        let (x, y) = dense_groups(n_rows, s.fan_out as u32);
+                        let (x, y) = dense::groups(n_rows, s.fan_out as u32);
                         pass.dispatch_workgroups(x, y, self.chunk);
                     }
-                    pass.set_pipeline(&k.model_loss);
+                    pass.set_pipeline(&k.loss.model_loss);
                     bind(&mut pass, plan.loss, step);
                     pass.dispatch_workgroups(self.chunk, 1, 1);
                 }

@@ -1,0 +1,241 @@
+//! [`GpuTrainer`]: one net (or a batch of nets) training on the GPU. It
+//! allocates what its [`TrainerPlan`] sized, uploads the data and the
+//! parameters, and composes the kernel families: [`super::dense`] layers,
+//! [`super::loss`] at the output, [`super::optimizer`] updates; the
+//! pictures ([`super::landscape`], [`super::ntk`]) run on its buffers.
+
+use super::common::ArgTables;
+use super::gpu_data::StepArgs;
+use super::landscape::HessianState;
+use super::memory::GpuBuffer;
+use super::plan::{DataSizes, EvalSet, TrainerPlan};
+use super::{Kernels, PendingRead};
+use crate::config::Problem;
+use crate::spec::ParamLayout;
+use crate::train::{BatchSampler, Optimizer, TrainConfig};
+use crate::Error;
+
+/// A training run on the GPU. See the module docs.
+#[derive(Debug)]
+pub struct GpuTrainer {
+    pub(super) device: wgpu::Device,
+    pub(super) queue: wgpu::Queue,
+    pub(super) kernels: Kernels,
+    pub(super) params: GpuBuffer,
+    pub(super) optim: GpuBuffer,
+    pub(super) acts: GpuBuffer,
+    pub(super) data: GpuBuffer,
+    pub(super) batch: GpuBuffer,
+    pub(super) metrics: GpuBuffer,
+    pub(super) storage_group: wgpu::BindGroup,
+    pub(super) args: ArgTables,
+    pub(super) plan: TrainerPlan,
+    pub(super) layout: ParamLayout,
+    pub(super) config: TrainConfig,
+    pub(super) seed: u64,
+    pub(super) sampler: BatchSampler,
+    pub(super) step: u64,
+    pub(super) last_submit_steps: u32,
+    pub(super) batch_scratch: Vec<u32>,
+    pub(super) hessian: Option<HessianState>,
+}
+
+impl GpuTrainer {
+    /// Uploads `problem`'s data, `params` and `grid_x` (points to predict
+    /// on, `rows × input_dim`) and prepares every dispatch.
+    ///
+    /// `params` may hold several parameter vectors of the problem's spec,
+    /// one after the other: the trainer then trains that many models side
+    /// by side, as one batch dimension of every dispatch, on the same data
+    /// and batches (a width sweep embeds narrower nets with
+    /// [`crate::MlpSpec::embed_params`]). Reads return every model's values,
+    /// model after model.
+    ///
+    /// # Errors
+    /// [`Error::DeviceLimit`] if a buffer would exceed the device's limits
+    /// (the message says which and by how much); [`Error::InvalidConfig`]
+    /// for a `params` length that is not a whole number of models, or
+    /// normalized GD (its norm is per model) with several models.
+    pub fn new(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        kernels: &Kernels,
+        problem: &Problem,
+        params: &[f32],
+        grid_x: &[f32],
+    ) -> Result<Self, Error> {
+        Self::with_datasets(device, queue, kernels, problem, &[problem], params, grid_x)
+    }
+
+    /// As [`Self::new`], with model `m` trained and evaluated on
+    /// `datasets[m]`'s data (one dataset per model, all of `problem`'s
+    /// sizes; a single one is shared): seeds of a sweep that differ in
+    /// their data as well as their initialization. The net, the training
+    /// configuration and the batch order are `problem`'s.
+    ///
+    /// # Errors
+    /// As [`Self::new`], and [`Error::InvalidConfig`] if the datasets are
+    /// not one per model or differ in size.
+    pub fn with_datasets(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        kernels: &Kernels,
+        problem: &Problem,
+        datasets: &[&Problem],
+        params: &[f32],
+        grid_x: &[f32],
+    ) -> Result<Self, Error> {
+        let layout = problem.spec.layout();
+        let config = problem.config.train.clone();
+        let models = params.len() / layout.num_params;
+        if models == 0 || !params.len().is_multiple_of(layout.num_params) {
+            return Err(Error::InvalidConfig(format!(
+                "{} parameters are not a whole number of models of {}",
+                params.len(),
+                layout.num_params
+            )));
+        }
+        if models > 1 && matches!(config.optimizer, Optimizer::NormalizedGd { .. }) {
+            return Err(Error::InvalidConfig("normalized GD cannot train several models side by side".into()));
+        }
+        let sizes = |p: &Problem| (p.dataset.train.x.len(), p.train_targets.len(), p.dataset.test.x.len(), p.test_targets.len());
+        if !(datasets.len() == 1 || datasets.len() == models) || datasets.iter().any(|d| sizes(d) != sizes(problem)) {
+            return Err(Error::InvalidConfig(format!(
+                "{} datasets for {models} models: give one shared dataset or one per model, all of the problem's sizes",
+                datasets.len()
+            )));
+        }
+        let (train_x, train_y, test_x, test_y) = sizes(problem);
+        let data_sizes = DataSizes {
+            train_x,
+            train_y,
+            test_x,
+            test_y,
+            grid_x: grid_x.len(),
+            n_train: problem.dataset.train.len(),
+            n_test: problem.dataset.test.len(),
+            n_grid: grid_x.len() / layout.input_dim(),
+        };
+        let limits = device.limits();
+        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let plan = TrainerPlan::new(&layout, &config, data_sizes, models, datasets.len() > 1, max_binding)?;
+
+        let mut data = Vec::with_capacity(plan.data.block * datasets.len());
+        for d in datasets {
+            data.extend_from_slice(&d.dataset.train.x);
+            data.extend_from_slice(&d.train_targets);
+            data.extend_from_slice(&d.dataset.test.x);
+            data.extend_from_slice(&d.test_targets);
+            data.extend_from_slice(grid_x);
+        }
+        let rw = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let [params_buf, optim, acts, data_buf, batch, metrics] = std::array::from_fn(|i| {
+            let label = super::STORAGE_BINDINGS[i];
+            match label {
+                "params" => GpuBuffer::with_contents(device, label, bytemuck::cast_slice(params), rw),
+                "data" => GpuBuffer::with_contents(device, label, bytemuck::cast_slice(&data), rw),
+                _ => GpuBuffer::new(device, label, plan.bytes[i], rw),
+            }
+        });
+        let args = ArgTables::new(device, &kernels.layouts, "GpuTrainer::args", &plan.dispatch_args, plan.max_step_records);
+        let storage_group =
+            kernels.layouts.storage_group(device, "GpuTrainer::storage_group", [&params_buf, &optim, &acts, &data_buf, &batch, &metrics]);
+        let sampler = BatchSampler::new(data_sizes.n_train, plan.batch, problem.config.seed);
+        Ok(Self {
+            device: device.clone(),
+            queue: queue.clone(),
+            kernels: kernels.clone(),
+            params: params_buf,
+            optim,
+            acts,
+            data: data_buf,
+            batch,
+            metrics,
+            storage_group,
+            args,
+            plan,
+            layout,
+            config,
+            seed: problem.config.seed,
+            sampler,
+            step: 0,
+            last_submit_steps: 0,
+            batch_scratch: Vec::new(),
+            hessian: None,
+        })
+    }
+
+    #[must_use]
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    #[must_use]
+    pub fn layout(&self) -> &ParamLayout {
+        &self.layout
+    }
+
+    /// Starts over from `params`: optimizer state zeroed, step 0, the
+    /// batch order of step 0.
+    pub fn reset(&mut self, params: &[f32]) {
+        self.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(params));
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::reset") });
+        encoder.clear_buffer(&self.optim, 0, None);
+        self.queue.submit([encoder.finish()]);
+        self.sampler = BatchSampler::new(self.sampler_n(), self.sampler.batch_size(), self.seed);
+        self.step = 0;
+        self.last_submit_steps = 0;
+        if let Some(h) = &mut self.hessian {
+            h.started = false;
+        }
+    }
+
+    pub(super) fn sampler_n(&self) -> usize {
+        self.plan.dispatches.eval[EvalSet::Train as usize].rows as usize
+    }
+
+    pub(super) fn write_steps(&self, steps: &[StepArgs]) {
+        self.args.write_steps(&self.queue, steps);
+    }
+
+    pub(super) fn bind(&self, pass: &mut wgpu::ComputePass<'_>, record: u32, step: u32) {
+        self.args.bind(pass, record, step);
+    }
+
+    /// Workgroups of 256 covering every parameter, as `(x, y)`.
+    pub(super) fn param_groups(&self) -> (u32, u32) {
+        let groups = (self.layout.num_params as u32 * self.plan.models).div_ceil(256);
+        (groups.min(65_535), groups.div_ceil(65_535))
+    }
+
+    /// Every model's parameters, model after model.
+    #[must_use]
+    pub fn read_params(&self) -> PendingRead {
+        PendingRead::new(&self.device, &self.queue, &self.params, 0, self.layout.num_params as u64 * u64::from(self.plan.models))
+    }
+
+    /// The gradient of the last step's batch loss, at the parameters before
+    /// that step's update (weight decay not included), model after model.
+    #[must_use]
+    pub fn read_grads(&self) -> PendingRead {
+        PendingRead::new(&self.device, &self.queue, &self.optim, 0, self.layout.num_params as u64 * u64::from(self.plan.models))
+    }
+
+    /// Models trained side by side.
+    #[must_use]
+    pub fn models(&self) -> usize {
+        self.plan.models as usize
+    }
+
+    #[must_use]
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// The queue and kernels this trainer runs on (to build a
+    /// [`super::LossProbe`] beside it).
+    #[must_use]
+    pub fn queue_and_kernels(&self) -> (&wgpu::Queue, &Kernels) {
+        (&self.queue, &self.kernels)
+    }
+}
