@@ -185,7 +185,7 @@ pub async fn find_backend() -> Backend {
 async fn webgpu() -> Result<Backend, String> {
     let gpu = navigator_gpu().ok_or("this browser has no WebGPU")?;
     let (_, device, queue) = gradlab_core::gpu::request_device(wgpu::Backends::BROWSER_WEBGPU).await.map_err(|e| match e {
-        gradlab_core::Error::NoAdapter(_) => "the browser offers no WebGPU adapter".to_owned(),
+        gradlab_core::Error::Device(gradlab_core::DeviceError::NoAdapter(_)) => "the browser offers no WebGPU adapter".to_owned(),
         other => other.to_string(),
     })?;
     device.on_uncaptured_error(std::sync::Arc::new(|e| {

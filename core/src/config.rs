@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{DataConfig, Dataset};
 use crate::spec::{Activation, Init, MlpSpec, Parameterization};
 use crate::train::TrainConfig;
-use crate::Error;
+use crate::{Error, Part};
 
 /// The architecture without its input and output widths, which follow
 /// from the dataset and the loss.
@@ -75,11 +75,9 @@ impl Problem {
         };
         spec.validate()?;
         if config.train.frozen_layers > spec.hidden.len() {
-            return Err(Error::InvalidConfig(format!(
-                "frozen_layers {} leaves nothing to train: the net has {} layers",
-                config.train.frozen_layers,
-                spec.hidden.len() + 1
-            )));
+            let layers = spec.hidden.len() + 1;
+            let reason = format!("{} leaves nothing to train: the net has {layers} layers", config.train.frozen_layers);
+            return Err(Error::invalid(Part::Training, "frozen_layers", reason));
         }
         Ok(Self { config, spec, dataset, train_targets, test_targets })
     }

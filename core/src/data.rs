@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::double_descent::Teacher;
+use crate::error::{Error, Part};
 use crate::rng::{Rng, Stream};
 use crate::train::Loss;
-use crate::Error;
 
 /// Points per dataset (train + test) that gradlab accepts.
 pub const MAX_POINTS: usize = 10_000;
@@ -107,24 +107,31 @@ fn default_dim() -> usize {
 
 impl DataConfig {
     /// # Errors
-    /// [`Error::InvalidData`] for sizes or noise levels out of range.
+    /// [`Error::Invalid`] for sizes or noise levels out of range.
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |what: String| Err(Error::InvalidData(what));
+        let bad = |field, reason: String| Err(Error::invalid(Part::Dataset, field, reason));
         if self.n_train == 0 {
-            return bad("n_train must be at least 1".into());
+            return bad("n_train", "must be at least 1".into());
         }
-        if self.n_train + self.n_test > MAX_POINTS {
-            return bad(format!("n_train + n_test = {} exceeds {MAX_POINTS}", self.n_train + self.n_test));
+        let points = self.n_train.saturating_add(self.n_test);
+        if points > MAX_POINTS {
+            return Err(Error::TooLarge {
+                what: "n_train + n_test",
+                got: points as u64,
+                limit: MAX_POINTS as u64,
+                unit: "points",
+                within: "gradlab",
+            });
         }
         if self.kind.teacher().is_some() && !(1..=MAX_DIM).contains(&self.dim) {
-            return bad(format!("dim {} is not in 1..={MAX_DIM}", self.dim));
+            return bad("dim", format!("{} is not in 1..={MAX_DIM}", self.dim));
         }
         if !(self.noise.is_finite() && (0.0..=1.0).contains(&self.noise)) {
-            return bad(format!("noise {} is not in [0, 1]", self.noise));
+            return bad("noise", format!("{} is not in [0, 1]", self.noise));
         }
         let max_label_noise = if self.kind.classes().is_some() { 0.5 } else { 2.0 };
         if !(self.label_noise.is_finite() && (0.0..=max_label_noise).contains(&self.label_noise)) {
-            return bad(format!("label_noise {} is not in [0, {max_label_noise}]", self.label_noise));
+            return bad("label_noise", format!("{} is not in [0, {max_label_noise}]", self.label_noise));
         }
         Ok(())
     }
@@ -161,7 +168,7 @@ pub struct Dataset {
 
 impl Dataset {
     /// # Errors
-    /// [`Error::InvalidData`] if the config is out of range.
+    /// [`Error::Invalid`] if the config is out of range.
     pub fn generate(config: &DataConfig, seed: u64) -> Result<Self, Error> {
         config.validate()?;
         let kind = config.kind;
@@ -204,11 +211,15 @@ impl Dataset {
     /// | regression | 1 output, the value | error | error |
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for cross-entropy on a regression task.
+    /// [`Error::Invalid`] for cross-entropy on a regression task.
     pub fn targets(&self, split: &Split, loss: Loss) -> Result<(usize, Vec<f32>), Error> {
         match (self.kind.classes(), loss) {
             (None, Loss::Mse) => Ok((1, split.y.clone())),
-            (None, _) => Err(Error::InvalidConfig(format!("{} is a regression task: use the mse loss", self.kind.name()))),
+            (None, _) => Err(Error::invalid(
+                Part::Training,
+                "loss",
+                format!("{} does not fit {}, a regression task: use mse", loss.name(), self.kind.name()),
+            )),
             (Some(_), Loss::Mse) => Ok((1, split.y.iter().map(|&c| 2.0 * c - 1.0).collect())),
             (Some(_), Loss::Bce) => Ok((1, split.y.clone())),
             (Some(k), Loss::Softmax) => {
@@ -327,10 +338,13 @@ mod tests {
         let mut c = config(DatasetKind::Moons);
         c.n_train = 9_000;
         c.n_test = 2_000;
-        assert!(Dataset::generate(&c, 3).unwrap_err().to_string().contains("exceeds"));
+        let err = Dataset::generate(&c, 3).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { what: "n_train + n_test", got: 11_000, limit, .. } if limit == MAX_POINTS as u64), "{err}");
         c.n_train = 10;
         c.label_noise = f32::NAN;
-        assert!(Dataset::generate(&c, 3).unwrap_err().to_string().contains("label_noise"));
+        let err = Dataset::generate(&c, 3).unwrap_err();
+        assert!(matches!(err, Error::Invalid { part: Part::Dataset, field: "label_noise", .. }), "{err}");
+        assert_eq!(err.to_string(), "invalid dataset: label_noise NaN is not in [0, 0.5]");
     }
 
     #[test]

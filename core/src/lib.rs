@@ -54,6 +54,6 @@ pub mod train;
 pub use config::{ModelConfig, Problem, RunConfig, Subset};
 pub use cpu::CpuTrainer;
 pub use data::{DataConfig, Dataset, DatasetKind};
-pub use error::Error;
+pub use error::{DeviceError, Error, Part};
 pub use spec::{Activation, Init, MlpSpec, ParamLayout, Parameterization};
 pub use train::{Loss, Optimizer, Schedule, TrainConfig};

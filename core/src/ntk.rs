@@ -24,7 +24,7 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
 use crate::cpu::{activate_grad, forward, weights, Real};
 use crate::spec::ParamLayout;
-use crate::Error;
+use crate::{Error, Part};
 
 /// Per layer, the inputs `A_l` (`fan_in × n`) and backward signals `B_l`
 /// (`fan_out × n`) of `n` samples, one column per sample.
@@ -37,10 +37,10 @@ pub struct Factors<T: Real> {
 /// The factors of `x` (`input_dim × n`, one column per sample).
 ///
 /// # Errors
-/// [`Error::InvalidSpec`] for a net with more than one output.
+/// [`Error::Invalid`] for a net with more than one output.
 pub fn factors<T: Real>(layout: &ParamLayout, params: &[T], x: &DMatrix<T>) -> Result<Factors<T>, Error> {
     if layout.output_dim() != 1 {
-        return Err(Error::InvalidSpec(format!("the NTK here is for one output; this net has {}", layout.output_dim())));
+        return Err(Error::invalid(Part::Model, "output_dim", format!("{}: the NTK here is for one output", layout.output_dim())));
     }
     let fwd = forward(layout, params, x);
     let last = layout.layers.len() - 1;

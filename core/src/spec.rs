@@ -32,8 +32,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Part};
 use crate::rng::Rng;
-use crate::Error;
 
 /// Hidden layers allowed, and widths allowed per hidden layer.
 pub const MAX_DEPTH: usize = 6;
@@ -175,24 +175,24 @@ impl MlpSpec {
     /// Checks the shape against the limits gradlab supports.
     ///
     /// # Errors
-    /// [`Error::InvalidSpec`] naming the first field out of range.
+    /// [`Error::Invalid`] naming the first field out of range.
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |what: String| Err(Error::InvalidSpec(what));
+        let bad = |field, reason: String| Err(Error::invalid(Part::Model, field, reason));
         if self.input_dim == 0 || self.input_dim > MAX_WIDTH {
-            return bad(format!("input_dim {} is not in 1..={MAX_WIDTH}", self.input_dim));
+            return bad("input_dim", format!("{} is not in 1..={MAX_WIDTH}", self.input_dim));
         }
         if self.output_dim == 0 || self.output_dim > MAX_WIDTH {
-            return bad(format!("output_dim {} is not in 1..={MAX_WIDTH}", self.output_dim));
+            return bad("output_dim", format!("{} is not in 1..={MAX_WIDTH}", self.output_dim));
         }
         if self.hidden.is_empty() || self.hidden.len() > MAX_DEPTH {
-            return bad(format!("depth {} is not in 1..={MAX_DEPTH}", self.hidden.len()));
+            return bad("depth", format!("{} is not in 1..={MAX_DEPTH}", self.hidden.len()));
         }
         if let Some(w) = self.hidden.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-            return bad(format!("hidden width {w} is not in 1..={MAX_WIDTH}"));
+            return bad("hidden width", format!("{w} is not in 1..={MAX_WIDTH}"));
         }
         if let Init::Normal { sigma } = self.init {
             if !(sigma.is_finite() && sigma > 0.0) {
-                return bad(format!("init sigma {sigma} must be a positive number"));
+                return bad("init sigma", format!("{sigma} must be a positive number"));
             }
         }
         Ok(())
@@ -253,7 +253,7 @@ impl MlpSpec {
     /// is how nets of many widths train side by side as one GPU batch.
     ///
     /// # Errors
-    /// [`Error::InvalidSpec`] if `wider` is not wider in every hidden layer
+    /// [`Error::Invalid`] if `wider` is not wider in every hidden layer
     /// with the same depth, input, output and activation, or if either uses
     /// the NTK parameterization (its `1/√fan_in` depends on the width).
     pub fn embed_params(&self, params: &[f32], wider: &MlpSpec) -> Result<Vec<f32>, Error> {
@@ -263,7 +263,7 @@ impl MlpSpec {
             && self.hidden.len() == wider.hidden.len()
             && self.hidden.iter().zip(&wider.hidden).all(|(a, b)| a <= b);
         if !fits || self.parameterization == Parameterization::Ntk || wider.parameterization == Parameterization::Ntk {
-            return Err(Error::InvalidSpec(format!("cannot embed {:?} in {:?}", self.hidden, wider.hidden)));
+            return Err(Error::invalid(Part::Model, "hidden", format!("{:?} does not embed in {:?}", self.hidden, wider.hidden)));
         }
         let (small, big) = (self.layout(), wider.layout());
         let mut out = vec![0.0; big.num_params];
@@ -373,9 +373,10 @@ mod tests {
     fn validate_names_the_bad_field() {
         let mut s = spec(Parameterization::Standard);
         s.hidden = vec![0];
-        let err = s.validate().unwrap_err().to_string();
-        assert!(err.contains("hidden width 0"), "{err}");
+        let err = s.validate().unwrap_err();
+        assert!(matches!(err, Error::Invalid { part: Part::Model, field: "hidden width", .. }), "{err}");
+        assert_eq!(err.to_string(), format!("invalid model: hidden width 0 is not in 1..={MAX_WIDTH}"));
         s.hidden = vec![1; 7];
-        assert!(s.validate().unwrap_err().to_string().contains("depth 7"));
+        assert!(matches!(s.validate(), Err(Error::Invalid { field: "depth", .. })));
     }
 }

@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Part};
 use crate::rng::{Rng, Stream};
-use crate::Error;
 
 /// Losses, all averaged over the batch (PyTorch's conventions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -134,14 +134,14 @@ impl Optimizer {
             if v.is_finite() && (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(Error::InvalidConfig(format!("{} {name} = {v} is not in [0, 1)", self.name())))
+                Err(Error::invalid(Part::Training, "optimizer", format!("{} {name} = {v} is not in [0, 1)", self.name())))
             }
         };
         let positive = |name: &str, v: f32| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(Error::InvalidConfig(format!("{} {name} = {v} must be positive", self.name())))
+                Err(Error::invalid(Part::Training, "optimizer", format!("{} {name} = {v} must be positive", self.name())))
             }
         };
         match self {
@@ -231,7 +231,7 @@ impl Schedule {
         if ok {
             Ok(())
         } else {
-            Err(Error::InvalidConfig(format!("schedule {self:?} is out of range")))
+            Err(Error::invalid(Part::Training, "schedule", format!("{self:?} is out of range")))
         }
     }
 }
@@ -273,19 +273,19 @@ pub const MAX_LR: f32 = 100.0;
 
 impl TrainConfig {
     /// # Errors
-    /// [`Error::InvalidConfig`] naming the first value out of range.
+    /// [`Error::Invalid`] naming the first value out of range.
     pub fn validate(&self) -> Result<(), Error> {
         if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= MAX_LR) {
-            return Err(Error::InvalidConfig(format!("lr {} is not in (0, {MAX_LR}]", self.lr)));
+            return Err(Error::invalid(Part::Training, "lr", format!("{} is not in (0, {MAX_LR}]", self.lr)));
         }
         if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
-            return Err(Error::InvalidConfig(format!("weight_decay {} is not in [0, 1]", self.weight_decay)));
+            return Err(Error::invalid(Part::Training, "weight_decay", format!("{} is not in [0, 1]", self.weight_decay)));
         }
         if self.frozen_layers > 0 && self.weight_decay != 0.0 {
-            return Err(Error::InvalidConfig("frozen layers need weight_decay = 0 (decay would shrink them)".into()));
+            return Err(Error::invalid(Part::Training, "weight_decay", "must be 0 with frozen layers (decay would shrink them)"));
         }
         if self.batch_size == Some(0) {
-            return Err(Error::InvalidConfig("batch_size must be at least 1".into()));
+            return Err(Error::invalid(Part::Training, "batch_size", "must be at least 1"));
         }
         self.optimizer.validate()?;
         self.schedule.validate()
@@ -503,9 +503,10 @@ mod tests {
     #[test]
     fn bad_hyperparameters_are_refused() {
         let mut c = config(Optimizer::Adam { beta1: 1.5, beta2: 0.999, eps: 1e-8 });
-        assert!(c.validate().unwrap_err().to_string().contains("beta1"));
+        let err = c.validate().unwrap_err();
+        assert!(matches!(&err, Error::Invalid { part: Part::Training, field: "optimizer", reason } if reason.contains("beta1")), "{err}");
         c.optimizer = Optimizer::Sgd;
         c.lr = f32::INFINITY;
-        assert!(c.validate().is_err());
+        assert!(matches!(c.validate(), Err(Error::Invalid { field: "lr", .. })));
     }
 }

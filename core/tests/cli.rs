@@ -68,7 +68,7 @@ fn bad_configs_fail_with_a_reason() {
         (config("cpu").replace("\"lr\": 0.5", "\"lr\": -1"), "lr -1"),
         (config("cpu").replace("[16, 8]", "[16, 0]"), "hidden width 0"),
         (config("cpu").replace("\"moons\"", "\"sine\""), "regression task"),
-        (config("cpu").replace("\"n_train\": 96", "\"n_train\": 96000"), "exceeds"),
+        (config("cpu").replace("\"n_train\": 96", "\"n_train\": 96000"), "n_train + n_test: 96032 points, more than gradlab allows"),
         (config("cpu").replace("\"seed\"", "\"sneed\""), "sneed"),
         ("{ not json".to_owned(), "config JSON"),
     ];

@@ -5,8 +5,8 @@
 
 use gradlab_core::gpu::{GpuTrainer, Kernels};
 use gradlab_core::{
-    Activation, CpuTrainer, DataConfig, DatasetKind, Init, Loss, MlpSpec, ModelConfig, Optimizer, Parameterization, Problem, RunConfig,
-    Schedule, Subset, TrainConfig,
+    Activation, CpuTrainer, DataConfig, DatasetKind, Error, Init, Loss, MlpSpec, ModelConfig, Optimizer, Parameterization, Part, Problem,
+    RunConfig, Schedule, Subset, TrainConfig,
 };
 use gradlab_tests::{gpu, Tolerance};
 
@@ -103,11 +103,25 @@ fn a_batch_of_models_refuses_what_it_cannot_do() {
     let kernels = Kernels::new(&device);
     let p = problem(vec![4], Optimizer::NormalizedGd { eps: 1e-8 }, None);
     let two = [p.init_params(), p.init_params()].concat();
-    assert!(GpuTrainer::new(&device, &queue, &kernels, &p, &two, &[]).is_err(), "normalized GD is per model");
+    let refused = |r: Result<GpuTrainer, Error>| {
+        r.err().map(|e| match e {
+            Error::Invalid { part, field, .. } => (part, field),
+            other => panic!("{other}"),
+        })
+    };
+    assert_eq!(
+        refused(GpuTrainer::new(&device, &queue, &kernels, &p, &two, &[])),
+        Some((Part::Training, "optimizer")),
+        "normalized GD is per model"
+    );
     let p = problem(vec![4], Optimizer::Sgd, None);
-    assert!(GpuTrainer::new(&device, &queue, &kernels, &p, &two[1..], &[]).is_err(), "not a whole number of models");
+    assert_eq!(
+        refused(GpuTrainer::new(&device, &queue, &kernels, &p, &two[1..], &[])),
+        Some((Part::Request, "parameters")),
+        "not a whole number of models"
+    );
     let mut t = GpuTrainer::new(&device, &queue, &kernels, &p, &two, &[]).unwrap();
-    assert!(t.sharpness(4).is_err(), "sharpness is per model");
+    assert!(matches!(t.sharpness(4), Err(Error::Invalid { field: "sharpness", .. })), "sharpness is per model");
     let ntk = MlpSpec { parameterization: Parameterization::Ntk, ..p.spec.clone() };
     let wider = MlpSpec { hidden: vec![8], ..p.spec.clone() };
     assert!(ntk.embed_params(&p.init_params(), &wider).is_err());

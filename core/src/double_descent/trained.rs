@@ -145,7 +145,7 @@ pub fn gpu_trainers(
             GpuTrainer::with_datasets(device, queue, kernels, &group.problem, &data[r.clone()], &params[r.start * size..r.end * size], &[]);
         match made {
             Ok(t) => done.push((r, t)),
-            Err(Error::DeviceLimit { .. }) if r.len() > 1 => {
+            Err(Error::TooLarge { within: "this GPU", .. }) if r.len() > 1 => {
                 let mid = r.start + r.len() / 2;
                 todo.extend([mid..r.end, r.start..mid]);
             }
@@ -158,7 +158,7 @@ pub fn gpu_trainers(
 /// The run of one net of width `width` on seed `seed`'s data at step size `lr`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] / [`Error::InvalidSpec`] for sizes out of range.
+/// [`Error::Invalid`] for sizes out of range.
 pub fn problem(cfg: &RfConfig, width: usize, seed: u64, training: Training, lr: f32) -> Result<Problem, Error> {
     Problem::new(RunConfig {
         model: ModelConfig {

@@ -92,7 +92,7 @@ impl PendingSnapshot {
     /// Blocks until the (first model's) snapshot is there (native only).
     ///
     /// # Errors
-    /// [`Error::Gpu`] if the readback fails.
+    /// [`Error::Device`] if the readback fails.
     pub fn wait(&self, device: &wgpu::Device) -> Result<Snapshot, Error> {
         let raw = self.read.wait(device)?;
         Ok(self.parse(&raw))
@@ -107,7 +107,7 @@ impl PendingSnapshot {
     /// Blocks until every model's snapshot is there (native only).
     ///
     /// # Errors
-    /// [`Error::Gpu`] if the readback fails.
+    /// [`Error::Device`] if the readback fails.
     pub fn wait_all(&self, device: &wgpu::Device) -> Result<Vec<Snapshot>, Error> {
         let raw = self.read.wait(device)?;
         Ok(self.parse_all(&raw))

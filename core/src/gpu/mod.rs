@@ -51,20 +51,21 @@ pub use plan::{EvalSet, MAX_STEPS_PER_SUBMIT, NTK_MAX_ROWS};
 pub use readback::PendingRead;
 pub use trainer::GpuTrainer;
 
-use crate::Error;
+use crate::{DeviceError, Error};
 
 /// A device on the first adapter wgpu finds among `backends`, with that
 /// adapter's limits: the browser's WebGPU for the app, lavapipe or a real
 /// GPU for native tools.
 ///
 /// # Errors
-/// [`Error::NoAdapter`] if there is no adapter, [`Error::Gpu`] if it
-/// refuses a device.
+/// [`DeviceError::NoAdapter`] if there is no adapter,
+/// [`DeviceError::Failed`] if it refuses a device.
 pub async fn request_device(backends: wgpu::Backends) -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), Error> {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     desc.backends = backends;
     let instance = wgpu::Instance::new(desc);
-    let adapter = instance.request_adapter(&wgpu::RequestAdapterOptions::default()).await.map_err(|e| Error::NoAdapter(e.to_string()))?;
+    let adapter =
+        instance.request_adapter(&wgpu::RequestAdapterOptions::default()).await.map_err(|e| DeviceError::NoAdapter(e.to_string()))?;
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("gradlab"),
@@ -72,6 +73,6 @@ pub async fn request_device(backends: wgpu::Backends) -> Result<(wgpu::Adapter, 
             ..wgpu::DeviceDescriptor::default()
         })
         .await
-        .map_err(|e| Error::Gpu(format!("no GPU device: {e}")))?;
+        .map_err(|e| Error::gpu(format!("no GPU device: {e}")))?;
     Ok((adapter, device, queue))
 }

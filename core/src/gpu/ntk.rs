@@ -8,7 +8,7 @@ use super::gpu_data::StepArgs;
 use super::kernels::Compiler;
 use super::plan::NTK_MAX_ROWS;
 use super::{dense, GpuTrainer, PendingRead};
-use crate::Error;
+use crate::{Error, Part};
 
 /// The pipeline of `ntk.wgsl`.
 #[derive(Clone, Debug)]
@@ -42,7 +42,7 @@ impl PendingGrams {
     /// Blocks until every model's Gram is there (native only).
     ///
     /// # Errors
-    /// [`Error::Gpu`] if the readback fails.
+    /// [`Error::Device`] if the readback fails.
     pub fn wait(&self, device: &wgpu::Device) -> Result<Vec<Vec<f32>>, Error> {
         Ok(self.parse(&self.read.wait(device)?))
     }
@@ -57,15 +57,16 @@ impl GpuTrainer {
     /// training set at the current parameters, and reading it back.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless the net has one output and at most
+    /// [`Error::Invalid`] unless the net has one output and at most
     /// [`NTK_MAX_ROWS`] training points.
     pub fn ntk_gram(&mut self) -> Result<PendingGrams, Error> {
         let Some(ntk) = self.plan.dispatches.ntk.clone() else {
-            return Err(Error::InvalidConfig(format!(
-                "the GPU NTK needs one output and at most {NTK_MAX_ROWS} training points (this run: {} outputs, {} points)",
+            let reason = format!(
+                "needs one output and at most {NTK_MAX_ROWS} training points on the GPU (this run: {} outputs, {} points)",
                 self.layout.output_dim(),
                 self.sampler_n()
-            )));
+            );
+            return Err(Error::invalid(Part::Request, "NTK", reason));
         };
         let n = self.sampler_n() as u32;
         let first = StepArgs { n_rows: n, full_batch: 1, slot: self.plan.probe_slot, ..StepArgs::default() };

@@ -134,7 +134,7 @@ pub(super) struct TrainerPlan {
 }
 
 pub(super) fn u32_of(v: usize, what: &'static str) -> Result<u32, Error> {
-    u32::try_from(v).map_err(|_| Error::DeviceLimit { what, needed: v as u64, limit: u64::from(u32::MAX) })
+    u32::try_from(v).map_err(|_| Error::gpu_limit(what, v as u64, u64::from(u32::MAX)))
 }
 
 impl TrainerPlan {
@@ -143,7 +143,7 @@ impl TrainerPlan {
     /// within `max_binding` bytes.
     ///
     /// # Errors
-    /// [`Error::DeviceLimit`] naming the first buffer or index that does
+    /// [`Error::TooLarge`] naming the first buffer or index that does
     /// not fit.
     pub fn new(
         layout: &ParamLayout,
@@ -162,11 +162,7 @@ impl TrainerPlan {
         let width_sum: usize = layout.layers.iter().map(|l| l.fan_out).sum();
         let row_bytes = 4 * width_sum as u64 * 4 * models as u64;
         if batch as u64 * row_bytes > max_binding {
-            return Err(Error::DeviceLimit {
-                what: "activations (batch size × total width × models)",
-                needed: batch as u64 * row_bytes,
-                limit: max_binding,
-            });
+            return Err(Error::gpu_limit("activations (batch size × total width × models)", batch as u64 * row_bytes, max_binding));
         }
         let eval_rows = (max_binding / row_bytes).min(EVAL_CHUNK as u64) as usize;
         let capacity = u32_of(batch.max(eval_rows), "rows")?;
@@ -203,7 +199,7 @@ impl TrainerPlan {
         ];
         for (bytes, what) in bytes.iter().zip(super::STORAGE_BINDINGS) {
             if *bytes > max_binding {
-                return Err(Error::DeviceLimit { what, needed: *bytes, limit: max_binding });
+                return Err(Error::gpu_limit(what, *bytes, max_binding));
             }
         }
 

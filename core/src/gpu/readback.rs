@@ -47,18 +47,18 @@ impl PendingRead {
     pub fn try_take(&self) -> Option<Result<Vec<f32>, Error>> {
         match self.state.load(Ordering::Acquire) {
             PENDING => None,
-            TAKEN => Some(Err(Error::Gpu("a GPU readback was taken twice".into()))),
+            TAKEN => Some(Err(Error::gpu("a GPU readback was taken twice"))),
             READY => {
                 self.state.store(TAKEN, Ordering::Release);
                 let values = self
                     .staging
                     .get_mapped_range(..)
                     .map(|view| bytemuck::cast_slice::<u8, f32>(&view).to_vec())
-                    .map_err(|e| Error::Gpu(format!("mapping a readback: {e}")));
+                    .map_err(|e| Error::gpu(format!("mapping a readback: {e}")));
                 self.staging.unmap();
                 Some(values)
             }
-            _ => Some(Err(Error::Gpu("a GPU readback failed (device lost?)".into()))),
+            _ => Some(Err(Error::gpu("a GPU readback failed (device lost?)"))),
         }
     }
 
@@ -66,9 +66,9 @@ impl PendingRead {
     /// does nothing and this would spin forever).
     ///
     /// # Errors
-    /// [`Error::Gpu`] if the device is lost or the map fails.
+    /// [`Error::Device`] if the device is lost or the map fails.
     pub fn wait(&self, device: &wgpu::Device) -> Result<Vec<f32>, Error> {
-        device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("poll: {e}")))?;
-        self.try_take().unwrap_or_else(|| Err(Error::Gpu("readback still pending after a full wait".into())))
+        device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::gpu(format!("poll: {e}")))?;
+        self.try_take().unwrap_or_else(|| Err(Error::gpu("readback still pending after a full wait")))
     }
 }

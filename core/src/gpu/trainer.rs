@@ -13,7 +13,7 @@ use super::{Kernels, PendingRead};
 use crate::config::Problem;
 use crate::spec::ParamLayout;
 use crate::train::{BatchSampler, Optimizer, TrainConfig};
-use crate::Error;
+use crate::{Error, Part};
 
 /// A training run on the GPU. See the module docs.
 #[derive(Debug)]
@@ -52,8 +52,8 @@ impl GpuTrainer {
     /// model after model.
     ///
     /// # Errors
-    /// [`Error::DeviceLimit`] if a buffer would exceed the device's limits
-    /// (the message says which and by how much); [`Error::InvalidConfig`]
+    /// [`Error::TooLarge`] if a buffer would exceed the device's limits
+    /// (the message says which and by how much); [`Error::Invalid`]
     /// for a `params` length that is not a whole number of models, or
     /// normalized GD (its norm is per model) with several models.
     pub fn new(
@@ -74,7 +74,7 @@ impl GpuTrainer {
     /// configuration and the batch order are `problem`'s.
     ///
     /// # Errors
-    /// As [`Self::new`], and [`Error::InvalidConfig`] if the datasets are
+    /// As [`Self::new`], and [`Error::Invalid`] if the datasets are
     /// not one per model or differ in size.
     pub fn with_datasets(
         device: &wgpu::Device,
@@ -89,21 +89,17 @@ impl GpuTrainer {
         let config = problem.config.train.clone();
         let models = params.len() / layout.num_params;
         if models == 0 || !params.len().is_multiple_of(layout.num_params) {
-            return Err(Error::InvalidConfig(format!(
-                "{} parameters are not a whole number of models of {}",
-                params.len(),
-                layout.num_params
-            )));
+            let reason = format!("{} are not a whole number of models of {}", params.len(), layout.num_params);
+            return Err(Error::invalid(Part::Request, "parameters", reason));
         }
         if models > 1 && matches!(config.optimizer, Optimizer::NormalizedGd { .. }) {
-            return Err(Error::InvalidConfig("normalized GD cannot train several models side by side".into()));
+            return Err(Error::invalid(Part::Training, "optimizer", "normalized GD cannot train several models side by side"));
         }
         let sizes = |p: &Problem| (p.dataset.train.x.len(), p.train_targets.len(), p.dataset.test.x.len(), p.test_targets.len());
         if !(datasets.len() == 1 || datasets.len() == models) || datasets.iter().any(|d| sizes(d) != sizes(problem)) {
-            return Err(Error::InvalidConfig(format!(
-                "{} datasets for {models} models: give one shared dataset or one per model, all of the problem's sizes",
-                datasets.len()
-            )));
+            let reason =
+                format!("{} for {models} models: give one shared dataset or one per model, all of the problem's sizes", datasets.len());
+            return Err(Error::invalid(Part::Request, "datasets", reason));
         }
         let (train_x, train_y, test_x, test_y) = sizes(problem);
         let data_sizes = DataSizes {

@@ -8,7 +8,7 @@ use gradlab_core::double_descent::trained::checkpoints;
 use gradlab_core::engine::{grid_points, Engine, Pending};
 use gradlab_core::gpu::Snapshot;
 use gradlab_core::ntk::{self, drift, movement, Spectrum};
-use gradlab_core::{cpu, Error, Problem, RunConfig};
+use gradlab_core::{cpu, Error, Part, Problem, RunConfig};
 use leptos::prelude::{Set, WithUntracked};
 use nalgebra::{DMatrix, DVector};
 
@@ -145,7 +145,8 @@ impl Nets {
             });
             problem = Some(p);
         }
-        let problem = problem.ok_or_else(|| Error::InvalidConfig("no width to train".into()))?;
+        let problem =
+            problem.ok_or_else(|| Error::Invalid { part: Part::Model, field: "width", reason: "leaves no net to train".into() })?;
         Ok(Self { problem, runs, linear: None, spectrum_now: None, progress: Progress::default() })
     }
 

@@ -13,7 +13,7 @@ use crate::gpu::gpu_data::StepArgs;
 use crate::gpu::memory::GpuBuffer;
 use crate::gpu::{GpuTrainer, PendingRead};
 use crate::landscape::hessian::start_vector;
-use crate::Error;
+use crate::{Error, Part};
 
 /// Most power iterations in one call.
 pub const MAX_POWER_ITERATIONS: u32 = 64;
@@ -67,22 +67,20 @@ impl GpuTrainer {
     /// read brings back the Rayleigh quotient after each iteration.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if `iterations` is 0 or above
+    /// [`Error::Invalid`] if `iterations` is 0 or above
     /// [`MAX_POWER_ITERATIONS`], or the training set does not fit in one
     /// batch of activations.
     pub fn sharpness(&mut self, iterations: u32) -> Result<PendingRead, Error> {
         if self.plan.models > 1 {
-            return Err(Error::InvalidConfig("sharpness is for a trainer of one model".into()));
+            return Err(Error::invalid(Part::Request, "sharpness", "is for a trainer of one model"));
         }
         if !(1..=MAX_POWER_ITERATIONS).contains(&iterations) {
-            return Err(Error::InvalidConfig(format!("power iterations {iterations} not in 1..={MAX_POWER_ITERATIONS}")));
+            return Err(Error::invalid(Part::Request, "power iterations", format!("{iterations} not in 1..={MAX_POWER_ITERATIONS}")));
         }
         let n = self.sampler_n() as u32;
         if n > self.plan.capacity {
-            return Err(Error::InvalidConfig(format!(
-                "sharpness needs the whole training set in one batch: {n} points, this network allows {}",
-                self.plan.capacity
-            )));
+            let reason = format!("needs the whole training set in one batch: {n} points, this network allows {}", self.plan.capacity);
+            return Err(Error::invalid(Part::Request, "sharpness", reason));
         }
         let p = self.layout.num_params as u64;
         let full = |scale: f32, slot: u32| StepArgs { n_rows: n, full_batch: 1, slot, scale, ..StepArgs::default() };

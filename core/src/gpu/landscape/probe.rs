@@ -14,7 +14,7 @@ use crate::gpu::plan::u32_of;
 use crate::gpu::{dense, Kernels, PendingRead};
 use crate::landscape::Plane;
 use crate::spec::ParamLayout;
-use crate::Error;
+use crate::{Error, Part};
 
 /// Most models evaluated side by side in one chunk.
 const MAX_CHUNK: usize = 256;
@@ -73,7 +73,7 @@ impl PendingLosses {
     /// Blocks until the losses are there (native only).
     ///
     /// # Errors
-    /// [`Error::Gpu`] if the readback fails.
+    /// [`Error::Device`] if the readback fails.
     pub fn wait(&self, device: &wgpu::Device) -> Result<Vec<f32>, Error> {
         self.read.wait(device).map(|sums| self.means(&sums))
     }
@@ -88,7 +88,7 @@ impl LossProbe {
     /// `max_points` points per evaluation.
     ///
     /// # Errors
-    /// [`Error::DeviceLimit`] if even one model does not fit the device.
+    /// [`Error::TooLarge`] if even one model does not fit the device.
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, kernels: &Kernels, problem: &Problem, max_points: usize) -> Result<Self, Error> {
         let layout = problem.spec.layout();
         let limits = device.limits();
@@ -113,21 +113,17 @@ impl LossProbe {
         let row_floats = 2 * width_sum as u64;
         let rows_chunk = (rows[0].max(rows[1]).max(1) as u64).min(MAX_ROWS as u64).min(max_binding / (4 * row_floats)) as usize;
         if rows_chunk == 0 {
-            return Err(Error::DeviceLimit { what: "activations of one row", needed: 4 * row_floats, limit: max_binding });
+            return Err(Error::gpu_limit("activations of one row", 4 * row_floats, max_binding));
         }
         let act_stride = row_floats * rows_chunk as u64;
         let chunk = (max_binding / (4 * act_stride)).min(max_binding / (4 * p as u64)).min(MAX_CHUNK as u64).min(max_points.max(1) as u64);
         if chunk == 0 {
-            return Err(Error::DeviceLimit {
-                what: "one model's parameters and activations",
-                needed: 4 * (act_stride + p as u64),
-                limit: max_binding,
-            });
+            return Err(Error::gpu_limit("one model's parameters and activations", 4 * (act_stride + p as u64), max_binding));
         }
         let chunk = chunk as usize;
         let padded = max_points.div_ceil(chunk) * chunk;
         if (p as u64).div_ceil(256) > 65_535 {
-            return Err(Error::DeviceLimit { what: "parameters per dispatch", needed: p as u64 * 4, limit: 65_535 * 256 * 4 });
+            return Err(Error::gpu_limit("parameters per dispatch", p as u64 * 4, 65_535 * 256 * 4));
         }
 
         let rw = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
@@ -218,19 +214,19 @@ impl LossProbe {
     /// of `plane`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for more points than the probe was made
+    /// [`Error::Invalid`] for more points than the probe was made
     /// for, or a plane of the wrong dimension.
     pub fn evaluate(&self, plane: &Plane, points: &[[f32; 2]], subset: Subset) -> Result<PendingLosses, Error> {
         let p = self.layout.num_params;
         if points.len() > self.max_points {
-            return Err(Error::InvalidConfig(format!("{} points, the probe holds {}", points.len(), self.max_points)));
+            return Err(Error::invalid(Part::Request, "points", format!("{}, the probe holds {}", points.len(), self.max_points)));
         }
         if [&plane.center, &plane.d1, &plane.d2].iter().any(|v| v.len() != p) {
-            return Err(Error::InvalidConfig(format!("a plane in {p} dimensions was expected")));
+            return Err(Error::invalid(Part::Request, "plane", format!("should have {p} dimensions")));
         }
         let plan = &self.subsets[subset as usize];
         if plan.rows == 0 {
-            return Err(Error::InvalidConfig(format!("the {subset:?} set is empty")));
+            return Err(Error::invalid(Part::Request, "subset", format!("{subset:?} is empty")));
         }
         let chunk = self.chunk as usize;
         let chunks = points.len().div_ceil(chunk);

@@ -127,7 +127,7 @@ fn what_does_not_fit_the_device_is_named() {
     let l = layout(vec![1024, 1024], 1);
     let plan = |limit| TrainerPlan::new(&l, &config(Loss::Mse, None), sizes(5000, 5000, 4096, 1), 1, false, limit);
     match plan(1 << 20) {
-        Err(Error::DeviceLimit { what, needed, limit }) => {
+        Err(Error::TooLarge { what, got: needed, limit, within: "this GPU", .. }) => {
             assert!(what.starts_with("activations"), "{what}");
             assert_eq!((needed, limit), (5000 * 4 * (1024 + 1024 + 1) * 4, 1 << 20), "Z, H, δ, gates of every unit");
         }
@@ -138,7 +138,7 @@ fn what_does_not_fit_the_device_is_named() {
     // Ten points: room for the activations and the parameters (4.2 MB),
     // not for Adam's gradient and two moments beside them (12.6 MB).
     match TrainerPlan::new(&l, &config(Loss::Mse, None), sizes(10, 0, 0, 1), 1, false, 8 << 20) {
-        Err(Error::DeviceLimit { what: "optim", needed, .. }) => assert_eq!(needed, 3 * 4 * l.num_params as u64),
+        Err(Error::TooLarge { what: "optim", got: needed, .. }) => assert_eq!(needed, 3 * 4 * l.num_params as u64),
         other => panic!("{other:?}"),
     }
 }
