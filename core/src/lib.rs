@@ -26,8 +26,18 @@
 //!   pictures (loss grids, sharpness, NTK Grams) computed beside it.
 //! - Two backends with the same maths: [`cpu`] (nalgebra, generic over
 //!   `f32`/`f64`; the oracle) and [`gpu`] (wgpu compute shaders from
-//!   `shaders/`; fast). The GPU trainer takes `&Device, &Queue` from its
-//!   caller and never blocks on a readback.
+//!   `shaders/`, one owner module per shader file; fast). The GPU trainer
+//!   takes `&Device, &Queue` from its caller, sizes its buffers by a plan
+//!   that is plain arithmetic, releases them when dropped, and never
+//!   blocks on a readback.
+//! - [`Error`]: what can be refused, with the field or limit as data.
+//!
+//! ## Why the engine is here
+//!
+//! The page ticks an [`engine::Engine`] once per animation frame; native
+//! tests tick it in a loop, on the CPU and on lavapipe, with their own
+//! clock. Nothing in it needs a browser, so it lives where it can be
+//! tested against the trainers it drives.
 //!
 //! ## Why no backend trait
 //!

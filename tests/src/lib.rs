@@ -1,9 +1,10 @@
 //! # gradlab-tests
 //!
 //! Native integration tests of gradlab-core: every WGSL file validated by
-//! naga, the GPU trainer held to the CPU reference on a real Vulkan adapter
-//! (Mesa lavapipe where there is no GPU), and the `gradlab` CLI. The
-//! browser tests live beside this crate in `e2e/`.
+//! naga (and its header and structs checked), the GPU trainer, loss
+//! probes, Grams and the engine held to the CPU reference on a real Vulkan
+//! adapter (Mesa lavapipe where there is no GPU). The browser tests live
+//! beside this crate in `e2e/`.
 //!
 //! This library is the shared harness: [`gpu`] (one device per test, a
 //! clear failure when there is no adapter) and [`Tolerance`].
