@@ -11,9 +11,11 @@
 //! the table rows, the transport, each chart's canvas and downloads, the
 //! exports, and the [`page::LabPage`] around them.
 //!
-//! The parts: [`query`] (URL rows and the two-stage parser), [`status`]
-//! (phase, status, progress), [`controls`], [`page`] (top bar, notices,
-//! stats, embed bar), [`flags`] (page flags, themes, links).
+//! The parts: [`query`] (URL rows and the two-stage parser), [`Frame`]
+//! (what a run sees of a frame), [`status`] (phase, status, progress),
+//! [`controls`] (sliders, selects, fieldsets, figures), [`export`],
+//! [`page`] (top bar, notices, stats, embed bar), [`host`] (the
+//! `postMessage` protocol) and [`flags`] (page flags, themes, links).
 
 pub mod controls;
 pub mod export;

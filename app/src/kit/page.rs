@@ -215,7 +215,7 @@ fn set_data(node: NodeRef<leptos::html::Div>, data: DataAttrs) {
 
 /// A lab's parts, as [`LabPage`] lays them out.
 pub struct Parts {
-    /// The root's class.
+    /// The root's class (beside `lab`, which lays every lab out alike).
     pub class: &'static str,
     /// Play/pause or progress: at the top of the controls, or above the
     /// charts with `transport_above`; in an embed, its bar.
@@ -287,7 +287,7 @@ pub fn LabPage(
     let Parts { class, transport, transport_above, controls, exports, charts, root_data, views_data } = parts;
     if embed {
         view! {
-            <StatusRoot class=format!("{class} embed") status=status data=root_data>
+            <StatusRoot class=format!("lab {class} embed") status=status data=root_data>
                 <div class="embed-charts">{views(&charts, views_data)}</div>
                 <div class="embed-bar">
                     {transport.run()}
@@ -301,7 +301,7 @@ pub fn LabPage(
     } else {
         view! {
             <Topbar lab=lab status=status rate=trains />
-            <StatusRoot class=class status=status data=root_data>
+            <StatusRoot class=format!("lab {class}") status=status data=root_data>
                 <aside class="controls">
                     {(!transport_above).then(|| transport.run())}
                     {controls.run()}
