@@ -78,3 +78,159 @@ fn bad_configs_fail_with_a_reason() {
         assert!(err.contains(expect), "{expect:?} not in {err:?}");
     }
 }
+
+/// Runs the binary on `text` (fed on stdin), at most a minute.
+fn run_text(text: &[u8]) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gradlab"))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut s).map(|_| s).unwrap_or_default()
+    });
+    // A child that refuses early closes its stdin: a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(text);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("gradlab hung on {}", String::from_utf8_lossy(&text[..text.len().min(300)]));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    (status.code(), reader.join().unwrap())
+}
+
+/// Paths to every leaf of a JSON value, as keys (array items by index).
+fn leaves(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Object(m) => m.iter().for_each(|(k, v)| {
+            at.push(k.clone());
+            leaves(v, at, out);
+            at.pop();
+        }),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| {
+            at.push(i.to_string());
+            leaves(v, at, out);
+            at.pop();
+        }),
+        _ => out.push(at.clone()),
+    }
+}
+
+fn slot<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path.iter().fold(v, |v, k| match v {
+        Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+        _ => &mut v[k],
+    })
+}
+
+/// Every leaf of a good config replaced by values of the wrong type, out
+/// of range or absurd, or removed; truncated and junk files; a repeated
+/// key; a 1 MB string. The binary never panics or hangs, and every refusal
+/// is one line that names the key it refuses (or the file's JSON).
+#[test]
+fn mutated_configs_are_refused_in_one_line_naming_the_key() {
+    let mut base: Value = serde_json::from_str(&config("cpu")).unwrap();
+    base["steps"] = 3.into();
+    let mut paths = Vec::new();
+    leaves(&base, &mut Vec::new(), &mut paths);
+    let junk = [
+        serde_json::json!("x"),
+        serde_json::json!(-1),
+        serde_json::json!(1e300),
+        serde_json::json!(-1e300),
+        serde_json::json!(u64::MAX),
+        serde_json::json!(""),
+        serde_json::json!(null),
+        serde_json::json!([]),
+        serde_json::json!({}),
+        serde_json::json!(true),
+        serde_json::json!(0),
+        serde_json::json!("x".repeat(1 << 20)),
+    ];
+    let mut cases: Vec<(Vec<u8>, Option<String>)> = Vec::new();
+    for path in &paths {
+        // The key a message must name: the leaf's, or its array's; inside
+        // the optimizer (an internally tagged enum, which serde reads whole)
+        // the optimizer's.
+        let key = if path.iter().any(|k| k == "optimizer") {
+            "optimizer".to_owned()
+        } else {
+            path.iter().rev().find(|k| k.parse::<usize>().is_err()).unwrap().clone()
+        };
+        for j in &junk {
+            let mut v = base.clone();
+            *slot(&mut v, path) = j.clone();
+            cases.push((v.to_string().into_bytes(), Some(key.clone())));
+        }
+        let mut v = base.clone();
+        let (last, parent) = path.split_last().unwrap();
+        match slot(&mut v, parent) {
+            Value::Object(m) => drop(m.remove(last)),
+            Value::Array(a) => drop(a.remove(last.parse::<usize>().unwrap())),
+            _ => unreachable!(),
+        }
+        cases.push((v.to_string().into_bytes(), Some(key)));
+    }
+    let text = base.to_string();
+    cases.push((text.replacen("\"seed\":3", "\"seed\":3,\"seed\":4", 1).into_bytes(), Some("seed".into())));
+    for cut in [0, 1, 10, text.len() / 2, text.len() - 1] {
+        cases.push((text.as_bytes()[..cut].to_vec(), None));
+    }
+    cases.push(((0..=255u8).cycle().take(4096).collect(), None));
+    cases.push((b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".to_vec(), None));
+    let mut refused = 0;
+    for (text, key) in &cases {
+        let (code, err) = run_text(text);
+        let shown = String::from_utf8_lossy(&text[..text.len().min(200)]);
+        assert!(matches!(code, Some(0 | 1)), "exit {code:?} (a panic?) on {shown}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        if code == Some(0) {
+            continue;
+        }
+        refused += 1;
+        let line = err.strip_suffix('\n').unwrap_or(&err);
+        assert!(line.starts_with("gradlab: ") && !line.contains('\n'), "not one line: {err:?}");
+        assert!(line.len() < 400, "a long line quotes its input: {line}");
+        if let Some(key) = key {
+            assert!(line.contains(key.as_str()), "{line:?} does not name {key} (input {shown})");
+        } else {
+            assert!(line.contains("config JSON"), "{line}");
+        }
+    }
+    assert!(cases.len() > 200 && refused > 150, "{} cases, {refused} refused", cases.len());
+}
+
+/// Regression: with frozen layers the GPU reported 0 for their gradient
+/// and the CPU the full gradient (a relative difference of 0.88).
+#[test]
+fn both_backends_report_the_gradient_of_what_trains() {
+    let frozen = |backend: &str| {
+        config(backend)
+            .replace("\"softmax\"", "\"mse\"")
+            .replace("\"lr\": 0.5", "\"lr\": 0.5, \"frozen_layers\": 1")
+            .replace("\"steps\": 300", "\"steps\": 5")
+    };
+    let (ok_cpu, cpu, err) = run(&frozen("cpu"));
+    assert!(ok_cpu, "{err}");
+    let (ok_gpu, gpu, err) = run(&frozen("gpu"));
+    assert!(ok_gpu, "{err}");
+    let (gc, gg) = (floats(&cpu["grad_at_init"]), floats(&gpu["grad_at_init"]));
+    let first_layer = 2 * 16 + 16;
+    assert!(gc[..first_layer].iter().all(|&g| g == 0.0), "the frozen layer reports 0");
+    assert!(gc[first_layer..].iter().any(|&g| g != 0.0));
+    let scale = gc.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    assert!(gc.iter().zip(&gg).all(|(a, b)| (a - b).abs() <= 1e-4 * scale), "CPU and GPU gradients differ");
+}

@@ -168,4 +168,78 @@ mod tests {
         assert!(origin_allowed(Some("https://slides.example"), "https://slides.example"));
         assert!(!origin_allowed(Some("https://slides.example"), "https://evil.example"));
     }
+
+    /// Any JSON a page could post: nested values, odd keys, long strings.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("gradlab".to_owned()),
+            Just("type".to_owned()),
+            Just("params".to_owned()),
+            Just("__proto__".to_owned()),
+            Just("constructor".to_owned()),
+            Just("width".to_owned()),
+            Just("lab".to_owned()),
+            "\\PC{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            prop_oneof![Just("set"), Just("play"), Just("pause"), Just("reset"), Just("status"), Just("1")].prop_map(Value::from),
+            "\\PC{0,16}".prop_map(Value::from),
+            (0..3usize).prop_map(|n| Value::from("x".repeat(10_000 * n))),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(key.clone(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Messages close to valid ones: the right fields, any of their values.
+    fn near_valid() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let version = prop_oneof![3 => Just(Value::from(1)), 1 => any_json()];
+        let kind = prop_oneof![4 => prop_oneof![Just("set"), Just("play"), Just("pause"), Just("reset"), Just("status")].prop_map(Value::from), 1 => any_json()];
+        let params = prop_oneof![
+            2 => proptest::collection::btree_map("[a-z_]{0,6}|lab|embed|__proto__", prop_oneof![any::<i32>().prop_map(Value::from), "\\PC{0,8}".prop_map(Value::from), any::<bool>().prop_map(Value::from)], 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            1 => any_json(),
+        ];
+        (version, kind, params).prop_map(|(g, t, p)| serde_json::json!({ "gradlab": g, "type": t, "params": p }))
+    }
+
+    /// What the protocol accepts, read independently of [`parse`].
+    fn valid(v: &Value) -> bool {
+        let scalar = |p: &Value| matches!(p, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        v.get("gradlab").and_then(Value::as_u64) == Some(VERSION)
+            && match v.get("type").and_then(Value::as_str) {
+                Some("play" | "pause" | "reset" | "status") => true,
+                Some("set") => v.get("params").and_then(Value::as_object).is_some_and(|m| m.values().all(scalar)),
+                _ => false,
+            }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+
+        /// 10 000 generated messages: only the valid ones parse, and a
+        /// `set` never changes the lab or the embed flag.
+        #[test]
+        fn fuzzed_messages_parse_only_when_valid(v in proptest::prop_oneof![any_json(), near_valid()], junk in "\\PC{0,40}") {
+            let parsed = parse(&v.to_string());
+            proptest::prop_assert_eq!(parsed.is_some(), valid(&v), "{}", v);
+            if let Some(HostMessage::Set(params)) = parsed {
+                let merged = merge_query("lab=ntk&width=64&embed=1", &params);
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&merged).unwrap();
+                let get = |k: &str| pairs.iter().filter(|(key, _)| key == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(get("lab"), vec!["ntk".to_owned()]);
+                proptest::prop_assert_eq!(get("embed"), vec!["1".to_owned()]);
+            }
+            proptest::prop_assert!(parse(&junk).is_none() || valid(&serde_json::from_str(&junk).unwrap()));
+        }
+    }
 }

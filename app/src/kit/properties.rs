@@ -97,3 +97,100 @@ macro_rules! url_properties {
     };
 }
 pub(crate) use url_properties;
+
+/// A value for a key in a fuzzed URL: valid, at a bound, past one, or junk.
+fn fuzz_value(shape: Option<Shape>) -> BoxedStrategy<String> {
+    let junk = prop_oneof![
+        Just(String::new()),
+        Just("NaN".to_owned()),
+        Just("inf".to_owned()),
+        Just("-inf".to_owned()),
+        Just("1e309".to_owned()),
+        Just("-0".to_owned()),
+        Just("4294967296".to_owned()),
+        Just("18446744073709551616".to_owned()),
+        Just("%".to_owned()),
+        Just("%zz".to_owned()),
+        Just("%C0%AF".to_owned()),
+        Just("x".repeat(10_000)),
+        "\\PC{0,12}",
+        "[0-9.eE+-]{1,12}",
+    ];
+    match shape {
+        Some(Shape::Num { lo, hi, .. }) => {
+            let (lo, hi) = (lo.parse::<f64>().unwrap(), hi.parse::<f64>().unwrap());
+            prop_oneof![
+                3 => (lo..=hi).prop_map(|v| v.to_string()),
+                1 => Just(lo.to_string()),
+                1 => Just(hi.to_string()),
+                1 => (1e-6..1e12f64).prop_map(move |d| (hi + d).to_string()),
+                1 => (1e-6..1e12f64).prop_map(move |d| (lo - d).to_string()),
+                2 => junk,
+            ]
+            .boxed()
+        }
+        Some(Shape::Pick(names)) => prop_oneof![2 => select(names).prop_map(str::to_owned), 1 => junk].boxed(),
+        None => junk.boxed(),
+    }
+}
+
+/// A URL query as a user (or an attacker) might write it: any subset of
+/// the lab's keys, unknown keys, repeats, in any order, values anywhere
+/// from valid to junk, written as given (no encoding of `%`).
+pub fn fuzzed_query<S: LabState>() -> impl Strategy<Value = String> {
+    let keys: Vec<(&'static str, Option<Shape>)> =
+        S::settings().iter().map(|r| (r.key(), Some(r.shape()))).chain([("lab", None), ("zz", None), ("", None)]).collect();
+    let pair = select(keys).prop_flat_map(|(k, shape)| fuzz_value(shape).prop_map(move |v| format!("{k}={v}")));
+    proptest::collection::vec(pair, 0..24).prop_map(|pairs| pairs.join("&"))
+}
+
+/// Whether `text` is a value the row takes as it is (an independent
+/// reading: a finite number in range, whole where it must be; or a name).
+fn valid(shape: &Shape, text: &str) -> bool {
+    let t = text.trim();
+    match shape {
+        Shape::Pick(names) => names.contains(&t),
+        Shape::Num { lo, hi, whole } => t.parse::<f64>().is_ok_and(|v| {
+            v.is_finite()
+                && v >= lo.parse().unwrap()
+                && v <= hi.parse().unwrap()
+                && (!whole || (v.fract() == 0.0 && !t.contains(['e', 'E', '.'])))
+        }),
+    }
+}
+
+/// Any query: no panic, every setting inside its bounds, every message
+/// short, and every value given that the lab could not take as it is
+/// named in a message.
+pub fn check_fuzzed<S: LabState>(query: &str) -> Result<(), TestCaseError> {
+    let (s, messages) = S::from_query(query);
+    prop_assert!(messages.iter().all(|m| m.chars().count() < 200), "{:?}", messages);
+    let given: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    for row in S::settings() {
+        let written = row.write(&s);
+        let shape = row.shape();
+        prop_assert!(valid(&shape, &written), "{}={} is outside its bounds", row.key(), written);
+        if let Some((_, text)) = given.iter().rev().find(|(k, _)| k == row.key()) {
+            if !valid(&shape, text) {
+                let named =
+                    messages.iter().any(|m| m.starts_with(&format!("{}=", row.key())) || m.contains(&format!("{} is given", row.key())));
+                prop_assert!(named, "{}={:?} changed without a word: {:?}", row.key(), text.chars().take(40).collect::<String>(), messages);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// URL fuzzing of one lab, 10 000 queries, as a proptest test named `$name`.
+macro_rules! url_fuzz {
+    ($name:ident, $state:ty) => {
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+            #[test]
+            fn $name(q in $crate::kit::properties::fuzzed_query::<$state>()) {
+                $crate::kit::properties::check_fuzzed::<$state>(&q)?;
+            }
+        }
+    };
+}
+pub(crate) use url_fuzz;

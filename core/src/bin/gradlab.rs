@@ -7,17 +7,20 @@
 //! ```
 //!
 //! The config is a [`RunConfig`] plus `"steps"` and `"backend"` (`"cpu"` or
-//! `"gpu"`). The output holds the parameter layout, the initial parameters,
-//! the dataset with its encoded targets, the full-batch gradient at
-//! initialization, the batch loss of every step (before its update), and
-//! the final parameters and losses.
+//! `"gpu"`), read strictly: an unknown or repeated key is an error, and
+//! every error names where in the file it is (`train.lr: …`). The output
+//! holds the parameter layout, the initial parameters, the dataset with its
+//! encoded targets, the full-batch gradient at initialization (of the
+//! parameters that train: 0 for frozen layers, on either backend), the
+//! batch loss of every step (before its update), and the final parameters
+//! and losses.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use gradlab_core::config::MAX_RUN_STEPS;
 use gradlab_core::gpu::{request_device, GpuTrainer, Kernels, MAX_STEPS_PER_SUBMIT};
-use gradlab_core::{cpu, Error, ParamLayout, Problem, RunConfig};
+use gradlab_core::{cpu, DataConfig, ModelConfig, ParamLayout, Problem, RunConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
@@ -27,9 +30,17 @@ enum Backend {
     Gpu,
 }
 
-/// The CLI's own keys; everything else in the file is a strict [`RunConfig`].
+/// The file: a [`RunConfig`]'s keys and the CLI's own. Derived, so
+/// unknown and repeated keys are errors at every level (serde's `flatten`
+/// would accept unknown ones, a `Value` would keep the last of a repeat).
 #[derive(Deserialize)]
-struct CliKeys {
+#[serde(deny_unknown_fields)]
+struct CliConfig {
+    model: ModelConfig,
+    data: DataConfig,
+    train: TrainConfig,
+    #[serde(default)]
+    seed: u64,
     steps: u32,
     #[serde(default = "default_backend")]
     backend: Backend,
@@ -39,19 +50,19 @@ fn default_backend() -> Backend {
     Backend::Cpu
 }
 
-/// Splits the config file into the CLI's keys and the run (serde's
-/// `flatten` would silently accept unknown keys).
-fn parse(text: &str) -> Result<(CliKeys, RunConfig), Error> {
-    let mut value: serde_json::Value = serde_json::from_str(text)?;
-    let mut cli = serde_json::Map::new();
-    if let Some(map) = value.as_object_mut() {
-        for key in ["steps", "backend"] {
-            if let Some(v) = map.remove(key) {
-                cli.insert(key.to_owned(), v);
-            }
+/// The run, its steps and its backend, or an error naming where in the
+/// file it is.
+fn parse(text: &str) -> Result<(RunConfig, u32, Backend), String> {
+    let c: CliConfig = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        if at == "." {
+            format!("config JSON: {inner}")
+        } else {
+            format!("config JSON at {at}: {inner}")
         }
-    }
-    Ok((serde_json::from_value(cli.into())?, serde_json::from_value(value)?))
+    })?;
+    Ok((RunConfig { model: c.model, data: c.data, train: c.train, seed: c.seed }, c.steps, c.backend))
 }
 
 #[derive(Serialize)]
@@ -84,23 +95,35 @@ fn main() -> ExitCode {
     match run(&input, output.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gradlab: {e}");
+            eprintln!("gradlab: {}", short(&e.to_string()));
             ExitCode::from(1)
         }
     }
 }
 
+/// A message on one line, cut to a few hundred characters (serde quotes
+/// the value it refuses, which may be megabytes long).
+fn short(message: &str) -> String {
+    const MAX: usize = 300;
+    let line = message.replace('\n', " ");
+    match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
 fn run(input: &str, output: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
-    let text = if input == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s)?;
-        s
+    let bytes = if input == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b).map_err(|e| format!("reading stdin: {e}"))?;
+        b
     } else {
-        std::fs::read_to_string(input).map_err(|e| format!("reading {input}: {e}"))?
+        std::fs::read(input).map_err(|e| format!("reading {input}: {e}"))?
     };
-    let (cli, run) = parse(&text)?;
-    if cli.steps > MAX_RUN_STEPS {
-        return Err(format!("steps {} exceeds {MAX_RUN_STEPS}", cli.steps).into());
+    let text = String::from_utf8(bytes).map_err(|e| format!("config JSON: not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()))?;
+    let (run, steps, backend) = parse(&text)?;
+    if steps > MAX_RUN_STEPS {
+        return Err(format!("steps: {steps} is more than the {MAX_RUN_STEPS} a run may take").into());
     }
     let problem = Problem::new(run)?;
     let init = problem.init_params();
@@ -108,15 +131,19 @@ fn run(input: &str, output: Option<&str>) -> Result<(), Box<dyn std::error::Erro
     let mut full_batch = problem.clone();
     full_batch.config.train.batch_size = None;
 
-    let (backend, grad_at_init, loss_per_step, final_params, final_train_loss, final_test_loss) = match cli.backend {
+    let (backend, grad_at_init, loss_per_step, final_params, final_train_loss, final_test_loss) = match backend {
         Backend::Cpu => {
             let mut grad = vec![0.0; init.len()];
             let (din, dout) = (layout.input_dim(), layout.output_dim());
             let x = cpu::columns::<f32>(&problem.dataset.train.x, din);
             let y = cpu::columns::<f32>(&problem.train_targets, dout);
             cpu::loss_and_grad(&layout, &init, &x, &y, problem.config.train.loss, &mut grad);
+            // Frozen layers do not train: their gradient is reported as 0,
+            // as the GPU (which never computes it) reports it.
+            let trained_from = layout.tail(problem.config.train.frozen_layers).1;
+            grad[..trained_from].fill(0.0);
             let mut trainer = problem.cpu_trainer();
-            let losses = (0..cli.steps).map(|_| trainer.step()).collect();
+            let losses = (0..steps).map(|_| trainer.step()).collect();
             let mean_loss = |x: &[f32], t: &[f32]| {
                 let f = cpu::forward(&layout, trainer.params(), &cpu::columns(x, din));
                 cpu::loss(problem.config.train.loss, f.output(), &cpu::columns(t, dout), None)
@@ -132,10 +159,10 @@ fn run(input: &str, output: Option<&str>) -> Result<(), Box<dyn std::error::Erro
             probe.train(1);
             let grad = probe.read_grads().wait(&device)?;
             let mut trainer = GpuTrainer::new(&device, &queue, &kernels, &problem, &init, &[])?;
-            let mut losses = Vec::with_capacity(cli.steps as usize);
+            let mut losses = Vec::with_capacity(steps as usize);
             let mut last = trainer.read_snapshot().wait(&device)?;
-            while trainer.steps_done() < u64::from(cli.steps) {
-                let k = (u64::from(cli.steps) - trainer.steps_done()).min(u64::from(MAX_STEPS_PER_SUBMIT)) as u32;
+            while trainer.steps_done() < u64::from(steps) {
+                let k = (u64::from(steps) - trainer.steps_done()).min(u64::from(MAX_STEPS_PER_SUBMIT)) as u32;
                 trainer.train(k);
                 last = trainer.read_snapshot().wait(&device)?;
                 losses.extend_from_slice(&last.batch_losses);

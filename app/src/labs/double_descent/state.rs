@@ -162,7 +162,7 @@ impl DdState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kit::properties::url_properties;
+    use crate::kit::properties::{url_fuzz, url_properties};
 
     #[test]
     fn round_trips_and_clamps() {
@@ -186,4 +186,5 @@ mod tests {
     }
 
     url_properties!(double_descent_urls, DdState);
+    url_fuzz!(double_descent_fuzzed_urls, DdState);
 }

@@ -189,7 +189,7 @@ impl LandscapeState {
 mod tests {
     use super::*;
     use crate::kit::export::cli_config;
-    use crate::kit::properties::url_properties;
+    use crate::kit::properties::{url_fuzz, url_properties};
 
     #[test]
     fn round_trips_and_clamps() {
@@ -217,4 +217,5 @@ mod tests {
     }
 
     url_properties!(landscape_urls, LandscapeState);
+    url_fuzz!(landscape_fuzzed_urls, LandscapeState);
 }

@@ -113,7 +113,7 @@ impl NtkState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kit::properties::url_properties;
+    use crate::kit::properties::{url_fuzz, url_properties};
 
     #[test]
     fn round_trips_and_clamps() {
@@ -130,4 +130,5 @@ mod tests {
     }
 
     url_properties!(ntk_urls, NtkState);
+    url_fuzz!(ntk_fuzzed_urls, NtkState);
 }

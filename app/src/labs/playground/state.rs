@@ -115,7 +115,7 @@ impl PlaygroundState {
 mod tests {
     use super::*;
     use crate::kit::export::cli_config;
-    use crate::kit::properties::url_properties;
+    use crate::kit::properties::{url_fuzz, url_properties};
 
     #[test]
     fn defaults_round_trip_and_every_default_is_a_valid_run() {
@@ -220,4 +220,5 @@ mod tests {
     }
 
     url_properties!(playground_urls, PlaygroundState);
+    url_fuzz!(playground_fuzzed_urls, PlaygroundState);
 }
