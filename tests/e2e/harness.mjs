@@ -46,7 +46,7 @@ export async function launch({ webgpu = true } = {}) {
 }
 
 /** A page that records console errors and uncaught exceptions. */
-export async function open(browser, url, { viewport = { width: 1280, height: 860 }, noWebGpu = false } = {}) {
+export async function open(browser, url, { viewport = { width: 1280, height: 860 }, noWebGpu = false, init = null } = {}) {
   const page = await browser.newPage({ viewport });
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -54,6 +54,7 @@ export async function open(browser, url, { viewport = { width: 1280, height: 860
   if (noWebGpu) {
     await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
   }
+  if (init) await page.addInitScript(init);
   await page.goto(url);
   return { page, errors };
 }

@@ -110,6 +110,29 @@ test('a diverging learning rate is caught and named', async () => {
   await page.close();
 });
 
+test('when the GPU device is lost the run starts again on the CPU and says why', async () => {
+  // Keeps the page's device where the test can destroy it (as a driver
+  // reset or the browser reclaiming the GPU would).
+  const init = () => {
+    const request = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      window.testDevice = await request.apply(this, args);
+      return window.testDevice;
+    };
+  };
+  const { page, errors } = await open(ctx.gpu, `${ctx.url}?data=circles&width=16`, { init });
+  assert.match((await stepsAtLeast(page, 5)).backend, /^webgpu/);
+  await page.evaluate(() => window.testDevice.destroy());
+  await until(page, () => document.querySelector('.playground')?.dataset.backend === 'cpu');
+  const later = await stepsAtLeast(page, 30);
+  assert.equal(later.phase, 'running');
+  assert.match(await page.textContent('.badge'), /CPU fallback/);
+  const notices = await page.locator('.notice').allTextContents();
+  assert.ok(notices.some((t) => /device was lost/.test(t)), `the loss is explained: ${notices}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the embed view drops the chrome and fills its frame', async () => {
   const { page, errors } = await open(ctx.gpu, `${ctx.url}?embed=1&data=xor`, { viewport: { width: 480, height: 320 } });
   await stepsAtLeast(page, 20);

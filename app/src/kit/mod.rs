@@ -125,7 +125,16 @@ impl<R: LabRun> Default for Kit<R> {
 
 impl<R: LabRun> Kit<R> {
     fn frame(&mut self, now: f64, lab: Lab<R::State>) {
-        let Some(backend) = self.backend.clone() else { return };
+        let Some(mut backend) = self.backend.clone() else { return };
+        if let Some(why) = backend.lost() {
+            // The run's buffers died with the device: start it again on the CPU.
+            backend = Rc::new(Backend::Cpu { reason: format!("the GPU device was lost: {}", why.trim_end_matches('.')) });
+            show_backend(lab.status, lab.messages, &backend);
+            self.backend = Some(Rc::clone(&backend));
+            self.run = R::default();
+            self.wanted = self.wanted.take().or_else(|| self.state.take());
+            self.state = None;
+        }
         let mut f = Frame { backend: &backend, now, lab, single_step: &mut self.single_step };
         if let Some(s) = self.wanted.take() {
             self.run.configure(&mut f, &s, self.state.as_ref());
@@ -317,16 +326,21 @@ impl<R: LabRun> LabKit<R> {
 pub fn find_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, ready: impl FnOnce(Rc<Backend>) + 'static) {
     leptos::task::spawn_local(async move {
         let backend = web::find_backend().await;
-        status.update(|s| {
-            s.backend = backend.label();
-            (s.badge, s.backend_note) = match &backend {
-                Backend::Gpu(gpu) => (format!("WebGPU · {}", gpu.name), format!("Training on the GPU through WebGPU ({}).", gpu.name)),
-                Backend::Cpu { reason } => ("CPU fallback".into(), format!("WebGPU is unavailable ({reason}).")),
-            };
-        });
-        if let Backend::Cpu { reason } = &backend {
-            messages.update(|m| m.push(format!("WebGPU is unavailable ({reason}), so training runs on the CPU, more slowly.")));
-        }
+        show_backend(status, messages, &backend);
         ready(Rc::new(backend));
     });
+}
+
+/// The badge, its note, and for the CPU a message saying why.
+fn show_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, backend: &Backend) {
+    status.update(|s| {
+        s.backend = backend.label();
+        (s.badge, s.backend_note) = match backend {
+            Backend::Gpu(gpu) => (format!("WebGPU · {}", gpu.name), format!("Training on the GPU through WebGPU ({}).", gpu.name)),
+            Backend::Cpu { reason } => ("CPU fallback".into(), format!("WebGPU is unavailable ({reason}).")),
+        };
+    });
+    if let Backend::Cpu { reason } = backend {
+        messages.update(|m| m.push(format!("WebGPU is unavailable ({reason}), so training runs on the CPU, more slowly.")));
+    }
 }

@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use nalgebra::DMatrix;
 
@@ -38,6 +38,15 @@ impl Backend {
         match self {
             Self::Gpu(gpu) => format!("webgpu: {}", gpu.name),
             Self::Cpu { .. } => "cpu".into(),
+        }
+    }
+
+    /// See [`Gpu::lost`] (the CPU never is).
+    #[must_use]
+    pub fn lost(&self) -> Option<String> {
+        match self {
+            Self::Gpu(gpu) => gpu.lost(),
+            Self::Cpu { .. } => None,
         }
     }
 
@@ -73,6 +82,8 @@ pub struct Gpu {
     /// The adapter, as the page names it.
     pub name: String,
     busy: Arc<AtomicUsize>,
+    /// Why the device was lost, once it is.
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 impl Gpu {
@@ -80,7 +91,20 @@ impl Gpu {
     #[must_use]
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, name: String) -> Self {
         let kernels = Box::new(Kernels::new(&device));
-        Self { device, queue, kernels, name, busy: Arc::default() }
+        let lost: Arc<Mutex<Option<String>>> = Arc::default();
+        let flag = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            let why = if message.is_empty() { format!("{reason:?}") } else { message };
+            *flag.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+        });
+        Self { device, queue, kernels, name, busy: Arc::default(), lost }
+    }
+
+    /// Why the device was lost (a driver reset, the browser reclaiming it,
+    /// [`wgpu::Device::destroy`]), or `None` while it works.
+    #[must_use]
+    pub fn lost(&self) -> Option<String> {
+        self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Counts the work submitted so far as busy until the GPU has done it.
