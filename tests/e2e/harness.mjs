@@ -16,21 +16,27 @@ const TYPES = {
   '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
 };
 
-/** Serves `dir` on an ephemeral localhost port. */
-export async function serve(dir = DIST) {
+/**
+ * Serves `dir` on an ephemeral localhost port, under `prefix` (a sub-path
+ * like `/some/dir/`; anything outside it is 404) with extra `headers` on
+ * every response.
+ */
+export async function serve(dir = DIST, { prefix = '/', headers = {} } = {}) {
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const asked = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (!asked.startsWith(prefix)) { res.writeHead(404, headers).end('not found'); return; }
+    const path = normalize('/' + asked.slice(prefix.length));
     const file = join(dir, path.endsWith('/') ? path + 'index.html' : path);
-    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    if (!file.startsWith(dir)) { res.writeHead(403, headers).end(); return; }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+      res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
     } catch {
-      res.writeHead(404).end('not found');
+      res.writeHead(404, headers).end('not found');
     }
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
+  return { url: `http://127.0.0.1:${server.address().port}${prefix}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
