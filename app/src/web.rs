@@ -163,14 +163,16 @@ fn navigator_gpu() -> Option<JsValue> {
 
 /// The adapter's vendor and architecture as WebGPU reports them (wgpu's
 /// `AdapterInfo` is empty on the web).
-async fn adapter_description(gpu: &JsValue) -> Option<String> {
+/// The adapter's name, and whether it is a software one (`isFallbackAdapter`).
+async fn adapter_info(gpu: &JsValue) -> Option<(String, bool)> {
     let request: js_sys::Function = js_sys::Reflect::get(gpu, &"requestAdapter".into()).ok()?.dyn_into().ok()?;
     let promise: js_sys::Promise = request.call0(gpu).ok()?.dyn_into().ok()?;
     let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
     let info = js_sys::Reflect::get(&adapter, &"info".into()).ok()?;
     let field = |k: &str| js_sys::Reflect::get(&info, &k.into()).ok()?.as_string().filter(|s| !s.is_empty());
     let parts: Vec<String> = ["vendor", "architecture", "description"].iter().filter_map(|k| field(k)).collect();
-    Some(if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") })
+    let software = js_sys::Reflect::get(&info, &"isFallbackAdapter".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    Some((if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") }, software))
 }
 
 /// WebGPU if the browser has a working adapter, else the CPU with the
@@ -191,6 +193,8 @@ async fn webgpu() -> Result<Backend, String> {
     device.on_uncaptured_error(std::sync::Arc::new(|e| {
         web_sys::console::error_1(&format!("gradlab: WebGPU error: {e}").into());
     }));
-    let name = adapter_description(&gpu).await.unwrap_or_else(|| "unnamed adapter".into());
-    Ok(Backend::Gpu(Gpu::new(device, queue, name)))
+    let (name, software) = adapter_info(&gpu).await.unwrap_or_else(|| ("unnamed adapter".into(), false));
+    let mut gpu = Gpu::new(device, queue, name);
+    gpu.software = software;
+    Ok(Backend::Gpu(gpu))
 }

@@ -92,7 +92,11 @@ impl<S> Frame<'_, S> {
 
     /// Shows why the run cannot go on.
     pub fn failed(&self, e: &Error) {
-        self.lab.status.update(|st| st.phase = Phase::Failed(format!("This configuration cannot run: {e}")));
+        let hint = match e {
+            Error::TooLarge { unit: "multiply-adds", .. } => "; lower the width, depth, points or batch size",
+            _ => "",
+        };
+        self.lab.status.update(|st| st.phase = Phase::Failed(format!("This configuration cannot run: {e}{hint}.")));
     }
 
     /// Sets the phase (labs whose work ends).

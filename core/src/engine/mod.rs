@@ -25,6 +25,11 @@ use crate::{cpu, ntk, CpuTrainer, Error, Problem, Subset};
 /// Milliseconds since some fixed origin.
 pub type Clock = fn() -> f64;
 
+mod work;
+
+use work::check_work;
+pub use work::{work, SOFTWARE_WORK_LIMIT};
+
 /// Where training runs.
 pub enum Backend {
     Gpu(Gpu),
@@ -81,6 +86,9 @@ pub struct Gpu {
     pub kernels: Box<Kernels>,
     /// The adapter, as the page names it.
     pub name: String,
+    /// A software adapter (WebGPU's `isFallbackAdapter`): it computes on the
+    /// CPU, so it has the CPU's [`Backend::work_limit`].
+    pub software: bool,
     busy: Arc<AtomicUsize>,
     /// Why the device was lost, once it is.
     lost: Arc<Mutex<Option<String>>>,
@@ -97,7 +105,7 @@ impl Gpu {
             let why = if message.is_empty() { format!("{reason:?}") } else { message };
             *flag.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
         });
-        Self { device, queue, kernels, name, busy: Arc::default(), lost }
+        Self { device, queue, kernels, name, software: false, busy: Arc::default(), lost }
     }
 
     /// Why the device was lost (a driver reset, the browser reclaiming it,
@@ -217,8 +225,10 @@ impl Engine {
     /// # Errors
     /// If the configuration does not fit the device.
     pub fn new(backend: &Rc<Backend>, problem: Problem) -> Result<Self, Error> {
+        let grid = grid_points(&problem);
+        check_work(backend, &problem, &grid)?; // before drawing millions of weights
         let init = problem.init_params();
-        Self::starting_from(backend, problem, init)
+        Self::with_grid(backend, problem, init, grid)
     }
 
     /// An engine whose run starts from `init` instead of the problem's own
@@ -237,6 +247,7 @@ impl Engine {
     /// # Errors
     /// If the configuration does not fit the device.
     pub fn with_grid(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
+        check_work(backend, &problem, &grid)?;
         let trainer = match backend.as_ref() {
             Backend::Gpu(gpu) => {
                 let t = GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, &problem, &init, &grid)?;

@@ -128,3 +128,40 @@ fn a_sweep_on_the_cpu_trains_every_net_to_its_budget() {
     // The widest readout fits its 20 points far better than the narrowest.
     assert!(latest[2].1.median < 0.5 * latest[0].1.median, "{latest:?}");
 }
+
+#[test]
+fn the_cpu_refuses_a_run_whose_step_or_evaluation_would_freeze_the_page() {
+    let run = |hidden: Vec<usize>, n_train: usize, batch_size: Option<usize>| {
+        let mut p = problem(DatasetKind::Moons, Loss::Bce).config;
+        (p.model.hidden, p.data.n_train, p.train.batch_size) = (hidden, n_train, batch_size);
+        Problem::new(p).unwrap()
+    };
+    // 2 → 12 → 1: 36 + 13 = 49 parameters; full batch of 48, 24 test points.
+    let small = run(vec![12], 48, None);
+    assert_eq!(
+        super::work(&small, 10),
+        [("one training step", 3 * 48 * 49), ("one evaluation of the train set, test set and drawing grid", (48 + 24 + 10) * 49)]
+    );
+    assert!(Engine::new(&cpu(), small).is_ok());
+    // width=1024&depth=6&n=5000, full batch: ~2e10 multiply-adds a step.
+    let heavy = run(vec![1024; 6], 2500, None);
+    let params = heavy.spec.layout().num_params as u64;
+    match Engine::new(&cpu(), heavy) {
+        Err(crate::Error::TooLarge {
+            what: "one training step",
+            got,
+            limit: super::SOFTWARE_WORK_LIMIT,
+            unit: "multiply-adds",
+            within: "the CPU fallback",
+        }) => {
+            assert_eq!(got, 3 * 2500 * params);
+        }
+        other => panic!("expected the step refused, got {:?}", other.err()),
+    }
+    // A small batch makes the step fit; evaluating 2500 points still does not.
+    let batched = run(vec![1024; 6], 2500, Some(8));
+    assert!(matches!(
+        Engine::new(&cpu(), batched),
+        Err(crate::Error::TooLarge { what: "one evaluation of the train set, test set and drawing grid", .. })
+    ));
+}
