@@ -81,6 +81,20 @@ test('without WebGPU the CPU fallback trains and says so', async () => {
   await page.close();
 });
 
+test('a setting that runs slowly here says so, with its steps/s', async () => {
+  // 2 → 320 → 320 → 1 on the CPU fallback: under the work limit, about a
+  // step a second (each frame evaluates the 64² drawing grid).
+  const { page, errors } = await open(ctx.plain, `${ctx.url}?width=320&depth=2`);
+  await until(page, () => [...document.querySelectorAll('.notice')].some((n) => /steps\/s here/.test(n.textContent)), undefined, 30_000);
+  const said = (await page.locator('.notice').allTextContents()).find((t) => /steps\/s here/.test(t));
+  const rate = Number(said.match(/about ([\d.]+) steps\/s/)[1]);
+  assert.ok(rate < 3, `the rate it names is slow: ${said}`);
+  assert.match(said, /CPU fallback/);
+  assert.equal((await status(page)).phase, 'running', 'it keeps training');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('bad URL values are clamped with a visible message', async () => {
   const { page, errors } = await open(ctx.gpu, `${ctx.url}?width=99999&lr=banana&data=nope&depth=-3&colour=red`);
   const s = await stepsAtLeast(page, 1);

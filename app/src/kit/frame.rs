@@ -45,6 +45,14 @@ impl<S> Frame<'_, S> {
         // "Step" is done once a step was trained, not when any snapshot
         // lands (one asked for before the click may arrive first).
         *self.single_step &= engine.steps_taken() == taken;
+        let playing = self.steps() == Some(u32::MAX);
+        if let Some(rate) = progress.slow(playing, self.now, engine.steps_taken()) {
+            let on = self.lab.status.with_untracked(|s| s.badge.clone());
+            let said = format!(
+                "These settings train about {rate:.1} steps/s here ({on}); a smaller width, depth or number of points trains faster."
+            );
+            self.lab.messages.update(|m| m.push(said));
+        }
         match result? {
             Err(e) => {
                 self.failed(&e);

@@ -54,15 +54,40 @@ pub struct Status {
     pub wasm_bytes: u64,
 }
 
+/// A run that has played this long (ms) without a pause...
+const SLOW_AFTER_MS: f64 = 3000.0;
+/// ... at fewer steps/s than this is called slow, once.
+pub const SLOW_STEPS_PER_S: f64 = 3.0;
+
 /// Steps/s, loss history and divergence from the stream of snapshots.
 #[derive(Clone, Debug, Default)]
 pub struct Progress {
     pub history: History,
     /// `(time ms, step)` of the previous snapshot.
     rate_mark: Option<(f64, u64)>,
+    /// `(time ms, step)` since when the run has played without a pause.
+    playing_since: Option<(f64, u64)>,
+    called_slow: bool,
 }
 
 impl Progress {
+    /// The run's steps/s, once per run, when it has played for
+    /// [`SLOW_AFTER_MS`] without a pause and trained fewer than
+    /// [`SLOW_STEPS_PER_S`]; called every frame with the steps taken so far.
+    pub fn slow(&mut self, playing: bool, now: f64, step: u64) -> Option<f64> {
+        if !playing {
+            self.playing_since = None;
+            return None;
+        }
+        let (t0, s0) = *self.playing_since.get_or_insert((now, step));
+        if self.called_slow || now - t0 < SLOW_AFTER_MS {
+            return None;
+        }
+        let rate = step.saturating_sub(s0) as f64 / (now - t0) * 1000.0;
+        self.called_slow = rate < SLOW_STEPS_PER_S;
+        self.called_slow.then_some(rate)
+    }
+
     /// Records `snap` (taken at `now` ms) into the history and `status`;
     /// returns whether the run has diverged (`train::diverged` against the
     /// first training loss).
@@ -98,5 +123,34 @@ pub fn fmt_loss(v: Option<f32>) -> String {
         None => "–".into(),
         Some(v) if v.is_finite() => format!("{v:.4}"),
         Some(_) => "NaN".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+
+    #[test]
+    fn a_run_is_called_slow_once_after_three_seconds_of_play_below_three_steps_per_second() {
+        let mut p = Progress::default();
+        // Single steps pressed slowly are not a slow run.
+        assert_eq!(p.slow(false, 0.0, 0), None);
+        assert_eq!(p.slow(false, 5000.0, 3), None);
+        // Playing from step 3 at t = 5 s: 2 steps/s.
+        assert_eq!(p.slow(true, 5000.0, 3), None);
+        assert_eq!(p.slow(true, 7000.0, 7), None, "not before three seconds");
+        assert_eq!(p.slow(true, 9000.0, 11), Some(2.0));
+        assert_eq!(p.slow(true, 12_000.0, 17), None, "said once");
+        // A fast run never is.
+        let mut fast = Progress::default();
+        assert_eq!(fast.slow(true, 0.0, 0), None);
+        assert_eq!(fast.slow(true, 4000.0, 400), None);
+        // A pause restarts the clock.
+        let mut paused = Progress::default();
+        paused.slow(true, 0.0, 0);
+        paused.slow(false, 2000.0, 1);
+        assert_eq!(paused.slow(true, 2500.0, 1), None);
+        assert_eq!(paused.slow(true, 4000.0, 2), None);
+        assert!(paused.slow(true, 5600.0, 3).is_some_and(|r| (r - 2.0 / 3.1).abs() < 1e-9));
     }
 }
