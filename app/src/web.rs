@@ -162,8 +162,8 @@ fn navigator_gpu() -> Option<JsValue> {
 }
 
 /// The adapter's vendor and architecture as WebGPU reports them (wgpu's
-/// `AdapterInfo` is empty on the web).
-/// The adapter's name, and whether it is a software one (`isFallbackAdapter`).
+/// `AdapterInfo` is empty on the web), and whether it is a software one
+/// (`isFallbackAdapter`, true for SwiftShader).
 async fn adapter_info(gpu: &JsValue) -> Option<(String, bool)> {
     let request: js_sys::Function = js_sys::Reflect::get(gpu, &"requestAdapter".into()).ok()?.dyn_into().ok()?;
     let promise: js_sys::Promise = request.call0(gpu).ok()?.dyn_into().ok()?;

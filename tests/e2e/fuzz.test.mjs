@@ -4,7 +4,7 @@
 // (The parsers themselves are fuzzed natively with 10⁴ cases each: see
 // app/src/kit/properties.rs and app/src/kit/host.rs.)
 //
-//   FUZZ_SEED=7 FUZZ_URLS=1000 node --test tests/e2e/fuzz.test.mjs
+//   FUZZ_SEED=7 FUZZ_URLS=1000 FUZZ_LOG=1 node --test tests/e2e/fuzz.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { session, open, until } from './harness.mjs';
@@ -94,9 +94,9 @@ for (const backend of ['gpu', 'plain']) {
       const lab = r.pick(Object.keys(LABS));
       const q = query(r, lab, keys[lab]);
       const where = `seed ${SEED}, URL ${i}: ${q.slice(0, 300)}`;
+      if (process.env.FUZZ_LOG) console.log(i, q.slice(0, 200));
       await page.goto(ctx.url + q, { timeout: 20_000 });
       const t0 = Date.now();
-      if (process.env.FUZZ_LOG) console.log(i, q.slice(0, 200));
       await until(page, () => document.querySelector('[data-phase], .views, .lab') !== null, undefined, 5_000).catch((e) => assert.fail(`no widget within 5 s (${where}): ${e.message.slice(0, 200)}`));
       const answered = await Promise.race([page.evaluate(() => 1), new Promise((ok) => setTimeout(() => ok(0), 5_000))]);
       assert.equal(answered, 1, `the page did not answer within 5 s (${where})`);
