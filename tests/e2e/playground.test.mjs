@@ -88,7 +88,7 @@ test('a setting that runs slowly here says so, with its steps/s', async () => {
   await until(page, () => [...document.querySelectorAll('.notice')].some((n) => /steps\/s here/.test(n.textContent)), undefined, 30_000);
   const said = (await page.locator('.notice').allTextContents()).find((t) => /steps\/s here/.test(t));
   const rate = Number(said.match(/about ([\d.]+) steps\/s/)[1]);
-  assert.ok(rate < 3, `the rate it names is slow: ${said}`);
+  assert.ok(rate < 5, `the rate it names is slow: ${said}`);
   assert.match(said, /CPU fallback/);
   assert.equal((await status(page)).phase, 'running', 'it keeps training');
   assert.deepEqual(errors, []);

@@ -56,8 +56,9 @@ pub struct Status {
 
 /// A run that has played this long (ms) without a pause...
 const SLOW_AFTER_MS: f64 = 3000.0;
-/// ... at fewer steps/s than this is called slow, once.
-pub const SLOW_STEPS_PER_S: f64 = 3.0;
+/// ... at fewer steps/s than this (a 1000-step run would take over three
+/// minutes) is called slow, once.
+pub const SLOW_STEPS_PER_S: f64 = 5.0;
 
 /// Steps/s, loss history and divergence from the stream of snapshots.
 #[derive(Clone, Debug, Default)]
@@ -131,7 +132,7 @@ mod tests {
     use super::Progress;
 
     #[test]
-    fn a_run_is_called_slow_once_after_three_seconds_of_play_below_three_steps_per_second() {
+    fn a_run_is_called_slow_once_after_three_seconds_of_play_below_five_steps_per_second() {
         let mut p = Progress::default();
         // Single steps pressed slowly are not a slow run.
         assert_eq!(p.slow(false, 0.0, 0), None);
