@@ -96,11 +96,9 @@ for (const backend of ['gpu', 'plain']) {
       const where = `seed ${SEED}, URL ${i}: ${q.slice(0, 300)}`;
       if (process.env.FUZZ_LOG) console.log(i, q.slice(0, 200));
       await page.goto(ctx.url + q, { timeout: 20_000 });
-      const t0 = Date.now();
       await until(page, () => document.querySelector('[data-phase], .views, .lab') !== null, undefined, 5_000).catch((e) => assert.fail(`no widget within 5 s (${where}): ${e.message.slice(0, 200)}`));
       const answered = await Promise.race([page.evaluate(() => 1), new Promise((ok) => setTimeout(() => ok(0), 5_000))]);
       assert.equal(answered, 1, `the page did not answer within 5 s (${where})`);
-      assert.ok(Date.now() - t0 < 10_000, where);
       await page.waitForTimeout(r.int(300));
       assert.ok(!errors.some((e) => PANIC.test(e)), `a panic: ${errors[0]?.slice(0, 300)} (${where})`);
       assert.deepEqual(errors, [], where);

@@ -41,12 +41,12 @@ impl<S> Frame<'_, S> {
     /// `progress` and the status (a divergence pauses; an error fails).
     pub fn train(&mut self, engine: &mut Engine, progress: &mut Progress) -> Option<Snapshot> {
         let taken = engine.steps_taken();
-        let result = engine.tick(self.steps(), self.now, web::now);
+        let steps = self.steps();
+        let result = engine.tick(steps, self.now, web::now);
         // "Step" is done once a step was trained, not when any snapshot
         // lands (one asked for before the click may arrive first).
         *self.single_step &= engine.steps_taken() == taken;
-        let playing = self.steps() == Some(u32::MAX);
-        if let Some(rate) = progress.slow(playing, self.now, engine.steps_taken()) {
+        if let Some(rate) = progress.slow(steps == Some(u32::MAX), self.now, engine.steps_taken()) {
             let on = self.lab.status.with_untracked(|s| s.badge.clone());
             let said = format!(
                 "These settings train about {rate:.1} steps/s here ({on}); a smaller width, depth or number of points trains faster."

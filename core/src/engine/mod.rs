@@ -228,7 +228,7 @@ impl Engine {
         let grid = grid_points(&problem);
         check_work(backend, &problem, &grid)?; // before drawing millions of weights
         let init = problem.init_params();
-        Self::with_grid(backend, problem, init, grid)
+        Self::build(backend, problem, init, grid)
     }
 
     /// An engine whose run starts from `init` instead of the problem's own
@@ -248,6 +248,11 @@ impl Engine {
     /// If the configuration does not fit the device.
     pub fn with_grid(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
         check_work(backend, &problem, &grid)?;
+        Self::build(backend, problem, init, grid)
+    }
+
+    /// The engine, its work already checked.
+    fn build(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
         let trainer = match backend.as_ref() {
             Backend::Gpu(gpu) => {
                 let t = GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, &problem, &init, &grid)?;
