@@ -132,10 +132,14 @@ pub fn wasm_bytes() -> u64 {
         .map_or(0, |m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().map_or(0, |b| u64::from(b.byte_length())))
 }
 
-/// Milliseconds from the page's time origin.
+/// Milliseconds from the page's (or the worker's) time origin.
 #[must_use]
 pub fn now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    thread_local! {
+        static CLOCK: Option<web_sys::Performance> =
+            js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok().and_then(|p| p.dyn_into().ok());
+    }
+    CLOCK.with(|c| c.as_ref().map_or(0.0, web_sys::Performance::now))
 }
 
 /// Calls `tick` on every animation frame, forever.

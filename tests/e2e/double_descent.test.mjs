@@ -1,5 +1,6 @@
 // The double-descent lab in a real headless Chromium against the release
-// build: exact random-features curves computed in the page.
+// build: exact random-features curves computed in the page's worker (or,
+// where it cannot load, in the page).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -20,6 +21,31 @@ test('the double-descent lab computes both curves and draws them', async () => {
   await screenshot(page, 'dd.png');
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+const csvOf = async (page) => {
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('button[name="csv"]')]);
+  return readFile(await csv.path(), 'utf8');
+};
+
+test('the curves are computed in a worker, or in the page where the worker cannot load', async () => {
+  const query = '?lab=dd&n=60&p=60&seeds=3';
+  const { page, errors } = await open(ctx.gpu, ctx.url + query);
+  await done(page);
+  assert.equal(page.workers().length, 1, 'one worker');
+  const computed = await csvOf(page);
+  await page.close();
+
+  const blocked = await ctx.gpu.newPage();
+  await blocked.route(/worker-[0-9a-f]+\.js$/, (route) => route.fulfill({ status: 404, body: '' }));
+  const pageErrors = [];
+  blocked.on('pageerror', (e) => pageErrors.push(String(e)));
+  await blocked.goto(ctx.url + query);
+  await done(blocked);
+  assert.equal(blocked.workers().length, 0, 'no worker');
+  assert.equal(await csvOf(blocked), computed, 'the same numbers');
+  assert.deepEqual([...errors, ...pageErrors], []);
+  await blocked.close();
 });
 
 test('dragging the noise redraws at once, dragging n recomputes', async () => {

@@ -45,6 +45,7 @@ test(`every page runs from a sub-path under ${CSP}`, async () => {
       await until(page, () => document.querySelectorAll('figcaption .tex .katex').length >= 2);
       await until(page, () => [...document.fonts].some((f) => f.family.replaceAll('"', '') === 'KaTeX_Main' && f.status === 'loaded'));
     }
+    if (path.startsWith('?lab=dd')) assert.equal(page.workers().length, 1, 'the worker runs under the policy');
     assert.deepEqual(await page.evaluate(() => window.violations), [], `${path}: nothing is blocked`);
     assert.deepEqual(errors, [], path);
     await page.close();

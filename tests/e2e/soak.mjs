@@ -2,13 +2,15 @@
 // protocol (each change waits for the frame that rebuilds the run), and
 // watch what the app holds on the GPU (`data-gpu-buffers`,
 // `data-gpu-bytes`), the JS heap, wasm memory and the browser's
-// GPU-process memory; at the end, training must run again.
+// GPU-process memory; at the end, training must run again (double descent:
+// the last settings' curves finish).
 //
 // `soak()` is what soak.test.mjs runs, sized for CI. The long version is
 // this file as a script:
 //
 //   node tests/e2e/soak.mjs [changes=1000] [query='?lab=playground'] [cpu]
 //   node tests/e2e/soak.mjs 300 '?lab=landscape&grid=16'
+//   node tests/e2e/soak.mjs 300 '?lab=dd'
 //
 // It needs dist/ (trunk build --release), prints a line per 100 changes and
 // exits 1 unless memory stayed flat and training resumed.
@@ -70,12 +72,15 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
       });
       return { ...inPage, gpuProcessMb: residentMb(gpuPid) };
     };
-    // Trains again (and, in the landscape, draws a new grid): then a sample.
+    // Trains again (and, in the landscape, draws a new grid; in double
+    // descent, the curves are done): then a sample.
     const settle = async () => {
       const grids = await page.evaluate(() => Number(document.querySelector('.views')?.dataset.grids ?? -1));
       try {
         await until(page, (before) => {
-          const steps = Number(document.querySelector('[data-phase]')?.dataset.steps || 0);
+          const root = document.querySelector('[data-phase]');
+          if (root?.dataset.points !== undefined) return root.dataset.phase === 'done';
+          const steps = Number(root?.dataset.steps || 0);
           const now = Number(document.querySelector('.views')?.dataset.grids ?? -1);
           return steps > 5 && (now === -1 || now > before || now > 0);
         }, grids, 60_000);
@@ -85,13 +90,19 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
       await page.waitForTimeout(2000);
       return [true, await sample()];
     };
+    // Width and learning rate; double descent has neither, and its n and
+    // seeds change curves that take the worker seconds each, so a change
+    // that does not cancel the last one's job leaves minutes of work.
+    const dd = query.includes('lab=dd');
     const widths = [8, 16, 24, 32, 48, 64, 96, 128];
     const lrs = [0.003, 0.01, 0.03];
-    const change = (i) => page.evaluate(({ width, lr }) => {
-      window.postMessage({ gradlab: 1, type: 'set', params: { width, lr } }, '*');
+    const ns = [150, 200, 250, 300];
+    const params = (i) => (dd ? { n: ns[i % ns.length], seeds: 3 + (i % 3) } : { width: widths[i % widths.length], lr: lrs[i % lrs.length] });
+    const change = (i) => page.evaluate((p) => {
+      window.postMessage({ gradlab: 1, type: 'set', params: p }, '*');
       // Two frames: the message is handled, then the run is rebuilt.
       return new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
-    }, { width: widths[i % widths.length], lr: lrs[i % lrs.length] });
+    }, params(i));
 
     await settle(); // every kernel the lab uses is compiled now
     const t0 = Date.now();
@@ -113,7 +124,7 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
     const within = (a, b, slack = 0) => b <= a * 1.05 + slack;
     const why = [];
     if (!reference) why.push('the reference run did not train');
-    if (!resumed) why.push('training did not resume');
+    if (!resumed) why.push(dd ? 'the last settings\' curves did not finish within 60 s' : 'training did not resume');
     if (errors.length) why.push(`page errors: ${errors.join(' | ').slice(0, 500)}`);
     if (reference) {
       if (!within(reference.gpuBytes, end.gpuBytes, 2 ** 18) || !within(reference.buffers, end.buffers, 3)) why.push('GPU buffers grew');

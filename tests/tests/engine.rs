@@ -111,8 +111,8 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
         let run = |backend: &Rc<Backend>| {
             let mut sweep = SweepRun::new(backend, &cfg, &[3, 12, 40], 2, Training::Readout, 50).unwrap();
             for _ in 0..100_000 {
-                if sweep.finished() {
-                    return sweep.latest();
+                if sweep.log.finished() {
+                    return sweep.log.latest();
                 }
                 sweep.tick(5.0, clock);
                 device.poll(wgpu::PollType::wait_indefinitely()).unwrap();

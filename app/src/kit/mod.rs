@@ -27,6 +27,7 @@ pub mod page;
 pub mod properties;
 pub mod query;
 pub mod status;
+pub mod worker;
 
 use std::rc::Rc;
 

@@ -2,6 +2,7 @@
 
 pub mod double_descent;
 pub mod gallery;
+pub mod jobs;
 pub mod landscape;
 pub mod ntk;
 pub mod playground;

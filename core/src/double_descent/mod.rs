@@ -18,7 +18,9 @@
 //!
 //! Features are nested (the first `p` of one draw), so a curve over `p` is
 //! one sweep of rank-one updates of the kernel matrices `ΦΦᵀ`, and each fit
-//! is one symmetric eigendecomposition of an `n × n` matrix.
+//! is one symmetric eigendecomposition of an `n × n` matrix. A sample-wise
+//! curve past `n = p + 1` fits in feature space instead (`(p+1)²`, rank-one
+//! updates over the points), since the two forms predict the same.
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
@@ -28,7 +30,7 @@ use crate::rng::{Rng, Stream};
 mod sweep_run;
 pub mod trained;
 
-pub use sweep_run::{Record, SweepRun};
+pub use sweep_run::{Record, SweepLog, SweepRun};
 
 /// What the labels are a noisy copy of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -153,13 +155,34 @@ fn draw(cfg: &RfConfig, seed: u64, n: usize, p_max: usize) -> Draw {
     Draw { phi, phi_test, signal: data.signal, noise: data.noise, test: data.test }
 }
 
+/// JSON has no NaN or infinity: a non-finite value is written as `null`
+/// and read back as NaN (what a diverged error is).
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
 /// A mean squared error as a function of the label-noise level σ:
 /// `a + 2bσ + cσ²` (the fit is linear in the labels), so dragging σ costs
 /// nothing once a curve is computed.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InNoise {
+    #[serde(with = "nan_as_null")]
     pub a: f64,
+    #[serde(with = "nan_as_null")]
     pub b: f64,
+    #[serde(with = "nan_as_null")]
     pub c: f64,
 }
 
@@ -203,6 +226,19 @@ impl SeedCurve {
         self.train.push(InNoise::of(&(g * &cs - &s), &(g * &ce - &e)));
         self.test.push(InNoise::of(&(k * &cs - &dr.test), &(k * &ce)));
     }
+
+    /// The same fit in feature space, for more points than features: with
+    /// `F` the `n × q` scaled features (`f_test` the test set's) and
+    /// `a = FᵀF`, the readout is `(a + nλ)⁺Fᵀy`, which predicts exactly what
+    /// the kernel form `F(FᵀF)⁺… = (FFᵀ)⁺` does (push-through), at `q³`
+    /// instead of `n³`.
+    fn push_primal(&mut self, a: &DMatrix<f64>, f: &DMatrix<f64>, f_test: &DMatrix<f64>, dr: &Draw, n: usize, ridge: f64) {
+        let fit = Fit::new(a.clone(), n as f64 * ridge);
+        let (s, e) = (dr.signal.rows(0, n).into_owned(), dr.noise.rows(0, n).into_owned());
+        let (ws, we) = (fit.apply(&f.tr_mul(&s)), fit.apply(&f.tr_mul(&e)));
+        self.train.push(InNoise::of(&(f * &ws - &s), &(f * &we - &e)));
+        self.test.push(InNoise::of(&(f_test * &ws - &dr.test), &(f_test * &we)));
+    }
 }
 
 /// One seed's curve, computed one point at a time ([`Sweep::step`]) so a
@@ -218,8 +254,10 @@ enum SweepKind {
     /// Feature counts, with running sums of φ_jφ_jᵀ (train × train, test ×
     /// train) over the features added so far.
     Model { ps: Vec<usize>, s: DMatrix<f64>, t: DMatrix<f64>, done: usize },
-    /// Training-set sizes at a fixed `p`.
-    Sample { p: usize, ns: Vec<usize> },
+    /// Training-set sizes at a fixed `p`; past `q = p + 1` points, the
+    /// running sum `a` of `f_if_iᵀ` over the scaled feature rows added so
+    /// far (`rows` of them), with `f` every row and `f_test` the test set's.
+    Sample { p: usize, ns: Vec<usize>, f: DMatrix<f64>, f_test: DMatrix<f64>, a: DMatrix<f64>, rows: usize },
 }
 
 impl Sweep {
@@ -245,10 +283,13 @@ impl Sweep {
     pub fn sample_wise(cfg: &RfConfig, p: usize, ns: &[usize], seed: u64) -> Self {
         let n_max = ns.iter().copied().max().unwrap_or(1);
         let dr = draw(cfg, seed, n_max, p);
+        // φ/√p and the intercept's column of ones (also over √p).
+        let scaled = |phi: &DMatrix<f64>| (phi.clone().insert_column(p, 1.0)) / (p as f64).sqrt();
+        let (f, f_test) = (scaled(&dr.phi), scaled(&dr.phi_test));
         Self {
             cfg: cfg.clone(),
             dr,
-            kind: SweepKind::Sample { p, ns: ns.to_vec() },
+            kind: SweepKind::Sample { p, ns: ns.to_vec(), a: DMatrix::zeros(p + 1, p + 1), rows: 0, f, f_test },
             curve: SeedCurve { train: Vec::new(), test: Vec::new() },
         }
     }
@@ -270,14 +311,20 @@ impl Sweep {
                 let (g, k) = (&*s / p as f64, &*t / p as f64);
                 self.curve.push(&g, &k, &self.dr, self.cfg.n, ridge);
             }
-            SweepKind::Sample { p, ns } => {
+            SweepKind::Sample { p, ns, f, f_test, a, rows } => {
                 let Some(&n) = ns.get(i) else { return false };
-                let scale = 1.0 / *p as f64;
-                let phi = self.dr.phi.rows(0, n);
-                // Plus the intercept's column of ones.
-                let g = (phi * phi.transpose()).add_scalar(1.0) * scale;
-                let k = (&self.dr.phi_test * phi.transpose()).add_scalar(1.0) * scale;
-                self.curve.push(&g, &k, &self.dr, n, ridge);
+                if n <= *p + 1 {
+                    let head = f.rows(0, n);
+                    let (g, k) = (head * head.transpose(), &*f_test * head.transpose());
+                    self.curve.push(&g, &k, &self.dr, n, ridge);
+                } else {
+                    while *rows < n {
+                        let row = f.row(*rows).transpose();
+                        a.ger(1.0, &row, &row, 1.0);
+                        *rows += 1;
+                    }
+                    self.curve.push_primal(a, &f.rows(0, n).into_owned(), f_test, &self.dr, n, ridge);
+                }
             }
         }
         true
@@ -460,6 +507,37 @@ mod tests {
         }
     }
 
+    /// Sample-wise points on both sides of `n = p + 1` (kernel form below,
+    /// feature space above) against the readout solved directly: `Φ⁺y` by
+    /// SVD without ridge, the normal equations by Cholesky with one.
+    #[test]
+    fn sample_wise_points_match_a_direct_solve_on_both_sides_of_the_threshold() {
+        let p = 12;
+        let ns = [5, 12, 13, 14, 40];
+        for ridge in [0.0, 0.01] {
+            let cfg = RfConfig { n: 40, n_test: 60, ..config(0.0, ridge) };
+            let curve = sample_wise(&cfg, p, &ns, 3);
+            let dr = draw(&cfg, 3, 40, p);
+            let sigma = 0.4;
+            for (i, &n) in ns.iter().enumerate() {
+                let f = dr.phi.rows(0, n).into_owned().insert_column(p, 1.0) / (p as f64).sqrt();
+                let f_test = dr.phi_test.clone().insert_column(p, 1.0) / (p as f64).sqrt();
+                let y = dr.signal.rows(0, n) + dr.noise.rows(0, n) * sigma;
+                let a = if ridge == 0.0 {
+                    min_norm_readout(&f, &y)
+                } else {
+                    let normal = f.tr_mul(&f) + DMatrix::identity(p + 1, p + 1) * (n as f64 * ridge);
+                    normal.cholesky().expect("positive definite").solve(&f.tr_mul(&y))
+                };
+                let train = (&f * &a - &y).norm_squared() / n as f64;
+                let test = (&f_test * &a - &dr.test).norm_squared() / 60.0;
+                let (got_train, got_test) = (curve.train[i].at(sigma), curve.test[i].at(sigma));
+                assert!((got_test - test).abs() < 1e-6 * test.max(1.0), "λ {ridge}, n = {n}: test {got_test} vs {test}");
+                assert!((got_train - train).abs() < 1e-6 * train.max(1.0), "λ {ridge}, n = {n}: train {got_train} vs {train}");
+            }
+        }
+    }
+
     /// Sample-wise: with p fixed, the test error peaks where n crosses p.
     #[test]
     fn sample_wise_test_error_peaks_at_n_equal_p() {
@@ -472,6 +550,17 @@ mod tests {
         let i_peak = (0..med.len()).fold(0, |b, i| if med[i] > med[b] { i } else { b });
         let ratio = ns[i_peak] as f64 / p as f64;
         assert!((0.8..=1.25).contains(&ratio), "peak at n/p = {ratio}: {med:?}");
+    }
+
+    /// Logs cross to the page as JSON, which has no NaN: a diverged error
+    /// comes back NaN, a finite one exactly.
+    #[test]
+    fn non_finite_errors_survive_json() {
+        let back = |r: &Record| serde_json::from_str::<Record>(&serde_json::to_string(r).unwrap()).unwrap();
+        let diverged = back(&Record { step: 3, train: f64::NAN, test: f64::INFINITY });
+        assert!(diverged.step == 3 && diverged.train.is_nan() && diverged.test.is_nan());
+        let fine = Record { step: 1, train: 0.25, test: 1e-300 };
+        assert_eq!(back(&fine), fine);
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! after every GPU submit) for the model-wise overlay and the epoch-wise
 //! view.
 //!
+//! A sweep first makes its nets, a member at a time within each tick's
+//! budget ([`trained::Planner`]); what it records is a [`SweepLog`], plain
+//! data that a page can also receive from a worker.
+//!
 //! On the GPU each group (or half group, where the device's limits ask)
 //! is one batched [`GpuTrainer`]; a submit of up to 256 steps is followed
 //! by a snapshot read, and the next submit waits for it, so the queue
@@ -14,7 +18,9 @@
 use std::ops::Range;
 use std::rc::Rc;
 
-use super::trained::{self, checkpoints, Group, Training};
+use serde::{Deserialize, Serialize};
+
+use super::trained::{self, checkpoints, Group, Planner, Training};
 use super::{Band, RfConfig};
 use crate::engine::{Backend, Clock};
 use crate::gpu::{GpuTrainer, PendingSnapshot, MAX_STEPS_PER_SUBMIT};
@@ -24,11 +30,27 @@ use crate::{CpuTrainer, Error};
 const CHECKPOINTS: usize = 16;
 
 /// One net's errors at one step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub step: u64,
+    #[serde(with = "super::nan_as_null")]
     pub train: f64,
+    #[serde(with = "super::nan_as_null")]
     pub test: f64,
+}
+
+/// What a sweep has recorded: each net's width and errors so far, and the
+/// steps trained. Plain data, so a sweep trained elsewhere (a worker) can
+/// be drawn from it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SweepLog {
+    pub training: Training,
+    /// Steps each net trains.
+    pub steps: u64,
+    /// Every net, group by group in member order: (width, records in step order).
+    pub nets: Vec<(usize, Vec<Record>)>,
+    /// Steps trained, summed over nets.
+    pub done: u64,
 }
 
 struct GpuPart {
@@ -39,6 +61,8 @@ struct GpuPart {
 }
 
 struct CpuPart {
+    /// Index into the log's nets.
+    net: usize,
     group: usize,
     member: usize,
     trainer: Box<CpuTrainer>,
@@ -47,32 +71,37 @@ struct CpuPart {
 }
 
 enum Work {
+    /// Nets still being made, a member at a time.
+    Planning(Box<Planner>),
     Gpu(Vec<GpuPart>),
-    Cpu { parts: Vec<CpuPart>, turn: usize },
+    Cpu {
+        parts: Vec<CpuPart>,
+        turn: usize,
+    },
 }
 
 /// A sweep in progress. See the module docs.
 pub struct SweepRun {
-    pub training: Training,
-    pub steps: u64,
+    pub log: SweepLog,
     groups: Vec<Group>,
-    /// `records[group][member]`, in step order.
-    records: Vec<Vec<Vec<Record>>>,
+    /// Each group's first net in the log.
+    first: Vec<usize>,
     checkpoints: Vec<u64>,
     work: Work,
     backend: Rc<Backend>,
     /// Whether the GPU parts submitted their first batch (a new sweep waits
     /// for the work queued before it: see [`crate::engine::Gpu`]).
     started: bool,
-    /// Why the sweep stopped early (a GPU error).
+    /// Why the sweep stopped early (a GPU error, a net too large).
     pub error: Option<String>,
 }
 
 impl SweepRun {
-    /// Plans the sweep and uploads it.
+    /// Plans the sweep: its step sizes ([`trained::step_sizes`]), then
+    /// [`Self::planned`].
     ///
     /// # Errors
-    /// Sizes out of range, or a net too large for the device.
+    /// Sizes out of range.
     pub fn new(
         backend: &Rc<Backend>,
         cfg: &RfConfig,
@@ -81,8 +110,41 @@ impl SweepRun {
         training: Training,
         steps: u64,
     ) -> Result<Self, Error> {
-        let groups = trained::groups(cfg, widths, seeds, training)?;
-        let work = match backend.as_ref() {
+        Self::planned(backend, cfg, widths, seeds, training, steps, &trained::step_sizes(cfg, widths, seeds, training)?)
+    }
+
+    /// A sweep at the step sizes `lrs` (one per group). Its nets are made
+    /// and uploaded by the first [`Self::tick`]s, within their budgets.
+    ///
+    /// # Errors
+    /// As [`Planner::new`].
+    pub fn planned(
+        backend: &Rc<Backend>,
+        cfg: &RfConfig,
+        widths: &[usize],
+        seeds: usize,
+        training: Training,
+        steps: u64,
+        lrs: &[f32],
+    ) -> Result<Self, Error> {
+        let planner = Planner::new(cfg, widths, seeds, training, lrs)?;
+        let nets = planner.widths().into_iter().map(|w| (w, Vec::new())).collect();
+        Ok(Self {
+            log: SweepLog { training, steps, nets, done: 0 },
+            groups: Vec::new(),
+            first: Vec::new(),
+            checkpoints: checkpoints(steps, CHECKPOINTS),
+            work: Work::Planning(Box::new(planner)),
+            backend: Rc::clone(backend),
+            started: false,
+            error: None,
+        })
+    }
+
+    /// Makes the trainers of the planned groups.
+    fn start(&mut self, groups: Vec<Group>) -> Result<(), Error> {
+        self.first = groups.iter().scan(0, |at, g| Some(std::mem::replace(at, *at + g.members.len()))).collect();
+        self.work = match self.backend.as_ref() {
             Backend::Gpu(gpu) => {
                 let mut parts = Vec::new();
                 for (g, group) in groups.iter().enumerate() {
@@ -97,6 +159,7 @@ impl SweepRun {
                     .iter()
                     .enumerate()
                     .flat_map(|(g, group)| {
+                        let first = self.first[g];
                         group.members.iter().enumerate().map(move |(member, m)| {
                             let (x, y) = m.problem.subset(crate::Subset::Train);
                             let trainer = CpuTrainer::new(
@@ -107,25 +170,15 @@ impl SweepRun {
                                 y.to_vec(),
                                 m.seed,
                             );
-                            CpuPart { group: g, member, trainer: Box::new(trainer), next: 0 }
+                            CpuPart { net: first + member, group: g, member, trainer: Box::new(trainer), next: 0 }
                         })
                     })
                     .collect(),
                 turn: 0,
             },
         };
-        let records = groups.iter().map(|g| vec![Vec::new(); g.members.len()]).collect();
-        Ok(Self {
-            training,
-            steps,
-            groups,
-            records,
-            checkpoints: checkpoints(steps, CHECKPOINTS),
-            work,
-            backend: Rc::clone(backend),
-            started: false,
-            error: None,
-        })
+        self.groups = groups;
+        Ok(())
     }
 
     /// Trains for about `budget_ms` of the caller's time by `clock` (CPU)
@@ -134,6 +187,26 @@ impl SweepRun {
         let start = clock();
         let mut changed = false;
         match &mut self.work {
+            Work::Planning(planner) => {
+                let more = loop {
+                    match planner.step() {
+                        Ok(true) if clock() - start < budget_ms => {}
+                        Ok(more) => break more,
+                        Err(e) => {
+                            self.error = Some(e.to_string());
+                            return false;
+                        }
+                    }
+                };
+                if !more {
+                    let Work::Planning(planner) = std::mem::replace(&mut self.work, Work::Cpu { parts: Vec::new(), turn: 0 }) else {
+                        unreachable!("matched above")
+                    };
+                    if let Err(e) = self.start(planner.finish()) {
+                        self.error = Some(e.to_string());
+                    }
+                }
+            }
             Work::Gpu(parts) => {
                 if !self.started && !self.backend.idle() {
                     return false;
@@ -150,7 +223,8 @@ impl SweepRun {
                             Some(Ok(snaps)) => {
                                 for (m, snap) in part.members.clone().zip(&snaps) {
                                     let test = snap.test_loss.map_or(f64::NAN, f64::from);
-                                    self.records[part.group][m].push(Record { step: snap.step, train: f64::from(snap.train_loss), test });
+                                    let net = &mut self.log.nets[self.first[part.group] + m].1;
+                                    net.push(Record { step: snap.step, train: f64::from(snap.train_loss), test });
                                 }
                                 part.pending = None;
                                 changed = true;
@@ -158,8 +232,8 @@ impl SweepRun {
                         }
                     }
                     let done = part.trainer.steps_done();
-                    if done < self.steps {
-                        let next = self.checkpoints.iter().copied().find(|&c| c > done).unwrap_or(self.steps);
+                    if done < self.log.steps {
+                        let next = self.checkpoints.iter().copied().find(|&c| c > done).unwrap_or(self.log.steps);
                         part.trainer.train((next - done).min(u64::from(MAX_STEPS_PER_SUBMIT)) as u32);
                         part.pending = Some(part.trainer.read_snapshot());
                         self.backend.track();
@@ -171,7 +245,7 @@ impl SweepRun {
                 while clock() - start < budget_ms && idle < count {
                     let part = &mut parts[*turn % count];
                     *turn += 1;
-                    if part.trainer.steps_done() >= self.steps {
+                    if part.trainer.steps_done() >= self.log.steps {
                         idle += 1;
                         continue;
                     }
@@ -181,41 +255,50 @@ impl SweepRun {
                     if self.checkpoints.get(part.next) == Some(&step) {
                         part.next += 1;
                         let (train, test) = self.groups[part.group].members[part.member].errors(part.trainer.params());
-                        self.records[part.group][part.member].push(Record { step, train, test });
+                        self.log.nets[part.net].1.push(Record { step, train, test });
                         changed = true;
                     }
                 }
             }
         }
+        self.log.done = match &self.work {
+            Work::Planning(_) => 0,
+            Work::Gpu(parts) => parts.iter().map(|p| p.trainer.steps_done().min(self.log.steps) * p.members.len() as u64).sum(),
+            Work::Cpu { parts, .. } => parts.iter().map(|p| p.trainer.steps_done()).sum(),
+        };
         changed
     }
 
     /// Steps trained, summed over nets, and the sweep's total.
     #[must_use]
     pub fn progress(&self) -> (u64, u64) {
-        let members: usize = self.groups.iter().map(|g| g.members.len()).sum();
-        let done = match &self.work {
-            Work::Gpu(parts) => parts.iter().map(|p| p.trainer.steps_done().min(self.steps) * p.members.len() as u64).sum(),
-            Work::Cpu { parts, .. } => parts.iter().map(|p| p.trainer.steps_done()).sum(),
-        };
-        (done, members as u64 * self.steps)
+        self.log.progress()
+    }
+}
+
+impl SweepLog {
+    /// Steps trained, summed over nets, and the sweep's total.
+    #[must_use]
+    pub fn progress(&self) -> (u64, u64) {
+        (self.done, self.nets.len() as u64 * self.steps)
     }
 
-    /// True once every net has trained its budget and been recorded.
+    /// True once every net has trained its budget and been recorded (never
+    /// for a log of no nets: one not received yet).
     #[must_use]
     pub fn finished(&self) -> bool {
-        self.records.iter().flatten().all(|r| r.last().is_some_and(|r| r.step >= self.steps))
+        !self.nets.is_empty() && self.nets.iter().all(|(_, r)| r.last().is_some_and(|r| r.step >= self.steps))
     }
 
     /// Every net with its records, as (width, records).
     fn nets(&self) -> impl Iterator<Item = (usize, &[Record])> {
-        self.groups.iter().zip(&self.records).flat_map(|(g, rs)| g.members.iter().zip(rs).map(|(m, r)| (m.width, r.as_slice())))
+        self.nets.iter().map(|(w, r)| (*w, r.as_slice()))
     }
 
     /// The widths trained, ascending.
     #[must_use]
     pub fn widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.groups.iter().flat_map(|g| g.members.iter().map(|m| m.width)).collect();
+        let mut w: Vec<usize> = self.nets.iter().map(|(w, _)| *w).collect();
         w.sort_unstable();
         w.dedup();
         w

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::{Feature, RfConfig, Teacher};
 use crate::cpu::{columns, forward, loss};
 use crate::data::{DataConfig, DatasetKind};
+use crate::error::Part;
 use crate::gpu::{GpuTrainer, Kernels};
 use crate::{Activation, Error, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule, Subset, TrainConfig};
 
@@ -195,7 +196,8 @@ pub fn problem(cfg: &RfConfig, width: usize, seed: u64, training: Training, lr: 
 }
 
 /// The largest eigenvalue of the readout's Hessian `(2/n)·AᵀA`, `A = [Φ 1]`
-/// the features with a column of ones, by power iteration on `AAᵀ`.
+/// the features with a column of ones, by power iteration on `AAᵀ` (until
+/// it changes by under a millionth).
 fn readout_curvature(problem: &Problem, init: &[f32]) -> f64 {
     let layout = problem.spec.layout();
     let (x, _) = problem.subset(Subset::Train);
@@ -203,12 +205,12 @@ fn readout_curvature(problem: &Problem, init: &[f32]) -> f64 {
     let h = forward(&layout, &p, &columns(x, layout.input_dim())).h.swap_remove(0); // p × n
     let n = h.ncols();
     let mut u = DVector::from_element(n, 1.0 / (n as f64).sqrt());
-    let mut lambda = 0.0;
+    let mut lambda: f64 = 0.0;
     for _ in 0..100 {
         let hu = &h * &u;
         let next = h.tr_mul(&hu).add_scalar(u.sum());
-        lambda = next.norm();
-        if lambda == 0.0 {
+        let last = std::mem::replace(&mut lambda, next.norm());
+        if lambda == 0.0 || (lambda - last).abs() <= 1e-6 * lambda {
             break;
         }
         u = next / lambda;
@@ -216,15 +218,8 @@ fn readout_curvature(problem: &Problem, init: &[f32]) -> f64 {
     2.0 * lambda / n as f64
 }
 
-/// Splits `widths` (ascending) into groups of similar width, each with
-/// every one of `seeds` seeds from `cfg.seed` on, and picks each group's
-/// step size: `1/λ` for the readout's largest curvature λ over the group
-/// (heavy ball is stable up to `2(1 + β)/λ`), half that for full training,
-/// whose first layer adds curvature.
-///
-/// # Errors
-/// As [`problem`].
-pub fn groups(cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training) -> Result<Vec<Group>, Error> {
+/// Splits `widths` (ascending) into groups of similar width.
+fn split(widths: &[usize]) -> Vec<Vec<usize>> {
     let mut split: Vec<Vec<usize>> = Vec::new();
     for &w in widths {
         match split.last_mut() {
@@ -232,36 +227,154 @@ pub fn groups(cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training
             _ => split.push(vec![w]),
         }
     }
-    let seeds: Vec<u64> = (0..seeds as u64).map(|s| cfg.seed + s).collect();
     split
-        .into_iter()
-        .map(|ws| {
+}
+
+/// One member: its problem at step size `lr` and its initial parameters
+/// (the readout zeroed when only the readout trains).
+fn member(cfg: &RfConfig, width: usize, seed: u64, training: Training, lr: f32) -> Result<Member, Error> {
+    let problem = problem(cfg, width, seed, training, lr)?;
+    let mut init = problem.init_params();
+    if training == Training::Readout {
+        let readout = problem.spec.layout().layers[1].w_offset;
+        init[readout..].fill(0.0);
+    }
+    Ok(Member { width, seed, problem, init })
+}
+
+/// Each group's step size: `1/λ` for the readout's largest curvature λ
+/// over the group's widest nets, one per seed (heavy ball is stable up to
+/// `2(1 + β)/λ`), half that for full training, whose first layer adds
+/// curvature. This is the costly part of planning a sweep (a forward pass
+/// and power iterations per widest net), so it goes a net at a time
+/// ([`Self::step`]) and a page computes it off its main thread, handing
+/// the result to [`Planner`].
+pub struct StepSizes {
+    cfg: RfConfig,
+    training: Training,
+    seeds: usize,
+    widest: Vec<usize>,
+    /// The largest curvature so far of the group being measured.
+    curvature: f64,
+    /// Nets measured of the group being measured.
+    seed: usize,
+    /// One per group measured.
+    pub lrs: Vec<f32>,
+}
+
+impl StepSizes {
+    #[must_use]
+    pub fn new(cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training) -> Self {
+        let widest = split(widths).iter().map(|ws| *ws.last().expect("groups are not empty")).collect();
+        Self { cfg: cfg.clone(), training, seeds, widest, curvature: f64::MIN_POSITIVE, seed: 0, lrs: Vec::new() }
+    }
+
+    /// Measures the next net; true while more remain.
+    ///
+    /// # Errors
+    /// As [`problem`].
+    pub fn step(&mut self) -> Result<bool, Error> {
+        let Some(&width) = self.widest.get(self.lrs.len()) else { return Ok(false) };
+        if self.seed < self.seeds {
+            let m = member(&self.cfg, width, self.cfg.seed + self.seed as u64, self.training, 1.0)?;
+            self.curvature = self.curvature.max(readout_curvature(&m.problem, &m.init));
+            self.seed += 1;
+        }
+        if self.seed >= self.seeds {
+            self.lrs.push((if self.training == Training::Readout { 1.0 } else { 0.5 } / self.curvature) as f32);
+            (self.curvature, self.seed) = (f64::MIN_POSITIVE, 0);
+        }
+        Ok(self.lrs.len() < self.widest.len())
+    }
+}
+
+/// [`StepSizes`], all at once.
+///
+/// # Errors
+/// As [`problem`].
+pub fn step_sizes(cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training) -> Result<Vec<f32>, Error> {
+    let mut sizes = StepSizes::new(cfg, widths, seeds, training);
+    while sizes.step()? {}
+    Ok(sizes.lrs)
+}
+
+/// Makes the groups of a sweep a member at a time ([`Self::step`]), so a
+/// page can spread the work over frames: `widths` (ascending) split into
+/// groups of similar width, each with every one of `seeds` seeds from
+/// `cfg.seed` on, trained at the step sizes `lrs` (one per group, from
+/// [`step_sizes`]).
+pub struct Planner {
+    cfg: RfConfig,
+    training: Training,
+    seeds: usize,
+    lrs: Vec<f32>,
+    split: Vec<Vec<usize>>,
+    groups: Vec<Group>,
+    members: Vec<Member>,
+}
+
+impl Planner {
+    /// # Errors
+    /// [`Error::Invalid`] if `lrs` does not have one step size per group,
+    /// or there are no seeds.
+    pub fn new(cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training, lrs: &[f32]) -> Result<Self, Error> {
+        let split = split(widths);
+        if lrs.len() != split.len() {
+            return Err(Error::invalid(Part::Request, "step sizes", format!("are {} for {} groups", lrs.len(), split.len())));
+        }
+        if seeds == 0 {
+            return Err(Error::invalid(Part::Request, "seeds", "are none"));
+        }
+        Ok(Self { cfg: cfg.clone(), training, seeds, lrs: lrs.to_vec(), split, groups: Vec::new(), members: Vec::new() })
+    }
+
+    /// Every net's width, in the order of the groups' members.
+    #[must_use]
+    pub fn widths(&self) -> Vec<usize> {
+        self.split.iter().flat_map(|ws| (0..self.seeds).flat_map(move |_| ws.iter().copied())).collect()
+    }
+
+    /// Makes the next member; true while more remain.
+    ///
+    /// # Errors
+    /// As [`problem`].
+    pub fn step(&mut self) -> Result<bool, Error> {
+        let g = self.groups.len();
+        let Some(ws) = self.split.get(g) else { return Ok(false) };
+        let (i, lr) = (self.members.len(), self.lrs[g]);
+        self.members.push(member(&self.cfg, ws[i % ws.len()], self.cfg.seed + (i / ws.len()) as u64, self.training, lr)?);
+        if self.members.len() == self.seeds * ws.len() {
             let widest = *ws.last().expect("groups are not empty");
-            let mut members = Vec::new();
-            for &seed in &seeds {
-                for &width in &ws {
-                    let problem = problem(cfg, width, seed, training, 1.0)?;
-                    let mut init = problem.init_params();
-                    if training == Training::Readout {
-                        let readout = problem.spec.layout().layers[1].w_offset;
-                        init[readout..].fill(0.0);
-                    }
-                    members.push(Member { width, seed, problem, init });
-                }
-            }
-            let curvature = members
-                .iter()
-                .filter(|m| m.width == widest)
-                .map(|m| readout_curvature(&m.problem, &m.init))
-                .fold(f64::MIN_POSITIVE, |a, b| if b > a { b } else { a });
-            let lr = (if training == Training::Readout { 1.0 } else { 0.5 } / curvature) as f32;
-            for m in &mut members {
-                m.problem.config.train.lr = lr;
-            }
-            let problem = problem(cfg, widest, cfg.seed, training, lr)?;
-            Ok(Group { problem, members })
-        })
-        .collect()
+            let problem = problem(&self.cfg, widest, self.cfg.seed, self.training, lr)?;
+            self.groups.push(Group { problem, members: std::mem::take(&mut self.members) });
+        }
+        Ok(self.groups.len() < self.split.len())
+    }
+
+    /// The groups made (all of them once [`Self::step`] returned false).
+    #[must_use]
+    pub fn finish(self) -> Vec<Group> {
+        self.groups
+    }
+}
+
+/// The groups of a sweep at the step sizes `lrs`, made at once (see
+/// [`Planner`]).
+///
+/// # Errors
+/// As [`Planner::new`] and [`problem`].
+pub fn groups_at(cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training, lrs: &[f32]) -> Result<Vec<Group>, Error> {
+    let mut planner = Planner::new(cfg, widths, seeds, training, lrs)?;
+    while planner.step()? {}
+    Ok(planner.finish())
+}
+
+/// [`groups_at`] the [`step_sizes`], in one call.
+///
+/// # Errors
+/// As [`problem`].
+pub fn groups(cfg: &RfConfig, widths: &[usize], seeds: usize, training: Training) -> Result<Vec<Group>, Error> {
+    groups_at(cfg, widths, seeds, training, &step_sizes(cfg, widths, seeds, training)?)
 }
 
 /// Steps at which a sweep records its errors: about `count` of them,
@@ -290,6 +403,8 @@ mod tests {
         let gs = groups(&cfg, &[1, 4, 30, 40, 70, 90, 200], 2, Training::Readout).unwrap();
         let widths: Vec<Vec<usize>> = gs.iter().map(|g| g.members.iter().filter(|m| m.seed == 4).map(|m| m.width).collect()).collect();
         assert_eq!(widths, vec![vec![1, 4, 30, 40], vec![70, 90], vec![200]]);
+        let planned = Planner::new(&cfg, &[1, 4, 30, 40, 70, 90, 200], 2, Training::Readout, &[1.0; 3]).unwrap().widths();
+        assert_eq!(planned, gs.iter().flat_map(|g| g.members.iter().map(|m| m.width)).collect::<Vec<_>>(), "a log's nets in member order");
         for g in &gs {
             assert_eq!(g.members.len() % 2, 0, "every seed");
             let params = g.params().unwrap();

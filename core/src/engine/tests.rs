@@ -114,17 +114,17 @@ fn a_sweep_on_the_cpu_trains_every_net_to_its_budget() {
     let widths = [2, 10, 40];
     let mut sweep = SweepRun::new(&cpu(), &cfg, &widths, 2, Training::Readout, 60).unwrap();
     let mut frames = 0;
-    while !sweep.finished() {
+    while !sweep.log.finished() {
         sweep.tick(5.0, clock);
         frames += 1;
         assert!(frames < 100_000, "the sweep does not finish");
     }
-    let (done, total) = sweep.progress();
+    let (done, total) = sweep.log.progress();
     assert_eq!((done, total), (3 * 2 * 60, 3 * 2 * 60));
-    let latest = sweep.latest();
+    let latest = sweep.log.latest();
     assert_eq!(latest.iter().map(|l| l.0).collect::<Vec<_>>(), widths);
     assert!(latest.iter().all(|(_, train, test)| train.median.is_finite() && test.median.is_finite()));
-    assert!(!sweep.diverged());
+    assert!(!sweep.log.diverged());
     // The widest readout fits its 20 points far better than the narrowest.
     assert!(latest[2].1.median < 0.5 * latest[0].1.median, "{latest:?}");
 }

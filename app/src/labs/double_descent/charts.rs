@@ -4,7 +4,7 @@
 //! markers over the exact curve; and the epoch-wise curves (a
 //! [`crate::charts::lines`] chart).
 
-use gradlab_core::double_descent::{bands, Band, SweepRun};
+use gradlab_core::double_descent::{bands, Band, SweepLog};
 use plotters::prelude::*;
 
 use super::run::Run;
@@ -123,7 +123,7 @@ pub fn epoch_widths(s: &DdState, trained: &[usize]) -> Vec<usize> {
 
 /// Draws `view`'s chart (model-, sample- or epoch-wise) on `surface`.
 pub fn draw_view(r: &Run, s: &DdState, view: DdView, surface: &mut Surface<'_>) {
-    let trained = r.sweep.as_ref().map(SweepRun::latest).unwrap_or_default();
+    let trained = r.sweep.as_ref().and_then(|t| t.log()).map(SweepLog::latest).unwrap_or_default();
     for (series, v, model) in [(&r.model, DdView::Model, true), (&r.sample, DdView::Sample, false)] {
         let Some(se) = series.as_ref().filter(|_| v == view) else { continue };
         let (train, test) = bands(&se.errors(s.noise));
@@ -141,7 +141,7 @@ pub fn draw_view(r: &Run, s: &DdState, view: DdView, surface: &mut Surface<'_>) 
         };
         draw_curve(surface, &curve);
     }
-    if let (Some(sweep), DdView::Epoch) = (&r.sweep, view) {
+    if let (Some(sweep), DdView::Epoch) = (r.sweep.as_ref().and_then(|t| t.log()), view) {
         let lines: Vec<Line> = epoch_widths(s, &sweep.widths())
             .into_iter()
             .zip(SERIES)

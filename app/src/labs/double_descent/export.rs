@@ -2,7 +2,7 @@
 //! quartiles) and, with a trained sweep, each width's errors and the
 //! epoch-wise series.
 
-use gradlab_core::double_descent::{bands, Band, SweepRun};
+use gradlab_core::double_descent::{bands, Band, SweepLog};
 use serde::Serialize;
 
 use super::run::{Run, Series};
@@ -27,7 +27,7 @@ fn exported(series: Option<&Series>, sigma: f64) -> Option<Exported<'_>> {
 /// Each width's latest errors, and median test error over time per width.
 type Trained = (Vec<(usize, Band, Band)>, Vec<(usize, Vec<(u64, f64)>)>);
 
-fn trained(sweep: &SweepRun) -> Trained {
+fn trained(sweep: &SweepLog) -> Trained {
     (sweep.latest(), sweep.widths().into_iter().map(|w| (w, sweep.test_over_time(w))).collect())
 }
 
@@ -41,7 +41,7 @@ pub fn csv(r: &Run, s: &DdState) -> String {
             }
         }
     }
-    if let Some((latest, epochs)) = r.sweep.as_ref().map(trained) {
+    if let Some((latest, epochs)) = r.sweep.as_ref().and_then(|t| t.log()).map(trained) {
         for (p, tr, te) in latest {
             csv.push_str(&format!("trained_p,{p},{},{},{},{},{},{}\n", tr.median, tr.lo, tr.hi, te.median, te.lo, te.hi));
         }
@@ -56,7 +56,7 @@ pub fn csv(r: &Run, s: &DdState) -> String {
 
 /// The settings, both curves, and the trained sweep.
 pub fn json(r: &Run, s: &DdState) -> String {
-    let trained_json = r.sweep.as_ref().map(trained).map(|(latest, epochs)| {
+    let trained_json = r.sweep.as_ref().and_then(|t| t.log()).map(trained).map(|(latest, epochs)| {
         serde_json::json!({
             "training": s.train.name(),
             "steps": s.steps,

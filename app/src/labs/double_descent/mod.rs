@@ -1,7 +1,7 @@
 //! The double-descent lab: exact random-features curves, model-wise
 //! (sweep the number of features p at fixed n) and sample-wise (sweep n at
-//! fixed p), as median and quartile band over seeds, computed in the page
-//! a point at a time and redrawn as they fill in. The label noise σ enters
+//! fixed p), as median and quartile band over seeds, computed off the
+//! main thread a point at a time and redrawn as they fill in. The label noise σ enters
 //! every error as a quadratic, so dragging it redraws at once.
 //!
 //! Optionally, real two-layer nets of every width and seed train beside it
@@ -11,6 +11,7 @@
 
 mod charts;
 mod export;
+pub mod jobs;
 mod run;
 pub mod state;
 

@@ -1,0 +1,224 @@
+//! CPU work off the page's main thread: a dedicated worker running this
+//! same wasm, taking [`Job`]s and sending back their [`Update`]s.
+//!
+//! A lab starts a job with [`Background::start`] and drains its updates
+//! each frame with [`Background::poll`]; dropping the handle cancels the
+//! job. The worker (`worker-<hash>.js`, written by `app/start-module.mjs`
+//! and named in the page's `<meta name="gradlab-worker">`) steps its tasks
+//! in slices of [`SLICE_MS`] and yields between them, so a cancel or a new
+//! job is read within a slice. Where no worker starts (no meta tag, a
+//! failed load), the job runs in the page instead, sliced by the frame's
+//! budget: slower to the eye, same numbers.
+//!
+//! Messages are JSON text: [`ToWorker`] one way, [`FromWorker`] back.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+pub use crate::labs::jobs::{Job, Update};
+use crate::web;
+
+/// Milliseconds the worker computes before it yields to its messages.
+pub const SLICE_MS: f64 = 40.0;
+
+/// A job's computation, stepped within a time budget.
+pub trait Task {
+    /// Computes for about `budget_ms`, adding what it found to `out`; false
+    /// once the task is done.
+    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> bool;
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum ToWorker {
+    Start { id: u32, job: Job },
+    Cancel { id: u32 },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FromWorker {
+    id: u32,
+    updates: Vec<Update>,
+    done: bool,
+}
+
+// ---- the page's side ----
+
+/// What the page knows of its worker.
+struct Remote {
+    worker: web_sys::Worker,
+    /// Updates received, by job.
+    inbox: HashMap<u32, (Vec<Update>, bool)>,
+    /// The worker failed to load or threw: jobs run in the page.
+    failed: bool,
+}
+
+thread_local! {
+    /// The page's worker, made with its first job (`None` inside: none could be made).
+    static REMOTE: RefCell<Option<Option<Rc<RefCell<Remote>>>>> = const { RefCell::new(None) };
+    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
+}
+
+fn remote() -> Option<Rc<RefCell<Remote>>> {
+    REMOTE.with(|r| r.borrow_mut().get_or_insert_with(spawn).clone())
+}
+
+/// The worker named by the page's meta tag, listened to.
+fn spawn() -> Option<Rc<RefCell<Remote>>> {
+    let url = web_sys::window()?.document()?.query_selector("meta[name=gradlab-worker]").ok()??.get_attribute("content")?;
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    let worker = web_sys::Worker::new_with_options(&url, &options).ok()?;
+    let remote = Rc::new(RefCell::new(Remote { worker: worker.clone(), inbox: HashMap::new(), failed: false }));
+    let inbox = Rc::downgrade(&remote);
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let (Some(remote), Some(text)) = (inbox.upgrade(), e.data().as_string()) else { return };
+        let Ok(msg) = serde_json::from_str::<FromWorker>(&text) else { return };
+        let mut r = remote.borrow_mut();
+        // Only jobs still held (dropping a handle removes its entry).
+        if let Some((updates, done)) = r.inbox.get_mut(&msg.id) {
+            updates.extend(msg.updates);
+            *done |= msg.done;
+        }
+    });
+    let failed = Rc::downgrade(&remote);
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+        if let Some(remote) = failed.upgrade() {
+            remote.borrow_mut().failed = true;
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // One worker a page, for the page's life.
+    on_message.forget();
+    on_error.forget();
+    Some(remote)
+}
+
+/// A job started by the page: in the worker, or (where there is none) here.
+pub struct Background {
+    id: u32,
+    job: Job,
+    remote: Option<Rc<RefCell<Remote>>>,
+    /// The job run in the page: no worker, or it failed.
+    local: Option<Box<dyn Task>>,
+    done: bool,
+}
+
+impl Background {
+    /// Starts `job`.
+    #[must_use]
+    pub fn start(job: Job) -> Self {
+        let id = NEXT_ID.with(|n| n.replace(n.get().wrapping_add(1)));
+        let remote = remote().filter(|r| !r.borrow().failed);
+        let sent = remote.as_ref().is_some_and(|r| {
+            let text = serde_json::to_string(&ToWorker::Start { id, job: job.clone() }).expect("jobs serialize");
+            let mut r = r.borrow_mut();
+            r.inbox.insert(id, (Vec::new(), false));
+            r.worker.post_message(&text.into()).is_ok()
+        });
+        let local = (!sent).then(|| job.task());
+        Self { id, job, remote: if sent { remote } else { None }, local, done: false }
+    }
+
+    /// What the job found since the last poll. In the page, this is where
+    /// the job computes, for about `budget_ms`.
+    pub fn poll(&mut self, budget_ms: f64) -> Vec<Update> {
+        let mut out = Vec::new();
+        if self.local.is_none() && self.remote.as_ref().is_some_and(|r| r.borrow().failed) {
+            // The worker is gone: start again here (updates restate the whole result).
+            self.remote = None;
+            self.local = Some(self.job.task());
+        }
+        if let Some(task) = &mut self.local {
+            self.done = !task.advance(budget_ms, &mut out);
+        } else if let Some(remote) = &self.remote {
+            if let Some((updates, done)) = remote.borrow_mut().inbox.get_mut(&self.id) {
+                out = std::mem::take(updates);
+                self.done = *done;
+            }
+        }
+        out
+    }
+
+    /// True once every update of the job was polled.
+    #[must_use]
+    pub fn done(&self) -> bool {
+        self.done
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(remote) = &self.remote {
+            let mut r = remote.borrow_mut();
+            r.inbox.remove(&self.id);
+            if !self.done {
+                let text = serde_json::to_string(&ToWorker::Cancel { id: self.id }).expect("messages serialize");
+                let _ = r.worker.post_message(&text.into());
+            }
+        }
+    }
+}
+
+// ---- the worker's side ----
+
+thread_local! {
+    static TASKS: RefCell<Vec<(u32, Box<dyn Task>)>> = RefCell::new(Vec::new());
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A message from the page, in the worker (`worker-<hash>.js` calls this).
+#[wasm_bindgen]
+pub fn worker_message(text: &str) {
+    match serde_json::from_str::<ToWorker>(text) {
+        Ok(ToWorker::Start { id, job }) => TASKS.with(|t| t.borrow_mut().push((id, job.task()))),
+        Ok(ToWorker::Cancel { id }) => TASKS.with(|t| t.borrow_mut().retain(|(i, _)| *i != id)),
+        // From the page, so a bug; nothing to answer.
+        Err(e) => web_sys::console::error_1(&format!("worker: unreadable message: {e}").into()),
+    }
+    if !RUNNING.with(Cell::get) {
+        RUNNING.with(|r| r.set(true));
+        schedule();
+    }
+}
+
+/// Runs [`slice`] once the worker has read its messages.
+fn schedule() {
+    let f = Closure::once_into_js(slice);
+    let set_timeout: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).expect("workers have setTimeout").unchecked_into();
+    let _ = set_timeout.call2(&JsValue::NULL, &f, &0.into());
+}
+
+/// Steps every task in turn for [`SLICE_MS`], posting what each found.
+fn slice() {
+    let start = web::now();
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    loop {
+        let Some((id, mut task)) = TASKS.with(|t| {
+            let mut t = t.borrow_mut();
+            (!t.is_empty()).then(|| t.remove(0))
+        }) else {
+            RUNNING.with(|r| r.set(false));
+            return;
+        };
+        let mut updates = Vec::new();
+        let more = task.advance(SLICE_MS / 4.0, &mut updates);
+        if !updates.is_empty() || !more {
+            let text = serde_json::to_string(&FromWorker { id, updates, done: !more }).expect("updates serialize");
+            let _ = scope.post_message(&text.into());
+        }
+        if more {
+            TASKS.with(|t| t.borrow_mut().push((id, task)));
+        }
+        if web::now() - start > SLICE_MS {
+            break;
+        }
+    }
+    schedule();
+}

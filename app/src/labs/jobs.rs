@@ -1,0 +1,52 @@
+//! Every job a lab runs off the page's main thread, and what each sends
+//! back (see [`crate::kit::worker`]): one list, since the worker reads them
+//! all. Each lab's tasks live in its folder (`jobs.rs`).
+
+use gradlab_core::double_descent::trained::{StepSizes, Training};
+use gradlab_core::double_descent::{InNoise, RfConfig, SweepLog};
+use serde::{Deserialize, Serialize};
+
+use super::double_descent::jobs as dd;
+use crate::kit::worker::Task;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Job {
+    /// Double descent: one exact curve over `seeds` seeds from `cfg.seed`,
+    /// at the feature counts `xs` (model-wise) or, with `sample_p`, the
+    /// training-set sizes `xs` at that many features.
+    DdCurve { cfg: RfConfig, xs: Vec<usize>, seeds: usize, sample_p: Option<usize> },
+    /// Double descent: a trained sweep's step sizes, one per group.
+    DdStepSizes { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training },
+    /// Double descent: a whole trained sweep, on the CPU.
+    DdSweep { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training, steps: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Update {
+    /// The next point of seed `seed`'s curve.
+    DdPoint {
+        seed: usize,
+        train: InNoise,
+        test: InNoise,
+    },
+    DdStepSizes(Result<Vec<f32>, String>),
+    /// The sweep so far, and why it stopped if it did.
+    DdSweep {
+        log: SweepLog,
+        error: Option<String>,
+    },
+}
+
+impl Job {
+    /// The computation, ready to step.
+    #[must_use]
+    pub fn task(&self) -> Box<dyn Task> {
+        match self.clone() {
+            Self::DdCurve { cfg, xs, seeds, sample_p } => Box::new(dd::CurveTask::new(cfg, xs, seeds, sample_p)),
+            Self::DdStepSizes { cfg, widths, seeds, training } => {
+                Box::new(dd::StepSizesTask(StepSizes::new(&cfg, &widths, seeds, training)))
+            }
+            Self::DdSweep { cfg, widths, seeds, training, steps } => Box::new(dd::SweepTask::new(cfg, widths, seeds, training, steps)),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+// The heaviest settings each lab's URL allows, on WebGPU and on the CPU
+// fallback: each is refused with a message naming its limit, or runs with
+// its CPU work in the page's worker. Either way, once the page has started,
+// no main-thread task takes over 100 ms (long-task observer), and leaving
+// the page takes under 5 s (a bound on a hang, not a speed test).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, session, until } from './harness.mjs';
+
+const HEAVIEST = [
+  ['?lab=playground&width=1024&depth=6&n=5000&batch=0', 'refused'],
+  ['?lab=landscape&n=1024&width=512&depth=4&grid=128', 'refused'],
+  ['?lab=dd&n=300&d=100&p=600&seeds=10&train=full&steps=20000', 'worker'],
+  ['?lab=ntk&width=2048&depth=3&n=512&steps=100000', 'refused'],
+];
+/** Milliseconds after the lab's root appears that count as start-up. */
+const STARTUP_MS = 1500;
+const WATCH_MS = 4000;
+
+const observeLongTasks = () => {
+  window.longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.longTasks.push([e.startTime, e.duration]);
+  }).observe({ type: 'longtask', buffered: true });
+};
+
+const s = session();
+
+for (const backend of ['gpu', 'plain']) {
+  test(`the heaviest settings of every lab leave the page responsive and quick to leave (${backend})`, async () => {
+    for (const [query, expect] of HEAVIEST) {
+      const { page, errors } = await open(s[backend], s.url + query, { noWebGpu: backend === 'plain', init: observeLongTasks });
+      await until(page, () => document.querySelector('[data-phase]'));
+      await page.waitForTimeout(STARTUP_MS);
+      const from = await page.evaluate(() => performance.now());
+      const before = await page.$eval('[data-phase]', (el) => Number(el.dataset.points ?? 0));
+      await page.waitForTimeout(WATCH_MS);
+      const tasks = await page.evaluate((t) => window.longTasks.filter(([start]) => start >= t).map(([, d]) => Math.round(d)), from);
+      const longest = Math.max(0, ...tasks);
+      const st = await page.$eval('[data-phase]', (el) => ({ ...el.dataset }));
+      const said = (await page.locator('.notice').allTextContents()).join(' | ');
+      if (expect === 'refused') {
+        assert.equal(st.phase, 'failed', `${query}: refused`);
+        assert.match(said, /more than .* allows/, `${query}: the message names the limit`);
+      } else {
+        assert.equal(page.workers().length, 1, `${query}: its CPU work runs in a worker`);
+        assert.notEqual(st.phase, 'failed', `${query}: runs (${said})`);
+        assert.ok(Number(st.points) > before, `${query}: the exact curves fill in meanwhile (${before} → ${st.points} points)`);
+      }
+      const t0 = Date.now();
+      await page.goto(s.url + '?lab=playground&width=8&n=64', { timeout: 30_000 });
+      const left = Date.now() - t0;
+      console.log(`${backend} ${query}: longest task after start-up ${longest} ms (${tasks.length} over 50 ms), left in ${left} ms`);
+      assert.ok(longest <= 100, `${query}: a ${longest} ms task on the main thread`);
+      assert.ok(left < 5000, `${query}: leaving took ${left} ms`);
+      assert.deepEqual(errors, [], `${query}: no page errors`);
+      await page.close();
+    }
+  });
+}
