@@ -60,6 +60,7 @@ pub mod ntk;
 pub mod rng;
 pub mod spec;
 pub mod train;
+pub mod wire;
 
 pub use config::{ModelConfig, Problem, RunConfig, Subset};
 pub use cpu::CpuTrainer;

@@ -68,11 +68,12 @@ test('reloading the URL reproduces the run', async () => {
   assert.equal(losses[0], losses[1], 'the same URL gives the same loss after one step');
 });
 
-test('without WebGPU the CPU fallback trains and says so', async () => {
+test('without WebGPU the CPU fallback trains in the worker and says so', async () => {
   const { page, errors } = await open(ctx.plain, `${ctx.url}?data=circles`);
   const first = await stepsAtLeast(page, 1);
   assert.equal(first.backend, 'cpu');
   assert.match(await page.textContent('.badge'), /CPU fallback/);
+  assert.equal(page.workers().length, 1, 'it trains off the main thread');
   const later = await stepsAtLeast(page, 300);
   assert.ok(Number(later.trainLoss) < 0.8 * Number(first.trainLoss), `train loss falls: ${first.trainLoss} → ${later.trainLoss}`);
   assert.ok(await colours(page, '.chart.function canvas') > 50, 'the function canvas is drawn');

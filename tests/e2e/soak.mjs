@@ -57,8 +57,19 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
     // This browser's GPU process: the one that was not there before it.
     const gpuPid = gpuProcesses().find((pid) => !others.has(pid));
     const cdp = await page.context().newCDPSession(page);
+    // The JS heap after a full collection, the least of three a moment
+    // apart (a message or frame in flight can hold a few kB for a while).
+    const heapMb = async () => {
+      const seen = [];
+      for (let i = 0; i < 3; i++) {
+        await cdp.send('HeapProfiler.collectGarbage');
+        seen.push(await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize / 2 ** 20 : NaN)));
+        await page.waitForTimeout(200);
+      }
+      return Math.min(...seen);
+    };
     const sample = async () => {
-      await cdp.send('HeapProfiler.collectGarbage');
+      const heap = await heapMb();
       const inPage = await page.evaluate(() => {
         const root = document.querySelector('[data-phase]');
         return {
@@ -67,10 +78,9 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
           wasmMb: Number(root?.dataset.wasmBytes ?? NaN) / 2 ** 20,
           steps: Number(root?.dataset.steps ?? NaN),
           phase: root?.dataset.phase,
-          heapMb: performance.memory ? performance.memory.usedJSHeapSize / 2 ** 20 : NaN,
         };
       });
-      return { ...inPage, gpuProcessMb: residentMb(gpuPid) };
+      return { ...inPage, heapMb: heap, gpuProcessMb: residentMb(gpuPid) };
     };
     // Trains again (and, in the landscape, draws a new grid; in double
     // descent, the curves are done): then a sample.

@@ -15,14 +15,14 @@ after(async () => { await server?.close(); });
 
 // The GPU process's resident size grows in steps of ~30 MB as SwiftShader's
 // pools fill, then stays (1000 playground changes: 208 → 274 MB), so the
-// WebGPU soaks run long enough for a second half of 200 or more changes
+// WebGPU soaks run long enough for a second half of 150 or more changes
 // to hold a step or two under the 0.5 MB a change bound. The reference is
 // taken after 100 changes, so every soak runs well past it.
 const SOAKS = [
   ['?lab=playground', 600, false],
-  ['?lab=landscape&grid=16', 400, false],
-  ['?lab=ntk&n=16&steps=200', 400, false],
-  ['?lab=playground', 200, true],
+  ['?lab=landscape&grid=16', 300, false],
+  ['?lab=ntk&n=16&steps=200', 300, false],
+  ['?lab=playground', 150, true],
   ['?lab=landscape&grid=16', 150, true],
   ['?lab=ntk&n=16&steps=200', 150, true],
   ['?lab=dd', 150, true],

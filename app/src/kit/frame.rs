@@ -3,11 +3,12 @@
 
 use std::rc::Rc;
 
-use gradlab_core::engine::{Backend, Engine};
+use gradlab_core::engine::Backend;
 use gradlab_core::gpu::Snapshot;
 use gradlab_core::Error;
 use leptos::prelude::*;
 
+use super::remote::Trains;
 use super::status::{Phase, Progress};
 use super::Lab;
 use crate::web;
@@ -37,9 +38,9 @@ impl<S> Frame<'_, S> {
         }
     }
 
-    /// Ticks `engine` with [`Self::steps`] and records what arrives in
+    /// Ticks `engine` (here or in the worker) with [`Self::steps`] and records what arrives in
     /// `progress` and the status (a divergence pauses; an error fails).
-    pub fn train(&mut self, engine: &mut Engine, progress: &mut Progress) -> Option<Snapshot> {
+    pub fn train(&mut self, engine: &mut impl Trains, progress: &mut Progress) -> Option<Snapshot> {
         let taken = engine.steps_taken();
         let steps = self.steps();
         let result = engine.tick(steps, self.now, web::now);

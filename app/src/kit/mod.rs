@@ -26,6 +26,7 @@ pub mod page;
 #[cfg(test)]
 pub mod properties;
 pub mod query;
+pub mod remote;
 pub mod status;
 pub mod worker;
 

@@ -20,22 +20,35 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-pub use crate::labs::jobs::{Job, Update};
+pub use crate::labs::jobs::{Command, Job, Update};
 use crate::web;
 
 /// Milliseconds the worker computes before it yields to its messages.
 pub const SLICE_MS: f64 = 40.0;
 
+/// What a task does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// It has more to compute.
+    Busy,
+    /// Nothing until a [`Command`] arrives (a paused run).
+    Idle,
+    Done,
+}
+
 /// A job's computation, stepped within a time budget.
 pub trait Task {
-    /// Computes for about `budget_ms`, adding what it found to `out`; false
-    /// once the task is done.
-    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> bool;
+    /// Computes for about `budget_ms`, adding what it found to `out`.
+    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> Activity;
+
+    /// A command from the page (jobs that take none ignore it).
+    fn tell(&mut self, _command: Command) {}
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 enum ToWorker {
     Start { id: u32, job: Job },
+    Tell { id: u32, command: Command },
     Cancel { id: u32 },
 }
 
@@ -135,7 +148,7 @@ impl Background {
             self.local = Some(self.job.task());
         }
         if let Some(task) = &mut self.local {
-            self.done = !task.advance(budget_ms, &mut out);
+            self.done = task.advance(budget_ms, &mut out) == Activity::Done;
         } else if let Some(remote) = &self.remote {
             if let Some((updates, done)) = remote.borrow_mut().inbox.get_mut(&self.id) {
                 out = std::mem::take(updates);
@@ -143,6 +156,16 @@ impl Background {
             }
         }
         out
+    }
+
+    /// Passes `command` to the job.
+    pub fn tell(&mut self, command: Command) {
+        if let Some(task) = &mut self.local {
+            task.tell(command);
+        } else if let Some(remote) = &self.remote {
+            let text = serde_json::to_string(&ToWorker::Tell { id: self.id, command }).expect("messages serialize");
+            let _ = remote.borrow().worker.post_message(&text.into());
+        }
     }
 
     /// True once every update of the job was polled.
@@ -177,6 +200,11 @@ thread_local! {
 pub fn worker_message(text: &str) {
     match serde_json::from_str::<ToWorker>(text) {
         Ok(ToWorker::Start { id, job }) => TASKS.with(|t| t.borrow_mut().push((id, job.task()))),
+        Ok(ToWorker::Tell { id, command }) => TASKS.with(|t| {
+            if let Some((_, task)) = t.borrow_mut().iter_mut().find(|(i, _)| *i == id) {
+                task.tell(command);
+            }
+        }),
         Ok(ToWorker::Cancel { id }) => TASKS.with(|t| t.borrow_mut().retain(|(i, _)| *i != id)),
         // From the page, so a bug; nothing to answer.
         Err(e) => web_sys::console::error_1(&format!("worker: unreadable message: {e}").into()),
@@ -195,25 +223,29 @@ fn schedule() {
     let _ = set_timeout.call2(&JsValue::NULL, &f, &0.into());
 }
 
-/// Steps every task in turn for [`SLICE_MS`], posting what each found.
+/// Steps every task in turn for [`SLICE_MS`], posting what each found;
+/// once a whole round found every task idle, waits for a message.
 fn slice() {
     let start = web::now();
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // Tasks advanced since one was last busy.
+    let mut idle = 0;
     loop {
-        let Some((id, mut task)) = TASKS.with(|t| {
-            let mut t = t.borrow_mut();
-            (!t.is_empty()).then(|| t.remove(0))
-        }) else {
+        let count = TASKS.with(|t| t.borrow().len());
+        if idle >= count {
             RUNNING.with(|r| r.set(false));
             return;
-        };
+        }
+        let (id, mut task) = TASKS.with(|t| t.borrow_mut().remove(0));
         let mut updates = Vec::new();
-        let more = task.advance(SLICE_MS / 4.0, &mut updates);
-        if !updates.is_empty() || !more {
-            let text = serde_json::to_string(&FromWorker { id, updates, done: !more }).expect("updates serialize");
+        let activity = task.advance(SLICE_MS / 4.0, &mut updates);
+        let done = activity == Activity::Done;
+        if !updates.is_empty() || done {
+            let text = serde_json::to_string(&FromWorker { id, updates, done }).expect("updates serialize");
             let _ = scope.post_message(&text.into());
         }
-        if more {
+        idle = if activity == Activity::Idle { idle + 1 } else { 0 };
+        if !done {
             TASKS.with(|t| t.borrow_mut().push((id, task)));
         }
         if web::now() - start > SLICE_MS {

@@ -4,13 +4,19 @@
 
 use gradlab_core::double_descent::trained::{StepSizes, Training};
 use gradlab_core::double_descent::{InNoise, RfConfig, SweepLog};
+use gradlab_core::gpu::Snapshot;
+use gradlab_core::RunConfig;
 use serde::{Deserialize, Serialize};
 
 use super::double_descent::jobs as dd;
+use super::playground::jobs::TrainTask;
 use crate::kit::worker::Task;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Job {
+    /// One configuration training on the CPU, its snapshots sent at the
+    /// eye's rate ([`crate::kit::remote`]).
+    Train { config: RunConfig },
     /// Double descent: one exact curve over `seeds` seeds from `cfg.seed`,
     /// at the feature counts `xs` (model-wise) or, with `sample_p`, the
     /// training-set sizes `xs` at that many features.
@@ -21,8 +27,22 @@ pub enum Job {
     DdSweep { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training, steps: u64 },
 }
 
+/// What the page tells a running job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    Play,
+    Pause,
+    /// One step, then paused.
+    Step,
+    /// Back to the initial parameters.
+    Reset,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Update {
+    Snapshot(Snapshot),
+    /// The job could not start.
+    Failed(String),
     /// The next point of seed `seed`'s curve.
     DdPoint {
         seed: usize,
@@ -42,6 +62,7 @@ impl Job {
     #[must_use]
     pub fn task(&self) -> Box<dyn Task> {
         match self.clone() {
+            Self::Train { config } => Box::new(TrainTask::new(config)),
             Self::DdCurve { cfg, xs, seeds, sample_p } => Box::new(dd::CurveTask::new(cfg, xs, seeds, sample_p)),
             Self::DdStepSizes { cfg, widths, seeds, training } => {
                 Box::new(dd::StepSizesTask(StepSizes::new(&cfg, &widths, seeds, training)))

@@ -155,34 +155,16 @@ fn draw(cfg: &RfConfig, seed: u64, n: usize, p_max: usize) -> Draw {
     Draw { phi, phi_test, signal: data.signal, noise: data.noise, test: data.test }
 }
 
-/// JSON has no NaN or infinity: a non-finite value is written as `null`
-/// and read back as NaN (what a diverged error is).
-mod nan_as_null {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            s.serialize_f64(*v)
-        } else {
-            s.serialize_none()
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-    }
-}
-
 /// A mean squared error as a function of the label-noise level σ:
 /// `a + 2bσ + cσ²` (the fit is linear in the labels), so dragging σ costs
 /// nothing once a curve is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InNoise {
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "crate::wire::f64")]
     pub a: f64,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "crate::wire::f64")]
     pub b: f64,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "crate::wire::f64")]
     pub c: f64,
 }
 
@@ -552,13 +534,13 @@ mod tests {
         assert!((0.8..=1.25).contains(&ratio), "peak at n/p = {ratio}: {med:?}");
     }
 
-    /// Logs cross to the page as JSON, which has no NaN: a diverged error
-    /// comes back NaN, a finite one exactly.
+    /// Logs cross to the page as JSON ([`crate::wire`]): a diverged error
+    /// comes back diverged, a finite one exactly.
     #[test]
     fn non_finite_errors_survive_json() {
         let back = |r: &Record| serde_json::from_str::<Record>(&serde_json::to_string(r).unwrap()).unwrap();
         let diverged = back(&Record { step: 3, train: f64::NAN, test: f64::INFINITY });
-        assert!(diverged.step == 3 && diverged.train.is_nan() && diverged.test.is_nan());
+        assert!(diverged.step == 3 && diverged.train.is_nan() && diverged.test == f64::INFINITY);
         let fine = Record { step: 1, train: 0.25, test: 1e-300 };
         assert_eq!(back(&fine), fine);
     }

@@ -6,7 +6,7 @@
 //! view.
 //!
 //! A sweep first makes its nets, a member at a time within each tick's
-//! budget ([`trained::Planner`]); what it records is a [`SweepLog`], plain
+//! budget ([`trained::Planner`]), then their trainers a group at a time; what it records is a [`SweepLog`], plain
 //! data that a page can also receive from a worker.
 //!
 //! On the GPU each group (or half group, where the device's limits ask)
@@ -33,9 +33,9 @@ const CHECKPOINTS: usize = 16;
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub step: u64,
-    #[serde(with = "super::nan_as_null")]
+    #[serde(with = "crate::wire::f64")]
     pub train: f64,
-    #[serde(with = "super::nan_as_null")]
+    #[serde(with = "crate::wire::f64")]
     pub test: f64,
 }
 
@@ -86,6 +86,8 @@ pub struct SweepRun {
     groups: Vec<Group>,
     /// Each group's first net in the log.
     first: Vec<usize>,
+    /// Groups whose trainers are made.
+    ready: usize,
     checkpoints: Vec<u64>,
     work: Work,
     backend: Rc<Backend>,
@@ -133,6 +135,7 @@ impl SweepRun {
             log: SweepLog { training, steps, nets, done: 0 },
             groups: Vec::new(),
             first: Vec::new(),
+            ready: 0,
             checkpoints: checkpoints(steps, CHECKPOINTS),
             work: Work::Planning(Box::new(planner)),
             backend: Rc::clone(backend),
@@ -141,43 +144,26 @@ impl SweepRun {
         })
     }
 
-    /// Makes the trainers of the planned groups.
-    fn start(&mut self, groups: Vec<Group>) -> Result<(), Error> {
-        self.first = groups.iter().scan(0, |at, g| Some(std::mem::replace(at, *at + g.members.len()))).collect();
-        self.work = match self.backend.as_ref() {
-            Backend::Gpu(gpu) => {
-                let mut parts = Vec::new();
-                for (g, group) in groups.iter().enumerate() {
-                    for (members, trainer) in trained::gpu_trainers(&gpu.device, &gpu.queue, &gpu.kernels, group)? {
-                        parts.push(GpuPart { group: g, members, trainer: Box::new(trainer), pending: None });
-                    }
+    /// Makes the trainers of group `g` (its uploads on the GPU, its data
+    /// copies on the CPU), after the groups before it.
+    fn start_group(&mut self, g: usize) -> Result<(), Error> {
+        let (group, first) = (&self.groups[g], self.first[g]);
+        match (&mut self.work, self.backend.as_ref()) {
+            (Work::Gpu(parts), Backend::Gpu(gpu)) => {
+                for (members, trainer) in trained::gpu_trainers(&gpu.device, &gpu.queue, &gpu.kernels, group)? {
+                    parts.push(GpuPart { group: g, members, trainer: Box::new(trainer), pending: None });
                 }
-                Work::Gpu(parts)
             }
-            Backend::Cpu { .. } => Work::Cpu {
-                parts: groups
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(g, group)| {
-                        let first = self.first[g];
-                        group.members.iter().enumerate().map(move |(member, m)| {
-                            let (x, y) = m.problem.subset(crate::Subset::Train);
-                            let trainer = CpuTrainer::new(
-                                m.problem.spec.layout(),
-                                m.problem.config.train.clone(),
-                                m.init.clone(),
-                                x.to_vec(),
-                                y.to_vec(),
-                                m.seed,
-                            );
-                            CpuPart { net: first + member, group: g, member, trainer: Box::new(trainer), next: 0 }
-                        })
-                    })
-                    .collect(),
-                turn: 0,
-            },
-        };
-        self.groups = groups;
+            (Work::Cpu { parts, .. }, _) => {
+                for (member, m) in group.members.iter().enumerate() {
+                    let (x, y) = m.problem.subset(crate::Subset::Train);
+                    let (layout, train) = (m.problem.spec.layout(), m.problem.config.train.clone());
+                    let trainer = CpuTrainer::new(layout, train, m.init.clone(), x.to_vec(), y.to_vec(), m.seed);
+                    parts.push(CpuPart { net: first + member, group: g, member, trainer: Box::new(trainer), next: 0 });
+                }
+            }
+            _ => unreachable!("the work matches the backend once planned"),
+        }
         Ok(())
     }
 
@@ -186,6 +172,17 @@ impl SweepRun {
     pub fn tick(&mut self, budget_ms: f64, clock: Clock) -> bool {
         let start = clock();
         let mut changed = false;
+        // The trainers of the groups planned, a group at a time.
+        while self.ready < self.groups.len() && !matches!(self.work, Work::Planning(_)) {
+            if let Err(e) = self.start_group(self.ready) {
+                self.error = Some(e.to_string());
+                return false;
+            }
+            self.ready += 1;
+            if clock() - start >= budget_ms {
+                return false;
+            }
+        }
         match &mut self.work {
             Work::Planning(planner) => {
                 let more = loop {
@@ -199,12 +196,13 @@ impl SweepRun {
                     }
                 };
                 if !more {
-                    let Work::Planning(planner) = std::mem::replace(&mut self.work, Work::Cpu { parts: Vec::new(), turn: 0 }) else {
-                        unreachable!("matched above")
+                    let empty = match self.backend.as_ref() {
+                        Backend::Gpu(_) => Work::Gpu(Vec::new()),
+                        Backend::Cpu { .. } => Work::Cpu { parts: Vec::new(), turn: 0 },
                     };
-                    if let Err(e) = self.start(planner.finish()) {
-                        self.error = Some(e.to_string());
-                    }
+                    let Work::Planning(planner) = std::mem::replace(&mut self.work, empty) else { unreachable!("matched above") };
+                    self.groups = planner.finish();
+                    self.first = self.groups.iter().scan(0, |at, g| Some(std::mem::replace(at, *at + g.members.len()))).collect();
                 }
             }
             Work::Gpu(parts) => {

@@ -25,10 +25,12 @@ use crate::{cpu, ntk, CpuTrainer, Error, Problem, Subset};
 /// Milliseconds since some fixed origin.
 pub type Clock = fn() -> f64;
 
+mod cpu_run;
 mod work;
 
-use work::check_work;
-pub use work::{work, SOFTWARE_WORK_LIMIT};
+pub use cpu_run::CpuRun;
+
+pub use work::{check_work, work, SOFTWARE_WORK_LIMIT};
 
 /// Where training runs.
 pub enum Backend {

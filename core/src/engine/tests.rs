@@ -165,3 +165,35 @@ fn the_cpu_refuses_a_run_whose_step_or_evaluation_would_freeze_the_page() {
         Err(crate::Error::TooLarge { what: "one evaluation of the train set, test set and drawing grid", .. })
     ));
 }
+
+/// A worker's [`super::CpuRun`] trains exactly as the engine's CPU path,
+/// evaluates only when asked, resets to the same start, and refuses what
+/// the engine refuses.
+#[test]
+fn a_cpu_run_trains_as_the_engine_does() {
+    let p = problem(DatasetKind::Moons, Loss::Bce);
+    let mut engine = Engine::new(&cpu(), p.clone()).unwrap();
+    let mut last = None;
+    while engine.steps_taken() < 30 {
+        let left = (30 - engine.steps_taken()) as u32;
+        last = engine.tick(Some(left), 0.0, clock).map(Result::unwrap).or(last);
+    }
+    let mut run = super::CpuRun::new(p).unwrap();
+    assert_eq!(run.train(20, f64::INFINITY, clock) + run.train(10, f64::INFINITY, clock), 30);
+    let snap = run.snapshot();
+    let expected = last.unwrap();
+    assert_eq!((snap.step, snap.train_loss, snap.test_loss, &snap.grid), (30, expected.train_loss, expected.test_loss, &expected.grid));
+    assert_eq!(snap.batch_losses.len(), 30, "every step's batch loss since the last snapshot");
+    assert!(snap.batch_losses.ends_with(&expected.batch_losses));
+    assert!(run.snapshot().batch_losses.is_empty());
+    // A budget of zero still takes a step.
+    assert_eq!(run.train(5, 0.0, clock), 1);
+    run.reset();
+    assert_eq!(run.steps_done(), 0);
+    run.train(30, f64::INFINITY, clock);
+    assert_eq!(run.snapshot().grid, expected.grid, "a reset starts the same run again");
+
+    let mut heavy = problem(DatasetKind::Moons, Loss::Bce).config;
+    (heavy.model.hidden, heavy.data.n_train) = (vec![1024; 6], 2500);
+    assert!(matches!(super::CpuRun::new(Problem::new(heavy).unwrap()), Err(crate::Error::TooLarge { within: "the CPU fallback", .. })));
+}

@@ -27,7 +27,10 @@ impl Backend {
 pub const SOFTWARE_WORK_LIMIT: u64 = 500_000_000;
 
 /// Refuses a run past the backend's [`Backend::work_limit`].
-pub(super) fn check_work(backend: &Backend, problem: &Problem, grid: &[f32]) -> Result<(), Error> {
+///
+/// # Errors
+/// [`Error::TooLarge`] naming the step or the evaluation and the limit.
+pub fn check_work(backend: &Backend, problem: &Problem, grid: &[f32]) -> Result<(), Error> {
     let Some((limit, within)) = backend.work_limit() else { return Ok(()) };
     let grid_rows = grid.len() / problem.spec.input_dim.max(1);
     match work(problem, grid_rows).into_iter().find(|&(_, got)| got > limit) {

@@ -45,18 +45,23 @@ impl Norm {
     }
 }
 
-/// What a [`GpuTrainer::read_snapshot`] brings back.
-#[derive(Clone, Debug, PartialEq)]
+/// What a [`GpuTrainer::read_snapshot`] brings back (or the CPU computes;
+/// it crosses from a worker as JSON, NaN and all: [`crate::wire`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Steps done when the snapshot was taken.
     pub step: u64,
     /// Mean batch loss of each step of the last training submit.
+    #[serde(with = "crate::wire::vec_f32")]
     pub batch_losses: Vec<f32>,
     /// Mean loss on the whole training set, at `step`.
+    #[serde(with = "crate::wire::f32")]
     pub train_loss: f32,
     /// Mean loss on the test set (`None` without one).
+    #[serde(with = "crate::wire::option_f32")]
     pub test_loss: Option<f32>,
     /// Outputs on the grid, `grid rows × output_dim`.
+    #[serde(with = "crate::wire::vec_f32")]
     pub grid: Vec<f32>,
 }
 

@@ -8,7 +8,7 @@ use gradlab_core::double_descent::trained::{StepSizes, Training};
 use gradlab_core::double_descent::{RfConfig, Sweep, SweepLog, SweepRun};
 use gradlab_core::engine::Backend;
 
-use crate::kit::worker::{Task, Update};
+use crate::kit::worker::{Activity, Task, Update};
 use crate::web;
 
 /// Milliseconds between two posts of a sweep's log (it is resent whole).
@@ -32,12 +32,12 @@ impl CurveTask {
 }
 
 impl Task for CurveTask {
-    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> bool {
+    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> Activity {
         let start = web::now();
         while web::now() - start < budget_ms {
             if self.running.is_none() {
                 if self.seed >= self.seeds {
-                    return false;
+                    return Activity::Done;
                 }
                 let seed = self.cfg.seed + self.seed as u64;
                 self.running = Some(match self.sample_p {
@@ -55,7 +55,7 @@ impl Task for CurveTask {
                 self.seed += 1;
             }
         }
-        true
+        Activity::Busy
     }
 }
 
@@ -75,12 +75,12 @@ fn measure(sizes: &mut StepSizes, budget_ms: f64) -> Result<bool, String> {
 pub struct StepSizesTask(pub StepSizes);
 
 impl Task for StepSizesTask {
-    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> bool {
+    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> Activity {
         match measure(&mut self.0, budget_ms) {
-            Ok(false) => true,
+            Ok(false) => Activity::Busy,
             done => {
                 out.push(Update::DdStepSizes(done.map(|_| std::mem::take(&mut self.0.lrs))));
-                false
+                Activity::Done
             }
         }
     }
@@ -107,17 +107,17 @@ impl SweepTask {
         Self { cfg, widths, seeds, training, steps, sizes, run: None, sent: f64::NEG_INFINITY }
     }
 
-    fn fail(out: &mut Vec<Update>, error: String) -> bool {
+    fn fail(out: &mut Vec<Update>, error: String) -> Activity {
         out.push(Update::DdSweep { log: SweepLog::default(), error: Some(error) });
-        false
+        Activity::Done
     }
 }
 
 impl Task for SweepTask {
-    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> bool {
+    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> Activity {
         if self.run.is_none() {
             match measure(&mut self.sizes, budget_ms) {
-                Ok(false) => return true,
+                Ok(false) => return Activity::Busy,
                 Err(e) => return Self::fail(out, e),
                 Ok(true) => {
                     let cpu = Rc::new(Backend::Cpu { reason: String::new() });
@@ -129,7 +129,7 @@ impl Task for SweepTask {
                 }
             }
         }
-        let Some(run) = &mut self.run else { return false };
+        let Some(run) = &mut self.run else { return Activity::Done };
         let fresh = run.tick(budget_ms, web::now);
         let over = run.error.is_some() || run.log.finished();
         let since = web::now() - self.sent;
@@ -137,6 +137,10 @@ impl Task for SweepTask {
             self.sent = web::now();
             out.push(Update::DdSweep { log: run.log.clone(), error: run.error.clone() });
         }
-        !over
+        if over {
+            Activity::Done
+        } else {
+            Activity::Busy
+        }
     }
 }

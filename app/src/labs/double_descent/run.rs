@@ -19,6 +19,8 @@ use crate::web;
 const BUDGET_MS: f64 = 10.0;
 /// Log-spaced points of each curve (plus the dense ones at the threshold).
 pub const POINTS: usize = 24;
+/// Milliseconds between redraws while results stream in.
+const REDRAW_MS: f64 = 250.0;
 /// A sweep's rate is measured over its first seconds of training...
 const RATE_AFTER_MS: f64 = 5000.0;
 /// ... and one that would take longer than this says so.
@@ -153,6 +155,9 @@ pub struct Run {
     /// its rate was judged.
     rate_mark: Option<(f64, u64)>,
     rate_judged: bool,
+    /// Results not drawn yet, and when the charts were last drawn (ms).
+    unseen: bool,
+    drawn: f64,
     ran: bool,
 }
 
@@ -274,7 +279,14 @@ impl LabRun for Run {
         fresh |= self.tick_sweep(f, s);
         let r = self.readout();
         f.phase(if r.points >= r.total { Phase::Done } else { Phase::Running });
-        fresh
+        // Points arrive one by one: redraw a few times a second, and at the end.
+        self.unseen |= fresh;
+        let settled = r.points >= r.total && matches!(r.sweep, SweepPhase::Off | SweepPhase::Done | SweepPhase::Failed);
+        let due = self.unseen && (settled || f.now - self.drawn >= REDRAW_MS);
+        if due {
+            (self.unseen, self.drawn) = (false, f.now);
+        }
+        due
     }
 
     fn draw(&self, s: &DdState, chart: DdView, surface: &mut Surface<'_>) {

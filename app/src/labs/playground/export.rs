@@ -18,9 +18,9 @@ pub fn losses_csv(history: &History) -> String {
 /// The settings, the run's config, the loss curves, the network's outputs
 /// on the drawing grid and the training data.
 pub fn json(r: &Run, s: &PlaygroundState) -> Option<String> {
-    let engine = r.engine.as_ref()?;
+    let trainer = r.trainer.as_ref()?;
     let h = &r.progress.history.points;
-    let train = &engine.problem.dataset.train;
+    let train = &trainer.problem().dataset.train;
     let body = serde_json::json!({
         "settings": s.to_query(),
         "config": s.run_config(),
@@ -30,9 +30,9 @@ pub fn json(r: &Run, s: &PlaygroundState) -> Option<String> {
             "test": h.iter().map(|p| p.2).collect::<Vec<_>>(),
         },
         "function": {
-            "input_dim": engine.problem.spec.input_dim,
-            "output_dim": engine.problem.spec.output_dim,
-            "grid": engine.grid,
+            "input_dim": trainer.problem().spec.input_dim,
+            "output_dim": trainer.problem().spec.output_dim,
+            "grid": trainer.grid(),
             "outputs": r.last.as_ref().map(|snap| &snap.grid),
         },
         "train": { "x": train.x, "y": train.y },
