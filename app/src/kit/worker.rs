@@ -119,6 +119,10 @@ pub struct Background {
     remote: Option<Rc<RefCell<Remote>>>,
     /// The job run in the page: no worker, or it failed.
     local: Option<Box<dyn Task>>,
+    /// Updates handed out from the worker, and how many of a restart here
+    /// are still to drop (they repeat those).
+    delivered: usize,
+    skip: usize,
     done: bool,
 }
 
@@ -135,7 +139,7 @@ impl Background {
             r.worker.post_message(&text.into()).is_ok()
         });
         let local = (!sent).then(|| job.task());
-        Self { id, job, remote: if sent { remote } else { None }, local, done: false }
+        Self { id, job, remote: if sent { remote } else { None }, local, delivered: 0, skip: 0, done: false }
     }
 
     /// What the job found since the last poll. In the page, this is where
@@ -143,17 +147,22 @@ impl Background {
     pub fn poll(&mut self, budget_ms: f64) -> Vec<Update> {
         let mut out = Vec::new();
         if self.local.is_none() && self.remote.as_ref().is_some_and(|r| r.borrow().failed) {
-            // The worker is gone: start again here (updates restate the whole result).
+            // The worker is gone: start again here, past what it already sent.
             self.remote = None;
             self.local = Some(self.job.task());
+            self.skip = self.delivered;
         }
         if let Some(task) = &mut self.local {
             self.done = task.advance(budget_ms, &mut out) == Activity::Done;
+            let repeated = self.skip.min(out.len());
+            out.drain(..repeated);
+            self.skip -= repeated;
         } else if let Some(remote) = &self.remote {
             if let Some((updates, done)) = remote.borrow_mut().inbox.get_mut(&self.id) {
                 out = std::mem::take(updates);
                 self.done = *done;
             }
+            self.delivered += out.len();
         }
         out
     }
