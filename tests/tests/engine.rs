@@ -82,10 +82,13 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
         let theta = g.params().unwrap().to_vec();
         Tolerance::relative_to_max(1e-5, c.params().unwrap()).check("parameters", &theta, c.params().unwrap());
         let plane = random_plane(&p.spec.layout(), &theta, 9);
-        let points = Grid::square(6, 0.5).points();
-        let on_gpu = finish(g.losses(plane.clone(), points.clone(), Subset::Train).unwrap(), &device);
-        let on_cpu = finish(c.losses(plane, points, Subset::Train).unwrap(), &device);
-        Tolerance { rel: 1e-4, abs: 1e-6 }.check("loss grid", &on_gpu, &on_cpu);
+        // A small grid, then a larger one (the probe grows to fit it).
+        for size in [3, 6] {
+            let points = Grid::square(size, 0.5).points();
+            let on_gpu = finish(g.losses(plane.clone(), points.clone(), Subset::Train).unwrap(), &device);
+            let on_cpu = finish(c.losses(plane.clone(), points, Subset::Train).unwrap(), &device);
+            Tolerance { rel: 1e-4, abs: 1e-6 }.check("loss grid", &on_gpu, &on_cpu);
+        }
         let (sg, sc) = (finish(g.sharpness(20).unwrap(), &device), finish(c.sharpness(20).unwrap(), &device));
         Tolerance { rel: 3e-3, abs: 1e-5 }.check("sharpness", &[sg], &[sc]);
         let kg: Vec<f32> = finish(g.ntk_gram().unwrap(), &device).iter().map(|&v| v as f32).collect();

@@ -217,9 +217,6 @@ impl<T: 'static> Pending<T> {
     }
 }
 
-/// Points of a plane the GPU probe holds at most (a 128² grid and a slice).
-pub const PROBE_POINTS: usize = 128 * 128 + 256;
-
 /// Milliseconds of a frame the CPU fallback may spend training.
 pub const CPU_BUDGET_MS: f64 = 10.0;
 
@@ -308,10 +305,13 @@ impl Engine {
     pub fn losses(&mut self, plane: Plane, points: Vec<[f32; 2]>, subset: Subset) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, probe, .. } => {
-                if probe.is_none() {
+                // Sized for the largest request so far: a 16² grid's probe
+                // holds a sixtieth of a 128² one's buffers.
+                if probe.as_ref().is_none_or(|p| p.max_points() < points.len()) {
                     let device = trainer.device().clone();
                     let (queue, kernels) = trainer.queue_and_kernels();
-                    *probe = Some(Box::new(LossProbe::new(&device, queue, kernels, &self.problem, PROBE_POINTS)?));
+                    *probe = None; // its buffers go before the new ones come
+                    *probe = Some(Box::new(LossProbe::new(&device, queue, kernels, &self.problem, points.len())?));
                 }
                 let read = probe.as_ref().expect("made above").evaluate(&plane, &points, subset)?;
                 self.backend.track();

@@ -18,6 +18,10 @@ use crate::{Error, Part};
 
 /// Most models evaluated side by side in one chunk.
 const MAX_CHUNK: usize = 256;
+/// Bytes of activations a chunk may hold, unless one model needs more: at
+/// 256 models a chunk held ~30 MB for the landscape's default net, which
+/// every run kept, and dozens of models keep any GPU busy.
+const ACTS_BYTES: u64 = 4 << 20;
 /// Most data rows per chunk.
 const MAX_ROWS: usize = 1024;
 
@@ -116,7 +120,11 @@ impl LossProbe {
             return Err(Error::gpu_limit("activations of one row", 4 * row_floats, max_binding));
         }
         let act_stride = row_floats * rows_chunk as u64;
-        let chunk = (max_binding / (4 * act_stride)).min(max_binding / (4 * p as u64)).min(MAX_CHUNK as u64).min(max_points.max(1) as u64);
+        let chunk = (max_binding / (4 * act_stride))
+            .min(max_binding / (4 * p as u64))
+            .min(MAX_CHUNK as u64)
+            .min(max_points.max(1) as u64)
+            .min((ACTS_BYTES / (4 * act_stride)).max(1));
         if chunk == 0 {
             return Err(Error::gpu_limit("one model's parameters and activations", 4 * (act_stride + p as u64), max_binding));
         }
@@ -202,6 +210,12 @@ impl LossProbe {
             rows_chunk: rows_chunk as u32,
             max_points,
         })
+    }
+
+    /// Points one evaluation takes at most.
+    #[must_use]
+    pub fn max_points(&self) -> usize {
+        self.max_points
     }
 
     /// Models evaluated side by side per chunk.
