@@ -38,7 +38,7 @@ pub struct RunConfig {
 }
 
 /// Which part of the data a loss is measured on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Subset {
     Train,
     Test,

@@ -94,6 +94,19 @@ pub mod vec_f32 {
     }
 }
 
+/// A `Vec<f64>`.
+pub mod vec_f64 {
+    use super::{from_wire, to_wire, Deserialize, Deserializer, Serializer, Wire};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|&x| to_wire(x)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Vec::<Wire>::deserialize(d)?.into_iter().map(from_wire).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::{Deserialize, Serialize};
@@ -110,18 +123,28 @@ mod tests {
         d: Option<f32>,
         #[serde(with = "super::vec_f32")]
         e: Vec<f32>,
+        #[serde(with = "super::vec_f64")]
+        f: Vec<f64>,
     }
 
     /// Finite values come back exactly, non-finite ones as themselves.
     #[test]
     fn every_value_survives_json() {
-        let all = All { a: 0.1 + 0.2, b: f32::NAN, c: None, d: Some(f32::NEG_INFINITY), e: vec![1.5e-30, f32::INFINITY, f32::NAN, -0.3] };
+        let all = All {
+            a: 0.1 + 0.2,
+            b: f32::NAN,
+            c: None,
+            d: Some(f32::NEG_INFINITY),
+            e: vec![1.5e-30, f32::INFINITY, f32::NAN, -0.3],
+            f: vec![0.1, f64::NAN, -f64::INFINITY],
+        };
         let text = serde_json::to_string(&all).unwrap();
         let back: All = serde_json::from_str(&text).unwrap();
         assert_eq!(back.a, 0.1 + 0.2, "{text}");
         assert!(back.b.is_nan() && back.c.is_none() && back.d == Some(f32::NEG_INFINITY));
         assert_eq!((back.e[0], back.e[1], back.e[3]), (1.5e-30, f32::INFINITY, -0.3));
         assert!(back.e[2].is_nan());
+        assert!(back.f[0] == 0.1 && back.f[1].is_nan() && back.f[2] == f64::NEG_INFINITY);
         assert!(serde_json::from_str::<All>(&text.replace("\"NaN\"", "\"nan?\"")).is_err(), "other text is refused");
     }
 }

@@ -49,7 +49,9 @@ export const fmt = (s) => `buffers ${s.buffers}, held ${(s.gpuBytes / 2 ** 20).t
  * resident size is noisy: SwiftShader's compiled kernels and memory pools
  * stay, and a CI run saw +40 MB over 200 changes with no buffer kept).
  */
-export async function soak({ url, query = '?lab=playground', changes = 1000, cpu = false, log = () => {} }) {
+export async function soak({ url, query = '?lab=playground', changes = 1000, cpu = false, log }) {
+  const logging = log !== undefined;
+  log ??= () => {};
   const others = new Set(gpuProcesses());
   const browser = await launch({ webgpu: !cpu });
   try {
@@ -126,7 +128,7 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
         log(`reference, settled after 100 changes: ${fmt(s)}`);
       }
       if (i === Math.floor(changes / 2)) half = await sample();
-      if (i % 100 === 0 || i === changes) log(`${i} changes (${((Date.now() - t0) / 1000).toFixed(0)} s): ${fmt(await sample())}`);
+      if (logging && (i % 100 === 0 || i === changes)) log(`${i} changes (${((Date.now() - t0) / 1000).toFixed(0)} s): ${fmt(await sample())}`);
     }
     await change(100); // like with like
     const [resumed, end] = await settle();

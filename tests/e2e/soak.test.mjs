@@ -2,8 +2,8 @@
 // A settings change used to keep its run's GPU buffers (about 7 MB a
 // change: 1000 changes took the GPU process from 125 MB to 7.1 GB) and
 // to queue its work behind every earlier run's, so training stalled.
-// Every lab on WebGPU, the CPU fallback where it trains in the page, and
-// double descent, whose curves are worker jobs that a change cancels.
+// Every lab on WebGPU, and on the CPU fallback, where a change cancels
+// the worker's jobs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from './harness.mjs';
@@ -17,15 +17,14 @@ after(async () => { await server?.close(); });
 // pools fill, then stays (1000 playground changes: 208 → 274 MB), so the
 // WebGPU soaks run long enough for a second half of 150 or more changes
 // to hold a step or two under the 0.5 MB a change bound. The reference is
-// taken after 100 changes, so every soak runs well past it.
-// Not here yet: the landscape on WebGPU, whose every run holds 30 MB of
-// GPU buffers (a loss probe sized for 128² points, whatever the grid): its
-// GPU process grew from under 0.1 to 1.8 MB a change over the second half
-// of a 300-change soak from one run to the next, so it is the script's for
-// now (node tests/e2e/soak.mjs 600 '?lab=landscape&grid=16').
+// taken after 100 changes, so every soak runs well past it. The landscape
+// on WebGPU steps most, for its first 500 changes or so (1500 changes:
+// 202 MB after 100, 631 after 400, then 674–678 MB from 500 to 1500), so
+// it runs 1000.
 const SOAKS = [
   ['?lab=playground', 600, false],
   ['?lab=ntk&n=16&steps=200', 300, false],
+  ['?lab=landscape&grid=16', 1000, false],
   ['?lab=playground', 150, true],
   ['?lab=landscape&grid=16', 150, true],
   ['?lab=ntk&n=16&steps=200', 150, true],

@@ -8,7 +8,7 @@ use gradlab_core::gpu::Snapshot;
 use gradlab_core::Error;
 use leptos::prelude::*;
 
-use super::remote::Trains;
+use super::remote::Net;
 use super::status::{Phase, Progress};
 use super::Lab;
 use crate::web;
@@ -38,9 +38,10 @@ impl<S> Frame<'_, S> {
         }
     }
 
-    /// Ticks `engine` (here or in the worker) with [`Self::steps`] and records what arrives in
-    /// `progress` and the status (a divergence pauses; an error fails).
-    pub fn train(&mut self, engine: &mut impl Trains, progress: &mut Progress) -> Option<Snapshot> {
+    /// Ticks `engine` (here or in the worker) with [`Self::steps`] and
+    /// records what arrives in `progress` and the status (a divergence
+    /// pauses; an error fails).
+    pub fn train(&mut self, engine: &mut Net, progress: &mut Progress) -> Option<Snapshot> {
         let taken = engine.steps_taken();
         let steps = self.steps();
         let result = engine.tick(steps, self.now, web::now);

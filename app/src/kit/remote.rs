@@ -1,44 +1,261 @@
-//! A run trained in the page's worker ([`super::worker`]) on the CPU, for
-//! a lab that would otherwise train on the main thread: the page sends
-//! play, pause, step and reset, and draws the snapshots that come back.
+//! A net trained where it runs best: an [`Engine`] on the GPU, or without
+//! one a [`CpuRun`] in the page's worker ([`super::worker`]), so that the
+//! page only draws. The page sends play, pause, steps and reset, and asks
+//! for probes (losses on a plane, the sharpness, the NTK Gram) whose
+//! results come back by id, as [`Pending`]s like the engine's own.
 
-use gradlab_core::engine::{check_work, grid_points, Backend, Clock, Engine};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use gradlab_core::engine::{check_work, grid_points, Backend, Clock, CpuRun, Engine, Pending};
 use gradlab_core::gpu::Snapshot;
-use gradlab_core::{Error, Part, Problem};
+use gradlab_core::landscape::Plane;
+use gradlab_core::{wire, Error, Part, Problem, RunConfig, Subset};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 
-use super::worker::{Background, Command, Job, Update};
+use super::worker::{Activity, Background, Command, Job, Task, Update, SLICE_MS};
 
-/// Something a [`super::Frame`] trains: an [`Engine`] here, or a
-/// [`RemoteRun`] in the worker.
-pub trait Trains {
+/// Milliseconds between snapshots while training in the worker (10 a
+/// second: each is drawn on the main thread).
+const SNAPSHOT_EVERY_MS: f64 = 100.0;
+
+/// How a net starts, beyond its configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Setup {
+    /// Initial parameters from this seed instead of the configuration's.
+    pub init_seed: Option<u64>,
+    /// Inputs the snapshots predict on (`rows × input_dim`) instead of the
+    /// drawing grid.
+    pub grid: Option<Vec<f32>>,
+    /// Which snapshots bring the parameters ([`Net::params`]).
+    pub params: Params,
+}
+
+/// Which snapshots bring the net's parameters (a net in the worker sends
+/// them as JSON: a megabyte for a hundred thousand of them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Params {
+    #[default]
+    Never,
+    /// Those where training stopped: the start, the end of the steps asked,
+    /// a pause or a reset. (An engine here reads them with every snapshot.)
+    AtStops,
+    Always,
+}
+
+/// A question about a net at its current parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Probe {
+    /// The mean loss on `subset` at `points` of `plane`.
+    Losses { plane: Plane, points: Vec<[f32; 2]>, subset: Subset },
+    /// Power iterations for the top Hessian eigenvalue, warm-started.
+    Sharpness { iterations: u32 },
+    /// The empirical NTK on the training set.
+    NtkGram,
+}
+
+/// A probe's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Probed {
+    Losses(#[serde(with = "wire::vec_f32")] Vec<f32>),
+    Sharpness(#[serde(with = "wire::f32")] f32),
+    NtkGram {
+        n: usize,
+        #[serde(with = "wire::vec_f64")]
+        values: Vec<f64>,
+    },
+}
+
+/// One net of a lab, on the GPU here or on the CPU in the worker.
+pub enum Net {
+    Here(Engine),
+    Away(RemoteRun),
+}
+
+impl Net {
+    /// `problem` on `backend`, started paused.
+    ///
+    /// # Errors
+    /// A configuration past the backend's limits.
+    pub fn new(backend: &Rc<Backend>, problem: Problem, setup: Setup) -> Result<Self, Error> {
+        if let Backend::Cpu { .. } = backend.as_ref() {
+            return RemoteRun::new(backend, problem, setup).map(Self::Away);
+        }
+        let init = setup.init_seed.map_or_else(|| problem.init_params(), |seed| problem.spec.init_params(seed));
+        let grid = setup.grid.unwrap_or_else(|| grid_points(&problem));
+        let mut engine = Engine::with_grid(backend, problem, init, grid)?;
+        engine.with_params = setup.params != Params::Never;
+        Ok(Self::Here(engine))
+    }
+
+    #[must_use]
+    pub fn problem(&self) -> &Problem {
+        match self {
+            Self::Here(e) => &e.problem,
+            Self::Away(r) => &r.problem,
+        }
+    }
+
+    /// The points its snapshots predict on.
+    #[must_use]
+    pub fn grid(&self) -> &[f32] {
+        match self {
+            Self::Here(e) => &e.grid,
+            Self::Away(r) => &r.grid,
+        }
+    }
+
     /// Steps trained so far (as far as the page knows).
-    fn steps_taken(&self) -> u64;
-
-    /// `steps` as [`super::Frame::steps`] asks; a snapshot when one is there.
-    fn tick(&mut self, steps: Option<u32>, now: f64, clock: Clock) -> Option<Result<Snapshot, Error>>;
-}
-
-impl Trains for Engine {
-    fn steps_taken(&self) -> u64 {
-        Engine::steps_taken(self)
+    #[must_use]
+    pub fn steps_taken(&self) -> u64 {
+        match self {
+            Self::Here(e) => e.steps_taken(),
+            Self::Away(r) => r.step,
+        }
     }
 
-    fn tick(&mut self, steps: Option<u32>, now: f64, clock: Clock) -> Option<Result<Snapshot, Error>> {
-        Engine::tick(self, steps, now, clock)
+    /// The parameters of the latest snapshot that brought them
+    /// ([`Setup::params`]).
+    #[must_use]
+    pub fn params(&self) -> Option<&[f32]> {
+        match self {
+            Self::Here(e) => e.params(),
+            Self::Away(r) => r.params.as_deref(),
+        }
+    }
+
+    /// Back to the initial parameters.
+    pub fn reset(&mut self) {
+        match self {
+            Self::Here(e) => e.reset(),
+            Self::Away(r) => r.reset(),
+        }
+    }
+
+    /// Stops training until the next [`Self::tick`] with steps (an engine
+    /// here trains only when ticked).
+    pub fn pause(&mut self) {
+        if let Self::Away(r) = self {
+            r.pause();
+        }
+    }
+
+    /// Trains as [`super::Frame::steps`] asks (`u32::MAX`: all it can;
+    /// `n`: `n` more, then stops; `None`: paused); a snapshot when one is
+    /// there.
+    pub fn tick(&mut self, steps: Option<u32>, now: f64, clock: Clock) -> Option<Result<Snapshot, Error>> {
+        match self {
+            Self::Here(e) => e.tick(steps, now, clock),
+            Self::Away(r) => r.tick(steps),
+        }
+    }
+
+    /// Starts evaluating the mean loss on `subset` at `points` of `plane`.
+    ///
+    /// # Errors
+    /// If the backend cannot hold the probe.
+    pub fn losses(&mut self, plane: Plane, points: Vec<[f32; 2]>, subset: Subset) -> Result<Pending<Vec<f32>>, Error> {
+        match self {
+            Self::Here(e) => e.losses(plane, points, subset),
+            Self::Away(r) => Ok(r.probe(Probe::Losses { plane, points, subset }, |p| match p {
+                Probed::Losses(v) => Some(v),
+                _ => None,
+            })),
+        }
+    }
+
+    /// Starts `iterations` of power iteration for the sharpness.
+    ///
+    /// # Errors
+    /// If the training set does not fit one batch on the GPU.
+    pub fn sharpness(&mut self, iterations: u32) -> Result<Pending<f32>, Error> {
+        match self {
+            Self::Here(e) => e.sharpness(iterations),
+            Self::Away(r) => Ok(r.probe(Probe::Sharpness { iterations }, |p| match p {
+                Probed::Sharpness(v) => Some(v),
+                _ => None,
+            })),
+        }
+    }
+
+    /// Starts computing the empirical NTK on the training set.
+    ///
+    /// # Errors
+    /// More than one output, or (GPU) too many training points.
+    pub fn ntk_gram(&mut self) -> Result<Pending<DMatrix<f64>>, Error> {
+        match self {
+            Self::Here(e) => e.ntk_gram(),
+            Self::Away(r) => Ok(r.probe(Probe::NtkGram, |p| match p {
+                Probed::NtkGram { n, values } => (values.len() == n * n).then(|| DMatrix::from_vec(n, n, values)),
+                _ => None,
+            })),
+        }
     }
 }
 
-/// One configuration training in the worker.
+// ---- the page's side of a net in the worker ----
+
+/// What has come back from the worker and is not handed out yet.
+struct Inbox {
+    job: Background,
+    /// Probes still wanted, by id, and their answers once there.
+    replies: HashMap<u32, Option<Result<Probed, String>>>,
+    /// Snapshots, parameters and failures, for [`RemoteRun::tick`].
+    news: Vec<Update>,
+}
+
+impl Inbox {
+    /// Sorts what the job sent (in the page, where there is no worker,
+    /// this is where it computes).
+    fn pump(&mut self) {
+        for update in self.job.poll(SLICE_MS / 4.0) {
+            match update {
+                Update::Probed { id, result } => {
+                    if let Some(slot) = self.replies.get_mut(&id) {
+                        *slot = Some(result);
+                    }
+                }
+                other => self.news.push(other),
+            }
+        }
+    }
+}
+
+/// A probe's place in the inbox until its answer is taken; dropping it
+/// before tells the worker to drop the probe.
+struct Wanted {
+    inbox: Rc<RefCell<Inbox>>,
+    id: u32,
+}
+
+impl Drop for Wanted {
+    fn drop(&mut self) {
+        let mut inbox = self.inbox.borrow_mut();
+        if inbox.replies.remove(&self.id).is_some() {
+            inbox.job.tell(Command::Forget(self.id));
+        }
+    }
+}
+
+fn worker_error(reason: String) -> Error {
+    Error::Invalid { part: Part::Request, field: "run", reason }
+}
+
+/// One net training in the worker.
 pub struct RemoteRun {
     pub problem: Problem,
     pub grid: Vec<f32>,
-    job: Background,
+    inbox: Rc<RefCell<Inbox>>,
     /// The last of play or pause sent.
     playing: bool,
-    /// A step was sent and its snapshot has not come yet.
-    stepping: bool,
-    /// The step of the latest snapshot.
+    /// Steps were asked for: the step they end at.
+    target: Option<u64>,
+    /// The step and parameters of the latest snapshot.
     step: u64,
+    params: Option<Vec<f32>>,
+    next_probe: u32,
 }
 
 impl RemoteRun {
@@ -46,52 +263,298 @@ impl RemoteRun {
     ///
     /// # Errors
     /// A step or an evaluation past the CPU's work limit.
-    pub fn new(backend: &Backend, problem: Problem) -> Result<Self, Error> {
-        let grid = grid_points(&problem);
+    pub fn new(backend: &Backend, problem: Problem, setup: Setup) -> Result<Self, Error> {
+        let grid = setup.grid.clone().unwrap_or_else(|| grid_points(&problem));
         check_work(backend, &problem, &grid)?;
-        let job = Background::start(Job::Train { config: problem.config.clone() });
-        Ok(Self { problem, grid, job, playing: false, stepping: false, step: 0 })
+        let job = Background::start(Job::Train { config: problem.config.clone(), setup });
+        let inbox = Rc::new(RefCell::new(Inbox { job, replies: HashMap::new(), news: Vec::new() }));
+        Ok(Self { problem, grid, inbox, playing: false, target: None, step: 0, params: None, next_probe: 0 })
     }
 
-    /// Back to the initial parameters.
-    pub fn reset(&mut self) {
-        self.job.tell(Command::Reset);
-    }
-}
-
-impl Trains for RemoteRun {
-    fn steps_taken(&self) -> u64 {
-        self.step
+    fn tell(&self, command: Command) {
+        self.inbox.borrow_mut().job.tell(command);
     }
 
-    fn tick(&mut self, steps: Option<u32>, _now: f64, _clock: Clock) -> Option<Result<Snapshot, Error>> {
-        match steps {
-            Some(1) if !self.stepping => {
-                (self.stepping, self.playing) = (true, false);
-                self.job.tell(Command::Step);
-            }
-            Some(n) if n > 1 && !self.playing => {
-                self.playing = true;
-                self.job.tell(Command::Play);
-            }
-            None if self.playing => {
-                self.playing = false;
-                self.job.tell(Command::Pause);
-            }
-            _ => {}
+    fn reset(&mut self) {
+        self.tell(Command::Reset);
+        self.target = None;
+    }
+
+    fn pause(&mut self) {
+        if self.playing || self.target.is_some() {
+            (self.playing, self.target) = (false, None);
+            self.tell(Command::Pause);
         }
+    }
+
+    fn tick(&mut self, steps: Option<u32>) -> Option<Result<Snapshot, Error>> {
+        match steps {
+            Some(u32::MAX) if !self.playing => {
+                (self.playing, self.target) = (true, None);
+                self.tell(Command::Play);
+            }
+            Some(u32::MAX) => {}
+            Some(n) if self.playing || self.target.is_none() => {
+                (self.playing, self.target) = (false, Some(self.step + u64::from(n)));
+                self.tell(Command::Steps(u64::from(n)));
+            }
+            Some(_) => {}
+            None => self.pause(),
+        }
+        let news = {
+            let mut inbox = self.inbox.borrow_mut();
+            inbox.pump();
+            std::mem::take(&mut inbox.news)
+        };
         let mut last = None;
-        for u in self.job.poll(super::worker::SLICE_MS / 4.0) {
-            match u {
-                Update::Snapshot(snap) => last = Some(Ok(snap)),
-                Update::Failed(e) => return Some(Err(Error::Invalid { part: Part::Request, field: "run", reason: e })),
+        for update in news {
+            match update {
+                Update::Params(p) => self.params = Some(p),
+                Update::Snapshot(snap) => last = Some(snap),
+                Update::Failed(e) => return Some(Err(worker_error(e))),
                 _ => {}
             }
         }
-        if let Some(Ok(snap)) = &last {
-            self.stepping &= snap.step == self.step;
-            self.step = snap.step;
+        let snap = last?;
+        self.step = snap.step;
+        if self.target.is_some_and(|t| snap.step >= t) {
+            self.target = None;
         }
-        last
+        Some(Ok(snap))
+    }
+
+    /// Sends `probe`; its answer, through `take`, once it comes back.
+    fn probe<T: 'static>(&mut self, probe: Probe, take: fn(Probed) -> Option<T>) -> Pending<T> {
+        let id = self.next_probe;
+        self.next_probe = self.next_probe.wrapping_add(1);
+        {
+            let mut inbox = self.inbox.borrow_mut();
+            inbox.replies.insert(id, None);
+            inbox.job.tell(Command::Probe { id, probe });
+        }
+        let wanted = Wanted { inbox: Rc::clone(&self.inbox), id };
+        Pending::new(move |_| {
+            let mut inbox = wanted.inbox.borrow_mut();
+            inbox.pump();
+            let answer = inbox.replies.get_mut(&wanted.id)?.take()?;
+            inbox.replies.remove(&wanted.id);
+            let answer =
+                answer.map_err(worker_error).and_then(|p| take(p).ok_or_else(|| worker_error("a probe answered another question".into())));
+            Some(answer)
+        })
+    }
+}
+
+// ---- the worker's side ----
+
+/// A net training in the worker: whenever it plays or has steps to take,
+/// a snapshot at the eye's rate or at once after a pause, the last of the
+/// steps asked, or a reset; probes before training, in the order asked.
+pub struct NetTask {
+    run: Result<CpuRun, String>,
+    params: Params,
+    playing: bool,
+    /// Steps still to take after [`Command::Steps`].
+    left: u64,
+    /// A snapshot is owed (the start, a pause, the end of steps, a reset).
+    owed: bool,
+    /// When the last snapshot was sent.
+    sent: f64,
+    probes: VecDeque<(u32, Pending<Probed>)>,
+    clock: Clock,
+}
+
+impl NetTask {
+    /// The net of `config` and `setup`, timed by `clock` (the worker's
+    /// `performance.now()`).
+    #[must_use]
+    pub fn new(config: RunConfig, setup: Setup, clock: Clock) -> Self {
+        let run = Problem::new(config)
+            .and_then(|p| {
+                let init = setup.init_seed.map(|seed| p.spec.init_params(seed));
+                CpuRun::new(p, init, setup.grid)
+            })
+            .map_err(|e| e.to_string());
+        Self { run, params: setup.params, playing: false, left: 0, owed: true, sent: f64::NEG_INFINITY, probes: VecDeque::new(), clock }
+    }
+
+    fn start(run: &CpuRun, probe: Probe) -> Result<Pending<Probed>, Error> {
+        Ok(match probe {
+            Probe::Losses { plane, points, subset } => run.losses(plane, points, subset)?.map(Probed::Losses),
+            Probe::Sharpness { iterations } => run.sharpness(iterations).map(Probed::Sharpness),
+            Probe::NtkGram => run.ntk_gram().map(|g| Probed::NtkGram { n: g.nrows(), values: g.as_slice().to_vec() }),
+        })
+    }
+}
+
+impl Task for NetTask {
+    fn advance(&mut self, budget_ms: f64, out: &mut Vec<Update>) -> Activity {
+        let run = match &mut self.run {
+            Ok(run) => run,
+            Err(e) => {
+                out.push(Update::Failed(e.clone()));
+                return Activity::Done;
+            }
+        };
+        let now = self.clock;
+        let start = now();
+        let training = self.playing || self.left > 0;
+        // Probes first, in half the time while training (as on the GPU,
+        // pictures take at most half of it): a probe's slice may outlast
+        // half the budget, and training then gets as long.
+        let for_probes = if training { budget_ms / 2.0 } else { budget_ms };
+        while let Some((id, pending)) = self.probes.front_mut() {
+            if let Some(result) = pending.poll(now) {
+                out.push(Update::Probed { id: *id, result: result.map_err(|e| e.to_string()) });
+                self.probes.pop_front();
+            }
+            if now() - start >= for_probes {
+                break;
+            }
+        }
+        let spent = now() - start;
+        let budget_left = (budget_ms - spent).max(spent);
+        if self.left > 0 {
+            self.left -= run.train(self.left, budget_left, now);
+            self.owed |= self.left == 0;
+        } else if self.playing {
+            run.train(u64::MAX, budget_left, now);
+        }
+        let at = now();
+        let training = self.playing || self.left > 0;
+        if self.owed || (training && at - self.sent >= SNAPSHOT_EVERY_MS) {
+            if self.params == Params::Always || (self.params == Params::AtStops && self.owed) {
+                out.push(Update::Params(run.params().to_vec()));
+            }
+            out.push(Update::Snapshot(run.snapshot()));
+            (self.owed, self.sent) = (false, at);
+        }
+        if training || !self.probes.is_empty() {
+            Activity::Busy
+        } else {
+            Activity::Idle
+        }
+    }
+
+    fn tell(&mut self, command: Command) {
+        match command {
+            Command::Play => (self.playing, self.left) = (true, 0),
+            Command::Pause => (self.playing, self.left, self.owed) = (false, 0, true),
+            Command::Steps(n) => (self.playing, self.left, self.owed) = (false, n, n == 0),
+            Command::Reset => {
+                if let Ok(run) = &mut self.run {
+                    run.reset();
+                }
+                (self.left, self.owed) = (0, true);
+            }
+            Command::Probe { id, probe } => {
+                if let Ok(run) = &self.run {
+                    let pending = Self::start(run, probe).unwrap_or_else(|e| {
+                        let mut e = Some(e);
+                        Pending::new(move |_| e.take().map(Err))
+                    });
+                    self.probes.push_back((id, pending));
+                }
+            }
+            Command::Forget(id) => self.probes.retain(|(i, _)| *i != id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use gradlab_core::engine::{CpuRun, Pending};
+    use gradlab_core::landscape::{random_plane, Grid};
+    use gradlab_core::{Problem, Subset};
+
+    use super::{Command, NetTask, Params, Probe, Probed, Setup, Task, Update};
+    use crate::labs::landscape::state::LandscapeState;
+
+    thread_local! {
+        static TIME: Cell<f64> = const { Cell::new(0.0) };
+    }
+
+    /// A clock that moves a millisecond a reading.
+    fn clock() -> f64 {
+        TIME.with(|t| {
+            t.set(t.get() + 1.0);
+            t.get()
+        })
+    }
+
+    /// Whatever crosses to the worker and back crosses as JSON.
+    fn through_json<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+        serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap()
+    }
+
+    /// A CPU result, computed to the end (a clock that stands still leaves
+    /// time for everything).
+    fn finish<T: 'static>(mut pending: Pending<T>) -> T {
+        pending.poll(|| 0.0).expect("done in one poll").unwrap()
+    }
+
+    /// Advances `task` until it is idle; everything it sent.
+    fn drain(task: &mut NetTask) -> Vec<Update> {
+        let mut out = Vec::new();
+        for _ in 0..10_000 {
+            if task.advance(40.0, &mut out) != super::Activity::Busy {
+                return out.iter().map(through_json).collect();
+            }
+        }
+        panic!("the task never went idle");
+    }
+
+    /// A net in the worker stops exactly where the steps asked end, sends
+    /// its parameters there, and answers probes at those
+    /// parameters exactly as the CPU run computes them (a forgotten probe
+    /// is not answered); so the NTK lab's checkpoints and the landscape's
+    /// pictures are the same from the worker as in the page.
+    #[test]
+    fn a_net_in_the_worker_steps_exactly_and_answers_probes_at_its_parameters() {
+        let config = LandscapeState::default().run_config();
+        let setup = Setup { init_seed: Some(9), params: Params::AtStops, ..Setup::default() };
+        let mut task = NetTask::new(config.clone(), through_json(&setup), clock);
+        let start = drain(&mut task);
+        assert!(matches!(&start[..], [Update::Params(_), Update::Snapshot(s)] if s.step == 0), "a first snapshot, paused");
+
+        task.tell(through_json(&Command::Steps(7)));
+        let updates = drain(&mut task);
+        let Some(Update::Snapshot(last)) = updates.last() else { panic!("no snapshot after the steps") };
+        assert_eq!(last.step, 7);
+        let Some(Update::Params(params)) = updates.iter().rev().nth(1) else { panic!("no parameters before the snapshot") };
+        assert_eq!(updates.iter().filter(|u| matches!(u, Update::Params(_))).count(), 1, "parameters only where it stopped");
+
+        // The same net, here.
+        let problem = Problem::new(config).unwrap();
+        let init = problem.spec.init_params(9);
+        let mut here = CpuRun::new(problem.clone(), Some(init), None).unwrap();
+        here.train(7, f64::INFINITY, clock);
+        assert_eq!(params.as_slice(), here.params());
+        assert_eq!(last.grid, here.snapshot().grid);
+
+        let plane = random_plane(&problem.spec.layout(), here.params(), 3);
+        let points = Grid::square(5, 0.5).points();
+        let ask = |id, probe| through_json(&Command::Probe { id, probe });
+        task.tell(ask(1, Probe::Losses { plane: plane.clone(), points: points.clone(), subset: Subset::Test }));
+        task.tell(ask(2, Probe::Sharpness { iterations: 3 }));
+        task.tell(ask(3, Probe::NtkGram));
+        task.tell(Command::Forget(3));
+        let answers: Vec<(u32, Probed)> = drain(&mut task)
+            .into_iter()
+            .filter_map(|u| match u {
+                Update::Probed { id, result } => Some((id, result.unwrap())),
+                _ => None,
+            })
+            .collect();
+        let losses = finish(here.losses(plane, points, Subset::Test).unwrap());
+        assert_eq!(answers, vec![(1, Probed::Losses(losses)), (2, Probed::Sharpness(finish(here.sharpness(3))))]);
+
+        // A gram through the wire is the run's gram.
+        task.tell(ask(4, Probe::NtkGram));
+        let Some(Update::Probed { id: 4, result: Ok(Probed::NtkGram { n, values }) }) = drain(&mut task).pop() else { panic!("no gram") };
+        let gram = finish(here.ntk_gram());
+        assert_eq!((n, values.as_slice()), (gram.nrows(), gram.as_slice()));
     }
 }

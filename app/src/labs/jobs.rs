@@ -5,42 +5,58 @@
 use gradlab_core::double_descent::trained::{StepSizes, Training};
 use gradlab_core::double_descent::{InNoise, RfConfig, SweepLog};
 use gradlab_core::gpu::Snapshot;
-use gradlab_core::RunConfig;
+use gradlab_core::{wire, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use super::double_descent::jobs as dd;
-use super::playground::jobs::TrainTask;
+use super::ntk::jobs::{AtInit, AtInitTask};
+use crate::kit::remote::{NetTask, Probe, Probed, Setup};
 use crate::kit::worker::Task;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Job {
-    /// One configuration training on the CPU, its snapshots sent at the
-    /// eye's rate ([`crate::kit::remote`]).
-    Train { config: RunConfig },
+    /// One net training on the CPU, its snapshots sent at the eye's rate
+    /// ([`crate::kit::remote`]).
+    Train { config: RunConfig, setup: Setup },
     /// Double descent: one exact curve over `seeds` seeds from `cfg.seed`,
     /// at the feature counts `xs` (model-wise) or, with `sample_p`, the
     /// training-set sizes `xs` at that many features.
     DdCurve { cfg: RfConfig, xs: Vec<usize>, seeds: usize, sample_p: Option<usize> },
     /// Double descent: a trained sweep's step sizes, one per group.
     DdStepSizes { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training },
+    /// The NTK lab: the kernel of `config`'s net at initialization.
+    NtkAtInit { config: RunConfig },
     /// Double descent: a whole trained sweep, on the CPU.
     DdSweep { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training, steps: u64 },
 }
 
-/// What the page tells a running job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What the page tells a running net ([`Job::Train`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     Play,
     Pause,
-    /// One step, then paused.
-    Step,
+    /// This many steps, then paused.
+    Steps(u64),
     /// Back to the initial parameters.
     Reset,
+    /// Answer `probe` at the current parameters, as [`Update::Probed`].
+    Probe {
+        id: u32,
+        probe: Probe,
+    },
+    /// The page no longer wants the answer to probe `id`.
+    Forget(u32),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Update {
     Snapshot(Snapshot),
+    /// The parameters of the snapshot that follows.
+    Params(#[serde(with = "wire::vec_f32")] Vec<f32>),
+    Probed {
+        id: u32,
+        result: Result<Probed, String>,
+    },
     /// The job could not start.
     Failed(String),
     /// The next point of seed `seed`'s curve.
@@ -50,6 +66,7 @@ pub enum Update {
         test: InNoise,
     },
     DdStepSizes(Result<Vec<f32>, String>),
+    NtkAtInit(Result<AtInit, String>),
     /// The sweep so far, and why it stopped if it did.
     DdSweep {
         log: SweepLog,
@@ -62,7 +79,8 @@ impl Job {
     #[must_use]
     pub fn task(&self) -> Box<dyn Task> {
         match self.clone() {
-            Self::Train { config } => Box::new(TrainTask::new(config)),
+            Self::Train { config, setup } => Box::new(NetTask::new(config, setup, crate::web::now)),
+            Self::NtkAtInit { config } => Box::new(AtInitTask(Some(config))),
             Self::DdCurve { cfg, xs, seeds, sample_p } => Box::new(dd::CurveTask::new(cfg, xs, seeds, sample_p)),
             Self::DdStepSizes { cfg, widths, seeds, training } => {
                 Box::new(dd::StepSizesTask(StepSizes::new(&cfg, &widths, seeds, training)))

@@ -1,11 +1,19 @@
-//! The CPU trainer as a worker runs it, off the page's main thread:
-//! training for as long as it is given, and evaluated (train set, test set
-//! and drawing grid: about three steps' work) only when asked, so the time
-//! goes to training, not to snapshots no one sees.
+//! One configuration on the CPU: the engine's CPU path, and what the page's
+//! worker runs off the main thread. It trains for as long as it is given,
+//! is evaluated (train set, test set and drawing grid: about three steps'
+//! work) only when asked, and computes the landscape's and the NTK lab's
+//! probes at its current parameters, a slice at a time.
 
-use super::{check_work, cpu_snapshot, grid_points, Backend, Clock, Engine};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use nalgebra::DMatrix;
+
+use super::{check_work, grid_points, Backend, Clock, Pending, CPU_BUDGET_MS};
 use crate::gpu::Snapshot;
-use crate::{CpuTrainer, Error, Problem};
+use crate::landscape::hessian::{self, start_vector};
+use crate::landscape::{plane_losses, Plane};
+use crate::{cpu, ntk, CpuTrainer, Error, Part, Problem, Subset};
 
 /// One configuration training on the CPU. See the module docs.
 pub struct CpuRun {
@@ -15,28 +23,56 @@ pub struct CpuRun {
     trainer: CpuTrainer,
     /// Batch losses since the last snapshot.
     batch_losses: Vec<f32>,
+    /// The last power-iteration vector (warm start), shared with the
+    /// sharpness computation in flight.
+    top: Rc<RefCell<Option<Vec<f64>>>>,
 }
 
 impl CpuRun {
+    /// A run of `problem` from `init` (the problem's own initial
+    /// parameters if `None`) whose snapshots predict on `grid` (the
+    /// drawing grid if `None`).
+    ///
     /// # Errors
-    /// A step or an evaluation past the CPU's work limit.
-    pub fn new(problem: Problem) -> Result<Self, Error> {
-        let grid = grid_points(&problem);
+    /// A step or an evaluation past the CPU's work limit, or `init` of the
+    /// wrong length.
+    pub fn new(problem: Problem, init: Option<Vec<f32>>, grid: Option<Vec<f32>>) -> Result<Self, Error> {
+        let grid = grid.unwrap_or_else(|| grid_points(&problem));
         check_work(&Backend::Cpu { reason: String::new() }, &problem, &grid)?;
-        let init = problem.init_params();
-        let trainer = Engine::cpu_trainer(&problem, &init);
-        Ok(Self { problem, grid, init, trainer, batch_losses: Vec::new() })
+        let init = init.unwrap_or_else(|| problem.init_params());
+        let p = problem.spec.layout().num_params;
+        if init.len() != p {
+            return Err(Error::invalid(Part::Request, "init", format!("has {} parameters, the net {p}", init.len())));
+        }
+        Ok(Self::checked(problem, init, grid))
+    }
+
+    /// [`Self::new`] for a problem and grid already checked.
+    pub(super) fn checked(problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Self {
+        let trainer = Self::trainer(&problem, &init);
+        Self { problem, grid, init, trainer, batch_losses: Vec::new(), top: Rc::default() }
+    }
+
+    fn trainer(p: &Problem, init: &[f32]) -> CpuTrainer {
+        let (x, y) = p.subset(Subset::Train);
+        CpuTrainer::new(p.spec.layout(), p.config.train.clone(), init.to_vec(), x.to_vec(), y.to_vec(), p.config.seed)
     }
 
     /// Back to the initial parameters.
     pub fn reset(&mut self) {
-        self.trainer = Engine::cpu_trainer(&self.problem, &self.init);
+        self.trainer = Self::trainer(&self.problem, &self.init);
         self.batch_losses.clear();
+        self.top = Rc::default();
     }
 
     #[must_use]
     pub fn steps_done(&self) -> u64 {
         self.trainer.steps_done()
+    }
+
+    #[must_use]
+    pub fn params(&self) -> &[f32] {
+        self.trainer.params()
     }
 
     /// Trains up to `max` steps, stopping once `budget_ms` by `clock` have
@@ -57,6 +93,76 @@ impl CpuRun {
     /// The losses and the function on the grid now, with the batch losses
     /// since the last snapshot.
     pub fn snapshot(&mut self) -> Snapshot {
-        cpu_snapshot(&self.problem, &self.trainer, &self.grid, std::mem::take(&mut self.batch_losses))
+        let (p, t) = (&self.problem, &self.trainer);
+        let layout = t.layout();
+        let (din, dout) = (layout.input_dim(), layout.output_dim());
+        let mean_loss = |x: &[f32], y: &[f32]| {
+            let f = cpu::forward(layout, t.params(), &cpu::columns(x, din));
+            cpu::loss(p.config.train.loss, f.output(), &cpu::columns(y, dout), None)
+        };
+        Snapshot {
+            step: t.steps_done(),
+            batch_losses: std::mem::take(&mut self.batch_losses),
+            train_loss: mean_loss(&p.dataset.train.x, &p.train_targets),
+            test_loss: (!p.dataset.test.is_empty()).then(|| mean_loss(&p.dataset.test.x, &p.test_targets)),
+            grid: t.predict(&self.grid),
+        }
+    }
+
+    /// The mean loss on `subset` at `points` of `plane`, a point at a time
+    /// for as long as each poll's clock allows.
+    ///
+    /// # Errors
+    /// A plane of the wrong dimension.
+    pub fn losses(&self, plane: Plane, points: Vec<[f32; 2]>, subset: Subset) -> Result<Pending<Vec<f32>>, Error> {
+        let p = self.trainer.params().len();
+        if [&plane.center, &plane.d1, &plane.d2].iter().any(|v| v.len() != p) {
+            return Err(Error::invalid(Part::Request, "plane", format!("should have {p} dimensions")));
+        }
+        let problem = self.problem.clone();
+        let mut out = Vec::with_capacity(points.len());
+        Ok(Pending(Box::new(move |clock| {
+            let start = clock();
+            while out.len() < points.len() && clock() - start < CPU_BUDGET_MS {
+                let at = out.len();
+                out.extend(plane_losses(&problem, subset, &plane, &points[at..=at]));
+            }
+            (out.len() == points.len()).then(|| Ok(std::mem::take(&mut out)))
+        })))
+    }
+
+    /// `iterations` of power iteration for the sharpness (top Hessian
+    /// eigenvalue of the training loss) at the current parameters,
+    /// warm-started from the previous call, an iteration at a time.
+    #[must_use]
+    pub fn sharpness(&self, iterations: u32) -> Pending<f32> {
+        let (problem, params, top) = (self.problem.clone(), self.trainer.params().to_vec(), Rc::clone(&self.top));
+        let mut v = top.borrow_mut().take().unwrap_or_else(|| start_vector(params.len(), problem.config.seed));
+        let (mut left, mut value) = (iterations, f64::NAN);
+        Pending(Box::new(move |clock| {
+            let start = clock();
+            while left > 0 && clock() - start < CPU_BUDGET_MS {
+                let step = hessian::sharpness(&problem, &params, std::mem::take(&mut v), 1);
+                (value, v) = (step.value, step.vector);
+                left -= 1;
+            }
+            (left == 0).then(|| {
+                *top.borrow_mut() = Some(std::mem::take(&mut v));
+                Ok(value as f32)
+            })
+        }))
+    }
+
+    /// The empirical NTK on the training set at the current parameters
+    /// (`n × n`), computed at the first poll.
+    #[must_use]
+    pub fn ntk_gram(&self) -> Pending<DMatrix<f64>> {
+        let layout = self.trainer.layout().clone();
+        let params: Vec<f64> = self.trainer.params().iter().map(|&v| f64::from(v)).collect();
+        let x = self.problem.dataset.train.x.clone();
+        let mut done = false;
+        Pending(Box::new(move |_| {
+            (!std::mem::replace(&mut done, true)).then(|| ntk::gram(&layout, &params, &cpu::columns::<f64>(&x, layout.input_dim())))
+        }))
     }
 }

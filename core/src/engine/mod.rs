@@ -10,7 +10,6 @@
 //! from a [`Clock`] the caller passes in (the page's `performance.now()`,
 //! or a test's), so the engine runs natively as it does in the browser.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,9 +17,8 @@ use std::sync::{Arc, Mutex};
 use nalgebra::DMatrix;
 
 use crate::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
-use crate::landscape::hessian::{self, start_vector};
-use crate::landscape::{plane_losses, Plane};
-use crate::{cpu, ntk, CpuTrainer, Error, Problem, Subset};
+use crate::landscape::Plane;
+use crate::{Error, Problem, Subset};
 
 /// Milliseconds since some fixed origin.
 pub type Clock = fn() -> f64;
@@ -162,10 +160,17 @@ struct InFlight {
 
 enum Trainer {
     /// `started`: a first batch was submitted (see [`Gpu`]).
-    Gpu { trainer: Box<GpuTrainer>, pending: Option<Box<InFlight>>, k: u32, probe: Option<Box<LossProbe>>, started: bool },
-    /// `top`: the last power-iteration vector (warm start), shared with
-    /// the sharpness computation in flight.
-    Cpu { trainer: Box<CpuTrainer>, k: u32, top: Rc<RefCell<Option<Vec<f64>>>> },
+    Gpu {
+        trainer: Box<GpuTrainer>,
+        pending: Option<Box<InFlight>>,
+        k: u32,
+        probe: Option<Box<LossProbe>>,
+        started: bool,
+    },
+    Cpu {
+        run: Box<CpuRun>,
+        k: u32,
+    },
 }
 
 /// One configuration training on one backend.
@@ -188,6 +193,17 @@ pub struct Engine {
 pub struct Pending<T>(Box<dyn FnMut(Clock) -> Option<Result<T, Error>>>);
 
 impl<T: 'static> Pending<T> {
+    /// A result that `poll` computes or fetches, a slice per call.
+    pub fn new(poll: impl FnMut(Clock) -> Option<Result<T, Error>> + 'static) -> Self {
+        Self(Box::new(poll))
+    }
+
+    /// The result, passed through `f`.
+    #[must_use]
+    pub fn map<U: 'static>(mut self, f: impl Fn(T) -> U + 'static) -> Pending<U> {
+        Pending(Box::new(move |clock| self.poll(clock).map(|r| r.map(&f))))
+    }
+
     /// The result once there; `None` while it is still coming. Hands the
     /// result out once.
     pub fn poll(&mut self, clock: Clock) -> Option<Result<T, Error>> {
@@ -230,18 +246,8 @@ impl Engine {
         Self::build(backend, problem, init, grid)
     }
 
-    /// An engine whose run starts from `init` instead of the problem's own
-    /// initial parameters (a second seed on the same data).
-    ///
-    /// # Errors
-    /// If the configuration does not fit the device.
-    pub fn starting_from(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>) -> Result<Self, Error> {
-        let grid = grid_points(&problem);
-        Self::with_grid(backend, problem, init, grid)
-    }
-
-    /// An engine whose snapshots predict on `grid` (`rows × input_dim`)
-    /// instead of the drawing grid.
+    /// An engine that starts from `init` (another seed's weights, say) and
+    /// whose snapshots predict on `grid` (`rows × input_dim`).
     ///
     /// # Errors
     /// If the configuration does not fit the device.
@@ -257,14 +263,9 @@ impl Engine {
                 let t = GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, &problem, &init, &grid)?;
                 Trainer::Gpu { trainer: Box::new(t), pending: None, k: 1, probe: None, started: false }
             }
-            Backend::Cpu { .. } => Trainer::Cpu { trainer: Box::new(Self::cpu_trainer(&problem, &init)), k: 1, top: Rc::default() },
+            Backend::Cpu { .. } => Trainer::Cpu { run: Box::new(CpuRun::checked(problem.clone(), init.clone(), grid.clone())), k: 1 },
         };
         Ok(Self { problem, grid, init, trainer, backend: Rc::clone(backend), dirty: true, with_params: false, params: None })
-    }
-
-    fn cpu_trainer(p: &Problem, init: &[f32]) -> CpuTrainer {
-        let (x, y) = p.subset(Subset::Train);
-        CpuTrainer::new(p.spec.layout(), p.config.train.clone(), init.to_vec(), x.to_vec(), y.to_vec(), p.config.seed)
     }
 
     /// Back to the initial parameters (same seed, same start).
@@ -274,10 +275,7 @@ impl Engine {
                 trainer.reset(&self.init);
                 *pending = None;
             }
-            Trainer::Cpu { trainer, top, .. } => {
-                **trainer = Self::cpu_trainer(&self.problem, &self.init);
-                *top = Rc::default();
-            }
+            Trainer::Cpu { run, .. } => run.reset(),
         }
         self.params = None;
         self.dirty = true;
@@ -288,7 +286,7 @@ impl Engine {
     pub fn steps_taken(&self) -> u64 {
         match &self.trainer {
             Trainer::Gpu { trainer, .. } => trainer.steps_done(),
-            Trainer::Cpu { trainer, .. } => trainer.steps_done(),
+            Trainer::Cpu { run, .. } => run.steps_done(),
         }
     }
 
@@ -317,19 +315,7 @@ impl Engine {
                 self.backend.track();
                 Ok(Pending(Box::new(move |_| read.try_take())))
             }
-            Trainer::Cpu { .. } => {
-                // A slice of the points per frame, so the page stays live.
-                let problem = self.problem.clone();
-                let mut out = Vec::with_capacity(points.len());
-                Ok(Pending(Box::new(move |clock| {
-                    let start = clock();
-                    while out.len() < points.len() && clock() - start < CPU_BUDGET_MS {
-                        let end = out.len() + 1;
-                        out.extend(plane_losses(&problem, subset, &plane, &points[out.len()..end]));
-                    }
-                    (out.len() == points.len()).then(|| Ok(std::mem::take(&mut out)))
-                })))
-            }
+            Trainer::Cpu { run, .. } => run.losses(plane, points, subset),
         }
     }
 
@@ -346,25 +332,7 @@ impl Engine {
                 self.backend.track();
                 Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
-            Trainer::Cpu { trainer, top, .. } => {
-                // One iteration after another, a frame's budget at a time.
-                let (problem, params, top) = (self.problem.clone(), trainer.params().to_vec(), Rc::clone(top));
-                let seed = problem.config.seed;
-                let mut v = top.borrow_mut().take().unwrap_or_else(|| start_vector(params.len(), seed));
-                let (mut left, mut value) = (iterations, f64::NAN);
-                Ok(Pending(Box::new(move |clock| {
-                    let start = clock();
-                    while left > 0 && clock() - start < CPU_BUDGET_MS {
-                        let step = hessian::sharpness(&problem, &params, std::mem::take(&mut v), 1);
-                        (value, v) = (step.value, step.vector);
-                        left -= 1;
-                    }
-                    (left == 0).then(|| {
-                        *top.borrow_mut() = Some(std::mem::take(&mut v));
-                        Ok(value as f32)
-                    })
-                })))
-            }
+            Trainer::Cpu { run, .. } => Ok(run.sharpness(iterations)),
         }
     }
 
@@ -383,13 +351,7 @@ impl Engine {
                     read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
                 })))
             }
-            Trainer::Cpu { trainer, .. } => {
-                let layout = trainer.layout().clone();
-                let params: Vec<f64> = trainer.params().iter().map(|&v| f64::from(v)).collect();
-                let x = cpu::columns::<f64>(&self.problem.dataset.train.x, layout.input_dim());
-                let mut gram = Some(ntk::gram(&layout, &params, &x));
-                Ok(Pending(Box::new(move |_| gram.take())))
-            }
+            Trainer::Cpu { run, .. } => Ok(run.ntk_gram()),
         }
     }
 
@@ -439,45 +401,23 @@ impl Engine {
                 (*started, self.dirty) = (true, false);
                 None
             }
-            Trainer::Cpu { trainer, k, .. } => {
+            Trainer::Cpu { run, k } => {
                 let n = match steps {
                     Some(n) => n,
                     None if self.dirty => 0,
                     None => return None,
                 };
                 let start = clock();
-                let mut batch_losses = Vec::new();
-                while (batch_losses.len() as u32) < n.min(*k) {
-                    batch_losses.push(trainer.step());
-                    if clock() - start > CPU_BUDGET_MS {
-                        break;
-                    }
-                }
+                run.train(u64::from(n.min(*k)), CPU_BUDGET_MS, clock);
                 // Grow the step count while frames stay within budget.
                 *k = if clock() - start < CPU_BUDGET_MS / 2.0 { (*k * 2).min(MAX_STEPS_PER_SUBMIT) } else { (*k / 2).max(1) };
                 self.dirty = false;
                 if self.with_params {
-                    self.params = Some(trainer.params().to_vec());
+                    self.params = Some(run.params().to_vec());
                 }
-                Some(Ok(cpu_snapshot(&self.problem, trainer, &self.grid, batch_losses)))
+                Some(Ok(run.snapshot()))
             }
         }
-    }
-}
-
-fn cpu_snapshot(p: &Problem, t: &CpuTrainer, grid: &[f32], batch_losses: Vec<f32>) -> Snapshot {
-    let layout = t.layout();
-    let (din, dout) = (layout.input_dim(), layout.output_dim());
-    let mean_loss = |x: &[f32], y: &[f32]| {
-        let f = cpu::forward(layout, t.params(), &cpu::columns(x, din));
-        cpu::loss(p.config.train.loss, f.output(), &cpu::columns(y, dout), None)
-    };
-    Snapshot {
-        step: t.steps_done(),
-        batch_losses,
-        train_loss: mean_loss(&p.dataset.train.x, &p.train_targets),
-        test_loss: (!p.dataset.test.is_empty()).then(|| mean_loss(&p.dataset.test.x, &p.test_targets)),
-        grid: t.predict(grid),
     }
 }
 

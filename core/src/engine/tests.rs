@@ -178,7 +178,7 @@ fn a_cpu_run_trains_as_the_engine_does() {
         let left = (30 - engine.steps_taken()) as u32;
         last = engine.tick(Some(left), 0.0, clock).map(Result::unwrap).or(last);
     }
-    let mut run = super::CpuRun::new(p).unwrap();
+    let mut run = super::CpuRun::new(p.clone(), None, None).unwrap();
     assert_eq!(run.train(20, f64::INFINITY, clock) + run.train(10, f64::INFINITY, clock), 30);
     let snap = run.snapshot();
     let expected = last.unwrap();
@@ -195,5 +195,9 @@ fn a_cpu_run_trains_as_the_engine_does() {
 
     let mut heavy = problem(DatasetKind::Moons, Loss::Bce).config;
     (heavy.model.hidden, heavy.data.n_train) = (vec![1024; 6], 2500);
-    assert!(matches!(super::CpuRun::new(Problem::new(heavy).unwrap()), Err(crate::Error::TooLarge { within: "the CPU fallback", .. })));
+    assert!(matches!(
+        super::CpuRun::new(Problem::new(heavy).unwrap(), None, None),
+        Err(crate::Error::TooLarge { within: "the CPU fallback", .. })
+    ));
+    assert!(super::CpuRun::new(p, Some(vec![0.0; 3]), None).is_err(), "initial parameters of the wrong length");
 }

@@ -24,10 +24,13 @@ use crate::rng::{Rng, Stream};
 use crate::spec::ParamLayout;
 
 /// A 2D affine slice of parameter space: `θ(α, β) = center + α·d₁ + β·d₂`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plane {
+    #[serde(with = "crate::wire::vec_f32")]
     pub center: Vec<f32>,
+    #[serde(with = "crate::wire::vec_f32")]
     pub d1: Vec<f32>,
+    #[serde(with = "crate::wire::vec_f32")]
     pub d2: Vec<f32>,
 }
 

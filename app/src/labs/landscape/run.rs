@@ -2,12 +2,12 @@
 //! net B (another seed) beside it for mode connectivity, and the pictures
 //! of [`super::views`] are computed on the same backend as they train.
 
-use gradlab_core::engine::Engine;
 use gradlab_core::{Problem, RunConfig};
 
 use super::state::{LandscapeState, View};
 use super::views::{self, Views};
 use crate::charts::Surface;
+use crate::kit::remote::{Net, Params, Setup};
 use crate::kit::status::Progress;
 use crate::kit::LabView;
 use crate::kit::{Frame, LabRun};
@@ -32,8 +32,8 @@ pub struct Readout {
 
 /// One run: the trained net `a`, and `b` from another seed.
 pub struct Nets {
-    pub a: Engine,
-    pub b: Option<Engine>,
+    pub a: Net,
+    pub b: Option<Net>,
 }
 
 #[derive(Default)]
@@ -46,14 +46,10 @@ pub struct Run {
 
 fn build(f: &Frame<'_, LandscapeState>, s: &LandscapeState) -> Result<Nets, gradlab_core::Error> {
     let problem = Problem::new(s.run_config())?;
-    let mut a = Engine::new(f.backend, problem.clone())?;
-    a.with_params = true;
+    let a = Net::new(f.backend, problem.clone(), Setup { params: Params::Always, ..Setup::default() })?;
     // Solution B: same data and training, initial weights from seed + 1.
     let b = if s.view.shows(View::Connect) {
-        let init = problem.spec.init_params(s.seed + 1);
-        let mut b = Engine::starting_from(f.backend, problem, init)?;
-        b.with_params = true;
-        Some(b)
+        Some(Net::new(f.backend, problem, Setup { init_seed: Some(s.seed + 1), params: Params::Always, ..Setup::default() })?)
     } else {
         None
     };

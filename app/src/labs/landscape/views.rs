@@ -84,7 +84,7 @@ impl Views {
 /// The plane, grid and path of the next contour picture.
 fn grid_request(v: &Views, nets: &Nets, s: &LandscapeState, step: u64, readout: &mut Readout) -> Option<GridRequest> {
     let theta = v.trajectory.last()?;
-    let layout = nets.a.problem.spec.layout();
+    let layout = nets.a.problem().spec.layout();
     let pca = (s.plane == PlaneKind::Pca).then(|| pca_plane(&v.trajectory)).flatten();
     readout.explained = pca.as_ref().map(|p| p.explained);
     readout.plane_note = (s.plane == PlaneKind::Pca && pca.is_none())

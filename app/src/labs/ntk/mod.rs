@@ -9,6 +9,7 @@
 
 mod charts;
 mod export;
+pub mod jobs;
 mod run;
 pub mod state;
 

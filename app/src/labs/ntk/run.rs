@@ -5,16 +5,18 @@
 //! gradient flow with `Θ_0`).
 
 use gradlab_core::double_descent::trained::checkpoints;
-use gradlab_core::engine::{grid_points, Engine, Pending};
+use gradlab_core::engine::{grid_points, Pending};
 use gradlab_core::gpu::Snapshot;
-use gradlab_core::ntk::{self, drift, movement, Spectrum};
-use gradlab_core::{cpu, Error, Part, Problem, RunConfig};
+use gradlab_core::ntk::{drift, movement, Spectrum};
+use gradlab_core::{Error, Part, Problem, RunConfig};
 use leptos::prelude::{Set, WithUntracked};
 use nalgebra::{DMatrix, DVector};
 
 use super::state::NtkState;
 use crate::charts::Surface;
+use crate::kit::remote::{Net, Params, Setup};
 use crate::kit::status::{Phase, Progress};
+use crate::kit::worker::{Background, Job, Update, SLICE_MS};
 use crate::kit::{Frame, LabRun};
 use crate::web;
 
@@ -34,7 +36,7 @@ pub struct Record {
 /// One width in training.
 pub struct WidthRun {
     pub width: usize,
-    engine: Engine,
+    engine: Net,
     init: Vec<f32>,
     /// Checkpoint steps, 0 first.
     pub at: Vec<u64>,
@@ -94,20 +96,24 @@ pub struct Linear {
     pub y: DVector<f64>,
 }
 
-fn linearize(problem: &Problem, init: &[f32], theta0: &DMatrix<f64>, first: &Record) -> Result<Linear, Error> {
-    let layout = problem.spec.layout();
-    let p64: Vec<f64> = init.iter().map(|&v| f64::from(v)).collect();
-    let grid = grid_points(problem);
-    let train = cpu::columns::<f64>(&problem.dataset.train.x, 1);
-    let cross = ntk::cross_gram(&layout, &ntk::factors(&layout, &p64, &cpu::columns(&grid, 1))?, &ntk::factors(&layout, &p64, &train)?);
-    let g = grid.len();
-    Ok(Linear {
-        spectrum0: Spectrum::of(theta0),
+/// The linearization from the kernel at initialization (computed in the
+/// worker: [`super::jobs::AtInit`]) and the net's first outputs.
+fn linearize(problem: &Problem, (spectrum0, cross): (Spectrum, DMatrix<f64>), first: &Record) -> Linear {
+    let g = cross.nrows();
+    Linear {
+        spectrum0,
         cross,
         f0_grid: DVector::from_iterator(g, first.outputs[..g].iter().map(|&v| f64::from(v))),
         f0_train: DVector::from_iterator(first.outputs.len() - g, first.outputs[g..].iter().map(|&v| f64::from(v))),
         y: DVector::from_iterator(problem.train_targets.len(), problem.train_targets.iter().map(|&v| f64::from(v))),
-    })
+    }
+}
+
+/// Eigenvalues, largest first (no eigenvectors: a third of the work).
+fn eigenvalues(theta: &DMatrix<f64>) -> Vec<f64> {
+    let mut values: Vec<f64> = ((theta + theta.transpose()) * 0.5).symmetric_eigenvalues().iter().copied().collect();
+    values.sort_by(|a, b| b.total_cmp(a));
+    values
 }
 
 /// The nets of one setting, narrowest first.
@@ -115,6 +121,10 @@ pub struct Nets {
     pub problem: Problem,
     pub runs: Vec<WidthRun>,
     pub linear: Option<Linear>,
+    /// The widest net's kernel at initialization, on its way from the
+    /// worker, then arrived.
+    at_init: Option<Background>,
+    at_init_done: Option<(Spectrum, DMatrix<f64>)>,
     /// The widest net's current eigenvalues, and at how many checkpoints
     /// (one eigendecomposition per checkpoint, not per redraw).
     spectrum_now: Option<(usize, Vec<f64>)>,
@@ -130,8 +140,7 @@ impl Nets {
             let p = Problem::new(s.run_config(width))?;
             let init = p.init_params();
             let grid = [grid_points(&p), p.dataset.train.x.clone()].concat();
-            let mut engine = Engine::with_grid(f.backend, p.clone(), init.clone(), grid)?;
-            engine.with_params = true;
+            let engine = Net::new(f.backend, p.clone(), Setup { grid: Some(grid), params: Params::AtStops, ..Setup::default() })?;
             runs.push(WidthRun {
                 width,
                 engine,
@@ -147,7 +156,8 @@ impl Nets {
         }
         let problem =
             problem.ok_or_else(|| Error::Invalid { part: Part::Model, field: "width", reason: "leaves no net to train".into() })?;
-        Ok(Self { problem, runs, linear: None, spectrum_now: None, progress: Progress::default() })
+        let at_init = Some(Background::start(Job::NtkAtInit { config: problem.config.clone() }));
+        Ok(Self { problem, runs, linear: None, at_init, at_init_done: None, spectrum_now: None, progress: Progress::default() })
     }
 
     /// The widest net.
@@ -222,7 +232,10 @@ impl LabRun for Run {
     fn tick(&mut self, f: &mut Frame<'_, NtkState>, _s: &NtkState) -> bool {
         let Some(nets) = &mut self.nets else { return false };
         let mut fresh = false;
-        if f.steps().is_some() {
+        if f.steps().is_none() {
+            // A net in the worker trains on to its checkpoint unless told.
+            nets.runs.iter_mut().for_each(|w| w.engine.pause());
+        } else {
             let last = nets.runs.len() - 1;
             for (i, w) in nets.runs.iter_mut().enumerate() {
                 match w.advance(f.now) {
@@ -242,17 +255,26 @@ impl LabRun for Run {
             }
         }
         let main = nets.runs.last().expect("at least one width");
-        if nets.linear.is_none() {
-            if let (Some(theta0), Some(first)) = (&main.theta0, main.records.first()) {
-                match linearize(&nets.problem, &main.init, theta0, first) {
-                    Ok(l) => nets.linear = Some(l),
-                    Err(e) => f.failed(&e),
+        if let Some(job) = &mut nets.at_init {
+            for update in job.poll(SLICE_MS / 4.0) {
+                let n = nets.problem.dataset.train.len();
+                match update {
+                    Update::NtkAtInit(Ok(at)) => nets.at_init_done = at.unpack(n),
+                    Update::NtkAtInit(Err(e)) => f.failed(&Error::Invalid { part: Part::Model, field: "kernel", reason: e }),
+                    _ => continue,
                 }
+                nets.at_init = None;
+                break;
+            }
+        }
+        if nets.linear.is_none() {
+            if let (Some(first), true) = (main.records.first(), nets.at_init_done.is_some()) {
+                nets.linear = nets.at_init_done.take().map(|at| linearize(&nets.problem, at, first));
             }
         }
         if let Some(theta) = &main.theta {
             if nets.spectrum_now.as_ref().is_none_or(|(at, _)| *at != main.records.len()) {
-                nets.spectrum_now = Some((main.records.len(), Spectrum::of(theta).values.iter().copied().collect()));
+                nets.spectrum_now = Some((main.records.len(), eigenvalues(theta)));
             }
         }
         if nets.all_done() && f.lab.status.with_untracked(|st| st.phase == Phase::Running) {

@@ -3,7 +3,6 @@
 
 mod charts;
 mod export;
-pub mod jobs;
 mod run;
 pub mod state;
 
