@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::{Feature, RfConfig, SweepRun, Teacher};
+use gradlab_core::engine::schedule::QUEUED;
 use gradlab_core::engine::{Backend, Engine, Gpu, Pending};
 use gradlab_core::gpu::{memory, Snapshot};
 use gradlab_core::landscape::{random_plane, Grid};
@@ -32,11 +33,19 @@ fn problem() -> Problem {
     .unwrap()
 }
 
-/// The next snapshot, waiting for the device (native: maps need a poll).
+/// The snapshot after `steps` more steps (or the next one), waiting for
+/// the device (native: maps need a poll). Each tick asks for the steps
+/// still to submit: a tick trains while a snapshot is on its way.
 fn next(e: &mut Engine, device: &wgpu::Device, steps: Option<u32>) -> Snapshot {
+    let target = e.steps_taken() + u64::from(steps.unwrap_or(0));
     for _ in 0..1000 {
-        if let Some(s) = e.tick(steps, 0.0, clock) {
-            return s.unwrap();
+        let left = steps.map(|_| (target - e.steps_taken()) as u32);
+        if let Some(s) = e.tick(left, clock) {
+            let s = s.unwrap();
+            if s.step >= target {
+                assert_eq!(s.step, target, "no step past those asked");
+                return s;
+            }
         }
         device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
     }
@@ -98,16 +107,27 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
         // A new run waits until the work queued before it is done.
         next(&mut g, &device, Some(1));
         let mut a = Engine::new(&gpu_backend, p.clone()).unwrap();
-        assert!(a.tick(Some(8), 0.0, clock).is_none());
+        assert!(a.tick(Some(8), clock).is_none());
         let mut b = Engine::new(&gpu_backend, p.clone()).unwrap();
         assert!(!gpu_backend.idle(), "a's first batch is in flight");
-        assert!(b.tick(Some(8), 0.0, clock).is_none());
+        assert!(b.tick(Some(8), clock).is_none());
         assert_eq!(b.steps_taken(), 0, "b waits for a's batch");
         device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
         assert!(gpu_backend.idle());
-        assert!(b.tick(Some(8), 0.0, clock).is_none());
-        assert_eq!(b.steps_taken(), 1, "then submits (one step first, more as round trips allow)");
+        assert!(b.tick(Some(8), clock).is_none());
+        assert_eq!(b.steps_taken(), QUEUED as u64, "then fills the queue, a step a submit at first (more as the GPU's times allow)");
         next(&mut b, &device, Some(8));
+
+        // Playing, training goes on while snapshots travel, and they come
+        // at the eye's rate (15 a second at most), not one per submit.
+        let (start, at, mut snapshots) = (clock(), b.steps_taken(), 0u64);
+        while clock() - start < 400.0 {
+            snapshots += u64::from(b.tick(Some(u32::MAX), clock).is_some());
+            device.poll(wgpu::PollType::Poll).unwrap();
+        }
+        let trained = b.steps_taken() - at;
+        eprintln!("playing 400 ms: {trained} steps, {snapshots} snapshots");
+        assert!(snapshots <= 7 && trained > 4 * snapshots.max(1), "{trained} steps, {snapshots} snapshots");
 
         // A trained sweep completes as on the CPU.
         let cfg = RfConfig { n: 20, n_test: 40, d: 4, noise: 0.3, ridge: 0.0, teacher: Teacher::Linear, feature: Feature::Relu, seed: 5 };

@@ -44,7 +44,7 @@ impl<S> Frame<'_, S> {
     pub fn train(&mut self, engine: &mut Net, progress: &mut Progress) -> Option<Snapshot> {
         let taken = engine.steps_taken();
         let steps = self.steps();
-        let result = engine.tick(steps, self.now, web::now);
+        let result = engine.tick(steps, web::now);
         // "Step" is done once a step was trained, not when any snapshot
         // lands (one asked for before the click may arrive first).
         *self.single_step &= engine.steps_taken() == taken;

@@ -145,9 +145,9 @@ impl Net {
     /// Trains as [`super::Frame::steps`] asks (`u32::MAX`: all it can;
     /// `n`: `n` more, then stops; `None`: paused); a snapshot when one is
     /// there.
-    pub fn tick(&mut self, steps: Option<u32>, now: f64, clock: Clock) -> Option<Result<Snapshot, Error>> {
+    pub fn tick(&mut self, steps: Option<u32>, clock: Clock) -> Option<Result<Snapshot, Error>> {
         match self {
-            Self::Here(e) => e.tick(steps, now, clock),
+            Self::Here(e) => e.tick(steps, clock),
             Self::Away(r) => r.tick(steps),
         }
     }

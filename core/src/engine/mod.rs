@@ -3,9 +3,10 @@
 //!
 //! [`Backend`] is what the environment gave (a GPU device, or the reason
 //! there is none); an [`Engine`] trains one configuration on it. The caller
-//! calls [`Engine::tick`] once per frame: on the GPU it submits a batch of
-//! steps and collects the snapshot a frame or two later, never waiting; on
-//! the CPU it trains for a slice of the frame and evaluates at once. Either
+//! calls [`Engine::tick`] once per frame: on the GPU it submits steps as
+//! [`schedule`] times them and collects snapshots, taken at the eye's rate,
+//! a frame or two later, never waiting; on the CPU it trains for a slice
+//! of the frame and evaluates at once. Either
 //! way a frame costs a few milliseconds of the caller's time. Time comes
 //! from a [`Clock`] the caller passes in (the page's `performance.now()`,
 //! or a test's), so the engine runs natively as it does in the browser.
@@ -19,11 +20,13 @@ use nalgebra::DMatrix;
 use crate::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
 use crate::landscape::Plane;
 use crate::{Error, Problem, Subset};
+use schedule::Schedule;
 
 /// Milliseconds since some fixed origin.
 pub type Clock = fn() -> f64;
 
 mod cpu_run;
+pub mod schedule;
 mod work;
 
 pub use cpu_run::CpuRun;
@@ -154,16 +157,35 @@ pub fn grid_points(problem: &Problem) -> Vec<f32> {
 struct InFlight {
     snapshot: PendingSnapshot,
     params: Option<PendingRead>,
-    started: f64,
     arrived: Option<Result<Snapshot, Error>>,
 }
 
+impl InFlight {
+    /// The snapshot, once it and the parameters are back.
+    fn land(&mut self, params: &mut Option<Vec<f32>>) -> Option<Result<Snapshot, Error>> {
+        if self.arrived.is_none() {
+            self.arrived = Some(self.snapshot.try_take()?);
+        }
+        if let Some(read) = &self.params {
+            match read.try_take()? {
+                Ok(p) => *params = Some(p),
+                Err(e) => self.arrived = Some(Err(e)),
+            }
+        }
+        self.arrived.take()
+    }
+}
+
 enum Trainer {
-    /// `started`: a first batch was submitted (see [`Gpu`]).
+    /// `started`: a first batch was submitted (see [`Gpu`]). `finished`:
+    /// when the GPU finished each submit since the last tick, in order.
+    /// `evaluated`: the step of the last snapshot asked for.
     Gpu {
         trainer: Box<GpuTrainer>,
         pending: Option<Box<InFlight>>,
-        k: u32,
+        schedule: Schedule,
+        finished: Arc<Mutex<Vec<f64>>>,
+        evaluated: Option<u64>,
         probe: Option<Box<LossProbe>>,
         started: bool,
     },
@@ -261,7 +283,15 @@ impl Engine {
         let trainer = match backend.as_ref() {
             Backend::Gpu(gpu) => {
                 let t = GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, &problem, &init, &grid)?;
-                Trainer::Gpu { trainer: Box::new(t), pending: None, k: 1, probe: None, started: false }
+                Trainer::Gpu {
+                    trainer: Box::new(t),
+                    pending: None,
+                    schedule: Schedule::default(),
+                    finished: Arc::default(),
+                    evaluated: None,
+                    probe: None,
+                    started: false,
+                }
             }
             Backend::Cpu { .. } => Trainer::Cpu { run: Box::new(CpuRun::checked(problem.clone(), init.clone(), grid.clone())), k: 1 },
         };
@@ -271,9 +301,9 @@ impl Engine {
     /// Back to the initial parameters (same seed, same start).
     pub fn reset(&mut self) {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, pending, .. } => {
+            Trainer::Gpu { trainer, pending, evaluated, .. } => {
                 trainer.reset(&self.init);
-                *pending = None;
+                (*pending, *evaluated) = (None, None);
             }
             Trainer::Cpu { run, .. } => run.reset(),
         }
@@ -355,51 +385,74 @@ impl Engine {
         }
     }
 
-    /// Advances by up to one frame's worth of steps (`steps = None`) or
-    /// exactly `steps`, and returns a snapshot when one is ready. `now` is
-    /// the frame's timestamp in ms.
-    pub fn tick(&mut self, steps: Option<u32>, now: f64, clock: Clock) -> Option<Result<Snapshot, Error>> {
+    /// Trains up to `n` more steps for `steps = Some(n)` (`u32::MAX`: as
+    /// many as fit this frame; none while paused, `None`), and returns a
+    /// snapshot when one is ready.
+    ///
+    /// On the GPU, training goes on while a snapshot is on its way back;
+    /// snapshots are taken at the eye's rate while training, and at once
+    /// when the steps asked are submitted or the run is new ([`Schedule`]).
+    pub fn tick(&mut self, steps: Option<u32>, clock: Clock) -> Option<Result<Snapshot, Error>> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, pending, k, started, .. } => {
-                if let Some(flight) = pending {
-                    if flight.arrived.is_none() {
-                        flight.arrived = Some(flight.snapshot.try_take()?);
-                    }
-                    if let Some(read) = &flight.params {
-                        match read.try_take()? {
-                            Ok(p) => self.params = Some(p),
-                            Err(e) => flight.arrived = Some(Err(e)),
-                        }
-                    }
-                    let result = flight.arrived.take().expect("arrived above");
-                    // Aim for one round trip per frame or two.
-                    let took = now - flight.started;
-                    *k = if took < 20.0 {
-                        (*k * 2).min(MAX_STEPS_PER_SUBMIT)
-                    } else if took > 50.0 {
-                        (*k / 2).max(1)
-                    } else {
-                        *k
-                    };
-                    *pending = None;
-                    return Some(result);
+            Trainer::Gpu { trainer, pending, schedule, finished, evaluated, started, .. } => {
+                for at in std::mem::take(&mut *finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+                    schedule.done(at);
                 }
-                let n = match steps {
+                let landed = pending.as_mut().and_then(|flight| flight.land(&mut self.params));
+                if landed.is_some() {
+                    *pending = None;
+                }
+                let asked = match steps {
                     Some(n) => n,
                     None if self.dirty => 0,
-                    None => return None,
+                    None => return landed,
                 };
                 // A new run waits for the work of the runs before it.
                 if !*started && !self.backend.idle() {
-                    return None;
+                    return landed;
                 }
-                trainer.train(n.min(*k));
-                let snapshot = trainer.read_snapshot();
-                let params = self.with_params.then(|| trainer.read_params());
-                self.backend.track();
-                *pending = Some(Box::new(InFlight { snapshot, params, started: now, arrived: None }));
-                (*started, self.dirty) = (true, false);
-                None
+                let queue = trainer.queue_and_kernels().0.clone();
+                let backend = &self.backend;
+                let submit = |schedule: &mut Schedule, steps: u32| {
+                    schedule.submitted(steps, clock());
+                    backend.track();
+                    let finished = Arc::clone(finished);
+                    queue.on_submitted_work_done(move || {
+                        finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock());
+                    });
+                };
+                // Top the queue up (pipelining: whatever is in flight).
+                let mut left = asked;
+                let mut submitted = false;
+                loop {
+                    let n = schedule.steps(left);
+                    if n == 0 {
+                        break;
+                    }
+                    trainer.train(n);
+                    submit(schedule, n);
+                    submitted = true;
+                    if left != u32::MAX {
+                        left -= n;
+                    }
+                }
+                let step = trainer.steps_done();
+                // Owed: a new or reset run's first picture, or the last of
+                // the steps asked (kept owed while a snapshot is in flight).
+                let owed = self.dirty || left == 0;
+                if *evaluated != Some(step) && (owed || (asked == u32::MAX && schedule.eval_due(clock()))) {
+                    if pending.is_none() {
+                        let snapshot = trainer.read_snapshot();
+                        let params = self.with_params.then(|| trainer.read_params());
+                        submit(schedule, 0);
+                        *pending = Some(Box::new(InFlight { snapshot, params, arrived: None }));
+                        (*evaluated, self.dirty) = (Some(step), false);
+                    } else {
+                        self.dirty |= owed;
+                    }
+                }
+                *started |= submitted || pending.is_some();
+                landed
             }
             Trainer::Cpu { run, k } => {
                 let n = match steps {

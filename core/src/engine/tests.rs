@@ -53,13 +53,13 @@ fn ticks_train_and_report_the_losses_of_the_parameters_they_reached() {
     let mut e = Engine::new(&cpu(), p.clone()).unwrap();
     e.with_params = true;
     // Paused, a fresh engine still reports where it starts.
-    let first = e.tick(None, 0.0, clock).unwrap().unwrap();
+    let first = e.tick(None, clock).unwrap().unwrap();
     assert_eq!((first.step, e.steps_taken()), (0, 0));
     assert_eq!(first.train_loss, loss_at(&p, &p.init_params(), Subset::Train));
-    assert!(e.tick(None, 0.0, clock).is_none(), "nothing new while paused");
+    assert!(e.tick(None, clock).is_none(), "nothing new while paused");
     let mut last = first.clone();
     for _ in 0..50 {
-        last = e.tick(Some(u32::MAX), 0.0, clock).unwrap().unwrap();
+        last = e.tick(Some(u32::MAX), clock).unwrap().unwrap();
     }
     assert!(last.step >= 50 && last.step == e.steps_taken(), "at least a step a frame: {}", last.step);
     let params = e.params().unwrap();
@@ -72,12 +72,12 @@ fn ticks_train_and_report_the_losses_of_the_parameters_they_reached() {
 #[test]
 fn single_steps_and_reset_reproduce_the_run() {
     let mut e = Engine::new(&cpu(), problem(DatasetKind::Sine, Loss::Mse)).unwrap();
-    let run = |e: &mut Engine| (0..5).map(|_| e.tick(Some(1), 0.0, clock).unwrap().unwrap()).collect::<Vec<_>>();
+    let run = |e: &mut Engine| (0..5).map(|_| e.tick(Some(1), clock).unwrap().unwrap()).collect::<Vec<_>>();
     let a = run(&mut e);
     assert_eq!(a.iter().map(|s| s.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     e.reset();
     assert_eq!(e.steps_taken(), 0);
-    assert_eq!(e.tick(None, 0.0, clock).unwrap().unwrap().step, 0);
+    assert_eq!(e.tick(None, clock).unwrap().unwrap().step, 0);
     assert_eq!(run(&mut e), a, "the same seed, the same steps");
 }
 
@@ -86,10 +86,10 @@ fn pictures_equal_the_functions_they_slice_over_frames() {
     let p = problem(DatasetKind::Sine, Loss::Mse);
     let mut e = Engine::new(&cpu(), p.clone()).unwrap();
     for _ in 0..20 {
-        e.tick(Some(u32::MAX), 0.0, clock);
+        e.tick(Some(u32::MAX), clock);
     }
     e.with_params = true;
-    e.tick(Some(1), 0.0, clock);
+    e.tick(Some(1), clock);
     let theta = e.params().unwrap().to_vec();
     let plane = random_plane(&p.spec.layout(), &theta, 5);
     let points = Grid::square(7, 1.0).points();
@@ -176,7 +176,7 @@ fn a_cpu_run_trains_as_the_engine_does() {
     let mut last = None;
     while engine.steps_taken() < 30 {
         let left = (30 - engine.steps_taken()) as u32;
-        last = engine.tick(Some(left), 0.0, clock).map(Result::unwrap).or(last);
+        last = engine.tick(Some(left), clock).map(Result::unwrap).or(last);
     }
     let mut run = super::CpuRun::new(p.clone(), None, None).unwrap();
     assert_eq!(run.train(20, f64::INFINITY, clock) + run.train(10, f64::INFINITY, clock), 30);

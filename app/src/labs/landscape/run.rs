@@ -93,7 +93,7 @@ impl LabRun for Run {
         }
         if let Some(b) = &mut nets.b {
             // B follows A's pace; only its parameters are used.
-            if let Some(Err(e)) = b.tick(steps, f.now, crate::web::now) {
+            if let Some(Err(e)) = b.tick(steps, crate::web::now) {
                 f.failed(&e);
             }
         }

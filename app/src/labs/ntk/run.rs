@@ -55,7 +55,7 @@ impl WidthRun {
 
     /// Trains to the next checkpoint, then computes the kernel there.
     /// Returns the checkpoint's snapshot once it is recorded.
-    fn advance(&mut self, now: f64) -> Result<Option<Snapshot>, Error> {
+    fn advance(&mut self) -> Result<Option<Snapshot>, Error> {
         if let Some((snap, pending)) = &mut self.waiting {
             let Some(theta) = pending.poll(web::now) else { return Ok(None) };
             let theta = theta?;
@@ -74,7 +74,7 @@ impl WidthRun {
         }
         let Some(&target) = self.at.get(self.next) else { return Ok(None) };
         let left = target.saturating_sub(self.engine.steps_taken());
-        if let Some(snap) = self.engine.tick(Some(left.min(u64::from(u32::MAX)) as u32), now, web::now) {
+        if let Some(snap) = self.engine.tick(Some(left.min(u64::from(u32::MAX)) as u32), web::now) {
             let snap = snap?;
             if snap.step >= target {
                 self.next += 1;
@@ -238,7 +238,7 @@ impl LabRun for Run {
         } else {
             let last = nets.runs.len() - 1;
             for (i, w) in nets.runs.iter_mut().enumerate() {
-                match w.advance(f.now) {
+                match w.advance() {
                     Ok(Some(snap)) => {
                         fresh = true;
                         if i == last && nets.progress.record(&snap, f.now, f.lab.status) {

@@ -1,0 +1,197 @@
+//! When the engine's GPU path submits: training steps per submit sized by
+//! the GPU time submits are measured to take, training that goes on while
+//! a snapshot is on its way back, and evaluations at the eye's rate. A
+//! policy fed with times, so it is tested without a GPU.
+//!
+//! What it replaced: one submit and one snapshot per round trip, with the
+//! steps per submit halved whenever a round trip took over 50 ms. A slow
+//! readback (a software adapter evaluating the drawing grid) thus brought
+//! training down to one step per evaluation.
+
+use std::collections::VecDeque;
+
+use crate::gpu::MAX_STEPS_PER_SUBMIT;
+
+/// GPU milliseconds a training submit aims at: most of a 60 Hz frame.
+pub const SUBMIT_MS: f64 = 12.0;
+/// Training submits queued at most (submitted, not yet done), topped up
+/// each frame: enough to keep the GPU busy from one frame to the next, few
+/// enough that a new run waits for little more than a frame's work
+/// ([`super::Gpu::idle`]).
+pub const QUEUED: usize = 2;
+/// Milliseconds between evaluations while training: 15 a second.
+pub const EVAL_EVERY_MS: f64 = 1000.0 / 15.0;
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Schedule {
+    /// Steps per training submit.
+    k: u32,
+    /// Submits the GPU has not finished, oldest first: their steps (0 for
+    /// an evaluation) and when each was submitted.
+    queued: VecDeque<(u32, f64)>,
+    /// When the last finished submit was done.
+    last_done: f64,
+    /// GPU milliseconds the last evaluation took.
+    eval_ms: f64,
+    /// When the last evaluation was submitted.
+    last_eval: f64,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self { k: 1, queued: VecDeque::new(), last_done: f64::NEG_INFINITY, eval_ms: 0.0, last_eval: f64::NEG_INFINITY }
+    }
+}
+
+impl Schedule {
+    /// Steps to submit now of `asked` (`u32::MAX`: as many as fit): none
+    /// while [`QUEUED`] training submits are queued.
+    #[must_use]
+    pub fn steps(&self, asked: u32) -> u32 {
+        let training = self.queued.iter().filter(|(steps, _)| *steps > 0).count();
+        if training >= QUEUED {
+            0
+        } else {
+            asked.min(self.k)
+        }
+    }
+
+    /// Whether an evaluation may go now, while training: [`EVAL_EVERY_MS`]
+    /// after the last, and no sooner than three times its GPU time after
+    /// it (so evaluations take at most a third of the GPU).
+    #[must_use]
+    pub fn eval_due(&self, now: f64) -> bool {
+        now - self.last_eval >= EVAL_EVERY_MS.max(3.0 * self.eval_ms)
+    }
+
+    /// `steps` were submitted at `now` (0: an evaluation).
+    pub fn submitted(&mut self, steps: u32, now: f64) {
+        self.queued.push_back((steps, now));
+        if steps == 0 {
+            self.last_eval = now;
+        }
+    }
+
+    /// The oldest queued submit was done at `at`. Its GPU time counts from
+    /// when it was submitted or the one before it was done, whichever came
+    /// later; a training submit's sets the steps per submit to fill
+    /// [`SUBMIT_MS`], at most doubling or halving at once. Readbacks do not
+    /// count: a slow one only delays the next evaluation.
+    pub fn done(&mut self, at: f64) {
+        let Some((steps, sent)) = self.queued.pop_front() else { return };
+        let took = (at - sent.max(self.last_done)).max(1e-3);
+        self.last_done = at;
+        if steps == 0 {
+            self.eval_ms = took;
+            return;
+        }
+        let fits = (SUBMIT_MS / (took / f64::from(steps))).floor().min(f64::from(MAX_STEPS_PER_SUBMIT)) as u32;
+        self.k = fits.clamp((self.k / 2).max(1), self.k.saturating_mul(2)).min(MAX_STEPS_PER_SUBMIT);
+    }
+
+    /// Steps per training submit now.
+    #[must_use]
+    pub fn per_submit(&self) -> u32 {
+        self.k
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Schedule, EVAL_EVERY_MS, QUEUED, SUBMIT_MS};
+    use crate::gpu::MAX_STEPS_PER_SUBMIT;
+
+    /// A GPU taking `step_ms` a step and `eval_ms` an evaluation, driven at
+    /// 60 frames a second for `frames`, training as fast as allowed and
+    /// evaluating when due (one evaluation in flight, as the engine does).
+    /// Returns the schedule, the steps trained and the evaluations made.
+    fn simulate(step_ms: f64, eval_ms: f64, frames: usize) -> (Schedule, u64, usize) {
+        let mut s = Schedule::default();
+        // The GPU's queue: (work ms, steps) in order, and when it is free.
+        let mut gpu: Vec<(f64, u32)> = Vec::new();
+        let (mut free_at, mut trained, mut evals) = (0.0f64, 0u64, 0usize);
+        let mut done_at: Vec<f64> = Vec::new();
+        for frame in 0..frames {
+            let now = frame as f64 * 1000.0 / 60.0;
+            // What the GPU finished by now is reported, in order.
+            while let Some(&at) = done_at.first() {
+                if at > now {
+                    break;
+                }
+                s.done(at);
+                done_at.remove(0);
+            }
+            let mut submit = |work: f64, steps: u32, s: &mut Schedule| {
+                s.submitted(steps, now);
+                free_at = free_at.max(now) + work;
+                done_at.push(free_at);
+                gpu.push((work, steps));
+            };
+            loop {
+                let n = s.steps(u32::MAX);
+                if n == 0 {
+                    break;
+                }
+                submit(step_ms * f64::from(n), n, &mut s);
+                trained += u64::from(n);
+            }
+            let eval_in_flight = s.queued.iter().any(|(steps, _)| *steps == 0);
+            if !eval_in_flight && s.eval_due(now) {
+                submit(eval_ms, 0, &mut s);
+                evals += 1;
+            }
+        }
+        (s, trained, evals)
+    }
+
+    /// On a fast GPU the steps per submit grow to fill the submit's time
+    /// and stay there; evaluations run at 15 a second.
+    #[test]
+    fn steps_per_submit_grow_to_fill_a_submit() {
+        let (s, trained, evals) = simulate(0.05, 1.0, 600);
+        assert!(s.per_submit().abs_diff((SUBMIT_MS / 0.05) as u32) <= 1, "{} steps a submit", s.per_submit());
+        // Ten seconds: the GPU trains for most of them.
+        assert!(trained as f64 * 0.05 > 0.8 * 10_000.0, "trained {trained} steps");
+        let rate = evals as f64 / 10.0;
+        assert!((10.0..=1000.0 / EVAL_EVERY_MS + 0.5).contains(&rate), "{rate} evaluations a second");
+    }
+
+    /// A slow evaluation (a software adapter's drawing grid) neither
+    /// shrinks the steps per submit nor takes more than a third of the GPU.
+    #[test]
+    fn a_slow_evaluation_does_not_starve_training() {
+        let (s, trained, evals) = simulate(0.5, 300.0, 600);
+        assert!(s.per_submit().abs_diff((SUBMIT_MS / 0.5) as u32) <= 1, "{} steps a submit", s.per_submit());
+        let (train_ms, eval_ms) = (trained as f64 * 0.5, evals as f64 * 300.0);
+        assert!(train_ms >= 1.5 * eval_ms && train_ms + eval_ms > 9000.0, "training {train_ms} ms of GPU time, evaluations {eval_ms} ms");
+        assert!(evals >= 10, "still evaluating: {evals} in 10 s");
+    }
+
+    /// Steps slower than a submit's aim: one step a submit, and never more
+    /// than [`QUEUED`] training submits waiting, so what a new run waits
+    /// for stays bounded.
+    #[test]
+    fn slow_steps_stay_one_a_submit_and_the_queue_stays_short() {
+        let mut s = Schedule::default();
+        for i in 0..10 {
+            let n = s.steps(u32::MAX);
+            assert!(n <= 1);
+            if n > 0 {
+                s.submitted(n, f64::from(i));
+            }
+        }
+        assert_eq!(s.queued.len(), QUEUED, "nothing more until the GPU is done");
+        s.done(40.0);
+        assert_eq!((s.per_submit(), s.steps(u32::MAX)), (1, 1));
+        // A step asked for is one step; more steps than one submit holds
+        // are capped, and never past the largest submit.
+        assert_eq!(s.steps(1), 1);
+        let mut fast = Schedule::default();
+        for i in 0..20 {
+            fast.submitted(fast.steps(u32::MAX), f64::from(i));
+            fast.done(f64::from(i) + 1e-4);
+        }
+        assert_eq!(fast.per_submit(), MAX_STEPS_PER_SUBMIT);
+    }
+}
