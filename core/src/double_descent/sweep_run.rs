@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::trained::{self, checkpoints, Group, Planner, Training};
 use super::{Band, RfConfig};
-use crate::engine::{Backend, Clock};
+use crate::engine::{AfterQueued, Backend, Clock};
 use crate::gpu::{GpuTrainer, PendingSnapshot, MAX_STEPS_PER_SUBMIT};
 use crate::{CpuTrainer, Error};
 
@@ -91,9 +91,9 @@ pub struct SweepRun {
     checkpoints: Vec<u64>,
     work: Work,
     backend: Rc<Backend>,
-    /// Whether the GPU parts submitted their first batch (a new sweep waits
-    /// for the work queued before it: see [`crate::engine::Gpu`]).
-    started: bool,
+    /// Set once the work queued before the sweep is done: it submits
+    /// nothing before ([`Backend::after_queued`]).
+    after_queued: AfterQueued,
     /// Why the sweep stopped early (a GPU error, a net too large).
     pub error: Option<String>,
 }
@@ -139,7 +139,7 @@ impl SweepRun {
             checkpoints: checkpoints(steps, CHECKPOINTS),
             work: Work::Planning(Box::new(planner)),
             backend: Rc::clone(backend),
-            started: false,
+            after_queued: backend.after_queued(),
             error: None,
         })
     }
@@ -206,10 +206,9 @@ impl SweepRun {
                 }
             }
             Work::Gpu(parts) => {
-                if !self.started && !self.backend.idle() {
+                if !self.after_queued.done() {
                     return false;
                 }
-                self.started = true;
                 for part in parts.iter_mut() {
                     if let Some(pending) = &part.pending {
                         match pending.try_take_all() {
@@ -234,7 +233,6 @@ impl SweepRun {
                         let next = self.checkpoints.iter().copied().find(|&c| c > done).unwrap_or(self.log.steps);
                         part.trainer.train((next - done).min(u64::from(MAX_STEPS_PER_SUBMIT)) as u32);
                         part.pending = Some(part.trainer.read_snapshot());
-                        self.backend.track();
                     }
                 }
             }

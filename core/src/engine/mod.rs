@@ -12,7 +12,7 @@
 //! or a test's), so the engine runs natively as it does in the browser.
 
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nalgebra::DMatrix;
@@ -58,31 +58,37 @@ impl Backend {
         }
     }
 
-    /// See [`Gpu::idle`] (the CPU always is).
+    /// A flag set once the work queued on the device so far is done (on
+    /// the CPU, at once). A new run submits nothing before: so it never
+    /// waits behind what the runs before it had queued (a slider dragged
+    /// across many settings), and what is queued stays bounded by what one
+    /// run keeps in flight. Runs that share the GPU at once (the
+    /// landscape's two nets) do not wait for each other.
     #[must_use]
-    pub fn idle(&self) -> bool {
-        match self {
-            Self::Gpu(gpu) => gpu.idle(),
-            Self::Cpu { .. } => true,
-        }
-    }
-
-    /// See [`Gpu::track`] (nothing to track on the CPU).
-    pub fn track(&self) {
+    pub fn after_queued(&self) -> AfterQueued {
+        let flag = Arc::new(AtomicBool::new(matches!(self, Self::Cpu { .. })));
         if let Self::Gpu(gpu) = self {
-            gpu.track();
+            let done = Arc::clone(&flag);
+            gpu.queue.on_submitted_work_done(move || done.store(true, Ordering::Relaxed));
         }
+        AfterQueued(flag)
+    }
+}
+
+/// See [`Backend::after_queued`].
+#[derive(Clone, Debug)]
+pub struct AfterQueued(Arc<AtomicBool>);
+
+impl AfterQueued {
+    #[must_use]
+    pub fn done(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
 /// A GPU device with gradlab's kernels, shared by every engine on it.
-///
-/// Work submitted to a queue cannot be called back. So that a run replaced
-/// while its work is queued (a slider dragged across many settings) does
-/// not leave the next one waiting behind all of it, the device counts the
-/// batches of work submitted and not yet done ([`Gpu::track`]), and a new
-/// engine submits nothing until the count is zero ([`Gpu::idle`]): what is
-/// queued stays bounded by what one run had in flight.
+/// Work submitted to a queue cannot be called back: see
+/// [`Backend::after_queued`] for how runs keep what is queued bounded.
 pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
@@ -92,7 +98,6 @@ pub struct Gpu {
     /// A software adapter (WebGPU's `isFallbackAdapter`): it computes on the
     /// CPU, so it has the CPU's [`Backend::work_limit`].
     pub software: bool,
-    busy: Arc<AtomicUsize>,
     /// Why the device was lost, once it is.
     lost: Arc<Mutex<Option<String>>>,
 }
@@ -108,7 +113,7 @@ impl Gpu {
             let why = if message.is_empty() { format!("{reason:?}") } else { message };
             *flag.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
         });
-        Self { device, queue, kernels, name, software: false, busy: Arc::default(), lost }
+        Self { device, queue, kernels, name, software: false, lost }
     }
 
     /// Why the device was lost (a driver reset, the browser reclaiming it,
@@ -116,21 +121,6 @@ impl Gpu {
     #[must_use]
     pub fn lost(&self) -> Option<String> {
         self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-
-    /// Counts the work submitted so far as busy until the GPU has done it.
-    pub fn track(&self) {
-        self.busy.fetch_add(1, Ordering::Relaxed);
-        let busy = Arc::clone(&self.busy);
-        self.queue.on_submitted_work_done(move || {
-            busy.fetch_sub(1, Ordering::Relaxed);
-        });
-    }
-
-    /// True once every tracked submission is done.
-    #[must_use]
-    pub fn idle(&self) -> bool {
-        self.busy.load(Ordering::Relaxed) == 0
     }
 }
 
@@ -177,7 +167,7 @@ impl InFlight {
 }
 
 enum Trainer {
-    /// `started`: a first batch was submitted (see [`Gpu`]). `finished`:
+    /// `ready`: see [`Backend::after_queued`]. `finished`:
     /// when the GPU finished each submit since the last tick, in order.
     /// `evaluated`: the step of the last snapshot asked for.
     Gpu {
@@ -187,7 +177,7 @@ enum Trainer {
         finished: Arc<Mutex<Vec<f64>>>,
         evaluated: Option<u64>,
         probe: Option<Box<LossProbe>>,
-        started: bool,
+        ready: AfterQueued,
     },
     Cpu {
         run: Box<CpuRun>,
@@ -201,7 +191,6 @@ pub struct Engine {
     pub grid: Vec<f32>,
     init: Vec<f32>,
     trainer: Trainer,
-    backend: Rc<Backend>,
     /// A snapshot is wanted even while paused (after a reset or a rebuild).
     dirty: bool,
     /// Read the parameters back with every snapshot (see [`Self::params`]).
@@ -290,12 +279,12 @@ impl Engine {
                     finished: Arc::default(),
                     evaluated: None,
                     probe: None,
-                    started: false,
+                    ready: backend.after_queued(),
                 }
             }
             Backend::Cpu { .. } => Trainer::Cpu { run: Box::new(CpuRun::checked(problem.clone(), init.clone(), grid.clone())), k: 1 },
         };
-        Ok(Self { problem, grid, init, trainer, backend: Rc::clone(backend), dirty: true, with_params: false, params: None })
+        Ok(Self { problem, grid, init, trainer, dirty: true, with_params: false, params: None })
     }
 
     /// Back to the initial parameters (same seed, same start).
@@ -342,7 +331,6 @@ impl Engine {
                     *probe = Some(Box::new(LossProbe::new(&device, queue, kernels, &self.problem, points.len())?));
                 }
                 let read = probe.as_ref().expect("made above").evaluate(&plane, &points, subset)?;
-                self.backend.track();
                 Ok(Pending(Box::new(move |_| read.try_take())))
             }
             Trainer::Cpu { run, .. } => run.losses(plane, points, subset),
@@ -359,7 +347,6 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, .. } => {
                 let read = trainer.sharpness(iterations)?;
-                self.backend.track();
                 Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { run, .. } => Ok(run.sharpness(iterations)),
@@ -376,7 +363,6 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, .. } => {
                 let read = trainer.ntk_gram()?;
-                self.backend.track();
                 Ok(Pending(Box::new(move |_| {
                     read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
                 })))
@@ -394,7 +380,7 @@ impl Engine {
     /// when the steps asked are submitted or the run is new ([`Schedule`]).
     pub fn tick(&mut self, steps: Option<u32>, clock: Clock) -> Option<Result<Snapshot, Error>> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, pending, schedule, finished, evaluated, started, .. } => {
+            Trainer::Gpu { trainer, pending, schedule, finished, evaluated, ready, .. } => {
                 for at in std::mem::take(&mut *finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
                     schedule.done(at);
                 }
@@ -408,14 +394,12 @@ impl Engine {
                     None => return landed,
                 };
                 // A new run waits for the work of the runs before it.
-                if !*started && !self.backend.idle() {
+                if !ready.done() {
                     return landed;
                 }
                 let queue = trainer.queue_and_kernels().0.clone();
-                let backend = &self.backend;
                 let submit = |schedule: &mut Schedule, steps: u32| {
                     schedule.submitted(steps, clock());
-                    backend.track();
                     let finished = Arc::clone(finished);
                     queue.on_submitted_work_done(move || {
                         finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock());
@@ -423,7 +407,6 @@ impl Engine {
                 };
                 // Top the queue up (pipelining: whatever is in flight).
                 let mut left = asked;
-                let mut submitted = false;
                 loop {
                     let n = schedule.steps(left);
                     if n == 0 {
@@ -431,7 +414,6 @@ impl Engine {
                     }
                     trainer.train(n);
                     submit(schedule, n);
-                    submitted = true;
                     if left != u32::MAX {
                         left -= n;
                     }
@@ -439,8 +421,11 @@ impl Engine {
                 let step = trainer.steps_done();
                 // Owed: a new or reset run's first picture, or the last of
                 // the steps asked (kept owed while a snapshot is in flight).
+                // Playing: at the eye's rate, and at steps 2, 4, 8, … so a
+                // young run's fast start is drawn.
                 let owed = self.dirty || left == 0;
-                if *evaluated != Some(step) && (owed || (asked == u32::MAX && schedule.eval_due(clock()))) {
+                let doubled = evaluated.is_some_and(|e| step >= 2 * e.max(1));
+                if *evaluated != Some(step) && (owed || (asked == u32::MAX && (doubled || schedule.eval_due(clock())))) {
                     if pending.is_none() {
                         let snapshot = trainer.read_snapshot();
                         let params = self.with_params.then(|| trainer.read_params());
@@ -451,7 +436,6 @@ impl Engine {
                         self.dirty |= owed;
                     }
                 }
-                *started |= submitted || pending.is_some();
                 landed
             }
             Trainer::Cpu { run, k } => {
