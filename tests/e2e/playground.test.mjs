@@ -116,6 +116,9 @@ test('a diverging learning rate is caught and named', async () => {
   const { page, errors } = await open(ctx.gpu, `${ctx.url}?data=sine&loss=mse&opt=sgd&lr=10&width=64`);
   await until(page, () => document.querySelector('.playground')?.dataset.phase === 'diverged');
   assert.match(await page.textContent('.notice.danger'), /diverged — lower the learning rate/i);
+  // Steps already queued on the GPU when the diverged snapshot came (it
+  // trains while snapshots travel) land with the next one; then none.
+  await page.waitForTimeout(500);
   const at = await steps(page);
   await page.waitForTimeout(500);
   assert.equal(await steps(page), at, 'training stops once diverged');

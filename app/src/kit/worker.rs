@@ -11,18 +11,20 @@
 //! budget: slower to the eye, same numbers.
 //!
 //! Messages are JSON text: [`ToWorker`] one way, [`FromWorker`] back,
-//! where the parameters of [`Update::Params`] travel beside the text as
-//! `Float32Array`s (a million parameters are 4 MB moved, not 12 MB of JSON
-//! parsed on the main thread).
+//! where long float vectors (a net's parameters, a plane) travel beside
+//! the text as `Float32Array`s ([`Floats`]: a million parameters are 4 MB
+//! moved, not 12 MB of JSON parsed on the main thread).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::kit::remote::Probe;
 pub use crate::labs::jobs::{Command, Job, Update};
 use crate::web;
 
@@ -62,18 +64,43 @@ struct FromWorker {
     done: bool,
 }
 
-/// `msg` as `[json, ...parameters]`, and the buffers to transfer.
-fn encode(mut msg: FromWorker) -> (js_sys::Array, js_sys::Array) {
-    let arrays: Vec<js_sys::Float32Array> = msg
-        .updates
-        .iter_mut()
-        .filter_map(|u| match u {
-            Update::Params(p) => Some(js_sys::Float32Array::from(std::mem::take(p).as_slice())),
-            _ => None,
-        })
-        .collect();
+/// The long float vectors a message carries (parameters, a snapshot's
+/// function on the grid, a plane), in a fixed order: they travel beside
+/// its JSON as `Float32Array`s.
+trait Floats {
+    fn floats(&mut self) -> Vec<&mut Vec<f32>>;
+}
+
+impl Floats for FromWorker {
+    fn floats(&mut self) -> Vec<&mut Vec<f32>> {
+        self.updates
+            .iter_mut()
+            .filter_map(|u| match u {
+                Update::Params(p) => Some(p),
+                Update::Snapshot(snap) => Some(&mut snap.grid),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Floats for ToWorker {
+    fn floats(&mut self) -> Vec<&mut Vec<f32>> {
+        match self {
+            Self::Tell { command: Command::Probe { probe: Probe::Losses { plane, .. }, .. }, .. } => {
+                vec![&mut plane.center, &mut plane.d1, &mut plane.d2]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `msg` as `[json, ...floats]`, and the buffers to transfer.
+fn encode<T: Serialize + Floats>(mut msg: T) -> (js_sys::Array, js_sys::Array) {
+    let arrays: Vec<js_sys::Float32Array> =
+        msg.floats().into_iter().map(|v| js_sys::Float32Array::from(std::mem::take(v).as_slice())).collect();
     let (message, transfer) = (js_sys::Array::new(), js_sys::Array::new());
-    message.push(&serde_json::to_string(&msg).expect("updates serialize").into());
+    message.push(&serde_json::to_string(&msg).expect("messages serialize").into());
     for a in arrays {
         transfer.push(&a.buffer());
         message.push(&a);
@@ -82,16 +109,20 @@ fn encode(mut msg: FromWorker) -> (js_sys::Array, js_sys::Array) {
 }
 
 /// The message [`encode`] wrote, or `None` for anything else.
-fn decode(data: &JsValue) -> Option<FromWorker> {
+fn decode<T: DeserializeOwned + Floats>(data: &JsValue) -> Option<T> {
     let parts: &js_sys::Array = data.dyn_ref()?;
-    let mut msg: FromWorker = serde_json::from_str(&parts.get(0).as_string()?).ok()?;
+    let mut msg: T = serde_json::from_str(&parts.get(0).as_string()?).ok()?;
     let mut arrays = (1..parts.length()).map(|i| parts.get(i).dyn_into::<js_sys::Float32Array>().ok());
-    for u in &mut msg.updates {
-        if let Update::Params(p) = u {
-            *p = arrays.next()??.to_vec();
-        }
+    for v in msg.floats() {
+        *v = arrays.next()??.to_vec();
     }
     Some(msg)
+}
+
+/// Posts `msg` to the worker.
+fn post(worker: &web_sys::Worker, msg: ToWorker) -> bool {
+    let (message, transfer) = encode(msg);
+    worker.post_message_with_transfer(&message, &transfer).is_ok()
 }
 
 // ---- the page's side ----
@@ -124,7 +155,7 @@ fn spawn() -> Option<Rc<RefCell<Remote>>> {
     let remote = Rc::new(RefCell::new(Remote { worker: worker.clone(), inbox: HashMap::new(), failed: false }));
     let inbox = Rc::downgrade(&remote);
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        let (Some(remote), Some(msg)) = (inbox.upgrade(), decode(&e.data())) else { return };
+        let (Some(remote), Some(msg)) = (inbox.upgrade(), decode::<FromWorker>(&e.data())) else { return };
         let mut r = remote.borrow_mut();
         // Only jobs still held (dropping a handle removes its entry).
         if let Some((updates, done)) = r.inbox.get_mut(&msg.id) {
@@ -167,10 +198,9 @@ impl Background {
         let id = NEXT_ID.with(|n| n.replace(n.get().wrapping_add(1)));
         let remote = remote().filter(|r| !r.borrow().failed);
         let sent = remote.as_ref().is_some_and(|r| {
-            let text = serde_json::to_string(&ToWorker::Start { id, job: job.clone() }).expect("jobs serialize");
             let mut r = r.borrow_mut();
             r.inbox.insert(id, (Vec::new(), false));
-            r.worker.post_message(&text.into()).is_ok()
+            post(&r.worker, ToWorker::Start { id, job: job.clone() })
         });
         let local = (!sent).then(|| job.task());
         Self { id, job, remote: if sent { remote } else { None }, local, delivered: 0, skip: 0, done: false }
@@ -206,8 +236,7 @@ impl Background {
         if let Some(task) = &mut self.local {
             task.tell(command);
         } else if let Some(remote) = &self.remote {
-            let text = serde_json::to_string(&ToWorker::Tell { id: self.id, command }).expect("messages serialize");
-            let _ = remote.borrow().worker.post_message(&text.into());
+            post(&remote.borrow().worker, ToWorker::Tell { id: self.id, command });
         }
     }
 }
@@ -218,8 +247,7 @@ impl Drop for Background {
             let mut r = remote.borrow_mut();
             r.inbox.remove(&self.id);
             if !self.done {
-                let text = serde_json::to_string(&ToWorker::Cancel { id: self.id }).expect("messages serialize");
-                let _ = r.worker.post_message(&text.into());
+                post(&r.worker, ToWorker::Cancel { id: self.id });
             }
         }
     }
@@ -234,8 +262,8 @@ thread_local! {
 
 /// A message from the page, in the worker (`worker-<hash>.js` calls this).
 #[wasm_bindgen]
-pub fn worker_message(text: &str) {
-    match serde_json::from_str::<ToWorker>(text) {
+pub fn worker_message(data: &JsValue) {
+    match decode::<ToWorker>(data).ok_or("not a message from the page") {
         Ok(ToWorker::Start { id, job }) => TASKS.with(|t| t.borrow_mut().push((id, job.task()))),
         Ok(ToWorker::Tell { id, command }) => TASKS.with(|t| {
             if let Some((_, task)) = t.borrow_mut().iter_mut().find(|(i, _)| *i == id) {

@@ -87,7 +87,7 @@ impl LabRun for Run {
         let mut fresh = false;
         if let Some(snap) = f.train(&mut nets.a, &mut self.progress) {
             if let Some(p) = nets.a.params() {
-                self.views.record(snap.step, p);
+                self.views.record(snap.step, p, f.now);
             }
             fresh = true;
         }

@@ -16,6 +16,9 @@ use crate::web;
 
 /// Parameter snapshots kept for the trajectory (thinned by half when full).
 const TRAJECTORY_CAP: usize = 120;
+/// Milliseconds between two snapshots the trajectory records (five a
+/// second: what a path needs, and a page that holds little between them).
+const RECORD_EVERY_MS: f64 = 200.0;
 /// Points of the 1D slice.
 const SLICE_POINTS: usize = 101;
 /// Power iterations for the first sharpness estimate, then per update
@@ -51,6 +54,7 @@ type LineJob = (Pending<(Vec<f32>, Vec<f32>)>, u64);
 pub struct Views {
     pub trajectory: Vec<Vec<f32>>,
     last_params_step: Option<u64>,
+    last_record_at: f64,
     grid_job: Option<(Pending<Vec<f32>>, GridRequest)>,
     pub picture: Option<Picture>,
     sharp_job: Option<(Pending<f32>, u64)>,
@@ -69,13 +73,14 @@ pub struct Views {
 }
 
 impl Views {
-    /// Appends the parameters at `step` to the trajectory, dropping every
-    /// other old snapshot when full (the first and the newest stay).
-    pub fn record(&mut self, step: u64, params: &[f32]) {
-        if self.last_params_step == Some(step) {
+    /// Appends the parameters at `step` to the trajectory (the first, then
+    /// one every [`RECORD_EVERY_MS`] at most), dropping every other old
+    /// snapshot when full (the first and the newest stay).
+    pub fn record(&mut self, step: u64, params: &[f32], now: f64) {
+        if self.last_params_step == Some(step) || (!self.trajectory.is_empty() && now - self.last_record_at < RECORD_EVERY_MS) {
             return;
         }
-        self.last_params_step = Some(step);
+        (self.last_params_step, self.last_record_at) = (Some(step), now);
         self.trajectory.push(params.to_vec());
         crate::charts::thin(&mut self.trajectory, TRAJECTORY_CAP);
     }
@@ -83,7 +88,8 @@ impl Views {
 
 /// The plane, grid and path of the next contour picture.
 fn grid_request(v: &Views, nets: &Nets, s: &LandscapeState, step: u64, readout: &mut Readout) -> Option<GridRequest> {
-    let theta = v.trajectory.last()?;
+    // The current weights (the trajectory's newest may be a moment older).
+    let theta = nets.a.params()?;
     let layout = nets.a.problem().spec.layout();
     let pca = (s.plane == PlaneKind::Pca).then(|| pca_plane(&v.trajectory)).flatten();
     readout.explained = pca.as_ref().map(|p| p.explained);
