@@ -59,12 +59,14 @@ const SLOW_AFTER_MS: f64 = 3000.0;
 /// ... at fewer steps/s than this (a 1000-step run would take over three
 /// minutes) is called slow, once.
 pub const SLOW_STEPS_PER_S: f64 = 5.0;
+/// Milliseconds over which the badge's steps/s is measured.
+const RATE_WINDOW_MS: f64 = 1000.0;
 
 /// Steps/s, loss history and divergence from the stream of snapshots.
 #[derive(Clone, Debug, Default)]
 pub struct Progress {
     pub history: History,
-    /// `(time ms, step)` of the previous snapshot.
+    /// `(time ms, step)` where the current steps/s window began.
     rate_mark: Option<(f64, u64)>,
     /// `(time ms, step)` since when the run has played without a pause.
     playing_since: Option<(f64, u64)>,
@@ -89,17 +91,25 @@ impl Progress {
         self.called_slow.then_some(rate)
     }
 
+    /// The steps/s over the window that a snapshot at `step`, arriving at
+    /// `now`, closes: windows of [`RATE_WINDOW_MS`] at least, since
+    /// snapshots that travelled behind queued work land in bursts.
+    fn rate(&mut self, now: f64, step: u64) -> Option<f64> {
+        let (t0, s0) = *self.rate_mark.get_or_insert((now, step));
+        if now - t0 < RATE_WINDOW_MS {
+            return None;
+        }
+        self.rate_mark = Some((now, step));
+        (step > s0).then(|| (step - s0) as f64 / (now - t0) * 1000.0)
+    }
+
     /// Records `snap` (taken at `now` ms) into the history and `status`;
     /// returns whether the run has diverged (`train::diverged` against the
     /// first training loss).
     pub fn record(&mut self, snap: &Snapshot, now: f64, status: RwSignal<Status>) -> bool {
-        if let Some((t0, s0)) = self.rate_mark {
-            if snap.step > s0 && now > t0 {
-                let rate = (snap.step - s0) as f64 / (now - t0) * 1000.0;
-                status.update(|st| st.steps_per_s = if st.steps_per_s > 0.0 { 0.8 * st.steps_per_s + 0.2 * rate } else { rate });
-            }
+        if let Some(rate) = self.rate(now, snap.step) {
+            status.update(|st| st.steps_per_s = if st.steps_per_s > 0.0 { 0.5 * st.steps_per_s + 0.5 * rate } else { rate });
         }
-        self.rate_mark = Some((now, snap.step));
         self.history.push(snap.step, snap.train_loss, snap.test_loss);
         let first = self.history.points.first().map_or(snap.train_loss, |p| p.1);
         let diverged = snap.diverged() || gradlab_core::train::diverged(first, snap.train_loss);
@@ -153,5 +163,19 @@ mod tests {
         assert_eq!(paused.slow(true, 2500.0, 1), None);
         assert_eq!(paused.slow(true, 4000.0, 2), None);
         assert!(paused.slow(true, 5600.0, 3).is_some_and(|r| (r - 2.0 / 3.1).abs() < 1e-9));
+    }
+
+    /// Snapshots that land in a burst (the second 20 ms after the first,
+    /// both having travelled behind queued work) do not make the badge
+    /// claim 100 steps/s for a run training 5: it measures over a second.
+    #[test]
+    fn steps_per_second_are_measured_over_a_second() {
+        let mut p = Progress::default();
+        assert_eq!(p.rate(0.0, 0), None);
+        assert_eq!(p.rate(980.0, 5), None);
+        assert_eq!(p.rate(1000.0, 5), Some(5.0));
+        assert_eq!(p.rate(1020.0, 7), None, "a burst is not a rate");
+        assert_eq!(p.rate(2000.0, 10), Some(5.0));
+        assert_eq!(p.rate(3500.0, 10), None, "paused: no rate");
     }
 }
