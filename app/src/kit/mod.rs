@@ -22,6 +22,7 @@ pub mod export;
 pub mod flags;
 mod frame;
 pub mod host;
+pub mod net_task;
 pub mod page;
 #[cfg(test)]
 pub mod properties;

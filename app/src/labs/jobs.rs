@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::double_descent::jobs as dd;
 use super::ntk::jobs::{AtInit, AtInitTask};
-use crate::kit::remote::{NetTask, Probe, Probed, Setup};
+use crate::kit::net_task::NetTask;
+use crate::kit::remote::{Probe, Probed, Setup};
 use crate::kit::worker::Task;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

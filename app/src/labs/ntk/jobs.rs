@@ -96,7 +96,7 @@ mod tests {
         assert!((&cross - joint.view((0, g), (g, n))).amax() < 1e-12 * scale);
         let rebuilt = &spectrum.vectors * DMatrix::from_diagonal(&spectrum.values) * spectrum.vectors.transpose();
         assert!((rebuilt - joint.view((g, g), (n, n))).amax() < 1e-9 * scale);
-        assert!(spectrum.values.iter().zip(spectrum.values.iter().skip(1)).all(|(a, b)| a >= b), "largest first");
+        assert!(spectrum.values.as_slice().windows(2).all(|w| w[0] >= w[1]), "largest first");
         assert!(AtInit::of(NtkState::default().run_config(16)).unwrap().unpack(n + 1).is_none(), "sizes are checked");
     }
 }
