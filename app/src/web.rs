@@ -124,6 +124,24 @@ pub fn katex(tex: &str) -> String {
     typeset().unwrap_or_else(|| tex.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
 }
 
+/// The system allocator, counting the bytes it has handed out and not
+/// taken back: what the page (or the worker) holds now. Linear memory only
+/// ever grows, so its size is a high-water mark that cannot show memory
+/// coming back; this can.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+/// Bytes this wasm instance (the page's, or the worker's) holds on its heap
+/// now; 0 natively, where the system allocator is not counted.
+#[must_use]
+pub fn live_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return ALLOCATOR.allocated() as u64;
+    #[cfg(not(target_arch = "wasm32"))]
+    0
+}
+
 /// Bytes of the wasm module's linear memory (it only ever grows).
 #[must_use]
 pub fn wasm_bytes() -> u64 {
@@ -202,3 +220,4 @@ async fn webgpu() -> Result<Backend, String> {
     gpu.software = software;
     Ok(Backend::Gpu(gpu))
 }
+

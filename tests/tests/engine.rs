@@ -78,10 +78,11 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
         let (mut g, mut c) = (Engine::new(&gpu_backend, p.clone()).unwrap(), Engine::new(&cpu_backend, p.clone()).unwrap());
         g.with_params = true;
         c.with_params = true;
-        assert!(memory::held().buffers > at_start.buffers, "a GPU run holds buffers");
+        assert_eq!(memory::held(), at_start, "a GPU run allocates nothing before it starts");
 
         // Training: the same losses step by step, and again after a reset.
         let (gl, cl) = (steps(&mut g, &device), steps(&mut c, &device));
+        assert!(memory::held().buffers > at_start.buffers, "a GPU run holds buffers");
         Tolerance { rel: 1e-4, abs: 1e-6 }.check("training losses", &gl, &cl);
         g.reset();
         assert_eq!(next(&mut g, &device, None).step, 0);
@@ -111,9 +112,11 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
         device.poll(wgpu::PollType::wait_indefinitely()).unwrap(); // g's work
         assert!(a.tick(Some(8), clock).is_none());
         assert_eq!(a.steps_taken(), QUEUED as u64, "a fills the queue, a step a submit at first (more as the GPU's times allow)");
+        let held = memory::held();
         let mut b = Engine::new(&gpu_backend, p.clone()).unwrap();
         assert!(b.tick(Some(8), clock).is_none());
         assert_eq!(b.steps_taken(), 0, "b waits for a's batch");
+        assert_eq!(memory::held(), held, "and holds no buffer meanwhile");
         device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
         a.tick(Some(u32::MAX), clock);
         assert!(b.tick(Some(8), clock).is_none());

@@ -109,7 +109,12 @@ struct Kit<R: LabRun> {
     single_step: bool,
     redraw: bool,
     charts: Vec<(R::Chart, NodeRef<Canvas>)>,
+    /// When the memory attributes were last written (ms).
+    memory_at: f64,
 }
+
+/// Milliseconds between updates of the heaps' sizes in the status.
+const MEMORY_EVERY_MS: f64 = 250.0;
 
 impl<R: LabRun> Default for Kit<R> {
     fn default() -> Self {
@@ -122,6 +127,7 @@ impl<R: LabRun> Default for Kit<R> {
             single_step: false,
             redraw: false,
             charts: Vec::new(),
+            memory_at: f64::NEG_INFINITY,
         }
     }
 }
@@ -162,9 +168,13 @@ impl<R: LabRun> Kit<R> {
                 }
             }
         }
-        let (held, wasm_bytes) = (memory::held(), web::wasm_bytes());
-        if lab.status.with_untracked(|st| st.gpu != held || st.wasm_bytes != wasm_bytes) {
-            lab.status.update(|st| (st.gpu, st.wasm_bytes) = (held, wasm_bytes));
+        // What the page holds, for the memory soak: the GPU buffers as they
+        // change, the heaps (which change with every frame) a few times a second.
+        let held = memory::held();
+        if lab.status.with_untracked(|st| st.gpu != held) || now - self.memory_at > MEMORY_EVERY_MS {
+            self.memory_at = now;
+            let (wasm_bytes, wasm_live, worker_live) = (web::wasm_bytes(), web::live_bytes(), worker::worker_live_bytes());
+            lab.status.update(|st| (st.gpu, st.wasm_bytes, st.wasm_live, st.worker_live) = (held, wasm_bytes, wasm_live, worker_live));
         }
     }
 }

@@ -235,6 +235,7 @@ pub struct Parts {
 /// The lab's root element with the machine-readable status attributes
 /// (`data-backend`, `data-steps`, `data-train-loss`, `data-test-loss`,
 /// `data-phase`, `data-gpu-buffers`, `data-gpu-bytes`, `data-wasm-bytes`,
+/// `data-wasm-live`, `data-worker-live`,
 /// and the lab's own) that tests and host pages read.
 #[component]
 fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataAttrs, children: Children) -> impl IntoView {
@@ -252,6 +253,8 @@ fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataA
             data-gpu-buffers=move || status.with(|s| s.gpu.buffers.to_string())
             data-gpu-bytes=move || status.with(|s| s.gpu.bytes.to_string())
             data-wasm-bytes=move || status.with(|s| s.wasm_bytes.to_string())
+            data-wasm-live=move || status.with(|s| s.wasm_live.to_string())
+            data-worker-live=move || status.with(|s| s.worker_live.to_string())
         >
             {children()}
         </div>

@@ -50,8 +50,12 @@ pub struct Status {
     pub phase: Phase,
     /// GPU buffers the page holds (`data-gpu-buffers`, `data-gpu-bytes`).
     pub gpu: Held,
-    /// The wasm module's linear memory (`data-wasm-bytes`).
+    /// The wasm module's linear memory (`data-wasm-bytes`), a high-water mark.
     pub wasm_bytes: u64,
+    /// Bytes the page's heap holds now (`data-wasm-live`).
+    pub wasm_live: u64,
+    /// Bytes the worker's heap held at its last message (`data-worker-live`).
+    pub worker_live: u64,
 }
 
 /// A run that has played this long (ms) without a pause...

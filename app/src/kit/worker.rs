@@ -62,6 +62,8 @@ struct FromWorker {
     id: u32,
     updates: Vec<Update>,
     done: bool,
+    /// Bytes the worker's heap held when it sent this ([`web::live_bytes`]).
+    live: u64,
 }
 
 /// The long float vectors a message carries (parameters, a snapshot's
@@ -134,6 +136,8 @@ struct Remote {
     inbox: HashMap<u32, (Vec<Update>, bool)>,
     /// The worker failed to load or threw: jobs run in the page.
     failed: bool,
+    /// The worker's heap, as of its last message.
+    live: u64,
 }
 
 thread_local! {
@@ -146,17 +150,25 @@ fn remote() -> Option<Rc<RefCell<Remote>>> {
     REMOTE.with(|r| r.borrow_mut().get_or_insert_with(spawn).clone())
 }
 
+/// Bytes the worker's heap held at its last message (0 before the first,
+/// or without a worker).
+#[must_use]
+pub fn worker_live_bytes() -> u64 {
+    REMOTE.with(|r| r.borrow().as_ref().and_then(Option::as_ref).map_or(0, |r| r.borrow().live))
+}
+
 /// The worker named by the page's meta tag, listened to.
 fn spawn() -> Option<Rc<RefCell<Remote>>> {
     let url = web_sys::window()?.document()?.query_selector("meta[name=gradlab-worker]").ok()??.get_attribute("content")?;
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
     let worker = web_sys::Worker::new_with_options(&url, &options).ok()?;
-    let remote = Rc::new(RefCell::new(Remote { worker: worker.clone(), inbox: HashMap::new(), failed: false }));
+    let remote = Rc::new(RefCell::new(Remote { worker: worker.clone(), inbox: HashMap::new(), failed: false, live: 0 }));
     let inbox = Rc::downgrade(&remote);
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
         let (Some(remote), Some(msg)) = (inbox.upgrade(), decode::<FromWorker>(&e.data())) else { return };
         let mut r = remote.borrow_mut();
+        r.live = msg.live;
         // Only jobs still held (dropping a handle removes its entry).
         if let Some((updates, done)) = r.inbox.get_mut(&msg.id) {
             updates.extend(msg.updates);
@@ -306,7 +318,7 @@ fn slice() {
         let activity = task.advance(SLICE_MS / 4.0, &mut updates);
         let done = activity == Activity::Done;
         if !updates.is_empty() || done {
-            let (message, transfer) = encode(FromWorker { id, updates, done });
+            let (message, transfer) = encode(FromWorker { id, updates, done, live: web::live_bytes() });
             let _ = scope.post_message_with_transfer(&message, &transfer);
         }
         idle = if activity == Activity::Idle { idle + 1 } else { 0 };

@@ -167,11 +167,15 @@ impl InFlight {
 }
 
 enum Trainer {
-    /// `ready`: see [`Backend::after_queued`]. `finished`:
-    /// when the GPU finished each submit since the last tick, in order.
-    /// `evaluated`: the step of the last snapshot asked for.
+    /// `trainer`: made once the work queued before the run is done
+    /// (`ready`, see [`Backend::after_queued`]), so a run superseded
+    /// before then has allocated nothing, and the runs of a dragged slider
+    /// do not each hold their buffers until the GPU gets to them.
+    /// `finished`: when the GPU finished each submit since the last tick,
+    /// in order. `evaluated`: the step of the last snapshot asked for.
     Gpu {
-        trainer: Box<GpuTrainer>,
+        trainer: Option<Box<GpuTrainer>>,
+        backend: Rc<Backend>,
         pending: Option<Box<InFlight>>,
         schedule: Schedule,
         finished: Arc<Mutex<Vec<f64>>>,
@@ -196,6 +200,24 @@ pub struct Engine {
     /// Read the parameters back with every snapshot (see [`Self::params`]).
     pub with_params: bool,
     params: Option<Vec<f32>>,
+}
+
+/// A GPU run's trainer, made now if it was still waiting (see
+/// [`Trainer::Gpu`]): probes make it at once.
+fn made<'a>(
+    slot: &'a mut Option<Box<GpuTrainer>>,
+    backend: &Backend,
+    problem: &Problem,
+    init: &[f32],
+    grid: &[f32],
+) -> Result<&'a mut GpuTrainer, Error> {
+    match slot {
+        Some(trainer) => Ok(trainer),
+        None => {
+            let Backend::Gpu(gpu) = backend else { return Err(Error::gpu("a GPU run without a GPU")) };
+            Ok(slot.insert(Box::new(GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, problem, init, grid)?)))
+        }
+    }
 }
 
 /// A result computed on the backend, polled once per frame: a GPU read in
@@ -271,9 +293,10 @@ impl Engine {
     fn build(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
         let trainer = match backend.as_ref() {
             Backend::Gpu(gpu) => {
-                let t = GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, &problem, &init, &grid)?;
+                GpuTrainer::check(&gpu.device, &problem, init.len(), grid.len())?;
                 Trainer::Gpu {
-                    trainer: Box::new(t),
+                    trainer: None,
+                    backend: Rc::clone(backend),
                     pending: None,
                     schedule: Schedule::default(),
                     finished: Arc::default(),
@@ -291,7 +314,9 @@ impl Engine {
     pub fn reset(&mut self) {
         match &mut self.trainer {
             Trainer::Gpu { trainer, pending, evaluated, .. } => {
-                trainer.reset(&self.init);
+                if let Some(trainer) = trainer {
+                    trainer.reset(&self.init);
+                }
                 (*pending, *evaluated) = (None, None);
             }
             Trainer::Cpu { run, .. } => run.reset(),
@@ -304,7 +329,7 @@ impl Engine {
     #[must_use]
     pub fn steps_taken(&self) -> u64 {
         match &self.trainer {
-            Trainer::Gpu { trainer, .. } => trainer.steps_done(),
+            Trainer::Gpu { trainer, .. } => trainer.as_ref().map_or(0, |t| t.steps_done()),
             Trainer::Cpu { run, .. } => run.steps_done(),
         }
     }
@@ -321,7 +346,8 @@ impl Engine {
     /// If the GPU cannot hold the probe, or the points are too many.
     pub fn losses(&mut self, plane: Plane, points: Vec<[f32; 2]>, subset: Subset) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, probe, .. } => {
+            Trainer::Gpu { trainer, backend, probe, .. } => {
+                let trainer = made(trainer, backend, &self.problem, &self.init, &self.grid)?;
                 // Sized for the largest request so far: a 16² grid's probe
                 // holds a sixtieth of a 128² one's buffers.
                 if probe.as_ref().is_none_or(|p| p.max_points() < points.len()) {
@@ -345,8 +371,8 @@ impl Engine {
     /// If the training set does not fit one batch on the GPU.
     pub fn sharpness(&mut self, iterations: u32) -> Result<Pending<f32>, Error> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, .. } => {
-                let read = trainer.sharpness(iterations)?;
+            Trainer::Gpu { trainer, backend, .. } => {
+                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.sharpness(iterations)?;
                 Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { run, .. } => Ok(run.sharpness(iterations)),
@@ -361,8 +387,8 @@ impl Engine {
     pub fn ntk_gram(&mut self) -> Result<Pending<DMatrix<f64>>, Error> {
         let n = self.problem.dataset.train.len();
         match &mut self.trainer {
-            Trainer::Gpu { trainer, .. } => {
-                let read = trainer.ntk_gram()?;
+            Trainer::Gpu { trainer, backend, .. } => {
+                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.ntk_gram()?;
                 Ok(Pending(Box::new(move |_| {
                     read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
                 })))
@@ -380,7 +406,7 @@ impl Engine {
     /// when the steps asked are submitted or the run is new ([`Schedule`]).
     pub fn tick(&mut self, steps: Option<u32>, clock: Clock) -> Option<Result<Snapshot, Error>> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, pending, schedule, finished, evaluated, ready, .. } => {
+            Trainer::Gpu { trainer, backend, pending, schedule, finished, evaluated, ready, .. } => {
                 for at in std::mem::take(&mut *finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
                     schedule.done(at);
                 }
@@ -394,9 +420,13 @@ impl Engine {
                     None => return landed,
                 };
                 // A new run waits for the work of the runs before it.
-                if !ready.done() {
+                if trainer.is_none() && !ready.done() {
                     return landed;
                 }
+                let trainer = match made(trainer, backend, &self.problem, &self.init, &self.grid) {
+                    Ok(t) => t,
+                    Err(e) => return Some(Err(e)),
+                };
                 let queue = trainer.queue_and_kernels().0.clone();
                 let submit = |schedule: &mut Schedule, steps: u32| {
                     schedule.submitted(steps, clock());

@@ -85,37 +85,7 @@ impl GpuTrainer {
         params: &[f32],
         grid_x: &[f32],
     ) -> Result<Self, Error> {
-        let layout = problem.spec.layout();
-        let config = problem.config.train.clone();
-        let models = params.len() / layout.num_params;
-        if models == 0 || !params.len().is_multiple_of(layout.num_params) {
-            let reason = format!("{} are not a whole number of models of {}", params.len(), layout.num_params);
-            return Err(Error::invalid(Part::Request, "parameters", reason));
-        }
-        if models > 1 && matches!(config.optimizer, Optimizer::NormalizedGd { .. }) {
-            return Err(Error::invalid(Part::Training, "optimizer", "normalized GD cannot train several models side by side"));
-        }
-        let sizes = |p: &Problem| (p.dataset.train.x.len(), p.train_targets.len(), p.dataset.test.x.len(), p.test_targets.len());
-        if !(datasets.len() == 1 || datasets.len() == models) || datasets.iter().any(|d| sizes(d) != sizes(problem)) {
-            let reason =
-                format!("{} for {models} models: give one shared dataset or one per model, all of the problem's sizes", datasets.len());
-            return Err(Error::invalid(Part::Request, "datasets", reason));
-        }
-        let (train_x, train_y, test_x, test_y) = sizes(problem);
-        let data_sizes = DataSizes {
-            train_x,
-            train_y,
-            test_x,
-            test_y,
-            grid_x: grid_x.len(),
-            n_train: problem.dataset.train.len(),
-            n_test: problem.dataset.test.len(),
-            n_grid: grid_x.len() / layout.input_dim(),
-        };
-        let limits = device.limits();
-        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-        let plan = TrainerPlan::new(&layout, &config, data_sizes, models, datasets.len() > 1, max_binding)?;
-
+        let (layout, config, data_sizes, plan) = Self::plan(device, problem, datasets, params.len(), grid_x.len())?;
         let mut data = Vec::with_capacity(plan.data.block * datasets.len());
         for d in datasets {
             data.extend_from_slice(&d.dataset.train.x);
@@ -159,6 +129,58 @@ impl GpuTrainer {
             batch_scratch: Vec::new(),
             hessian: None,
         })
+    }
+
+    /// Checks that a run of `problem` fits `device`, allocating nothing:
+    /// the errors [`Self::new`] would give for `params` parameter floats
+    /// and `grid` grid floats.
+    ///
+    /// # Errors
+    /// As [`Self::new`].
+    pub fn check(device: &wgpu::Device, problem: &Problem, params: usize, grid: usize) -> Result<(), Error> {
+        Self::plan(device, problem, &[problem], params, grid).map(|_| ())
+    }
+
+    /// The layout, training configuration, data sizes and buffer plan of a
+    /// run, or why it cannot be.
+    fn plan(
+        device: &wgpu::Device,
+        problem: &Problem,
+        datasets: &[&Problem],
+        params: usize,
+        grid: usize,
+    ) -> Result<(ParamLayout, TrainConfig, DataSizes, TrainerPlan), Error> {
+        let layout = problem.spec.layout();
+        let config = problem.config.train.clone();
+        let models = params / layout.num_params;
+        if models == 0 || !params.is_multiple_of(layout.num_params) {
+            let reason = format!("{params} are not a whole number of models of {}", layout.num_params);
+            return Err(Error::invalid(Part::Request, "parameters", reason));
+        }
+        if models > 1 && matches!(config.optimizer, Optimizer::NormalizedGd { .. }) {
+            return Err(Error::invalid(Part::Training, "optimizer", "normalized GD cannot train several models side by side"));
+        }
+        let sizes = |p: &Problem| (p.dataset.train.x.len(), p.train_targets.len(), p.dataset.test.x.len(), p.test_targets.len());
+        if !(datasets.len() == 1 || datasets.len() == models) || datasets.iter().any(|d| sizes(d) != sizes(problem)) {
+            let reason =
+                format!("{} for {models} models: give one shared dataset or one per model, all of the problem's sizes", datasets.len());
+            return Err(Error::invalid(Part::Request, "datasets", reason));
+        }
+        let (train_x, train_y, test_x, test_y) = sizes(problem);
+        let data_sizes = DataSizes {
+            train_x,
+            train_y,
+            test_x,
+            test_y,
+            grid_x: grid,
+            n_train: problem.dataset.train.len(),
+            n_test: problem.dataset.test.len(),
+            n_grid: grid / layout.input_dim(),
+        };
+        let limits = device.limits();
+        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let plan = TrainerPlan::new(&layout, &config, data_sizes, models, datasets.len() > 1, max_binding)?;
+        Ok((layout, config, data_sizes, plan))
     }
 
     #[must_use]
