@@ -220,4 +220,3 @@ async fn webgpu() -> Result<Backend, String> {
     gpu.software = software;
     Ok(Backend::Gpu(gpu))
 }
-

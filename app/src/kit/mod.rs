@@ -162,8 +162,10 @@ impl<R: LabRun> Kit<R> {
         self.redraw |= self.run.tick(&mut f, s);
         if std::mem::take(&mut self.redraw) {
             lab.revision.update(|r| *r += 1);
+            // Charts of other views are drawn when their view is chosen
+            // (a new view is new settings: a redraw).
             for (chart, canvas) in &self.charts {
-                if let Some(canvas) = canvas.get_untracked() {
+                if let Some(canvas) = canvas.get_untracked().filter(|c| c.closest(".hidden").ok().flatten().is_none()) {
                     self.run.draw(s, *chart, &mut Surface::canvas(&canvas));
                 }
             }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::kit::remote::Probe;
+use crate::kit::remote::{Probe, Probed};
 pub use crate::labs::jobs::{Command, Job, Update};
 use crate::web;
 
@@ -66,32 +66,44 @@ struct FromWorker {
     live: u64,
 }
 
+/// A long float vector of a message: it travels beside the message's JSON
+/// as a typed array, moved rather than copied.
+enum FloatVec<'a> {
+    F32(&'a mut Vec<f32>),
+    F64(&'a mut Vec<f64>),
+}
+
 /// The long float vectors a message carries (parameters, a snapshot's
-/// function on the grid, a plane), in a fixed order: they travel beside
-/// its JSON as `Float32Array`s.
+/// function on the grid, a plane, a Gram matrix), in a fixed order: they
+/// travel beside its JSON as `Float32Array`s and `Float64Array`s.
 trait Floats {
-    fn floats(&mut self) -> Vec<&mut Vec<f32>>;
+    fn floats(&mut self) -> Vec<FloatVec<'_>>;
 }
 
 impl Floats for FromWorker {
-    fn floats(&mut self) -> Vec<&mut Vec<f32>> {
+    fn floats(&mut self) -> Vec<FloatVec<'_>> {
         self.updates
             .iter_mut()
-            .filter_map(|u| match u {
-                Update::Params(p) => Some(p),
-                Update::Snapshot(snap) => Some(&mut snap.grid),
-                _ => None,
+            .flat_map(|u| match u {
+                Update::Params(p) => vec![FloatVec::F32(p)],
+                Update::Snapshot(snap) => vec![FloatVec::F32(&mut snap.grid)],
+                Update::Probed { result: Ok(Probed::NtkGram { values, .. }), .. } => vec![FloatVec::F64(values)],
+                Update::NtkAtInit(Ok(at)) => {
+                    vec![FloatVec::F64(&mut at.values), FloatVec::F64(&mut at.vectors), FloatVec::F64(&mut at.cross)]
+                }
+                _ => Vec::new(),
             })
             .collect()
     }
 }
 
 impl Floats for ToWorker {
-    fn floats(&mut self) -> Vec<&mut Vec<f32>> {
+    fn floats(&mut self) -> Vec<FloatVec<'_>> {
         match self {
             Self::Tell { command: Command::Probe { probe: Probe::Losses { plane, .. }, .. }, .. } => {
-                vec![&mut plane.center, &mut plane.d1, &mut plane.d2]
+                vec![FloatVec::F32(&mut plane.center), FloatVec::F32(&mut plane.d1), FloatVec::F32(&mut plane.d2)]
             }
+            Self::Start { job: Job::Eigenvalues { matrix, .. }, .. } => vec![FloatVec::F64(matrix)],
             _ => Vec::new(),
         }
     }
@@ -99,12 +111,18 @@ impl Floats for ToWorker {
 
 /// `msg` as `[json, ...floats]`, and the buffers to transfer.
 fn encode<T: Serialize + Floats>(mut msg: T) -> (js_sys::Array, js_sys::Array) {
-    let arrays: Vec<js_sys::Float32Array> =
-        msg.floats().into_iter().map(|v| js_sys::Float32Array::from(std::mem::take(v).as_slice())).collect();
+    let arrays: Vec<JsValue> = msg
+        .floats()
+        .into_iter()
+        .map(|v| match v {
+            FloatVec::F32(v) => js_sys::Float32Array::from(std::mem::take(v).as_slice()).into(),
+            FloatVec::F64(v) => js_sys::Float64Array::from(std::mem::take(v).as_slice()).into(),
+        })
+        .collect();
     let (message, transfer) = (js_sys::Array::new(), js_sys::Array::new());
     message.push(&serde_json::to_string(&msg).expect("messages serialize").into());
     for a in arrays {
-        transfer.push(&a.buffer());
+        transfer.push(&js_sys::Reflect::get(&a, &"buffer".into()).expect("typed arrays have a buffer"));
         message.push(&a);
     }
     (message, transfer)
@@ -114,9 +132,13 @@ fn encode<T: Serialize + Floats>(mut msg: T) -> (js_sys::Array, js_sys::Array) {
 fn decode<T: DeserializeOwned + Floats>(data: &JsValue) -> Option<T> {
     let parts: &js_sys::Array = data.dyn_ref()?;
     let mut msg: T = serde_json::from_str(&parts.get(0).as_string()?).ok()?;
-    let mut arrays = (1..parts.length()).map(|i| parts.get(i).dyn_into::<js_sys::Float32Array>().ok());
+    let mut arrays = (1..parts.length()).map(|i| parts.get(i));
     for v in msg.floats() {
-        *v = arrays.next()??.to_vec();
+        let a = arrays.next()?;
+        match v {
+            FloatVec::F32(v) => *v = a.dyn_into::<js_sys::Float32Array>().ok()?.to_vec(),
+            FloatVec::F64(v) => *v = a.dyn_into::<js_sys::Float64Array>().ok()?.to_vec(),
+        }
     }
     Some(msg)
 }

@@ -9,7 +9,7 @@ use gradlab_core::{wire, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use super::double_descent::jobs as dd;
-use super::ntk::jobs::{AtInit, AtInitTask};
+use super::ntk::jobs::{AtInit, AtInitTask, EigenvaluesTask};
 use crate::kit::net_task::NetTask;
 use crate::kit::remote::{Probe, Probed, Setup};
 use crate::kit::worker::Task;
@@ -27,6 +27,11 @@ pub enum Job {
     DdStepSizes { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training },
     /// The NTK lab: the kernel of `config`'s net at initialization.
     NtkAtInit { config: RunConfig },
+    /// The eigenvalues of a symmetric `n × n` matrix, largest first.
+    Eigenvalues {
+        #[serde(with = "wire::vec_f64")]
+        matrix: Vec<f64>,
+    },
     /// Double descent: a whole trained sweep, on the CPU.
     DdSweep { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training, steps: u64 },
 }
@@ -68,6 +73,7 @@ pub enum Update {
     },
     DdStepSizes(Result<Vec<f32>, String>),
     NtkAtInit(Result<AtInit, String>),
+    Eigenvalues(#[serde(with = "wire::vec_f64")] Vec<f64>),
     /// The sweep so far, and why it stopped if it did.
     DdSweep {
         log: SweepLog,
@@ -82,6 +88,7 @@ impl Job {
         match self.clone() {
             Self::Train { config, setup } => Box::new(NetTask::new(config, setup, crate::web::now)),
             Self::NtkAtInit { config } => Box::new(AtInitTask(Some(config))),
+            Self::Eigenvalues { matrix } => Box::new(EigenvaluesTask(Some(matrix))),
             Self::DdCurve { cfg, xs, seeds, sample_p } => Box::new(dd::CurveTask::new(cfg, xs, seeds, sample_p)),
             Self::DdStepSizes { cfg, widths, seeds, training } => {
                 Box::new(dd::StepSizesTask(StepSizes::new(&cfg, &widths, seeds, training)))

@@ -1,7 +1,8 @@
 //! The NTK lab's computation off the main thread ([`crate::kit::worker`]):
-//! what the widest net's linearization needs at initialization. For a
-//! width of 1024 that is seconds of work (the gradients at every drawing
-//! point), which froze the page when it ran there.
+//! what the widest net's linearization needs at initialization (for a
+//! width of 1024, seconds of work: the gradients at every drawing point),
+//! and the kernel's eigenvalues at each checkpoint (a quarter of a second
+//! for 512 points). Both froze the page when they ran there.
 
 use gradlab_core::engine::grid_points;
 use gradlab_core::ntk::{self, Spectrum};
@@ -66,6 +67,30 @@ impl Task for AtInitTask {
     }
 }
 
+/// Eigenvalues of a symmetric matrix, largest first (no eigenvectors: a
+/// third of the work).
+#[must_use]
+pub fn eigenvalues(matrix: &DMatrix<f64>) -> Vec<f64> {
+    let mut values: Vec<f64> = ((matrix + matrix.transpose()) * 0.5).symmetric_eigenvalues().iter().copied().collect();
+    values.sort_by(|a, b| b.total_cmp(a));
+    values
+}
+
+/// [`eigenvalues`] as a job, of a square matrix given column by column (a
+/// matrix that is not square has none).
+pub struct EigenvaluesTask(pub Option<Vec<f64>>);
+
+impl Task for EigenvaluesTask {
+    fn advance(&mut self, _budget_ms: f64, out: &mut Vec<Update>) -> Activity {
+        if let Some(matrix) = self.0.take() {
+            let n = matrix.len().isqrt();
+            let values = if n * n == matrix.len() { eigenvalues(&DMatrix::from_vec(n, n, matrix)) } else { Vec::new() };
+            out.push(Update::Eigenvalues(values));
+        }
+        Activity::Done
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use gradlab_core::engine::grid_points;
@@ -98,5 +123,30 @@ mod tests {
         assert!((rebuilt - joint.view((g, g), (n, n))).amax() < 1e-9 * scale);
         assert!(spectrum.values.as_slice().windows(2).all(|w| w[0] >= w[1]), "largest first");
         assert!(AtInit::of(NtkState::default().run_config(16)).unwrap().unpack(n + 1).is_none(), "sizes are checked");
+    }
+
+    /// The eigenvalues job of a kernel with a known spectrum: a rotation of
+    /// diag(3, 2, 0.5), largest first; a matrix that is not square has none.
+    #[test]
+    fn the_eigenvalues_job_finds_a_known_spectrum() {
+        use super::EigenvaluesTask;
+        use crate::kit::worker::{Task, Update};
+        let (c, s) = (0.6f64, 0.8f64);
+        let q = DMatrix::from_row_slice(3, 3, &[c, -s, 0.0, s, c, 0.0, 0.0, 0.0, 1.0]);
+        let m = &q * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(vec![0.5, 3.0, 2.0])) * q.transpose();
+        let run = |matrix: Vec<f64>| {
+            let mut out = Vec::new();
+            EigenvaluesTask(Some(matrix)).advance(10.0, &mut out);
+            match out.pop() {
+                Some(Update::Eigenvalues(v)) => v,
+                other => panic!("{other:?}"),
+            }
+        };
+        let values = run(m.as_slice().to_vec());
+        assert_eq!(values.len(), 3);
+        for (got, want) in values.iter().zip([3.0, 2.0, 0.5]) {
+            assert!((got - want).abs() < 1e-12, "{values:?}");
+        }
+        assert!(run(vec![1.0; 6]).is_empty());
     }
 }

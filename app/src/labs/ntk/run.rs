@@ -12,6 +12,7 @@ use gradlab_core::{Error, Part, Problem, RunConfig};
 use leptos::prelude::{Set, WithUntracked};
 use nalgebra::{DMatrix, DVector};
 
+use super::charts::GramImage;
 use super::state::NtkState;
 use crate::charts::Surface;
 use crate::kit::remote::{Net, Params, Setup};
@@ -109,13 +110,6 @@ fn linearize(problem: &Problem, (spectrum0, cross): (Spectrum, DMatrix<f64>), fi
     }
 }
 
-/// Eigenvalues, largest first (no eigenvectors: a third of the work).
-fn eigenvalues(theta: &DMatrix<f64>) -> Vec<f64> {
-    let mut values: Vec<f64> = ((theta + theta.transpose()) * 0.5).symmetric_eigenvalues().iter().copied().collect();
-    values.sort_by(|a, b| b.total_cmp(a));
-    values
-}
-
 /// The nets of one setting, narrowest first.
 pub struct Nets {
     pub problem: Problem,
@@ -128,6 +122,11 @@ pub struct Nets {
     /// The widest net's current eigenvalues, and at how many checkpoints
     /// (one eigendecomposition per checkpoint, not per redraw).
     spectrum_now: Option<(usize, Vec<f64>)>,
+    /// The next ones, on their way from the worker, and at how many.
+    spectrum_next: Option<(usize, Background)>,
+    /// The widest net's current kernel as a heat map, and at how many
+    /// checkpoints.
+    pub gram: Option<(usize, GramImage)>,
     progress: Progress,
 }
 
@@ -157,7 +156,17 @@ impl Nets {
         let problem =
             problem.ok_or_else(|| Error::Invalid { part: Part::Model, field: "width", reason: "leaves no net to train".into() })?;
         let at_init = Some(Background::start(Job::NtkAtInit { config: problem.config.clone() }));
-        Ok(Self { problem, runs, linear: None, at_init, at_init_done: None, spectrum_now: None, progress: Progress::default() })
+        Ok(Self {
+            problem,
+            runs,
+            linear: None,
+            at_init,
+            at_init_done: None,
+            spectrum_now: None,
+            spectrum_next: None,
+            gram: None,
+            progress: Progress::default(),
+        })
     }
 
     /// The widest net.
@@ -273,11 +282,26 @@ impl LabRun for Run {
             }
         }
         if let Some(theta) = &main.theta {
-            if nets.spectrum_now.as_ref().is_none_or(|(at, _)| *at != main.records.len()) {
-                nets.spectrum_now = Some((main.records.len(), eigenvalues(theta)));
+            let at = main.records.len();
+            if nets.gram.as_ref().is_none_or(|(drawn, _)| *drawn != at) {
+                nets.gram = Some((at, GramImage::of(theta, &nets.problem.dataset.train.x)));
+            }
+            if nets.spectrum_now.as_ref().is_none_or(|(now, _)| *now != at)
+                && nets.spectrum_next.as_ref().is_none_or(|(next, _)| *next != at)
+            {
+                nets.spectrum_next = Some((at, Background::start(Job::Eigenvalues { matrix: theta.as_slice().to_vec() })));
             }
         }
-        if nets.all_done() && f.lab.status.with_untracked(|st| st.phase == Phase::Running) {
+        if let Some((at, job)) = &mut nets.spectrum_next {
+            if let Some(values) =
+                job.poll(SLICE_MS / 4.0).into_iter().find_map(|u| if let Update::Eigenvalues(v) = u { Some(v) } else { None })
+            {
+                nets.spectrum_now = Some((*at, values));
+                nets.spectrum_next = None;
+                fresh = true;
+            }
+        }
+        if nets.all_done() && nets.spectrum_next.is_none() && f.lab.status.with_untracked(|st| st.phase == Phase::Running) {
             f.lab.playing.set(false);
             f.phase(Phase::Paused);
         }
