@@ -21,6 +21,8 @@ const HEAVIEST = [
   ['?lab=ntk&width=2048&depth=3&n=512&steps=100000', 'refused'],
   // On the CPU only: SwiftShader takes many seconds for its first kernel.
   ['?lab=ntk&width=1024&depth=2&n=128&steps=10000', 'runs', 'plain'],
+  // The most points: a 512² kernel at every checkpoint, its eigenvalues.
+  ['?lab=ntk&width=64&n=512', 'runs'],
 ];
 /** Milliseconds after the lab's root appears that count as start-up. */
 const STARTUP_MS = 1500;
