@@ -59,10 +59,12 @@ impl Backend {
     }
 
     /// A flag set once the work queued on the device so far is done (on
-    /// the CPU, at once). A new run submits nothing before: so it never
-    /// waits behind what the runs before it had queued (a slider dragged
-    /// across many settings), and what is queued stays bounded by what one
-    /// run keeps in flight. Runs that share the GPU at once (the
+    /// the CPU, at once). A new run allocates and submits nothing before:
+    /// so it never waits behind what the runs before it had queued (a
+    /// slider dragged across many settings), what is queued stays bounded
+    /// by what one run keeps in flight, and the buffers of runs superseded
+    /// meanwhile are never made (the device frees a dropped buffer only
+    /// once the work queued before its upload is done). Runs that share the GPU at once (the
     /// landscape's two nets) do not wait for each other.
     #[must_use]
     pub fn after_queued(&self) -> AfterQueued {
