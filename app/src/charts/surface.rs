@@ -176,6 +176,27 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
+/// The size of `text` as a canvas draws it, measured by a 2D context of
+/// its own. plotters measures text with a `<span>` added to the page and
+/// read back, a layout of the whole page for every label: most of a chart
+/// redraw's time.
+fn measure_text<T: BackendTextStyle>(text: &str, style: &T) -> Option<(u32, u32)> {
+    thread_local! {
+        static MEASURE: Option<CanvasRenderingContext2d> = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("canvas").ok())
+            .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+            .and_then(|c| context(&c));
+    }
+    MEASURE.with(|ctx| {
+        let ctx = ctx.as_ref()?;
+        // The font as plotters-canvas sets it to draw.
+        ctx.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
+        let m = ctx.measure_text(text).ok()?;
+        Some((m.width().ceil() as u32, (m.font_bounding_box_ascent() + m.font_bounding_box_descent()).ceil() as u32))
+    })
+}
+
 fn blit(
     canvas: &HtmlCanvasElement,
     pixels: &[u8],
@@ -309,7 +330,10 @@ impl DrawingBackend for Backend<'_> {
     }
 
     fn estimate_text_size<T: BackendTextStyle>(&self, text: &str, style: &T) -> Result<(u32, u32), DrawingErrorKind<BackendError>> {
-        both!(self, b => b.estimate_text_size(text, style))
+        match self {
+            Backend::Canvas(b) => measure_text(text, style).map_or_else(|| b.estimate_text_size(text, style).map_err(cast), Ok),
+            Backend::Svg(b) => b.estimate_text_size(text, style).map_err(cast),
+        }
     }
 
     fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<(), DrawingErrorKind<BackendError>> {
