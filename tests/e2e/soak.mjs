@@ -197,7 +197,8 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
       if (!within(reference.liveMb, end.liveMb, 0.125)) why.push('the page\'s wasm heap grew');
       if (!within(reference.workerMb, end.workerMb, 0.125)) why.push('the worker\'s wasm heap grew');
       const [before, after] = [reference, end].map(gpuHeapMb);
-      if (!within(before, after, GPU_SLACK_MB)) why.push(`the GPU process's heap grew from ${before.toFixed(1)} to ${after.toFixed(1)} MB`);
+      if (Number.isNaN(before) || Number.isNaN(after)) why.push('no memory dump named the GPU process (DevTools protocol, memory-infra)');
+      else if (!within(before, after, GPU_SLACK_MB)) why.push(`the GPU process's heap grew from ${before.toFixed(1)} to ${after.toFixed(1)} MB`);
     }
     return { ok: why.length === 0, why, reference, end };
   } finally {
