@@ -91,8 +91,8 @@ pub struct SweepRun {
     checkpoints: Vec<u64>,
     work: Work,
     backend: Rc<Backend>,
-    /// Set once the work queued before the sweep is done: it submits
-    /// nothing before ([`Backend::after_queued`]).
+    /// Set once the work queued before the sweep is done: it allocates and
+    /// submits nothing before ([`Backend::after_queued`]).
     after_queued: AfterQueued,
     /// Why the sweep stopped early (a GPU error, a net too large).
     pub error: Option<String>,
@@ -172,8 +172,9 @@ impl SweepRun {
     pub fn tick(&mut self, budget_ms: f64, clock: Clock) -> bool {
         let start = clock();
         let mut changed = false;
-        // The trainers of the groups planned, a group at a time.
-        while self.ready < self.groups.len() && !matches!(self.work, Work::Planning(_)) {
+        // The trainers of the groups planned, a group at a time (on the
+        // GPU, once the work queued before the sweep is done).
+        while self.ready < self.groups.len() && !matches!(self.work, Work::Planning(_)) && self.after_queued.done() {
             if let Err(e) = self.start_group(self.ready) {
                 self.error = Some(e.to_string());
                 return false;
@@ -206,9 +207,6 @@ impl SweepRun {
                 }
             }
             Work::Gpu(parts) => {
-                if !self.after_queued.done() {
-                    return false;
-                }
                 for part in parts.iter_mut() {
                     if let Some(pending) = &part.pending {
                         match pending.try_take_all() {

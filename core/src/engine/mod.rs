@@ -64,8 +64,9 @@ impl Backend {
     /// slider dragged across many settings), what is queued stays bounded
     /// by what one run keeps in flight, and the buffers of runs superseded
     /// meanwhile are never made (the device frees a dropped buffer only
-    /// once the work queued before its upload is done). Runs that share the GPU at once (the
-    /// landscape's two nets) do not wait for each other.
+    /// once the work queued before its upload is done). Runs that share
+    /// the GPU at once (the landscape's two nets) do not wait for each
+    /// other.
     #[must_use]
     pub fn after_queued(&self) -> AfterQueued {
         let flag = Arc::new(AtomicBool::new(matches!(self, Self::Cpu { .. })));
@@ -169,11 +170,8 @@ impl InFlight {
 }
 
 enum Trainer {
-    /// `trainer`: made once the work queued before the run is done
-    /// (`ready`, see [`Backend::after_queued`]), so a run superseded
-    /// before then has allocated nothing, and the runs of a dragged slider
-    /// do not each hold their buffers until the GPU gets to them.
-    /// `finished`: when the GPU finished each submit since the last tick,
+    /// `trainer`: made once `ready` ([`Backend::after_queued`]), or by the
+    /// first probe. `finished`: when the GPU finished each submit since the last tick,
     /// in order. `evaluated`: the step of the last snapshot asked for.
     Gpu {
         trainer: Option<Box<GpuTrainer>>,
