@@ -31,8 +31,8 @@ pub fn App() -> impl IntoView {
     let query = web::search();
     let pairs: Vec<&str> = query.trim_start_matches('?').split('&').collect();
     let embed = pairs.iter().any(|&kv| kv == "embed" || kv == "embed=1" || kv == "embed=true");
-    // The home page: no settings, at most a theme.
-    if pairs.iter().all(|kv| kv.is_empty() || kv.starts_with("theme=")) {
+    // The home page: no settings, at most a theme and a backend.
+    if pairs.iter().all(|kv| kv.is_empty() || kv.starts_with("theme=") || kv.starts_with("backend=")) {
         view! { <labs::gallery::Gallery /> }.into_any()
     } else if pairs.contains(&"lab=landscape") {
         view! { <labs::landscape::Landscape embed=embed /> }.into_any()

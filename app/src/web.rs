@@ -6,7 +6,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use gradlab_core::engine::{Backend, Gpu};
+use gradlab_core::engine::Gpu;
 
 /// The page's query string, with its `?`.
 #[must_use]
@@ -183,31 +183,27 @@ fn navigator_gpu() -> Option<JsValue> {
     js_sys::Reflect::get(&nav, &"gpu".into()).ok().filter(|g| !g.is_undefined() && !g.is_null())
 }
 
-/// The adapter's vendor and architecture as WebGPU reports them (wgpu's
-/// `AdapterInfo` is empty on the web), and whether it is a software one
-/// (`isFallbackAdapter`, true for SwiftShader).
-async fn adapter_info(gpu: &JsValue) -> Option<(String, bool)> {
-    let request: js_sys::Function = js_sys::Reflect::get(gpu, &"requestAdapter".into()).ok()?.dyn_into().ok()?;
-    let promise: js_sys::Promise = request.call0(gpu).ok()?.dyn_into().ok()?;
-    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-    let info = js_sys::Reflect::get(&adapter, &"info".into()).ok()?;
+/// The browser's WebGPU adapter as it names itself (vendor, architecture,
+/// description: wgpu's `AdapterInfo` is empty on the web) and whether it
+/// is a software one (`isFallbackAdapter`, true for SwiftShader); or why
+/// there is none.
+pub async fn adapter() -> Result<(String, bool), String> {
+    let gpu = navigator_gpu().ok_or("this browser has no WebGPU")?;
+    let none = || "the browser offers no WebGPU adapter".to_owned();
+    let request: js_sys::Function =
+        js_sys::Reflect::get(&gpu, &"requestAdapter".into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(none)?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok().and_then(|p| p.dyn_into().ok()).ok_or_else(none)?;
+    let adapter =
+        wasm_bindgen_futures::JsFuture::from(promise).await.ok().filter(|a| !a.is_null() && !a.is_undefined()).ok_or_else(none)?;
+    let info = js_sys::Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
     let field = |k: &str| js_sys::Reflect::get(&info, &k.into()).ok()?.as_string().filter(|s| !s.is_empty());
     let parts: Vec<String> = ["vendor", "architecture", "description"].iter().filter_map(|k| field(k)).collect();
     let software = js_sys::Reflect::get(&info, &"isFallbackAdapter".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
-    Some((if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") }, software))
+    Ok((if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") }, software))
 }
 
-/// WebGPU if the browser has a working adapter, else the CPU with the
-/// reason why.
-pub async fn find_backend() -> Backend {
-    match webgpu().await {
-        Ok(b) => b,
-        Err(reason) => Backend::Cpu { reason },
-    }
-}
-
-async fn webgpu() -> Result<Backend, String> {
-    let gpu = navigator_gpu().ok_or("this browser has no WebGPU")?;
+/// A WebGPU device with gradlab's kernels compiled, named `name`.
+pub async fn webgpu(name: String, software: bool) -> Result<Gpu, String> {
     let (_, device, queue) = gradlab_core::gpu::request_device(wgpu::Backends::BROWSER_WEBGPU).await.map_err(|e| match e {
         gradlab_core::Error::Device(gradlab_core::DeviceError::NoAdapter(_)) => "the browser offers no WebGPU adapter".to_owned(),
         other => other.to_string(),
@@ -215,8 +211,43 @@ async fn webgpu() -> Result<Backend, String> {
     device.on_uncaptured_error(std::sync::Arc::new(|e| {
         web_sys::console::error_1(&format!("gradlab: WebGPU error: {e}").into());
     }));
-    let (name, software) = adapter_info(&gpu).await.unwrap_or_else(|| ("unnamed adapter".into(), false));
     let mut gpu = Gpu::new(device, queue, name);
     gpu.software = software;
-    Ok(Backend::Gpu(gpu))
+    Ok(gpu)
+}
+
+/// Resolves at the next animation frame.
+pub async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(&resolve);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The page origin's local storage, where the browser allows it (not in
+/// a sandboxed frame, say).
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// A value kept in local storage.
+#[must_use]
+pub fn stored(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Keeps a value in local storage, if the browser allows it.
+pub fn store(key: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+/// Loads the page again (its address holds its state).
+pub fn reload() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
 }

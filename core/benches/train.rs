@@ -5,28 +5,13 @@
 //! is meaningful even on a noisy machine; absolute numbers are not.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use gradlab_core::engine::rate::reference;
 use gradlab_core::gpu::{request_device, GpuTrainer, Kernels};
-use gradlab_core::{DataConfig, DatasetKind, ModelConfig, Optimizer, Problem, RunConfig, TrainConfig};
 
 const STEPS: u32 = 64;
 
-fn problem() -> Problem {
-    Problem::new(RunConfig {
-        model: ModelConfig {
-            hidden: vec![64, 64],
-            activation: gradlab_core::Activation::Relu,
-            parameterization: gradlab_core::Parameterization::Standard,
-            init: gradlab_core::Init::He,
-        },
-        data: DataConfig { kind: DatasetKind::Spiral, n_train: 512, n_test: 0, noise: 0.05, label_noise: 0.0, dim: 20 },
-        train: TrainConfig::full_batch(gradlab_core::Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.01),
-        seed: 0,
-    })
-    .unwrap()
-}
-
 fn train(c: &mut Criterion) {
-    let p = problem();
+    let p = reference();
     let mut group = c.benchmark_group("train 2-64-64-1, 512 points");
     group.throughput(Throughput::Elements(u64::from(STEPS)));
     group.sample_size(10);

@@ -43,7 +43,7 @@ function near(r, value) {
  * One URL query: a subset of the lab's keys with valid, bounding or junk
  * values (one 10 kB value at most: servers refuse URLs past ~16 kB).
  */
-function query(r, lab, defaults) {
+function query(r, lab, defaults, gpu) {
   const parts = [['lab', r.chance(0.05) ? r.pick(['LANDSCAPE', 'zzz', lab.toUpperCase()]) : lab]];
   let long = false;
   const junk = () => {
@@ -54,7 +54,7 @@ function query(r, lab, defaults) {
     return v;
   };
   for (const [key, value] of defaults) {
-    if (key === 'lab' || !r.chance(0.4)) continue;
+    if (key === 'lab' || key === 'backend' || !r.chance(0.4)) continue;
     const kind = r.int(4);
     const v = kind === 0 ? value : kind === 1 ? near(r, value) : kind === 2 ? junk() : r.pick(LABS[lab]);
     parts.push([key, v]);
@@ -64,6 +64,9 @@ function query(r, lab, defaults) {
   if (r.chance(0.2)) parts.push(['embed', r.pick(['1', '0', 'yes'])]);
   if (r.chance(0.1)) parts.push(['theme', r.pick(['dark', 'projector', 'neon', ''])]);
   if (r.chance(0.1)) parts.push(['play', r.pick(['0', '1', 'x'])]);
+  // Mostly WebGPU on the WebGPU browser (whose software adapter the page
+  // otherwise passes over), now and then the other backend, or junk.
+  if (r.chance(0.9)) parts.push(['backend', r.chance(0.8) ? (gpu ? 'gpu' : r.pick(['gpu', 'cpu'])) : r.pick(['cpu', 'GPU', '', junk()])]);
   if (r.chance(0.05)) parts.push([r.pick(['colour', '__proto__', '', 'a'.repeat(300)]), junk()]);
   // Junk is written raw (not percent-encoded) now and then, as a pasted link would be.
   return '?' + parts.map(([k, v]) => `${k}=${r.chance(0.2) ? v : encodeURIComponent(v)}`).join('&');
@@ -92,7 +95,7 @@ for (const backend of ['gpu', 'plain']) {
     const { page, errors } = await open(browser, 'about:blank');
     for (let i = 0; i < URLS; i++) {
       const lab = r.pick(Object.keys(LABS));
-      const q = query(r, lab, keys[lab]);
+      const q = query(r, lab, keys[lab], backend === 'gpu');
       const where = `seed ${SEED}, URL ${i}: ${q.slice(0, 300)}`;
       if (process.env.FUZZ_LOG) console.log(i, q.slice(0, 200));
       await page.goto(ctx.url + q, { timeout: 20_000 });

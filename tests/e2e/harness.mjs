@@ -48,10 +48,25 @@ export async function launch({ webgpu = true } = {}) {
     '--no-first-run', '--disable-quic', '--disable-dev-shm-usage',
   ];
   if (webgpu) args.push('--enable-unsafe-webgpu');
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  browser.webgpu = webgpu;
+  return browser;
 }
 
-/** A page that records console errors and uncaught exceptions. */
+/**
+ * A lab's URL asking for WebGPU (`backend=gpu`), unless it asks for a
+ * backend already: SwiftShader is a software adapter, which the page
+ * otherwise passes over for the CPU. Other pages (the deck) as they are.
+ */
+export function onGpu(url) {
+  if (/\.html(\?|$)/.test(url) || /[?&]backend=/.test(url) || !url.startsWith('http')) return url;
+  return url + (url.includes('?') ? '&' : '?') + 'backend=gpu';
+}
+
+/**
+ * A page that records console errors and uncaught exceptions. On the
+ * WebGPU browser, a lab's URL asks for WebGPU (onGpu).
+ */
 export async function open(browser, url, { viewport = { width: 1280, height: 860 }, noWebGpu = false, init = null } = {}) {
   const page = await browser.newPage({ viewport });
   const errors = [];
@@ -61,7 +76,7 @@ export async function open(browser, url, { viewport = { width: 1280, height: 860
     await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
   }
   if (init) await page.addInitScript(init);
-  await page.goto(url);
+  await page.goto(browser.webgpu ? onGpu(url) : url);
   return { page, errors };
 }
 

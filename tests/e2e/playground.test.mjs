@@ -34,6 +34,29 @@ test('on WebGPU the playground trains, draws, and reports its adapter', async ()
   await page.close();
 });
 
+test('without backend= a software WebGPU adapter is passed over for the CPU, and the badge switches', async () => {
+  // Not through open(), which asks for WebGPU on this browser.
+  const page = await ctx.gpu.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(ctx.url + '?lab=playground&width=8&n=64');
+  const chosen = await stepsAtLeast(page, 5);
+  assert.equal(chosen.backend, 'cpu', 'SwiftShader is a software adapter');
+  assert.equal(page.workers().length, 1, 'the CPU trains in the worker');
+  assert.match(await page.getAttribute('.badge', 'title'), /software one/);
+  assert.deepEqual(await page.locator('.notice').allTextContents(), [], 'a choice, not a failure: no notice');
+  await page.click('button[name="backend-switch"]');
+  await until(page, () => new URLSearchParams(location.search).get('backend') === 'gpu');
+  await until(page, () => document.querySelector('.playground')?.dataset.backend?.startsWith('webgpu'));
+  assert.equal(await page.textContent('button[name="backend-switch"]'), 'use CPU');
+  assert.match(await page.getAttribute('.badge', 'title'), /backend=gpu in the address/);
+  assert.ok((await stepsAtLeast(page, 5)).steps >= 5, 'and trains there');
+  assert.equal(new URL(page.url()).searchParams.get('width'), '8', 'with the same settings');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('moving the width slider updates the URL and restarts training', async () => {
   const { page, errors } = await open(ctx.gpu, `${ctx.url}?width=8&n=128`);
   const before = await stepsAtLeast(page, 60);

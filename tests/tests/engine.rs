@@ -1,7 +1,8 @@
 //! The engine on the GPU (lavapipe in CI) against the same engine on the
 //! CPU: snapshots along training, reset, loss grids, sharpness, NTK Grams
 //! and a trained sweep; a new run waits for the work of the runs before it;
-//! and when everything is dropped, every GPU buffer is released.
+//! the backend probe measures a rate; and when everything is dropped, every
+//! GPU buffer is released.
 //!
 //! One test, run in order: the buffer count is process-wide.
 
@@ -11,6 +12,7 @@ use std::time::Instant;
 
 use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::{Feature, RfConfig, SweepRun, Teacher};
+use gradlab_core::engine::rate::{reference, Rate, Workload};
 use gradlab_core::engine::schedule::QUEUED;
 use gradlab_core::engine::{Backend, Engine, Gpu, Pending};
 use gradlab_core::gpu::{memory, Snapshot};
@@ -156,6 +158,20 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
             tol.check(&format!("width {w} train"), &[train_g.median as f32], &[train_c.median as f32]);
             tol.check(&format!("width {w} test"), &[test_g.median as f32], &[test_c.median as f32]);
         }
+    }
+    {
+        // The page's backend probe: the reference net's rate on the GPU,
+        // from the steps of the snapshots that came back.
+        let mut rate = Rate::new(&gpu_backend, &Workload::Train(reference().config), 50.0, 60_000.0).unwrap();
+        let r = (0..100_000)
+            .find_map(|_| {
+                let r = rate.tick(0.0, clock);
+                device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+                r
+            })
+            .expect("a rate")
+            .unwrap();
+        assert!(r.is_finite() && r > 0.0, "{r} steps/s");
     }
     device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
     assert_eq!(memory::held(), at_start, "every buffer is released with its run");

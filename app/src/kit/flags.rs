@@ -1,7 +1,8 @@
 //! Page flags kept in the address bar beside a lab's settings, `play=0`
-//! ([`autoplay`]), `host=<origin>` (the host listener) and
-//! `theme=light|dark|projector` ([`theme_from_url`]), and links within
-//! gradlab that keep the page's theme.
+//! ([`autoplay`]), `host=<origin>` (the host listener),
+//! `theme=light|dark|projector` ([`theme_from_url`]) and `backend=gpu|cpu`
+//! ([`super::backend`]), and links within gradlab that keep the page's
+//! theme.
 
 use leptos::prelude::*;
 
@@ -9,7 +10,7 @@ use crate::charts::{theme, Theme};
 use crate::web;
 
 /// The flags, in the order the address bar lists them after the settings.
-const PAGE_FLAGS: [&str; 3] = ["play", "host", "theme"];
+const PAGE_FLAGS: [&str; 4] = ["play", "host", "theme", "backend"];
 
 /// A key's value in the page's query.
 #[must_use]
@@ -97,17 +98,15 @@ pub fn link(query: &str) -> Signal<String> {
     link_to(move || query.clone())
 }
 
-/// A link to the query `query()` returns, keeping the page's theme.
+/// A link to the query `query()` returns, keeping the page's theme and
+/// the backend the address asks for.
 pub fn link_to(query: impl Fn() -> String + Send + Sync + 'static) -> Signal<String> {
     let theme = use_context::<ThemeChoice>().map(|c| c.0);
+    let backend = page_flag("backend").filter(|b| b == "gpu" || b == "cpu").map(|b| format!("backend={b}"));
     Signal::derive(move || {
-        let query = query();
         let t = theme.map_or(&theme::LIGHT, |t| t.get());
-        let flag = if t == &theme::LIGHT { String::new() } else { format!("theme={}", t.name) };
-        match (query.is_empty(), flag.is_empty()) {
-            (_, true) => format!("./?{query}"),
-            (true, false) => format!("./?{flag}"),
-            (false, false) => format!("./?{query}&{flag}"),
-        }
+        let theme = (t != &theme::LIGHT).then(|| format!("theme={}", t.name));
+        let parts: Vec<String> = [Some(query()), theme, backend.clone()].into_iter().flatten().filter(|p| !p.is_empty()).collect();
+        format!("./?{}", parts.join("&"))
     })
 }

@@ -17,6 +17,7 @@
 //! [`page`] (top bar, notices, stats, embed bar), [`host`] (the
 //! `postMessage` protocol) and [`flags`] (page flags, themes, links).
 
+pub mod backend;
 pub mod controls;
 pub mod export;
 pub mod flags;
@@ -30,6 +31,8 @@ pub mod query;
 pub mod remote;
 pub mod status;
 pub mod worker;
+
+pub use backend::find_backend;
 
 use std::rc::Rc;
 
@@ -137,8 +140,7 @@ impl<R: LabRun> Kit<R> {
         let Some(mut backend) = self.backend.clone() else { return };
         if let Some(why) = backend.lost() {
             // The run's buffers died with the device: start it again on the CPU.
-            backend = Rc::new(Backend::Cpu { reason: format!("the GPU device was lost: {}", why.trim_end_matches('.')) });
-            show_backend(lab.status, lab.messages, &backend);
+            backend = backend::after_loss(lab.status, lab.messages, &why);
             self.backend = Some(Rc::clone(&backend));
             self.run = R::default();
             self.wanted = self.wanted.take().or_else(|| self.state.take());
@@ -333,29 +335,5 @@ impl<R: LabRun> LabKit<R> {
             root_data: Vec::new(),
             views_data: Vec::new(),
         }
-    }
-}
-
-/// Finds WebGPU (or the reason there is none), fills in the badge, and
-/// hands the backend to `ready`.
-pub fn find_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, ready: impl FnOnce(Rc<Backend>) + 'static) {
-    leptos::task::spawn_local(async move {
-        let backend = web::find_backend().await;
-        show_backend(status, messages, &backend);
-        ready(Rc::new(backend));
-    });
-}
-
-/// The badge, its note, and for the CPU a message saying why.
-fn show_backend(status: RwSignal<Status>, messages: RwSignal<Vec<String>>, backend: &Backend) {
-    status.update(|s| {
-        s.backend = backend.label();
-        (s.badge, s.backend_note) = match backend {
-            Backend::Gpu(gpu) => (format!("WebGPU · {}", gpu.name), format!("Training on the GPU through WebGPU ({}).", gpu.name)),
-            Backend::Cpu { reason } => ("CPU fallback".into(), format!("WebGPU is unavailable ({reason}).")),
-        };
-    });
-    if let Backend::Cpu { reason } = backend {
-        messages.update(|m| m.push(format!("WebGPU is unavailable ({reason}), so training runs on the CPU, more slowly.")));
     }
 }

@@ -27,6 +27,14 @@ pub fn Badge(
             <span class=move || if status.with(|s| s.backend.starts_with("webgpu")) { "dot gpu" } else { "dot cpu" }></span>
             <span class="badge-backend">{move || status.with(|s| if s.badge.is_empty() { "finding a GPU…".into() } else { s.badge.clone() })}</span>
             <span class="badge-rate">{move || rate.then(|| status.with(|s| format!("{:.0} steps/s", s.steps_per_s)))}</span>
+            {move || status.with(|s| s.backend_switch).map(|other| view! {
+                <button name="backend-switch" class="badge-switch"
+                    title=format!("Load the page again with backend={other}")
+                    on:click=move |_| {
+                        flags::set_page_flag("backend", Some(other));
+                        web::reload();
+                    }>{if other == "gpu" { "use GPU" } else { "use CPU" }}</button>
+            })}
         </div>
     }
 }

@@ -43,6 +43,8 @@ pub struct Status {
     /// The badge's words, and its tooltip.
     pub badge: String,
     pub backend_note: String,
+    /// The other backend, where the badge offers it (`backend=` value).
+    pub backend_switch: Option<&'static str>,
     pub steps: u64,
     pub train_loss: Option<f32>,
     pub test_loss: Option<f32>,

@@ -4,12 +4,17 @@
 
 use gradlab_core::double_descent::trained::{StepSizes, Training};
 use gradlab_core::double_descent::{InNoise, RfConfig, SweepLog};
+use std::rc::Rc;
+
+use gradlab_core::engine::rate::{Rate, Workload};
+use gradlab_core::engine::Backend;
 use gradlab_core::gpu::Snapshot;
 use gradlab_core::{wire, RunConfig};
 use serde::{Deserialize, Serialize};
 
 use super::double_descent::jobs as dd;
 use super::ntk::jobs::{AtInit, AtInitTask, EigenvaluesTask};
+use crate::kit::backend::RateTask;
 use crate::kit::net_task::NetTask;
 use crate::kit::remote::{Probe, Probed, Setup};
 use crate::kit::worker::Task;
@@ -34,6 +39,9 @@ pub enum Job {
     },
     /// Double descent: a whole trained sweep, on the CPU.
     DdSweep { cfg: RfConfig, widths: Vec<usize>, seeds: usize, training: Training, steps: u64 },
+    /// How fast the CPU does `work` ([`Rate`]: the backend choice, the
+    /// bench page).
+    Rate { work: Workload, ms: f64, deadline_ms: f64 },
 }
 
 /// What the page tells a running net ([`Job::Train`]).
@@ -74,6 +82,8 @@ pub enum Update {
     DdStepSizes(Result<Vec<f32>, String>),
     NtkAtInit(Result<AtInit, String>),
     Eigenvalues(#[serde(with = "wire::vec_f64")] Vec<f64>),
+    /// The rate ([`Job::Rate`]), or why the work cannot run.
+    Rate(Result<f64, String>),
     /// The sweep so far, and why it stopped if it did.
     DdSweep {
         log: SweepLog,
@@ -94,6 +104,10 @@ impl Job {
                 Box::new(dd::StepSizesTask(StepSizes::new(&cfg, &widths, seeds, training)))
             }
             Self::DdSweep { cfg, widths, seeds, training, steps } => Box::new(dd::SweepTask::new(cfg, widths, seeds, training, steps)),
+            Self::Rate { work, ms, deadline_ms } => {
+                let cpu = Rc::new(Backend::Cpu { reason: "the worker".into() });
+                Box::new(RateTask(Rate::new(&cpu, &work, ms, deadline_ms).map_err(|e| e.to_string())))
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ use schedule::Schedule;
 pub type Clock = fn() -> f64;
 
 mod cpu_run;
+pub mod rate;
 pub mod schedule;
 mod work;
 
