@@ -34,6 +34,8 @@ pub fn App() -> impl IntoView {
     // The home page: no settings, at most a theme and a backend.
     if pairs.iter().all(|kv| kv.is_empty() || kv.starts_with("theme=") || kv.starts_with("backend=")) {
         view! { <labs::gallery::Gallery /> }.into_any()
+    } else if pairs.contains(&"lab=bench") {
+        view! { <labs::bench::Bench /> }.into_any()
     } else if pairs.contains(&"lab=landscape") {
         view! { <labs::landscape::Landscape embed=embed /> }.into_any()
     } else if pairs.contains(&"lab=ntk") {

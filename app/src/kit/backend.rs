@@ -208,6 +208,9 @@ async fn rates(gpu: &Rc<Backend>, adapter: &str) -> Result<Rates, String> {
     Ok(rates)
 }
 
+/// Milliseconds of a frame a GPU rate may spend making a sweep's nets.
+const GPU_TICK_MS: f64 = 10.0;
+
 /// How fast the GPU does `work`, ticked once a frame as a lab ticks.
 ///
 /// # Errors
@@ -216,7 +219,7 @@ pub async fn gpu_rate(gpu: &Rc<Backend>, work: &Workload, ms: f64, deadline_ms: 
     let mut rate = Rate::new(gpu, work, ms, deadline_ms).map_err(|e| e.to_string())?;
     loop {
         web::next_frame().await;
-        if let Some(r) = rate.tick(0.0, web::now) {
+        if let Some(r) = rate.tick(GPU_TICK_MS, web::now) {
             return r.map_err(|e| e.to_string());
         }
     }

@@ -1,5 +1,6 @@
 //! One folder per lab, each on the [`crate::kit`], and the home page.
 
+pub mod bench;
 pub mod double_descent;
 pub mod gallery;
 pub mod jobs;

@@ -86,8 +86,8 @@ enum Running {
 
 /// A workload on a backend, ticked with a budget (the page: once a frame;
 /// the worker: a slice at a time). The rate counts what was done between
-/// the first reading after some work was done (kernels compiled, buffers
-/// made) and the last within `ms` after it.
+/// the first time the count moved (kernels compiled, buffers made) and the
+/// last time it moved, once those are `ms` apart.
 pub struct Rate {
     running: Running,
     ms: f64,
@@ -186,18 +186,23 @@ impl Rate {
                 Some(sweep.progress().0)
             }
         };
-        if let Some(c) = count.filter(|&c| c > 0) {
+        // A reading each time the count moves (a GPU's counts come in bursts).
+        let seen = self.last.or(self.first).map_or(0, |r| r.1);
+        if let Some(c) = count.filter(|&c| c > seen) {
             let reading = (clock(), c);
-            self.first.get_or_insert(reading);
-            self.last = Some(reading);
+            if self.first.is_none() {
+                self.first = Some(reading);
+            } else {
+                self.last = Some(reading);
+            }
         }
         let now = clock();
         match (self.first, self.last) {
             (Some(first), Some(last)) if last.0 - first.0 >= self.ms => Some(Ok(per_second(first, last))),
             _ if now - started < self.deadline_ms => None,
-            (Some(first), Some(last)) if last.0 > first.0 => Some(Ok(per_second(first, last))),
+            (Some(first), Some(last)) => Some(Ok(per_second(first, last))),
             // One reading by the deadline: its count over the whole time.
-            (Some(_), Some(last)) => Some(Ok(per_second((started, 0), last))),
+            (Some(first), None) => Some(Ok(per_second((started, 0), first))),
             _ => Some(Ok(0.0)),
         }
     }
@@ -242,7 +247,7 @@ mod tests {
         let (rate, r) = measure(&Workload::Train(reference().config), 100.0, 10_000.0);
         check(&rate, r, 100.0);
         let Running::CpuTrain(run) = &rate.running else { panic!("the CPU trains as the worker does") };
-        assert_eq!(rate.last.unwrap().1, run.steps_done());
+        assert_eq!(rate.last.unwrap().1, run.steps_done(), "the rate ends at the last tick, which trained");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! the page's worker ([`super::jobs`]); a trained sweep on the GPU gets its
 //! step sizes from there and trains here ([`SweepRun`]).
 
-use gradlab_core::double_descent::{feature_counts, sample_counts, Errors, SeedCurve, SweepLog, SweepRun};
+use gradlab_core::double_descent::{sample_counts, Errors, SeedCurve, SweepLog, SweepRun};
 use gradlab_core::engine::Backend;
 
 use super::state::{DdState, DdView, Train};
@@ -184,7 +184,7 @@ impl Run {
         if self.sweep_failed {
             return false;
         }
-        let widths = feature_counts(s.n, 10.0, POINTS);
+        let widths = s.widths();
         let (cfg, seeds) = (s.config(), s.seeds);
         let Some(sweep) = &mut self.sweep else {
             self.sweep = Some(if matches!(f.backend.as_ref(), Backend::Gpu(_)) {
@@ -253,7 +253,7 @@ impl LabRun for Run {
         }
         // A view that shows a curve not computed yet starts it.
         if s.view.shows(DdView::Model) && self.model.is_none() {
-            self.model = Some(Series::new(s, feature_counts(s.n, 10.0, POINTS), None));
+            self.model = Some(Series::new(s, s.widths(), None));
         }
         if s.view.shows(DdView::Sample) && self.sample.is_none() {
             self.sample = Some(Series::new(s, sample_counts(s.p, POINTS), Some(s.p)));

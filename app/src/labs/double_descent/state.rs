@@ -2,7 +2,7 @@
 //! trained nets beside it, and the view.
 
 use gradlab_core::double_descent::trained::Training;
-use gradlab_core::double_descent::{Feature, RfConfig, Teacher};
+use gradlab_core::double_descent::{feature_counts, Feature, RfConfig, Teacher};
 
 use crate::kit::query::{named, num, pick, LabView, Setting};
 use crate::kit::{Checker, LabState};
@@ -150,6 +150,13 @@ impl DdState {
             feature: self.feature,
             seed: self.seed,
         }
+    }
+
+    /// The feature counts (widths) of the model-wise curve, and of the
+    /// trained sweep.
+    #[must_use]
+    pub fn widths(&self) -> Vec<usize> {
+        feature_counts(self.n, 10.0, super::run::POINTS)
     }
 
     /// The width at which a two-layer net's parameters `p(d + 2) + 1` number n.
