@@ -14,7 +14,8 @@ test('the home page shows every lab with a preview, a question and a link', asyn
   await until(page, () => document.querySelectorAll('.card').length === 4);
   await until(page, () => [...document.querySelectorAll('.card img')].every((i) => i.complete && i.naturalWidth > 0));
   const cards = await page.$$eval('.card', (cs) => cs.map((c) => ({ href: c.getAttribute('href'), q: c.querySelector('.question').textContent })));
-  assert.deepEqual(cards.map((c) => c.href), ['./?lab=playground', './?lab=landscape', './?lab=dd', './?lab=ntk']);
+  // The harness asks for WebGPU (backend=gpu): links keep what was asked.
+  assert.deepEqual(cards.map((c) => c.href), ['playground', 'landscape', 'dd', 'ntk'].map((l) => `./?lab=${l}&backend=gpu`));
   assert.ok(cards.every((c) => c.q.endsWith('?')), 'each card asks its question');
   assert.equal(await page.getAttribute('.deck-link a', 'href'), 'deck.html', 'the example deck is linked');
   await screenshot(page, 'gallery.png');
@@ -161,7 +162,7 @@ test('themes: light, dark and projector from the URL or the picker; a bad name i
   await until(page, () => document.documentElement.dataset.theme === 'projector' && new URL(location.href).searchParams.get('theme') === 'projector');
   await page.waitForTimeout(300);
   assert.deepEqual(await corner(page), [255, 255, 255], 'the charts are redrawn light at once');
-  assert.equal(await page.getAttribute('.topbar .labs a[href*="lab=dd"]', 'href'), './?lab=dd&theme=projector', 'links keep the theme');
+  assert.equal(await page.getAttribute('.topbar .labs a[href*="lab=dd"]', 'href'), './?lab=dd&theme=projector&backend=gpu', 'links keep the theme and the backend');
   await page.click('button[name="embed-code"]');
   assert.match(await page.inputValue('.embed-code textarea'), /theme=projector/, 'embed code keeps the theme');
   await page.click('button[name="embed-code-close"]');
@@ -175,7 +176,7 @@ test('themes: light, dark and projector from the URL or the picker; a bad name i
   await until(home, () => document.querySelectorAll('.card').length === 4);
   assert.equal(await home.getAttribute('html', 'data-theme'), 'dark', 'the home page takes a theme too');
   await home.selectOption('select[name="theme"]', 'light');
-  await until(home, () => location.search === '' && document.documentElement.dataset.theme === 'light');
+  await until(home, () => !new URLSearchParams(location.search).has('theme') && document.documentElement.dataset.theme === 'light');
   assert.equal(await home.locator('.card').count(), 4, 'and stays the home page');
   errors.push(...homeErrors);
   await home.close();

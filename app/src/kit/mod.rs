@@ -112,9 +112,16 @@ struct Kit<R: LabRun> {
     single_step: bool,
     redraw: bool,
     charts: Vec<(R::Chart, NodeRef<Canvas>)>,
+    /// Charts to draw again (a flag per chart), and where the next frame's
+    /// drawing starts.
+    stale: Vec<bool>,
+    next_chart: usize,
     /// When the memory attributes were last written (ms).
     memory_at: f64,
 }
+
+/// Milliseconds of a frame spent drawing charts, after the first.
+const DRAW_BUDGET_MS: f64 = 8.0;
 
 /// Milliseconds between updates of the heaps' sizes in the status.
 const MEMORY_EVERY_MS: f64 = 250.0;
@@ -130,6 +137,8 @@ impl<R: LabRun> Default for Kit<R> {
             single_step: false,
             redraw: false,
             charts: Vec::new(),
+            stale: Vec::new(),
+            next_chart: 0,
             memory_at: f64::NEG_INFINITY,
         }
     }
@@ -164,11 +173,24 @@ impl<R: LabRun> Kit<R> {
         self.redraw |= self.run.tick(&mut f, s);
         if std::mem::take(&mut self.redraw) {
             lab.revision.update(|r| *r += 1);
-            // Charts of other views are drawn when their view is chosen
-            // (a new view is new settings: a redraw).
-            for (chart, canvas) in &self.charts {
-                if let Some(canvas) = canvas.get_untracked().filter(|c| c.closest(".hidden").ok().flatten().is_none()) {
-                    self.run.draw(s, *chart, &mut Surface::canvas(&canvas));
+            self.stale = vec![true; self.charts.len()];
+        }
+        // The stale charts, taking turns, for DRAW_BUDGET_MS a frame (at
+        // least one): a frame that changed five charts does not draw them
+        // all in one task. Charts of other views are drawn when their view
+        // is chosen (a new view is new settings: a redraw).
+        let start = web::now();
+        for _ in 0..self.charts.len() {
+            let i = self.next_chart % self.charts.len();
+            self.next_chart = i + 1;
+            if !std::mem::take(&mut self.stale[i]) {
+                continue;
+            }
+            let (chart, canvas) = &self.charts[i];
+            if let Some(canvas) = canvas.get_untracked().filter(|c| c.closest(".hidden").ok().flatten().is_none()) {
+                self.run.draw(s, *chart, &mut Surface::canvas(&canvas));
+                if web::now() - start > DRAW_BUDGET_MS {
+                    break;
                 }
             }
         }
@@ -264,7 +286,10 @@ impl<R: LabRun> LabKit<R> {
     #[must_use]
     pub fn chart(self, chart: R::Chart) -> ChartSlot {
         let canvas = NodeRef::new();
-        self.kit.update_value(|k| k.charts.push((chart, canvas)));
+        self.kit.update_value(|k| {
+            k.charts.push((chart, canvas));
+            k.stale.push(true);
+        });
         let kit = self.kit;
         let svg = Callback::new(move |size| {
             kit.with_value(|k| match &k.state {
