@@ -2,7 +2,7 @@
 //! ([`autoplay`]), `host=<origin>` (the host listener),
 //! `theme=light|dark|projector` ([`theme_from_url`]) and `backend=gpu|cpu`
 //! ([`super::backend`]), and links within gradlab that keep the page's
-//! theme.
+//! theme and backend.
 
 use leptos::prelude::*;
 

@@ -110,17 +110,29 @@ const START_MS: f64 = 20_000.0;
 const SLOW_COUNTER_WINDOWS: f64 = 10.0;
 const SLOW_COUNTER_MS: f64 = 3000.0;
 
+/// The window `ms=` asks for (100 ms to 20 s; 2 s without it), and a
+/// message where it had to change it.
+fn window_ms(asked: Option<&str>) -> (f64, Option<String>) {
+    const DEFAULT: f64 = 2000.0;
+    let Some(text) = asked else { return (DEFAULT, None) };
+    let quoted = crate::kit::query::quote(text);
+    match text.parse::<f64>().ok().filter(|m| m.is_finite()) {
+        None => (DEFAULT, Some(format!("ms={quoted} is not a number; measuring {DEFAULT:.0} ms windows."))),
+        Some(m) if (100.0..=20_000.0).contains(&m) => (m, None),
+        Some(m) => {
+            let kept = m.clamp(100.0, 20_000.0);
+            (kept, Some(format!("ms={quoted} is outside 100–20000; measuring {kept:.0} ms windows.")))
+        }
+    }
+}
+
 #[component]
 pub fn Bench() -> impl IntoView {
     let messages = RwSignal::new(Vec::new());
-    let ms = match flags::page_flag("ms").map(|v| (v.parse::<f64>().ok().filter(|m| m.is_finite()), v)) {
-        None => 2000.0,
-        Some((Some(m), _)) => m.clamp(100.0, 20_000.0),
-        Some((None, v)) => {
-            messages.update(|m| m.push(format!("ms={} is not a number; measuring 2000 ms windows.", crate::kit::query::quote(&v))));
-            2000.0
-        }
-    };
+    let (ms, said) = window_ms(flags::page_flag("ms").as_deref());
+    if let Some(m) = said {
+        messages.update(|ms| ms.push(m));
+    }
     let status = RwSignal::new(Status {
         badge: "bench".into(),
         backend_note: "The bench measures every backend there is.".into(),
@@ -350,4 +362,22 @@ async fn in_page(frame: NodeRef<Iframe>, c: &Config, backend: &str, ms: f64) -> 
     .await;
     el.set_src("about:blank");
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_ms;
+
+    #[test]
+    fn the_window_is_clamped_and_said() {
+        assert_eq!(window_ms(None), (2000.0, None));
+        assert_eq!(window_ms(Some("300")), (300.0, None));
+        let (ms, said) = window_ms(Some("5"));
+        assert_eq!(ms, 100.0);
+        assert!(said.unwrap().contains("outside 100–20000"));
+        let (ms, said) = window_ms(Some("9".repeat(400).as_str()));
+        assert_eq!(ms, 2000.0, "1e400 is not a finite number");
+        assert!(said.unwrap().len() < 120);
+        assert_eq!(window_ms(Some("NaN")).0, 2000.0);
+    }
 }
