@@ -81,7 +81,10 @@ enum Running {
         /// computed a slice per poll.
         gpu: bool,
     },
-    Sweep(Box<SweepRun>),
+    Sweep {
+        sweep: Box<SweepRun>,
+        gpu: bool,
+    },
 }
 
 /// A workload on a backend, ticked with a budget (the page: once a frame;
@@ -132,7 +135,7 @@ impl Rate {
                 gpu,
             },
             (Workload::Sweep { cfg, widths, seeds, training, steps, lrs }, _) => {
-                Running::Sweep(Box::new(SweepRun::planned(backend, cfg, widths, *seeds, *training, *steps, lrs)?))
+                Running::Sweep { sweep: Box::new(SweepRun::planned(backend, cfg, widths, *seeds, *training, *steps, lrs)?), gpu }
             }
         };
         Ok(Self { running, ms, deadline_ms, started: None, first: None, last: None })
@@ -178,10 +181,12 @@ impl Rate {
                 }
                 counted
             }
-            Running::Sweep(sweep) => {
+            Running::Sweep { sweep, gpu } => {
                 sweep.tick(budget_ms, clock);
                 if let Some(e) = &sweep.error {
-                    return Some(Err(Error::gpu(e.clone())));
+                    // A device's failure, or a net too large for the backend.
+                    let why = if *gpu { Error::gpu(e.clone()) } else { Error::invalid(crate::Part::Request, "sweep", e.clone()) };
+                    return Some(Err(why));
                 }
                 Some(sweep.progress().0)
             }
@@ -271,7 +276,7 @@ mod tests {
         let work = Workload::Sweep { cfg, widths, seeds, training, steps: 1_000_000, lrs };
         let (rate, r) = measure(&work, 100.0, 100_000.0);
         check(&rate, r, 100.0);
-        let Running::Sweep(sweep) = &rate.running else { panic!() };
+        let Running::Sweep { sweep, .. } = &rate.running else { panic!() };
         assert_eq!(rate.last.unwrap().1, sweep.progress().0);
     }
 
