@@ -171,14 +171,16 @@ async fn decide(asked: Asked, status: RwSignal<Status>) -> (Rc<Backend>, Choice)
         Ok((name, software)) => Adapter { name, software },
         Err(reason) => return cpu(choose(asked, Err(&reason), None)),
     };
-    if asked == Asked::Cpu || (asked == Asked::Auto && adapter.software) {
+    // No device unless it is asked for or measured.
+    let measured = wants_rates(asked, &adapter);
+    if asked != Asked::Gpu && !measured {
         return cpu(choose(asked, Ok(&adapter), None));
     }
     let gpu = match web::webgpu(adapter.name.clone(), adapter.software).await {
         Ok(gpu) => Rc::new(Backend::Gpu(gpu)),
         Err(reason) => return cpu(choose(asked, Err(&reason), None)),
     };
-    let rates = if wants_rates(asked, &adapter) {
+    let rates = if measured {
         status.update(|s| s.badge = "timing WebGPU and the CPU…".into());
         Some(rates(&gpu, &adapter.name).await)
     } else {

@@ -111,10 +111,9 @@ struct Kit<R: LabRun> {
     reset: bool,
     single_step: bool,
     redraw: bool,
-    charts: Vec<(R::Chart, NodeRef<Canvas>)>,
-    /// Charts to draw again (a flag per chart), and where the next frame's
-    /// drawing starts.
-    stale: Vec<bool>,
+    /// Each chart, its canvas, and whether it is to be drawn again.
+    charts: Vec<(R::Chart, NodeRef<Canvas>, bool)>,
+    /// Where the next frame's drawing starts.
     next_chart: usize,
     /// When the memory attributes were last written (ms).
     memory_at: f64,
@@ -137,7 +136,6 @@ impl<R: LabRun> Default for Kit<R> {
             single_step: false,
             redraw: false,
             charts: Vec::new(),
-            stale: Vec::new(),
             next_chart: 0,
             memory_at: f64::NEG_INFINITY,
         }
@@ -173,7 +171,7 @@ impl<R: LabRun> Kit<R> {
         self.redraw |= self.run.tick(&mut f, s);
         if std::mem::take(&mut self.redraw) {
             lab.revision.update(|r| *r += 1);
-            self.stale = vec![true; self.charts.len()];
+            self.charts.iter_mut().for_each(|c| c.2 = true);
         }
         // The stale charts, taking turns, for DRAW_BUDGET_MS a frame (at
         // least one): a frame that changed five charts does not draw them
@@ -183,10 +181,10 @@ impl<R: LabRun> Kit<R> {
         for _ in 0..self.charts.len() {
             let i = self.next_chart % self.charts.len();
             self.next_chart = i + 1;
-            if !std::mem::take(&mut self.stale[i]) {
+            let (chart, canvas, stale) = &mut self.charts[i];
+            if !std::mem::take(stale) {
                 continue;
             }
-            let (chart, canvas) = &self.charts[i];
             if let Some(canvas) = canvas.get_untracked().filter(|c| c.closest(".hidden").ok().flatten().is_none()) {
                 self.run.draw(s, *chart, &mut Surface::canvas(&canvas));
                 if web::now() - start > DRAW_BUDGET_MS {
@@ -286,10 +284,7 @@ impl<R: LabRun> LabKit<R> {
     #[must_use]
     pub fn chart(self, chart: R::Chart) -> ChartSlot {
         let canvas = NodeRef::new();
-        self.kit.update_value(|k| {
-            k.charts.push((chart, canvas));
-            k.stale.push(true);
-        });
+        self.kit.update_value(|k| k.charts.push((chart, canvas, true)));
         let kit = self.kit;
         let svg = Callback::new(move |size| {
             kit.with_value(|k| match &k.state {

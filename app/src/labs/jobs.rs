@@ -2,10 +2,10 @@
 //! back (see [`crate::kit::worker`]): one list, since the worker reads them
 //! all. Each lab's tasks live in its folder (`jobs.rs`).
 
-use gradlab_core::double_descent::trained::{StepSizes, Training};
-use gradlab_core::double_descent::{InNoise, RfConfig, SweepLog};
 use std::rc::Rc;
 
+use gradlab_core::double_descent::trained::{StepSizes, Training};
+use gradlab_core::double_descent::{InNoise, RfConfig, SweepLog};
 use gradlab_core::engine::rate::{Rate, Workload};
 use gradlab_core::engine::Backend;
 use gradlab_core::gpu::Snapshot;

@@ -172,8 +172,9 @@ impl InFlight {
 
 enum Trainer {
     /// `trainer`: made once `ready` ([`Backend::after_queued`]), or by the
-    /// first probe. `finished`: when the GPU finished each submit since the last tick,
-    /// in order. `evaluated`: the step of the last snapshot asked for.
+    /// first probe. `finished`: when the GPU finished each submit since the
+    /// last tick, in order. `evaluated`: the step of the last snapshot
+    /// asked for.
     Gpu {
         trainer: Option<Box<GpuTrainer>>,
         backend: Rc<Backend>,
