@@ -21,6 +21,9 @@
 //! - [`double_descent`]: exact random-features curves and trained sweeps.
 //! - [`ntk`]: empirical neural tangent kernels, their spectra and the
 //!   linearized network.
+//! - [`implicit`]: which zero-loss solution gradient descent finds (least
+//!   squares, separable logistic regression, matrix completion), each
+//!   beside its exact answer.
 //! - [`engine`]: where the two backends meet for a caller that ticks once
 //!   per frame (the app): one run trained a frame's worth at a time, and
 //!   pictures (loss grids, sharpness, NTK Grams) computed beside it.
@@ -55,6 +58,7 @@ pub mod double_descent;
 pub mod engine;
 mod error;
 pub mod gpu;
+pub mod implicit;
 pub mod landscape;
 pub mod ntk;
 pub mod rng;
