@@ -40,6 +40,8 @@ pub fn App() -> impl IntoView {
         view! { <labs::landscape::Landscape embed=embed /> }.into_any()
     } else if pairs.contains(&"lab=ntk") {
         view! { <labs::ntk::NtkLab embed=embed /> }.into_any()
+    } else if pairs.contains(&"lab=implicit") {
+        view! { <labs::implicit::ImplicitLab embed=embed /> }.into_any()
     } else if pairs.contains(&"lab=dd") {
         view! { <labs::double_descent::DoubleDescent embed=embed /> }.into_any()
     } else {

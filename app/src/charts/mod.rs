@@ -12,6 +12,7 @@ pub const CLASS1: (u8, u8, u8) = (230, 126, 34);
 /// Axes, reference lines and secondary series.
 pub const GREY_RGB: (u8, u8, u8) = (90, 90, 90);
 
+pub mod heat;
 pub mod lines;
 pub mod surface;
 pub mod theme;

@@ -38,6 +38,11 @@ impl<S> Frame<'_, S> {
         }
     }
 
+    /// Says that "Step" has been done (labs that step without an engine).
+    pub fn stepped(&mut self) {
+        *self.single_step = false;
+    }
+
     /// Ticks `engine` (here or in the worker) with [`Self::steps`] and
     /// records what arrives in `progress` and the status (a divergence
     /// pauses; an error fails).

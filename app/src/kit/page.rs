@@ -11,8 +11,13 @@ use crate::charts::{theme, Theme};
 use crate::web;
 
 /// The labs, as `(query value, title)`.
-pub const LABS: [(&str, &str); 4] =
-    [("playground", "Playground"), ("landscape", "Loss landscape"), ("dd", "Double descent"), ("ntk", "Tangent kernel")];
+pub const LABS: [(&str, &str); 5] = [
+    ("playground", "Playground"),
+    ("landscape", "Loss landscape"),
+    ("dd", "Double descent"),
+    ("ntk", "Tangent kernel"),
+    ("implicit", "Implicit bias"),
+];
 
 /// The backend and its speed.
 #[component]

@@ -8,7 +8,7 @@ use crate::kit::page::{Notices, Topbar, LABS};
 use crate::kit::status::Status;
 
 /// `(lab key, title, question, what you do there)`, in [`LABS`] order.
-const CARDS: [(&str, &str, &str, &str); 4] = [
+const CARDS: [(&str, &str, &str, &str); 5] = [
     (
         "playground",
         "Playground",
@@ -33,6 +33,12 @@ const CARDS: [(&str, &str, &str, &str); 4] = [
         "Why do wide nets barely move their kernel?",
         "Empirical NTKs on the GPU: Gram matrix and spectrum, lazy vs rich training as width grows, kernel regression, spectral bias.",
     ),
+    (
+        "implicit",
+        "Implicit bias",
+        "Which zero-loss solution does gradient descent pick?",
+        "Least squares, separable classification and matrix completion, each optimizer's path beside the exact answer: minimum norm, max margin, low rank.",
+    ),
 ];
 
 #[component]
@@ -50,7 +56,7 @@ pub fn Gallery() -> impl IntoView {
             </p>
             <p class="deck-link">
                 <a href="deck.html">"An example lecture deck"</a>
-                " (reveal.js) with four of these widgets on its slides: copy it to start your own."
+                " (reveal.js) with five of these widgets on its slides: copy it to start your own."
             </p>
             <div class="cards">
                 {CARDS

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod double_descent;
 pub mod gallery;
+pub mod implicit;
 pub mod jobs;
 pub mod landscape;
 pub mod ntk;

@@ -105,20 +105,18 @@ impl Svm {
         let n = data.len();
         let z: Vec<V2> = data.x.iter().zip(&data.y).map(|(&x, &y)| [y * x[0], y * x[1]]).collect();
         let feasible = |w: V2| z.iter().all(|&zi| dot(w, zi) >= 1.0 - 1e-9);
-        let mut best: Option<Self> = None;
-        let mut consider = |w: V2, alpha: Vec<f64>| {
-            if feasible(w) && best.as_ref().is_none_or(|b| norm(w) < norm(b.w)) {
-                best = Some(Self { w, alpha });
+        // The best candidate: `w` and its support, `(index, αᵢ)` twice.
+        let mut best: Option<(V2, [(usize, f64); 2])> = None;
+        let mut consider = |w: V2, support: [(usize, f64); 2]| {
+            if best.is_none_or(|(b, _)| norm(w) < norm(b)) && feasible(w) {
+                best = Some((w, support));
             }
         };
         for i in 0..n {
             let zi = z[i];
             let a = 1.0 / dot(zi, zi);
-            let mut alpha = vec![0.0; n];
-            alpha[i] = a;
-            consider([a * zi[0], a * zi[1]], alpha);
-            for j in i + 1..n {
-                let zj = z[j];
+            consider([a * zi[0], a * zi[1]], [(i, a), (i, 0.0)]);
+            for (j, &zj) in z.iter().enumerate().skip(i + 1) {
                 // ⟨w, zi⟩ = ⟨w, zj⟩ = 1.
                 let det = zi[0] * zj[1] - zi[1] * zj[0];
                 if det.abs() < 1e-12 {
@@ -128,13 +126,16 @@ impl Svm {
                 // w = ai zi + aj zj.
                 let (ai, aj) = ((w[0] * zj[1] - w[1] * zj[0]) / det, (zi[0] * w[1] - zi[1] * w[0]) / det);
                 if ai >= 0.0 && aj >= 0.0 {
-                    let mut alpha = vec![0.0; n];
-                    (alpha[i], alpha[j]) = (ai, aj);
-                    consider(w, alpha);
+                    consider(w, [(i, ai), (j, aj)]);
                 }
             }
         }
-        best.expect("separable data through the origin")
+        let (w, support) = best.expect("separable data through the origin");
+        let mut alpha = vec![0.0; n];
+        for (i, a) in support {
+            alpha[i] += a;
+        }
+        Self { w, alpha }
     }
 
     /// The unit direction.

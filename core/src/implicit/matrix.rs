@@ -68,9 +68,13 @@ impl Completion {
     }
 }
 
-/// Singular values, largest first.
+/// Singular values, largest first; NaN for a matrix with a non-finite
+/// entry (on which nalgebra's SVD iterates forever).
 #[must_use]
 pub fn singular_values(x: &DMatrix<f64>) -> Vec<f64> {
+    if !x.iter().all(|v| v.is_finite()) {
+        return vec![f64::NAN; x.nrows().min(x.ncols())];
+    }
     let mut s: Vec<f64> = x.singular_values().iter().copied().collect();
     s.sort_by(|a, b| b.total_cmp(a));
     s
@@ -126,10 +130,13 @@ impl Factorized {
         x
     }
 
-    /// One gradient step; returns `X` before it, and whether the factors
-    /// are still finite.
+    /// One gradient step; returns `X` before it, and whether it and the
+    /// factors are still finite (no step is taken from a non-finite `X`).
     pub fn step(&mut self, c: &Completion) -> (DMatrix<f64>, bool) {
         let x = self.product();
+        if !x.iter().all(|v| v.is_finite()) {
+            return (x, false);
+        }
         let r = c.residual(&x) / c.seen;
         self.steps += 1;
         if self.depth == 2 {
@@ -236,10 +243,10 @@ impl NuclearMin {
     }
 }
 
-/// `‖X‖_*`.
+/// `‖X‖_*` (NaN for a non-finite `X`).
 #[must_use]
 pub fn nuclear_norm(x: &DMatrix<f64>) -> f64 {
-    x.singular_values().sum()
+    singular_values(x).iter().sum()
 }
 
 #[cfg(test)]
@@ -327,5 +334,18 @@ mod tests {
         let min = admm.completion();
         assert!(nuclear_norm(min) < nuclear_norm(&small) - 0.01);
         assert!(c.unseen_error(min) > 5.0 * err);
+    }
+
+    #[test]
+    fn a_diverging_run_stops_and_says_so() {
+        // A tenth of the entries seen and a step far past stable: the
+        // factors blow up. The run says so, and no SVD runs on inf or NaN
+        // (nalgebra's would never return).
+        let c = Completion::new(20, 2, 0.05, 1);
+        let mut m = Factorized::new(20, 3, 1.0, 1.0, 1);
+        let steps = (0..1000).take_while(|_| m.step(&c).1).count();
+        assert!(steps < 1000, "diverged");
+        assert!(singular_values(&DMatrix::from_element(3, 3, f64::INFINITY)).iter().all(|v| v.is_nan()));
+        assert!(nuclear_norm(&DMatrix::from_element(2, 2, f64::NAN)).is_nan());
     }
 }

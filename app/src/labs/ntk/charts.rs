@@ -3,77 +3,24 @@
 //! its linearization, and the residual along eigenvectors.
 
 use nalgebra::{DMatrix, DVector};
-use plotters::prelude::*;
 
 use super::run::{Nets, Record};
 use super::state::NtkState;
-use crate::charts::lines::{draw_lines, range, Line, Lines};
-use crate::charts::{colour_bar, format_loss_tick, mesh, viridis, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
+use crate::charts::heat::{draw_heat, Heat};
+use crate::charts::lines::{draw_lines, Line, Lines};
+use crate::charts::{Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
 use gradlab_core::engine::grid_points;
 
 /// Eigen-directions the spectral-bias picture follows (0-based).
 const DIRECTIONS: [usize; 4] = [0, 1, 2, 4];
 
-/// A Gram matrix's heat map, coloured once per kernel rather than once
-/// per redraw (at 512 points, 30 ms of every frame): training points
-/// sorted by x, so the kernel's structure shows; entry (0, 0) top left.
-pub struct GramImage {
-    n: usize,
-    range: (f64, f64),
-    rgba: Vec<u8>,
-}
-
-impl GramImage {
-    /// The image of `theta`, the kernel on the training inputs `x`: one
-    /// of 256 viridis colours a pixel, read column by column (the matrix
-    /// is symmetric; by rows, a 512-point kernel took 100 ms).
-    #[must_use]
-    pub fn of(theta: &DMatrix<f64>, x: &[f32]) -> Self {
-        let n = theta.nrows();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-        let (lo, hi) = range(theta.iter().copied(), false);
-        let lut: Vec<[u8; 4]> = (0..=255)
-            .map(|k| {
-                let RGBColor(r, g, b) = viridis(f64::from(k) / 255.0);
-                [r, g, b, 255]
-            })
-            .collect();
-        let scale = 255.0 / (hi - lo);
-        let mut rgba = Vec::with_capacity(4 * n * n);
-        for &i in &order {
-            let column = theta.column(i);
-            for &j in &order {
-                let v = column[j];
-                rgba.extend_from_slice(&if v.is_finite() {
-                    lut[((v - lo) * scale).round().clamp(0.0, 255.0) as usize]
-                } else {
-                    [200, 200, 200, 255]
-                });
-            }
-        }
-        Self { n, range: (lo, hi), rgba }
-    }
-}
-
-/// The Gram matrix as a heat map, with a colour bar.
-pub fn draw_gram(s: &mut Surface<'_>, image: &GramImage) {
-    let Some(root) = s.root() else { return };
-    let ((lo, hi), n) = (image.range, image.n);
-    let (w, _) = root.dim_in_pixel();
-    let (plot, bar) = root.split_horizontally(w.saturating_sub(s.px(80.0) as u32));
-    let Ok(mut chart) = ChartBuilder::on(&plot)
-        .margin(s.px(8.0))
-        .x_label_area_size(s.px(40.0))
-        .y_label_area_size(s.px(40.0))
-        .build_cartesian_2d(0.0..n as f64, n as f64..0.0)
-    else {
-        return;
-    };
-    s.raster(&root, &image.rgba, (n as u32, n as u32), chart.plotting_area().get_pixel_range(), false);
-    let _ = mesh(&mut chart, s).disable_mesh().x_desc("training point j").y_desc("point i").draw();
-    colour_bar(&bar, s, (lo, hi), |v| viridis((v - lo) / (hi - lo)), |v| format_loss_tick(v as f32));
-    let _ = root.present();
+/// The Gram matrix's heat map: training points sorted by x, so the
+/// kernel's structure shows.
+#[must_use]
+pub fn gram_image(theta: &DMatrix<f64>, x: &[f32]) -> Heat {
+    let mut order: Vec<usize> = (0..theta.nrows()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    Heat::of(theta, &order, None)
 }
 
 /// The NTK lab's charts.
@@ -91,7 +38,10 @@ pub fn draw_chart(run: &Nets, s: &NtkState, chart: Chart, surface: &mut Surface<
     let main = run.main();
     let n = s.n;
     if let (Chart::Gram, Some((_, image))) = (chart, &run.gram) {
-        draw_gram(surface, image);
+        if let Some(root) = surface.root() {
+            draw_heat(&root, &root, surface, image, ("training point j", "point i"), true);
+            let _ = root.present();
+        }
     }
     if chart == Chart::Spectrum {
         let (init, now) = run.spectra();
@@ -185,31 +135,5 @@ pub fn draw_chart(run: &Nets, s: &NtkState, chart: Chart, surface: &mut Surface<
                 floor: 1e-4,
             },
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use nalgebra::DMatrix;
-    use plotters::style::RGBColor;
-
-    use super::GramImage;
-    use crate::charts::viridis;
-
-    /// Pixels in the order of x, each entry's colour on the padded range,
-    /// the matrix read as it is drawn: row i, column j is Θ(xᵢ, xⱼ).
-    #[test]
-    fn the_gram_image_sorts_points_by_x_and_colours_each_entry() {
-        let theta = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.0, 1.0, 2.0, 0.5, 0.0, 0.5, 1.0]);
-        let image = GramImage::of(&theta, &[0.3, -1.0, 2.0]);
-        let (lo, hi) = image.range;
-        assert!((lo - -0.2).abs() < 1e-12 && (hi - 4.2).abs() < 1e-12, "5 % padding: {lo} {hi}");
-        let order = [1, 0, 2];
-        for (r, &i) in order.iter().enumerate() {
-            for (c, &j) in order.iter().enumerate() {
-                let RGBColor(red, g, b) = viridis((((theta[(i, j)] - lo) / (hi - lo)) * 255.0).round() / 255.0);
-                assert_eq!(image.rgba[4 * (3 * r + c)..][..4], [red, g, b, 255], "pixel ({r}, {c}) is Θ({i}, {j})");
-            }
-        }
     }
 }

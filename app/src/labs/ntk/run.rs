@@ -12,8 +12,9 @@ use gradlab_core::{Error, Part, Problem, RunConfig};
 use leptos::prelude::{Set, WithUntracked};
 use nalgebra::{DMatrix, DVector};
 
-use super::charts::GramImage;
+use super::charts::gram_image;
 use super::state::NtkState;
+use crate::charts::heat::Heat;
 use crate::charts::Surface;
 use crate::kit::remote::{Net, Params, Setup};
 use crate::kit::status::{Phase, Progress};
@@ -126,7 +127,7 @@ pub struct Nets {
     spectrum_next: Option<(usize, Background)>,
     /// The widest net's current kernel as a heat map, and at how many
     /// checkpoints.
-    pub gram: Option<(usize, GramImage)>,
+    pub gram: Option<(usize, Heat)>,
     progress: Progress,
 }
 
@@ -284,7 +285,7 @@ impl LabRun for Run {
         if let Some(theta) = &main.theta {
             let at = main.records.len();
             if nets.gram.as_ref().is_none_or(|(drawn, _)| *drawn != at) {
-                nets.gram = Some((at, GramImage::of(theta, &nets.problem.dataset.train.x)));
+                nets.gram = Some((at, gram_image(theta, &nets.problem.dataset.train.x)));
             }
             if nets.spectrum_now.as_ref().is_none_or(|(now, _)| *now != at)
                 && nets.spectrum_next.as_ref().is_none_or(|(next, _)| *next != at)
