@@ -132,6 +132,7 @@ pub fn ImplicitLab(
                 <legend>"Experiment"</legend>
                 {controls::seed(settings, &SEED)}
                 {VIEW.select(settings)}
+                <p class="note">"These problems are small: they are solved in f64 on the CPU, in a slice of each frame, whichever backend the badge names."</p>
             </fieldset>
         }
     };
