@@ -65,7 +65,7 @@ pub fn ImplicitLab(
             </ChartFigure>
             <ChartFigure class="chart implicit angle" hidden=move || !shows(ImplicitView::Margin) chart=k.chart(Chart::Angle) label="angle to the SVM direction against step" name="gradlab-implicit-angle">
                 <Tex tex=r"w_t = \hat w \log t + \tilde w + o(1) \ \Rightarrow\ \angle(w_t, \hat w) = O(1/\log t)" />" "
-                "The angle between w and the SVM direction (Soudry et al. 2018), with C/log t through gradient descent's latest point: it takes a hundredfold more steps to halve the angle. Normalized GD, whose steps do not shrink as the loss does, gets there far faster. Adam levels off: it is not drawn to the ℓ₂ max-margin direction."
+                "The angle between w and the SVM direction (Soudry et al. 2018), with C/log t through gradient descent's latest point: halving the angle takes squaring the number of steps. Normalized GD, whose steps do not shrink as the loss does, gets there far faster. Adam levels off: it is not drawn to the ℓ₂ max-margin direction."
             </ChartFigure>
             <ChartFigure class="chart implicit norm" hidden=move || !shows(ImplicitView::Margin) chart=k.chart(Chart::Norm) label="the weights' norm against step" name="gradlab-implicit-norm">
                 <Tex tex=r"\lVert w_t \rVert \sim \log t \ \ \text{(GD)}" />" "
@@ -81,7 +81,7 @@ pub fn ImplicitLab(
             </ChartFigure>
             <ChartFigure class="chart implicit singular" hidden=move || !shows(ImplicitView::Matrix) chart=k.chart(Chart::Singular) label="singular values of X against step" name="gradlab-implicit-singular">
                 <Tex tex=r"X_t = \textstyle\sum_k \sigma_k(t)\, u_k v_k^\top" />" "
-                "The first model's singular values against step, and the target's (dashed). From a small α they are learned one at a time, largest first, each after a plateau (incremental, saddle-to-saddle learning); the others stay near α."
+                "The first model's singular values against step, and the target's (dashed). From a small α they are learned one at a time, largest first, each after a plateau (incremental, saddle-to-saddle learning); the others stay small."
             </ChartFigure>
             <ChartFigure class="chart implicit error" hidden=move || !shows(ImplicitView::Matrix) chart=k.chart(Chart::Error) label="error on the unseen entries against step" name="gradlab-implicit-error">
                 <Tex tex=r"\lVert P_{\Omega^\perp}(X_t - T) \rVert_F \,/\, \lVert P_{\Omega^\perp}(T) \rVert_F" />" "
