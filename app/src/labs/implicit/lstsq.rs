@@ -32,6 +32,9 @@ pub struct Lstsq {
     pub history: Vec<Record>,
     /// `x` at the recorded steps, for the picture (n ≤ 3).
     pub path: Vec<DVector<f64>>,
+    /// Orthonormal directions along the solution set, for the picture
+    /// (n ≤ 3; none otherwise).
+    pub basis: Vec<DVector<f64>>,
     sample: Sampler,
 }
 
@@ -41,8 +44,18 @@ impl Lstsq {
         let problem = Problem::new(s.equations(), s.n, s.init, s.seed);
         let (min_norm, nearest) = (problem.min_norm(), problem.nearest(&problem.x0));
         let descent = Descent::new(&problem, s.opt, s.lr);
-        let mut run =
-            Self { problem, min_norm, nearest, descent, total: s.steps, history: Vec::new(), path: Vec::new(), sample: Sampler::new(200) };
+        let basis = if s.n <= 3 { null_basis(&problem) } else { Vec::new() };
+        let mut run = Self {
+            problem,
+            min_norm,
+            nearest,
+            descent,
+            total: s.steps,
+            history: Vec::new(),
+            path: Vec::new(),
+            basis,
+            sample: Sampler::new(200),
+        };
         run.record();
         run
     }
@@ -66,14 +79,14 @@ impl Lstsq {
         let r = self.history.last()?;
         Some((r.to_min_norm / self.min_norm.norm(), r.to_nearest / self.nearest.norm(), r.residual))
     }
+}
 
-    /// Orthonormal directions along the solution set (`A`'s null space).
-    fn null_basis(&self) -> Vec<DVector<f64>> {
-        let n = self.problem.x0.len();
-        let projector = DMatrix::identity(n, n) - self.problem.pinv() * &self.problem.a;
-        let eig = SymmetricEigen::new(projector);
-        (0..n).filter(|&k| eig.eigenvalues[k] > 0.5).map(|k| eig.eigenvectors.column(k).into_owned()).collect()
-    }
+/// Orthonormal directions along the solution set (`A`'s null space).
+fn null_basis(p: &Problem) -> Vec<DVector<f64>> {
+    let n = p.x0.len();
+    let projector = DMatrix::identity(n, n) - p.pinv() * &p.a;
+    let eig = SymmetricEigen::new(projector);
+    (0..n).filter(|&k| eig.eigenvalues[k] > 0.5).map(|k| eig.eigenvectors.column(k).into_owned()).collect()
 }
 
 impl Experiment for Lstsq {
@@ -163,7 +176,7 @@ pub fn draw_plane(run: &Lstsq, s: &ImplicitState, surface: &mut Surface<'_>) {
             return;
         };
         let _ = mesh(&mut chart, surface).x_desc("x₁").y_desc("x₂").draw();
-        for d in run.null_basis() {
+        for d in &run.basis {
             if let Some(seg) = clip((run.min_norm[0], run.min_norm[1]), (d[0], d[1]), lo, hi) {
                 let _ = chart.draw_series(LineSeries::new(seg, ink.stroke_width(width)));
             }
@@ -203,7 +216,7 @@ pub fn draw_plane(run: &Lstsq, s: &ImplicitState, surface: &mut Surface<'_>) {
         let _ =
             chart.configure_axes().label_style(surface.font(11.0)).light_grid_style(surface.theme.grid.mix(0.3)).max_light_lines(2).draw();
         let at = |x: &DVector<f64>| (x[0], x[1], x[2]);
-        let basis = run.null_basis();
+        let basis = &run.basis;
         let c = &run.min_norm;
         // The solution set: a plane (one equation) as a grid, or a line.
         let ticks: Vec<f64> = (-4..=4).map(|k| f64::from(k) * r / 2.0).collect();

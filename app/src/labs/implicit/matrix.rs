@@ -34,8 +34,13 @@ pub struct Matrix {
     pub total: u64,
     pub history: Vec<Vec<Record>>,
     pub nuclear: NuclearMin,
-    /// Target, mask and the first model's `X` as images.
-    pub images: Option<[Heat; 3]>,
+    /// `‖X*‖_*` of the minimum nuclear norm completion, once computed.
+    nuclear_min: Option<f64>,
+    /// The target's singular values, largest first.
+    pub target_singular: Vec<f64>,
+    /// Target, mask and the first model's `X` (at its last record) as
+    /// images, target and `X` on one colour scale.
+    pub images: [Heat; 3],
     rank: usize,
     /// The model to step next.
     turn: usize,
@@ -49,8 +54,21 @@ impl Matrix {
         let models: Vec<Factorized> = s.alphas().into_iter().map(|a| Factorized::new(s.size, s.depth, a, s.matrix_lr, s.seed)).collect();
         let nuclear = NuclearMin::new(&c);
         let history = vec![Vec::new(); models.len()];
-        let mut run =
-            Self { c, models, total: s.matrix_steps, history, nuclear, images: None, rank: s.rank, turn: 0, sample: Sampler::new(40) };
+        let target_singular = singular_values(&c.target);
+        let images = [heat(&c, &c.target), Heat::of(&c.mask, &order(&c), Some((0.0, 1.0))), heat(&c, &models[0].product())];
+        let mut run = Self {
+            c,
+            models,
+            total: s.matrix_steps,
+            history,
+            nuclear,
+            nuclear_min: None,
+            target_singular,
+            images,
+            rank: s.rank,
+            turn: 0,
+            sample: Sampler::new(40),
+        };
         run.record();
         run
     }
@@ -68,7 +86,7 @@ impl Matrix {
                 singular: s.into_iter().take(keep).collect(),
             });
             if i == 0 {
-                self.images = Some(images(&self.c, &x));
+                self.images[2] = heat(&self.c, &x);
             }
         }
     }
@@ -82,20 +100,23 @@ impl Matrix {
     /// `‖X*‖_*` of the minimum nuclear norm completion, once computed.
     #[must_use]
     pub fn nuclear_min(&self) -> Option<f64> {
-        self.nuclear_done().then(|| nuclear_norm(self.nuclear.completion()))
+        self.nuclear_min
     }
 
-    #[must_use]
-    pub fn nuclear_done(&self) -> bool {
+    fn nuclear_done(&self) -> bool {
         self.nuclear.done(&self.c) || self.nuclear.iterations >= NUCLEAR_ITERATIONS
     }
 }
 
-/// Target and `X` on one colour scale (the target's, padded), and the mask.
-fn images(c: &Completion, x: &DMatrix<f64>) -> [Heat; 3] {
-    let order: Vec<usize> = (0..c.n()).collect();
+/// Rows and columns in their own order.
+fn order(c: &Completion) -> Vec<usize> {
+    (0..c.n()).collect()
+}
+
+/// `x` (the target or a model's `X`) on the target's colour scale, padded.
+fn heat(c: &Completion, x: &DMatrix<f64>) -> Heat {
     let top = c.target.amax() * 1.1;
-    [Heat::of(&c.target, &order, Some((-top, top))), Heat::of(&c.mask, &order, Some((0.0, 1.0))), Heat::of(x, &order, Some((-top, top)))]
+    Heat::of(x, &order(c), Some((-top, top)))
 }
 
 impl Experiment for Matrix {
@@ -133,7 +154,10 @@ impl Experiment for Matrix {
         while !self.nuclear_done() && web::now() < deadline {
             self.nuclear.iterate(&self.c);
         }
-        self.nuclear_done()
+        if self.nuclear_done() {
+            self.nuclear_min = Some(nuclear_norm(self.nuclear.completion()));
+        }
+        self.nuclear_min.is_some()
     }
 }
 
@@ -145,7 +169,7 @@ fn alpha_label(m: &Factorized) -> String {
 /// Target, mask and `X` side by side, each square.
 pub fn draw_matrices(run: &Matrix, surface: &mut Surface<'_>) {
     let Some(root) = surface.root() else { return };
-    let Some(images) = &run.images else { return };
+    let images = &run.images;
     let step = run.history[0].last().map_or(0, |r| r.step);
     let names = ["target T".to_owned(), "seen entries Ω".to_owned(), format!("X, {}, step {step}", alpha_label(&run.models[0]))];
     let (w, h) = root.dim_in_pixel();
@@ -168,7 +192,7 @@ pub fn draw_matrices(run: &Matrix, surface: &mut Surface<'_>) {
 pub fn draw_singular(run: &Matrix, surface: &mut Surface<'_>) {
     let h = &run.history[0];
     let keep = h.first().map_or(0, |r| r.singular.len());
-    let target = singular_values(&run.c.target);
+    let target = &run.target_singular;
     let mut lines: Vec<Line> = (0..keep)
         .map(|k| Line {
             label: if k < run.rank {
@@ -236,7 +260,9 @@ pub fn draw_nuclear(run: &Matrix, surface: &mut Surface<'_>) {
     let h = &run.history[0];
     if let (Some(first), Some(last)) = (h.iter().find(|r| r.step > 0), h.last()) {
         let span = |v: f64| vec![(first.step as f64, v), (last.step as f64, v)];
-        lines.push(Line { label: "target ‖T‖_*".into(), colour: GREY_RGB, dashed: false, points: span(nuclear_norm(&run.c.target)) });
+        lines.push(Line {
+            label: "target ‖T‖_*".into(), colour: GREY_RGB, dashed: false, points: span(run.target_singular.iter().sum())
+        });
         if let Some(min) = run.nuclear_min() {
             lines.push(Line { label: "min ‖X‖_* completion".into(), colour: GREY_RGB, dashed: true, points: span(min) });
         }

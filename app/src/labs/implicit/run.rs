@@ -153,7 +153,8 @@ impl LabRun for Run {
 
     fn configure(&mut self, f: &mut Frame<'_, ImplicitState>, s: &ImplicitState, old: Option<&ImplicitState>) {
         // A finished run that is changed plays again.
-        if self.progress().0 > 0 && self.progress().0 >= self.progress().1 {
+        let (done, total) = self.progress();
+        if done > 0 && done >= total {
             f.lab.playing.set(true);
         }
         self.build(f, s, old, false);
