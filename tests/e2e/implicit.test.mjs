@@ -1,7 +1,8 @@
 // The implicit-bias lab in a real headless Chromium against the release
 // build: least squares, separable classification and matrix completion,
 // each against its exact answer, in the WebGPU browser and without WebGPU
-// (the lab computes in f64 on the CPU in both).
+// (matrix completion trains on the GPU in the first, in f64 on the CPU in
+// the second; the rest computes in f64 on the CPU in both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -29,12 +30,14 @@ for (const backend of ['gpu', 'plain']) {
     assert.ok(Number(v.lstsqMinNorm) < 1e-6, `gradient descent from zero lands on A⁺b: ${v.lstsqMinNorm}`);
     const [gd, ngd] = v.marginAngles.split(',').map(Number);
     assert.ok(ngd < gd / 5, `normalized GD is nearer the SVM direction than GD: ${v.marginAngles}`);
+    assert.equal(v.matrixOn, backend === 'gpu' ? 'gpu' : 'cpu');
     assert.ok(Number(v.matrixError) < 0.1 && Number(v.matrixRank) < 2.5, `α = 1e-3 completes the rank-2 target: ${v.matrixError}, ${v.matrixRank}`);
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('button[name="json"]')]);
     const body = JSON.parse(await readFile(await json.path(), 'utf8'));
     assert.equal(body.lstsq.min_norm.length, 2);
     assert.deepEqual(body.margin.optimizers.map((o) => o.method), ['GD', 'normalized GD', 'Adam']);
     assert.deepEqual(body.matrix.models.map((m) => m.alpha), [0.001, Math.sqrt(0.001), 1]);
+    assert.deepEqual(body.matrix.models.map((m) => m.step), [3000, 3000, 3000]);
     assert.ok(body.matrix.models[2].unseen_error > 10 * body.matrix.models[0].unseen_error, 'α = 1 keeps its random start');
     await page.locator('.chart.implicit.plane').scrollIntoViewIfNeeded();
     await screenshot(page, `implicit-${backend}.png`);

@@ -84,4 +84,9 @@ fn rust_twins_of_wgsl_structs_have_their_size() {
     };
     assert_eq!(size("DispatchArgs"), std::mem::size_of::<gradlab_core::gpu::DispatchArgs>());
     assert_eq!(size("StepArgs"), std::mem::size_of::<gradlab_core::gpu::StepArgs>());
+    let factor = naga::front::wgsl::parse_str(&Kernel::Factor.source()).unwrap();
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(factor.to_ctx()).unwrap();
+    let (handle, _) = factor.types.iter().find(|(_, t)| t.name.as_deref() == Some("FactorOp")).expect("no struct FactorOp");
+    assert_eq!(layouter[handle].size as usize, std::mem::size_of::<gradlab_core::gpu::factor::FactorOp>());
 }

@@ -3,7 +3,7 @@
 
 use super::common::Layouts;
 use super::shaders::Kernel;
-use super::{dense, landscape, loss, ntk, optimizer};
+use super::{dense, factor, landscape, loss, ntk, optimizer};
 
 /// Every pipeline gradlab trains with, and the layouts they share. Cheap
 /// to clone (wgpu handles).
@@ -15,32 +15,42 @@ pub struct Kernels {
     pub optimizer: optimizer::Pipelines,
     pub landscape: landscape::Pipelines,
     pub ntk: ntk::Pipelines,
+    pub factor: factor::Pipelines,
 }
 
 impl Kernels {
-    /// Compiles every kernel file (behind the `common.wgsl` prelude).
+    /// Compiles every kernel file (the MLP ones behind the `common.wgsl`
+    /// prelude, on its layout).
     #[must_use]
     pub fn new(device: &wgpu::Device) -> Self {
         let layouts = Layouts::new(device);
+        let l = &layouts.pipeline;
         Self {
-            dense: compile(device, &layouts, Kernel::Dense, "Dense", dense::Pipelines::new),
-            loss: compile(device, &layouts, Kernel::Loss, "Loss", loss::Pipelines::new),
-            optimizer: compile(device, &layouts, Kernel::Optimizer, "Optimizer", optimizer::Pipelines::new),
-            landscape: compile(device, &layouts, Kernel::Landscape, "Landscape", landscape::Pipelines::new),
-            ntk: compile(device, &layouts, Kernel::Ntk, "Ntk", ntk::Pipelines::new),
+            dense: compile(device, l, Kernel::Dense, "Dense", dense::Pipelines::new),
+            loss: compile(device, l, Kernel::Loss, "Loss", loss::Pipelines::new),
+            optimizer: compile(device, l, Kernel::Optimizer, "Optimizer", optimizer::Pipelines::new),
+            landscape: compile(device, l, Kernel::Landscape, "Landscape", landscape::Pipelines::new),
+            ntk: compile(device, l, Kernel::Ntk, "Ntk", ntk::Pipelines::new),
+            factor: factor::Pipelines::new(device),
             layouts,
         }
     }
 }
 
-/// Compiles one kernel file (behind the prelude) and has its owner build
-/// its pipelines.
-fn compile<T>(device: &wgpu::Device, layouts: &Layouts, kernel: Kernel, owner: &'static str, build: fn(&Compiler<'_>) -> T) -> T {
+/// Compiles one kernel file (its [`Kernel::source`]) and has its owner
+/// build its pipelines on `layout`.
+pub(super) fn compile<T>(
+    device: &wgpu::Device,
+    layout: &wgpu::PipelineLayout,
+    kernel: Kernel,
+    owner: &'static str,
+    build: impl FnOnce(&Compiler<'_>) -> T,
+) -> T {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(kernel.file_name()),
         source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
     });
-    build(&Compiler { device, layout: &layouts.pipeline, owner, module: &module })
+    build(&Compiler { device, layout, owner, module: &module })
 }
 
 /// Builds the pipelines of one kernel file, labelled `"Owner::entry"`.

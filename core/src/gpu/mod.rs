@@ -19,16 +19,19 @@
 //! | `optimizer.wgsl` | [`optimizer`] | `train::Optimizer` | `tests/tests/parity.rs` |
 //! | `landscape.wgsl` | [`landscape`] | `landscape::plane_losses`, `landscape::hessian` | `tests/tests/landscape.rs` |
 //! | `ntk.wgsl` | [`ntk`] | `ntk::cross_gram` | `tests/tests/ntk.rs` |
+//! | `factor.wgsl` | [`factor`] | `implicit::matrix::Factorized::step` | `tests/tests/factor.rs` |
 //!
 //! Each `.wgsl` file names the same three in its first lines, and the
 //! shader test checks that they exist. [`GpuTrainer`] ([`trainer`])
-//! composes the families on buffers sized by its [`plan`], which is plain
-//! arithmetic, tested without a GPU. [`memory`] makes every buffer go when
+//! composes the MLP families on buffers sized by its [`plan`], which is
+//! plain arithmetic, tested without a GPU; [`FactorBatch`] is the one user
+//! of `factor.wgsl`. [`memory`] makes every buffer go when
 //! its owner drops it, [`readback`] brings results back without blocking,
 //! [`shaders`] embeds the sources.
 
 pub mod common;
 pub mod dense;
+pub mod factor;
 mod gpu_data;
 mod kernels;
 pub mod landscape;
@@ -42,6 +45,7 @@ pub mod shaders;
 mod trainer;
 
 pub use common::STORAGE_BINDINGS;
+pub use factor::{FactorBatch, PendingProducts};
 pub use gpu_data::{DispatchArgs, StepArgs};
 pub use kernels::Kernels;
 pub use landscape::{LossProbe, PendingLosses, MAX_POWER_ITERATIONS};

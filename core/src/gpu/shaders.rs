@@ -1,5 +1,6 @@
-//! The one registry of WGSL sources. Each kernel file is compiled with the
-//! shared prelude `common.wgsl` in front of it.
+//! The one registry of WGSL sources. Each kernel file of the MLP trainer
+//! is compiled with the shared prelude `common.wgsl` in front of it;
+//! `factor.wgsl` (square matrices, its own bindings) stands alone.
 
 pub const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 
@@ -11,10 +12,11 @@ pub enum Kernel {
     Optimizer,
     Landscape,
     Ntk,
+    Factor,
 }
 
 impl Kernel {
-    pub const ALL: [Self; 5] = [Self::Dense, Self::Loss, Self::Optimizer, Self::Landscape, Self::Ntk];
+    pub const ALL: [Self; 6] = [Self::Dense, Self::Loss, Self::Optimizer, Self::Landscape, Self::Ntk, Self::Factor];
 
     #[must_use]
     pub fn file_name(self) -> &'static str {
@@ -24,6 +26,7 @@ impl Kernel {
             Self::Optimizer => "optimizer.wgsl",
             Self::Landscape => "landscape.wgsl",
             Self::Ntk => "ntk.wgsl",
+            Self::Factor => "factor.wgsl",
         }
     }
 
@@ -34,12 +37,16 @@ impl Kernel {
             Self::Optimizer => include_str!("../../../shaders/optimizer.wgsl"),
             Self::Landscape => include_str!("../../../shaders/landscape.wgsl"),
             Self::Ntk => include_str!("../../../shaders/ntk.wgsl"),
+            Self::Factor => include_str!("../../../shaders/factor.wgsl"),
         }
     }
 
-    /// The full module source: prelude, then the kernel file.
+    /// The full module source: prelude (where it has one), then the kernel file.
     #[must_use]
     pub fn source(self) -> String {
+        if self == Self::Factor {
+            return self.body().to_owned();
+        }
         format!("{COMMON}\n// ---- {} ----\n{}", self.file_name(), self.body())
     }
 }

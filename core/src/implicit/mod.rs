@@ -15,11 +15,14 @@
 //!   2019); from a large one it does not.
 //!
 //! The problems are tiny, so everything here runs in f64 on the CPU, a
-//! bounded number of steps per call, for a caller that ticks each frame.
+//! bounded number of steps per call, for a caller that ticks each frame;
+//! [`sweep`] also trains matrix completion's initialization sweep on the
+//! GPU, in f32, as one batch.
 
 pub mod lstsq;
 pub mod margin;
 pub mod matrix;
+pub mod sweep;
 
 /// Adam's constants, as the MLP trainers use them.
 pub(crate) const BETA1: f64 = 0.9;

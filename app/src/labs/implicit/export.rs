@@ -66,10 +66,11 @@ pub fn json(run: &Run, s: &ImplicitState) -> String {
     let matrix = run.matrix.as_ref().map(|m| {
         serde_json::json!({
             "seen_fraction": m.c.seen,
+            "trained_on": if m.on_gpu() { "gpu, f32" } else { "cpu, f64" },
             "min_nuclear_norm": m.nuclear_min(),
             "models": m.models.iter().zip(&m.history).map(|(model, h)| serde_json::json!({
                 "alpha": model.alpha,
-                "step": model.steps,
+                "step": h.last().map(|r| r.step),
                 "unseen_error": h.last().map(|r| r.error),
                 "effective_rank": h.last().map(|r| r.rank),
                 "nuclear_norm": h.last().map(|r| r.nuclear),

@@ -1,12 +1,18 @@
 //! Matrix completion: factorized models from several initialization
 //! scales, side by side, against the target and the minimum nuclear norm
-//! completion (computed over frames).
+//! completion (computed over frames). On a GPU backend the models train
+//! there as one batch, in f32 ([`GpuSweep`]); on the CPU, in f64 here,
+//! taking turns.
 
+use std::rc::Rc;
+
+use gradlab_core::engine::Backend;
 use gradlab_core::implicit::matrix::{effective_rank, nuclear_norm, singular_values, Completion, Factorized, NuclearMin};
+use gradlab_core::implicit::sweep::GpuSweep;
 use nalgebra::DMatrix;
 use plotters::prelude::*;
 
-use super::run::{Experiment, Sampler};
+use super::run::{drive, Experiment, Sampler};
 use super::state::ImplicitState;
 use crate::charts::heat::{draw_heat, Heat};
 use crate::charts::lines::{draw_lines, Line, Lines};
@@ -42,14 +48,17 @@ pub struct Matrix {
     /// images, target and `X` on one colour scale.
     pub images: [Heat; 3],
     rank: usize,
-    /// The model to step next.
+    /// The model to step next (on the CPU).
     turn: usize,
     sample: Sampler,
+    /// The models on the GPU, and the step of their `X` last read back;
+    /// `models` then holds their start.
+    gpu: Option<(GpuSweep, u64)>,
 }
 
 impl Matrix {
     #[must_use]
-    pub fn new(s: &ImplicitState) -> Self {
+    pub fn new(s: &ImplicitState, backend: &Rc<Backend>) -> Self {
         let c = Completion::new(s.size, s.rank, s.observed, s.seed);
         let models: Vec<Factorized> = s.alphas().into_iter().map(|a| Factorized::new(s.size, s.depth, a, s.matrix_lr, s.seed)).collect();
         let nuclear = NuclearMin::new(&c);
@@ -68,27 +77,61 @@ impl Matrix {
             rank: s.rank,
             turn: 0,
             sample: Sampler::new(40),
+            gpu: matches!(**backend, Backend::Gpu(_)).then(|| (GpuSweep::new(Rc::clone(backend)), 0)),
         };
-        run.record();
+        run.record_cpu();
         run
     }
 
-    fn record(&mut self) {
+    /// Whether the models train on the GPU.
+    #[must_use]
+    pub fn on_gpu(&self) -> bool {
+        self.gpu.is_some()
+    }
+
+    /// Records the CPU models as they are now.
+    fn record_cpu(&mut self) {
+        let x: Vec<DMatrix<f64>> = self.models.iter().map(Factorized::product).collect();
+        self.record(self.models[0].steps, &x);
+    }
+
+    /// Records each model's `x` at `step`.
+    fn record(&mut self, step: u64, x: &[DMatrix<f64>]) {
         let keep = self.rank + 3;
-        for (i, (m, h)) in self.models.iter().zip(&mut self.history).enumerate() {
-            let x = m.product();
-            let s = singular_values(&x);
+        for (x, h) in x.iter().zip(&mut self.history) {
+            let s = singular_values(x);
             h.push(Record {
-                step: m.steps,
-                error: self.c.unseen_error(&x),
+                step,
+                error: self.c.unseen_error(x),
                 rank: effective_rank(&s),
                 nuclear: s.iter().sum(),
                 singular: s.into_iter().take(keep).collect(),
             });
-            if i == 0 {
-                self.images[2] = heat(&self.c, &x);
-            }
         }
+        self.images[2] = heat(&self.c, &x[0]);
+    }
+
+    /// This frame's steps (`Some(1)`: one; `u32::MAX`: as many as fit
+    /// until `deadline`; `None`: paused); whether anything new is shown.
+    ///
+    /// # Errors
+    /// A model diverged, or the GPU failed.
+    pub fn tick(&mut self, steps: Option<u32>, deadline: f64) -> Result<bool, String> {
+        let Some((sweep, shown)) = &mut self.gpu else {
+            return steps.map_or(Ok(false), |n| drive(self, n == 1, deadline, web::now));
+        };
+        let Some(landed) = sweep.tick(&self.c, &self.models, steps, self.total, web::now) else { return Ok(false) };
+        let p = landed.map_err(|e| format!("Matrix completion on the GPU failed: {e}"))?;
+        *shown = p.step;
+        if let Some(i) = p.x.iter().position(|x| !x.iter().all(|v| v.is_finite())) {
+            return Err(diverged(&self.models[i], p.step));
+        }
+        if self.sample.due(p.step, self.total) {
+            self.record(p.step, &p.x);
+        } else {
+            self.images[2] = heat(&self.c, &p.x[0]);
+        }
+        Ok(true)
     }
 
     /// The first model's unseen-entry error and effective rank now.
@@ -106,6 +149,13 @@ impl Matrix {
     fn nuclear_done(&self) -> bool {
         self.nuclear.done(&self.c) || self.nuclear.iterations >= NUCLEAR_ITERATIONS
     }
+}
+
+fn diverged(m: &Factorized, step: u64) -> String {
+    format!(
+        "Matrix completion from α = {} diverged by step {step}: lower the learning rate (a larger α or depth, or fewer entries seen, needs a smaller one).",
+        m.alpha
+    )
 }
 
 /// Rows and columns in their own order.
@@ -129,22 +179,20 @@ impl Experiment for Matrix {
         for _ in 0..steps {
             let m = &mut self.models[self.turn];
             if !m.step(&self.c).1 {
-                return Err(format!(
-                    "Matrix completion from α = {} diverged at step {}: lower the learning rate (a larger α or depth, or fewer entries seen, needs a smaller one).",
-                    m.alpha, m.steps
-                ));
+                return Err(diverged(m, m.steps));
             }
             self.turn = (self.turn + 1) % self.models.len();
             if self.turn == 0 && self.sample.due(self.models[0].steps, self.total) {
-                self.record();
+                self.record_cpu();
             }
         }
         Ok(())
     }
 
-    /// Steps every model has taken.
+    /// Steps every model has taken (on the GPU: as last read back).
     fn progress(&self) -> (u64, u64) {
-        (self.models[self.models.len() - 1].steps, self.total)
+        let done = self.gpu.as_ref().map_or(self.models[self.models.len() - 1].steps, |g| g.1);
+        (done, self.total)
     }
 
     fn background(&mut self, deadline: f64) -> bool {

@@ -132,7 +132,7 @@ pub fn ImplicitLab(
                 <legend>"Experiment"</legend>
                 {controls::seed(settings, &SEED)}
                 {VIEW.select(settings)}
-                <p class="note">"These problems are small: they are solved in f64 on the CPU, in a slice of each frame, whichever backend the badge names."</p>
+                <p class="note">"Least squares and the separable problem are small: they are solved in f64 on the CPU, in a slice of each frame. Matrix completion trains on the GPU when the badge names WebGPU (in f32, every α as one batch), otherwise in f64 on the CPU; the minimum nuclear norm completion is always computed in f64 on the CPU."</p>
             </fieldset>
         }
     };
@@ -147,6 +147,7 @@ pub fn ImplicitLab(
         ("data-matrix-error", Signal::derive(move || readout.with(|r| num(r.matrix.map(|m| m.0))))),
         ("data-matrix-rank", Signal::derive(move || readout.with(|r| num(r.matrix.map(|m| m.1))))),
         ("data-nuclear-min", Signal::derive(move || readout.with(|r| num(r.nuclear_min)))),
+        ("data-matrix-on", Signal::derive(move || readout.with(|r| r.matrix_on.unwrap_or_default().to_owned()))),
     ];
     k.page(parts)
 }

@@ -58,7 +58,7 @@ pub trait Experiment {
 
 /// Steps `e` until `deadline` on `clock` (or `single`: one step further);
 /// whether it moved.
-fn drive<E: Experiment>(e: &mut E, single: bool, deadline: f64, clock: fn() -> f64) -> Result<bool, String> {
+pub fn drive<E: Experiment>(e: &mut E, single: bool, deadline: f64, clock: fn() -> f64) -> Result<bool, String> {
     let start = e.progress().0;
     loop {
         let (done, total) = e.progress();
@@ -100,6 +100,8 @@ pub struct Readout {
     pub matrix: Option<(f64, f64)>,
     /// The minimum nuclear norm completion's norm, once computed.
     pub nuclear_min: Option<f64>,
+    /// Where matrix completion trains: "gpu" or "cpu".
+    pub matrix_on: Option<&'static str>,
 }
 
 impl Run {
@@ -111,6 +113,7 @@ impl Run {
             angles: self.margin.as_ref().map(Margin::angles).unwrap_or_default(),
             matrix: self.matrix.as_ref().and_then(Matrix::readout),
             nuclear_min: self.matrix.as_ref().and_then(Matrix::nuclear_min),
+            matrix_on: self.matrix.as_ref().map(|m| if m.on_gpu() { "gpu" } else { "cpu" }),
         }
     }
 
@@ -140,7 +143,7 @@ impl Run {
         if !v.shows(ImplicitView::Matrix) {
             self.matrix = None;
         } else if self.matrix.is_none() || changed(&|o: &ImplicitState| o.matrix_key() != s.matrix_key()) {
-            self.matrix = Some(Matrix::new(s));
+            self.matrix = Some(Matrix::new(s, f.backend));
         }
         self.rate = Rate::default();
         f.started();
@@ -167,25 +170,28 @@ impl LabRun for Run {
     fn tick(&mut self, f: &mut Frame<'_, ImplicitState>, _s: &ImplicitState) -> bool {
         let mut fresh = false;
         let deadline = web::now() + STEP_BUDGET_MS;
-        if let Some(steps) = f.steps() {
-            let single = steps == 1;
-            // The budget is shared: each experiment gets until the deadline,
-            // in turn, so with all three shown each gets its chunks in.
-            let moved = [
-                self.lstsq.as_mut().map(|e| drive(e, single, deadline, web::now)),
-                self.margin.as_mut().map(|e| drive(e, single, deadline.max(web::now() + 1.0), web::now)),
-                self.matrix.as_mut().map(|e| drive(e, single, deadline.max(web::now() + 1.0), web::now)),
-            ];
+        let steps = f.steps();
+        let single = steps == Some(1);
+        // The budget is shared: each experiment gets until the deadline,
+        // in turn, so with all three shown each gets its chunks in. The
+        // matrix sweep ticks paused too: on the GPU its readbacks land then.
+        let later = || deadline.max(web::now() + 1.0);
+        let moved = [
+            self.lstsq.as_mut().and_then(|e| steps.map(|_| drive(e, single, deadline, web::now))),
+            self.margin.as_mut().and_then(|e| steps.map(|_| drive(e, single, later(), web::now))),
+            self.matrix.as_mut().map(|e| e.tick(steps, later())),
+        ];
+        if steps.is_some() {
             f.stepped();
-            for m in moved.into_iter().flatten() {
-                match m {
-                    Ok(moved) => fresh |= moved,
-                    Err(why) => {
-                        f.lab.playing.set(false);
-                        f.phase(Phase::Diverged);
-                        f.note(why);
-                        return true;
-                    }
+        }
+        for m in moved.into_iter().flatten() {
+            match m {
+                Ok(moved) => fresh |= moved,
+                Err(why) => {
+                    f.lab.playing.set(false);
+                    f.phase(Phase::Diverged);
+                    f.note(why);
+                    return true;
                 }
             }
         }
@@ -249,7 +255,8 @@ mod tests {
     fn a_step_moves_each_experiment_one_whole_step() {
         // A clock that stands still: only `single` and the end stop a drive.
         let s = ImplicitState { margin_steps: 300, matrix_steps: 50, ..ImplicitState::default() };
-        let mut matrix = Matrix::new(&s);
+        let cpu = std::rc::Rc::new(gradlab_core::engine::Backend::Cpu { reason: String::new() });
+        let mut matrix = Matrix::new(&s, &cpu);
         assert!(drive(&mut matrix, true, 1.0, || 0.0).unwrap());
         // All three α took their step (they take turns).
         assert_eq!(matrix.models.iter().map(|m| m.steps).collect::<Vec<_>>(), vec![1, 1, 1]);
