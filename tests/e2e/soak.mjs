@@ -12,6 +12,7 @@
 //   node tests/e2e/soak.mjs [changes=1000] [query='?lab=playground'] [cpu]
 //   node tests/e2e/soak.mjs 300 '?lab=landscape&grid=16'
 //   node tests/e2e/soak.mjs 300 '?lab=dd'
+//   node tests/e2e/soak.mjs 300 '?lab=implicit&view=matrix&matrix_steps=100000'
 //
 // It needs dist/ (trunk build --release), prints a line per 100 changes and
 // exits 1 unless memory stayed flat and training resumed.
@@ -155,12 +156,20 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
     };
     // Width and learning rate; double descent has neither, and its n and
     // seeds change curves that take the worker seconds each, so a change
-    // that does not cancel the last one's job leaves minutes of work.
+    // that does not cancel the last one's job leaves minutes of work. The
+    // implicit-bias lab's matrix completion: its side and α.
     const dd = query.includes('lab=dd');
+    const implicit = query.includes('lab=implicit');
     const widths = [8, 16, 24, 32, 48, 64, 96, 128];
     const lrs = [0.003, 0.01, 0.03];
     const ns = [150, 200, 250, 300];
-    const params = (i) => (dd ? { n: ns[i % ns.length], seeds: 3 + (i % 3) } : { width: widths[i % widths.length], lr: lrs[i % lrs.length] });
+    const sizes = [8, 12, 16, 20, 24];
+    const alphas = [0.001, 0.01, 0.1];
+    const params = (i) => {
+      if (dd) return { n: ns[i % ns.length], seeds: 3 + (i % 3) };
+      if (implicit) return { size: sizes[i % sizes.length], alpha: alphas[i % alphas.length] };
+      return { width: widths[i % widths.length], lr: lrs[i % lrs.length] };
+    };
     const change = (i) => page.evaluate((p) => {
       window.postMessage({ gradlab: 1, type: 'set', params: p }, '*');
       // Two frames: the message is handled, then the run is rebuilt.

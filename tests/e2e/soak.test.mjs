@@ -3,7 +3,7 @@
 // changes took the GPU process from 125 MB to 7.1 GB) and to queue its
 // work behind every earlier run's, so training stalled. Every lab on
 // WebGPU, and on the CPU fallback, where a change cancels the worker's
-// jobs. About 5.5 minutes here.
+// jobs. About 6.5 minutes here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from './harness.mjs';
@@ -19,6 +19,7 @@ const SOAKS = [
   ['?lab=playground', 1000, false],
   ['?lab=landscape&grid=16', 300, false],
   ['?lab=ntk&n=16&steps=200', 300, false],
+  ['?lab=implicit&view=matrix&matrix_steps=100000', 300, false],
   ['?lab=playground', 1000, true],
   ['?lab=landscape&grid=16', 300, true],
   ['?lab=ntk&n=16&steps=200', 300, true],

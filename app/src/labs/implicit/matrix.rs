@@ -12,7 +12,7 @@ use gradlab_core::implicit::sweep::GpuSweep;
 use nalgebra::DMatrix;
 use plotters::prelude::*;
 
-use super::run::{drive, Experiment, Sampler};
+use super::run::{drive, Experiment, Halt, Sampler};
 use super::state::ImplicitState;
 use crate::charts::heat::{draw_heat, Heat};
 use crate::charts::lines::{draw_lines, Line, Lines};
@@ -116,15 +116,15 @@ impl Matrix {
     ///
     /// # Errors
     /// A model diverged, or the GPU failed.
-    pub fn tick(&mut self, steps: Option<u32>, deadline: f64) -> Result<bool, String> {
+    pub fn tick(&mut self, steps: Option<u32>, deadline: f64) -> Result<bool, Halt> {
         let Some((sweep, shown)) = &mut self.gpu else {
-            return steps.map_or(Ok(false), |n| drive(self, n == 1, deadline, web::now));
+            return steps.map_or(Ok(false), |n| drive(self, n == 1, deadline, web::now).map_err(Halt::Diverged));
         };
         let Some(landed) = sweep.tick(&self.c, &self.models, steps, self.total, web::now) else { return Ok(false) };
-        let p = landed.map_err(|e| format!("Matrix completion on the GPU failed: {e}"))?;
+        let p = landed.map_err(Halt::Failed)?;
         *shown = p.step;
         if let Some(i) = p.x.iter().position(|x| !x.iter().all(|v| v.is_finite())) {
-            return Err(diverged(&self.models[i], p.step));
+            return Err(Halt::Diverged(diverged(&self.models[i], p.step)));
         }
         if self.sample.due(p.step, self.total) {
             self.record(p.step, &p.x);

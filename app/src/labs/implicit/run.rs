@@ -56,6 +56,14 @@ pub trait Experiment {
     const CHUNK: u64;
 }
 
+/// Why an experiment stopped.
+pub enum Halt {
+    /// It diverged (the message says how, and what to change).
+    Diverged(String),
+    /// Its GPU work failed.
+    Failed(gradlab_core::Error),
+}
+
 /// Steps `e` until `deadline` on `clock` (or `single`: one step further);
 /// whether it moved.
 pub fn drive<E: Experiment>(e: &mut E, single: bool, deadline: f64, clock: fn() -> f64) -> Result<bool, String> {
@@ -177,8 +185,8 @@ impl LabRun for Run {
         // matrix sweep ticks paused too: on the GPU its readbacks land then.
         let later = || deadline.max(web::now() + 1.0);
         let moved = [
-            self.lstsq.as_mut().and_then(|e| steps.map(|_| drive(e, single, deadline, web::now))),
-            self.margin.as_mut().and_then(|e| steps.map(|_| drive(e, single, later(), web::now))),
+            self.lstsq.as_mut().and_then(|e| steps.map(|_| drive(e, single, deadline, web::now).map_err(Halt::Diverged))),
+            self.margin.as_mut().and_then(|e| steps.map(|_| drive(e, single, later(), web::now).map_err(Halt::Diverged))),
             self.matrix.as_mut().map(|e| e.tick(steps, later())),
         ];
         if steps.is_some() {
@@ -187,10 +195,15 @@ impl LabRun for Run {
         for m in moved.into_iter().flatten() {
             match m {
                 Ok(moved) => fresh |= moved,
-                Err(why) => {
+                Err(halt) => {
                     f.lab.playing.set(false);
-                    f.phase(Phase::Diverged);
-                    f.note(why);
+                    match halt {
+                        Halt::Diverged(why) => {
+                            f.phase(Phase::Diverged);
+                            f.note(why);
+                        }
+                        Halt::Failed(e) => f.failed(&e),
+                    }
                     return true;
                 }
             }
