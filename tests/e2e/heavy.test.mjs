@@ -3,9 +3,9 @@
 // message naming its limit, or runs with its CPU work in the page's worker.
 // Leaving the page takes under 5 s (a bound on a hang, not a speed test).
 // Once the page has started, a refused lab, or one whose work is sliced
-// on the main thread (the implicit-bias lab), runs no main-thread task
-// over 100 ms (long-task observer). A running lab's longest task is logged, not
-// bounded: its main-thread work is redrawing its charts (tens of ms), but
+// on the main thread (the implicit-bias lab on the CPU), runs no
+// main-thread task over 100 ms (long-task observer). A running lab's
+// longest task is logged, not bounded: its main-thread work is redrawing its charts (tens of ms), but
 // with the worker holding one of this machine's two cores, a loaded run of
 // the whole suite measured redraws of up to 370 ms, and in isolation none
 // over 50 ms. (The width-1024 NTK run had a 0.9 s task and 12 MB of JSON
@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, session, until } from './harness.mjs';
 
+const IMPLICIT = '?lab=implicit&n=64&m=31&points=200&margin_steps=10000000&size=64&rank=5&depth=4&alpha=1e-4&matrix_lr=0.001&matrix_steps=100000';
 const HEAVIEST = [
   ['?lab=playground&width=1024&depth=6&n=5000&batch=0', 'refused'],
   ['?lab=landscape&n=1024&width=512&depth=4&grid=128', 'refused'],
@@ -28,10 +29,15 @@ const HEAVIEST = [
   // first one took more than the 4 s watched.
   ['?lab=ntk&width=64&n=512', 'runs', 'plain'],
   // Every implicit-bias problem at its largest, the matrices the slowest
-  // (three 64×64 depth-4 products a step): f64 work on the main thread,
-  // the same on either backend, in slices of each frame, so its tasks are
-  // bounded like a refused lab's.
-  ['?lab=implicit&n=64&m=31&points=200&margin_steps=10000000&size=64&rank=5&depth=4&alpha=1e-4&matrix_lr=0.001&matrix_steps=100000', 'sliced', 'plain'],
+  // (three 64×64 depth-4 products a step). On the CPU: f64 work on the main
+  // thread in slices of each frame, so its tasks are bounded like a
+  // refused lab's. On WebGPU the matrices train on the GPU and the page
+  // keeps the rest; its longest task is logged, not bounded: SwiftShader's
+  // threads share this machine's two cores with the page, and frames whose
+  // own work measured 16–34 ms of stepping and up to 48 ms of drawing have
+  // shown as tasks of up to 170 ms.
+  [`${IMPLICIT}`, 'sliced', 'plain'],
+  [`${IMPLICIT}`, 'offloaded', 'gpu'],
 ];
 /** Milliseconds after the lab's root appears that count as start-up. */
 const STARTUP_MS = 1500;
@@ -75,7 +81,7 @@ for (const backend of ['gpu', 'plain']) {
       await page.goto(s.url + '?lab=playground&width=8&n=64', { timeout: 30_000 });
       const left = Date.now() - t0;
       console.log(`${backend} ${query}: longest task after start-up ${longest} ms (${tasks.length} over 50 ms), left in ${left} ms`);
-      if (expect !== 'runs') assert.ok(longest <= 100, `${query}: a ${longest} ms task on the main thread`);
+      if (expect === 'refused' || expect === 'sliced') assert.ok(longest <= 100, `${query}: a ${longest} ms task on the main thread`);
       assert.ok(left < 5000, `${query}: leaving took ${left} ms`);
       assert.deepEqual(errors, [], `${query}: no page errors`);
       await page.close();
