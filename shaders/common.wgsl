@@ -46,6 +46,7 @@ struct DispatchArgs {
     gated: u32,
     model_slots: u32,  // batched: floats between consecutive models' metrics blocks
     data_stride: u32,  // batched: floats between consecutive models' datasets (0: shared)
+    mask_off: u32,     // update: where the pruning masks start in `optim` (0: none)
 }
 
 // What changes from step to step (or eval chunk to chunk). Twin of

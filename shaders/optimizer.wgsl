@@ -5,7 +5,9 @@
 //
 // Parameter updates, one invocation per parameter. Twin of
 // train::Optimizer::update; `args.optimizer` picks the rule. Weight decay
-// is coupled: every rule sees g = ∇L + λθ.
+// is coupled: every rule sees g = m·(∇L + λθ), m the parameter's pruning
+// mask (1 without one), and writes θ ← m·(θ − η·delta): a pruned weight
+// stays exactly zero, its optimizer state too.
 //
 //   grad_norm  ‖g‖ over all parameters into metrics[NORM_SLOT] (one
 //              workgroup; normalized GD only)
@@ -14,8 +16,14 @@
 const WG: u32 = 256u;
 var<workgroup> partial: array<f32, 256>;
 
+// 1 kept, 0 pruned.
+fn keep(i: u32) -> f32 {
+    if (args.mask_off == 0u) { return 1.0; }
+    return optim[args.mask_off + i];
+}
+
 fn decayed_grad(i: u32) -> f32 {
-    return optim[i] + step.weight_decay * params[i];
+    return keep(i) * (optim[i] + step.weight_decay * params[i]);
 }
 
 @compute @workgroup_size(256)
@@ -76,5 +84,5 @@ fn update(
         }
         default: {}
     }
-    params[i] -= step.lr * delta;
+    params[i] = keep(i) * (params[i] - step.lr * delta);
 }

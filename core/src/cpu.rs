@@ -247,6 +247,8 @@ pub struct CpuTrainer {
     sampler: BatchSampler,
     step: u64,
     batch: Vec<u32>,
+    /// The trained layers' mask (1 kept, 0 pruned), if pruned.
+    mask: Option<Vec<f32>>,
 }
 
 impl CpuTrainer {
@@ -265,7 +267,23 @@ impl CpuTrainer {
         let state = vec![0.0; trained.num_params * config.optimizer.state_per_param()];
         let sampler = BatchSampler::new(n, config.batch(n), seed);
         let grads = vec![0.0; trained.num_params];
-        Self { grads, layout, trained, offset, config, params, state, x, y, sampler, step: 0, batch: Vec::new() }
+        Self { grads, layout, trained, offset, config, params, state, x, y, sampler, step: 0, batch: Vec::new(), mask: None }
+    }
+
+    /// Prunes the net: `mask` (one entry per parameter, 1 kept, 0 pruned)
+    /// zeroes the pruned parameters now and keeps them zero through every
+    /// step ([`Optimizer::update`]).
+    ///
+    /// # Panics
+    /// If `mask` is not one entry per parameter.
+    #[must_use]
+    pub fn with_mask(mut self, mask: &[f32]) -> Self {
+        assert_eq!(mask.len(), self.params.len(), "one mask entry per parameter");
+        for (p, m) in self.params.iter_mut().zip(mask) {
+            *p *= m;
+        }
+        self.mask = Some(mask[self.offset..].to_vec());
+        self
     }
 
     #[must_use]
@@ -301,13 +319,16 @@ impl CpuTrainer {
         let params = &mut self.params[self.offset..];
         let value = loss_and_grad(&self.trained, params, &bx, &by, self.config.loss, &mut self.grads);
         let sp = self.config.step_params(self.step);
+        let mask = self.mask.as_deref();
         let norm = match self.config.optimizer {
             Optimizer::NormalizedGd { .. } => {
-                self.grads.iter().zip(params.iter()).map(|(g, p)| (g + sp.weight_decay * p).powi(2)).sum::<f32>().sqrt()
+                let keep = |i: usize| mask.map_or(1.0, |m| m[i]);
+                let g = |(i, (g, p)): (usize, (&f32, &f32))| (keep(i) * (g + sp.weight_decay * p)).powi(2);
+                self.grads.iter().zip(params.iter()).enumerate().map(g).sum::<f32>().sqrt()
             }
             _ => 0.0,
         };
-        self.config.optimizer.update(params, &self.grads, &mut self.state, sp, norm);
+        self.config.optimizer.update(params, &self.grads, &mut self.state, sp, norm, mask);
         self.step += 1;
         value
     }

@@ -155,15 +155,20 @@ impl Optimizer {
 
     /// One update of every parameter, in place. `state` holds
     /// [`Self::state_per_param`] slices of `params.len()` each. `grad_norm`
-    /// is `‖∇L + λθ‖`, needed by normalized GD only.
+    /// is `‖m ⊙ (∇L + λθ)‖`, needed by normalized GD only.
+    ///
+    /// A `mask` `m` (1 kept, 0 pruned) multiplies the gradient and the
+    /// updated parameter: a pruned weight, zero, stays exactly zero under
+    /// every rule, and its optimizer state stays zero.
     ///
     /// This is the reference rule; `optimizer.wgsl` is its GPU twin.
-    pub fn update(self, params: &mut [f32], grads: &[f32], state: &mut [f32], step: StepParams, grad_norm: f32) {
+    pub fn update(self, params: &mut [f32], grads: &[f32], state: &mut [f32], step: StepParams, grad_norm: f32, mask: Option<&[f32]>) {
         let n = params.len();
         let (lr, wd) = (step.lr, step.weight_decay);
         let [h0, h1, h2] = self.hyper();
         for i in 0..n {
-            let g = grads[i] + wd * params[i];
+            let keep = mask.map_or(1.0, |m| m[i]);
+            let g = keep * (grads[i] + wd * params[i]);
             let delta = match self {
                 Self::Sgd => g,
                 Self::Momentum { .. } => {
@@ -187,7 +192,7 @@ impl Optimizer {
                 }
                 Self::NormalizedGd { .. } => g / (grad_norm + h2),
             };
-            params[i] -= lr * delta;
+            params[i] = keep * (params[i] - lr * delta);
         }
     }
 }
@@ -409,7 +414,7 @@ mod tests {
         for (t, g) in [[0.5f32, 1.0], [0.25, -1.0]].iter().enumerate() {
             let eff: Vec<f32> = g.iter().zip(&p).map(|(g, p)| g + wd * p).collect();
             let norm = eff.iter().map(|v| v * v).sum::<f32>().sqrt();
-            opt.update(&mut p, g, &mut state, c.step_params(t as u64), norm);
+            opt.update(&mut p, g, &mut state, c.step_params(t as u64), norm, None);
         }
         p
     }

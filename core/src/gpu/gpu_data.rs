@@ -47,6 +47,10 @@ pub struct DispatchArgs {
     /// Batched training on one dataset per model: floats between
     /// consecutive models' blocks of `data` (0: one dataset for all).
     pub data_stride: u32,
+    /// Pruned training: where the masks (one per parameter of every model,
+    /// 1 kept, 0 pruned) start in `optim`, after the optimizer state; 0
+    /// for none.
+    pub mask_off: u32,
 }
 
 /// Twin of `StepArgs` in `common.wgsl`: what changes between steps and
@@ -70,7 +74,7 @@ pub struct StepArgs {
     pub scale: f32,
 }
 
-const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 116);
+const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 120);
 const _: () = assert!(std::mem::size_of::<StepArgs>() == 48);
 
 /// `metrics[NORM_SLOT]` holds ‖g + λθ‖ (twin of `NORM_SLOT` in WGSL).

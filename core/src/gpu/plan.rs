@@ -222,6 +222,22 @@ impl TrainerPlan {
         Ok(plan)
     }
 
+    /// Room for pruning masks after the optimizer state in `optim` (one
+    /// float per parameter of every model), read by the update.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if `optim` no longer fits `max_binding`.
+    pub fn masked(mut self, max_binding: u64) -> Result<Self, Error> {
+        let p = self.bytes[0];
+        let off = self.bytes[1] / 4;
+        self.bytes[1] += p;
+        if self.bytes[1] > max_binding {
+            return Err(Error::gpu_limit("optim", self.bytes[1], max_binding));
+        }
+        self.dispatch_args[self.dispatches.update as usize].mask_off = u32_of(off as usize, "optimizer state")?;
+        Ok(self)
+    }
+
     /// Offsets `(z, h, δ, gates)` of each layer's activations in a model's
     /// block of `acts`.
     pub fn act_offsets(&self, layout: &ParamLayout) -> Vec<(usize, usize, usize, usize)> {

@@ -38,6 +38,8 @@ pub struct GpuTrainer {
     pub(super) last_submit_steps: u32,
     pub(super) batch_scratch: Vec<u32>,
     pub(super) hessian: Option<HessianState>,
+    /// The pruning masks of every model, if pruned (also in `optim`).
+    masks: Option<Vec<f32>>,
 }
 
 impl GpuTrainer {
@@ -85,7 +87,54 @@ impl GpuTrainer {
         params: &[f32],
         grid_x: &[f32],
     ) -> Result<Self, Error> {
-        let (layout, config, data_sizes, plan) = Self::plan(device, problem, datasets, params.len(), grid_x.len())?;
+        Self::build(device, queue, kernels, problem, datasets, params, None, grid_x)
+    }
+
+    /// As [`Self::with_datasets`], pruned: `masks` (one entry per
+    /// parameter of every model, 1 kept, 0 pruned) zero the pruned
+    /// parameters, which stay exactly zero through every step and reset.
+    ///
+    /// # Errors
+    /// As [`Self::with_datasets`], and [`Error::Invalid`] if `masks` is
+    /// not one entry per parameter.
+    #[allow(clippy::too_many_arguments)]
+    pub fn pruned(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        kernels: &Kernels,
+        problem: &Problem,
+        datasets: &[&Problem],
+        params: &[f32],
+        masks: &[f32],
+        grid_x: &[f32],
+    ) -> Result<Self, Error> {
+        if masks.len() != params.len() {
+            let reason = format!("{} mask entries for {} parameters", masks.len(), params.len());
+            return Err(Error::invalid(Part::Request, "masks", reason));
+        }
+        Self::build(device, queue, kernels, problem, datasets, params, Some(masks), grid_x)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        kernels: &Kernels,
+        problem: &Problem,
+        datasets: &[&Problem],
+        params: &[f32],
+        masks: Option<&[f32]>,
+        grid_x: &[f32],
+    ) -> Result<Self, Error> {
+        let (layout, config, data_sizes, mut plan) = Self::plan(device, problem, datasets, params.len(), grid_x.len())?;
+        let masks = masks.map(<[f32]>::to_vec);
+        let params: Vec<f32> = match &masks {
+            Some(m) => {
+                plan = plan.masked(max_binding(device))?;
+                params.iter().zip(m).map(|(p, m)| p * m).collect()
+            }
+            None => params.to_vec(),
+        };
         let mut data = Vec::with_capacity(plan.data.block * datasets.len());
         for d in datasets {
             data.extend_from_slice(&d.dataset.train.x);
@@ -98,7 +147,7 @@ impl GpuTrainer {
         let [params_buf, optim, acts, data_buf, batch, metrics] = std::array::from_fn(|i| {
             let label = super::STORAGE_BINDINGS[i];
             match label {
-                "params" => GpuBuffer::with_contents(device, label, bytemuck::cast_slice(params), rw),
+                "params" => GpuBuffer::with_contents(device, label, bytemuck::cast_slice(&params), rw),
                 "data" => GpuBuffer::with_contents(device, label, bytemuck::cast_slice(&data), rw),
                 _ => GpuBuffer::new(device, label, plan.bytes[i], rw),
             }
@@ -106,6 +155,10 @@ impl GpuTrainer {
         let args = ArgTables::new(device, &kernels.layouts, "GpuTrainer::args", &plan.dispatch_args, plan.max_step_records);
         let storage_group =
             kernels.layouts.storage_group(device, "GpuTrainer::storage_group", [&params_buf, &optim, &acts, &data_buf, &batch, &metrics]);
+        if let Some(m) = &masks {
+            let off = plan.dispatch_args[plan.dispatches.update as usize].mask_off;
+            queue.write_buffer(&optim, u64::from(off) * 4, bytemuck::cast_slice(m));
+        }
         let sampler = BatchSampler::new(data_sizes.n_train, plan.batch, problem.config.seed);
         Ok(Self {
             device: device.clone(),
@@ -128,6 +181,7 @@ impl GpuTrainer {
             last_submit_steps: 0,
             batch_scratch: Vec::new(),
             hessian: None,
+            masks,
         })
     }
 
@@ -177,9 +231,7 @@ impl GpuTrainer {
             n_test: problem.dataset.test.len(),
             n_grid: grid / layout.input_dim(),
         };
-        let limits = device.limits();
-        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-        let plan = TrainerPlan::new(&layout, &config, data_sizes, models, datasets.len() > 1, max_binding)?;
+        let plan = TrainerPlan::new(&layout, &config, data_sizes, models, datasets.len() > 1, max_binding(device))?;
         Ok((layout, config, data_sizes, plan))
     }
 
@@ -193,12 +245,20 @@ impl GpuTrainer {
         &self.layout
     }
 
-    /// Starts over from `params`: optimizer state zeroed, step 0, the
-    /// batch order of step 0.
+    /// Starts over from `params` (pruned by the masks, if any): optimizer
+    /// state zeroed, step 0, the batch order of step 0.
     pub fn reset(&mut self, params: &[f32]) {
-        self.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(params));
+        let mask_off = self.plan.dispatch_args[self.plan.dispatches.update as usize].mask_off;
+        match &self.masks {
+            Some(m) => {
+                let pruned: Vec<f32> = params.iter().zip(m).map(|(p, m)| p * m).collect();
+                self.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&pruned));
+            }
+            None => self.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(params)),
+        }
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::reset") });
-        encoder.clear_buffer(&self.optim, 0, None);
+        // Everything but the masks.
+        encoder.clear_buffer(&self.optim, 0, (mask_off > 0).then_some(u64::from(mask_off) * 4));
         self.queue.submit([encoder.finish()]);
         self.sampler = BatchSampler::new(self.sampler_n(), self.sampler.batch_size(), self.seed);
         self.step = 0;
@@ -256,4 +316,10 @@ impl GpuTrainer {
     pub fn queue_and_kernels(&self) -> (&wgpu::Queue, &Kernels) {
         (&self.queue, &self.kernels)
     }
+}
+
+/// The largest buffer binding `device` allows.
+fn max_binding(device: &wgpu::Device) -> u64 {
+    let limits = device.limits();
+    limits.max_storage_buffer_binding_size.min(limits.max_buffer_size)
 }

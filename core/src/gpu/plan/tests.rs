@@ -142,3 +142,21 @@ fn what_does_not_fit_the_device_is_named() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn masks_go_after_the_optimizer_state_and_only_the_update_reads_them() {
+    let l = layout(vec![16, 8], 1);
+    let plan = TrainerPlan::new(&l, &config(Loss::Bce, None), sizes(100, 50, 0, 1), 3, false, u64::MAX).unwrap();
+    let p = l.num_params as u64 * 3;
+    // Adam: gradients and two moments, then the masks.
+    assert_eq!(plan.bytes[1], 3 * p * 4);
+    let masked = plan.clone().masked(u64::MAX).unwrap();
+    assert_eq!(masked.bytes[1], 4 * p * 4);
+    let update = masked.dispatches.update as usize;
+    assert_eq!(u64::from(masked.dispatch_args[update].mask_off), 3 * p);
+    assert!(masked.dispatch_args.iter().enumerate().all(|(i, a)| i == update || a.mask_off == 0));
+    assert!(plan.dispatch_args.iter().all(|a| a.mask_off == 0), "unmasked: no mask");
+    // Refused, naming the buffer, when the masks do not fit.
+    let err = plan.masked(3 * p * 4 + 4).unwrap_err().to_string();
+    assert!(err.contains("optim"), "{err}");
+}
