@@ -348,6 +348,24 @@ pub fn predict(layout: &ParamLayout, params: &[f32], x: &[f32]) -> Vec<f32> {
     forward(layout, params, &columns::<f32>(x, layout.input_dim())).output().as_slice().to_vec()
 }
 
+/// The fraction of rows classified right, from `n × out_dim` row-major
+/// outputs and targets: for BCE the logit's sign against the 0/1 label,
+/// for softmax the largest output against the one-hot label; `None` for
+/// MSE (regression has no classes).
+#[must_use]
+pub fn accuracy(kind: Loss, outputs: &[f32], targets: &[f32], out_dim: usize) -> Option<f64> {
+    let rows = outputs.len() / out_dim.max(1);
+    let right = match kind {
+        Loss::Mse => return None,
+        Loss::Bce => outputs.iter().zip(targets).filter(|&(&f, &y)| (f > 0.0) == (y > 0.5)).count(),
+        Loss::Softmax => {
+            let argmax = |r: &[f32]| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+            outputs.chunks(out_dim).zip(targets.chunks(out_dim)).filter(|(f, y)| argmax(f) == argmax(y)).count()
+        }
+    };
+    Some(right as f64 / rows.max(1) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +397,13 @@ mod tests {
             Loss::Softmax => f64::from(u8::from(c % out == r)),
         });
         (x, y)
+    }
+
+    #[test]
+    fn accuracy_counts_the_rows_classified_right() {
+        assert_eq!(accuracy(Loss::Bce, &[2.0, -1.0, 0.5, -0.1], &[1.0, 0.0, 0.0, 1.0], 1), Some(0.5));
+        assert_eq!(accuracy(Loss::Softmax, &[0.1, 0.7, 0.2, 3.0, 1.0, 0.0], &[0.0, 1.0, 0.0, 0.0, 0.0, 1.0], 3), Some(0.5));
+        assert_eq!(accuracy(Loss::Mse, &[1.0], &[1.0], 1), None);
     }
 
     /// Every activation × parameterization × loss: backprop against central

@@ -60,6 +60,7 @@ mod error;
 pub mod gpu;
 pub mod implicit;
 pub mod landscape;
+pub mod lottery;
 pub mod ntk;
 pub mod rng;
 pub mod spec;

@@ -1,0 +1,372 @@
+//! Lottery tickets (Frankle & Carbin 2019): iterative magnitude pruning
+//! with rewinding, and its controls.
+//!
+//! A mask holds one entry per parameter of the flat vector ([`crate::spec`]):
+//! 1 kept, 0 pruned; both trainers keep pruned weights at exactly zero
+//! ([`crate::CpuTrainer::with_mask`], `GpuTrainer::pruned`). Biases are
+//! never pruned, and the output layer only when asked. Round `r` of IMP
+//! keeps `round((1 − p)^r · n)` of a layer's `n` weights (or of all
+//! prunable weights at once, [`Scope::Global`]): counted from the start,
+//! not from the round before, so the fraction left after `R` rounds is
+//! `(1 − p)^R` to within one weight per layer. The survivors are rewound
+//! to `θ_k`, the dense run's parameters at step `k` (`k = 0`: the
+//! original initialization; `k > 0`: late rewinding, Frankle et al. 2020).
+//!
+//! The controls, trained beside each ticket: the same mask from a fresh
+//! random initialization ([`reinit`]), and a random mask with each layer's
+//! count of survivors, rewound like the ticket ([`random_like`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::rng::{Rng, Stream};
+use crate::spec::ParamLayout;
+
+/// Whether each layer loses the same fraction, or the smallest weights go
+/// wherever they are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    #[default]
+    Layer,
+    Global,
+}
+
+/// How IMP prunes.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pruning {
+    /// The fraction `p` of the surviving weights pruned each round.
+    pub rate: f64,
+    pub scope: Scope,
+    /// Prune the output layer too (Frankle & Carbin prune it at half the
+    /// rate of the others; here it is all or nothing).
+    pub prune_output: bool,
+}
+
+impl Pruning {
+    /// The layers whose weights are pruned.
+    fn layers(self, layout: &ParamLayout) -> std::ops::Range<usize> {
+        0..layout.layers.len() - usize::from(!self.prune_output)
+    }
+
+    /// Weights of each pruned layer kept after `round` rounds, counted from
+    /// the dense `counts`.
+    fn targets(self, counts: &[usize], round: u32) -> Vec<usize> {
+        let keep = (1.0 - self.rate).powi(round as i32);
+        counts.iter().map(|&n| (n as f64 * keep).round() as usize).collect()
+    }
+}
+
+/// The dense mask: everything kept.
+#[must_use]
+pub fn dense(layout: &ParamLayout) -> Vec<f32> {
+    vec![1.0; layout.num_params]
+}
+
+/// The range of layer `l`'s weights in the flat vector.
+fn weights(layout: &ParamLayout, l: usize) -> std::ops::Range<usize> {
+    let s = &layout.layers[l];
+    s.w_offset..s.w_offset + s.fan_in * s.fan_out
+}
+
+/// The fraction of each layer's weights `mask` keeps.
+#[must_use]
+pub fn kept(layout: &ParamLayout, mask: &[f32]) -> Vec<f64> {
+    (0..layout.layers.len())
+        .map(|l| {
+            let w = weights(layout, l);
+            let n = w.len();
+            mask[w].iter().filter(|&&m| m != 0.0).count() as f64 / n as f64
+        })
+        .collect()
+}
+
+/// The fraction of the prunable weights `mask` keeps.
+#[must_use]
+pub fn kept_overall(layout: &ParamLayout, mask: &[f32], pruning: Pruning) -> f64 {
+    let (mut kept, mut all) = (0, 0);
+    for l in pruning.layers(layout) {
+        let w = weights(layout, l);
+        all += w.len();
+        kept += mask[w].iter().filter(|&&m| m != 0.0).count();
+    }
+    kept as f64 / all.max(1) as f64
+}
+
+/// The mask of IMP's round `round` (1, 2, …): of the weights `mask`
+/// keeps, those of largest `|θ|` in `params` (the end of the previous
+/// round's training), as many as [`Pruning`] says. Ties go to the lower
+/// index, so the mask is a function of its inputs alone.
+#[must_use]
+pub fn prune(layout: &ParamLayout, params: &[f32], mask: &[f32], pruning: Pruning, round: u32) -> Vec<f32> {
+    let layers = pruning.layers(layout);
+    let counts: Vec<usize> = layers.clone().map(|l| weights(layout, l).len()).collect();
+    let targets = pruning.targets(&counts, round);
+    let mut out = mask.to_vec();
+    // Survivors by |θ|, largest first; the first `target` of each group stay.
+    let mut cut = |candidates: Vec<usize>, target: usize| {
+        let mut c = candidates;
+        c.sort_by(|&a, &b| params[b].abs().total_cmp(&params[a].abs()).then(a.cmp(&b)));
+        for &i in c.iter().skip(target) {
+            out[i] = 0.0;
+        }
+    };
+    let survivors = |l: usize| weights(layout, l).filter(|&i| mask[i] != 0.0).collect::<Vec<_>>();
+    match pruning.scope {
+        Scope::Layer => {
+            for (l, &target) in layers.zip(&targets) {
+                cut(survivors(l), target);
+            }
+        }
+        Scope::Global => cut(layers.flat_map(survivors).collect(), targets.iter().sum()),
+    }
+    out
+}
+
+/// A random mask keeping as many weights of each layer as `mask` does
+/// (biases kept): the random-mask control.
+#[must_use]
+pub fn random_like(layout: &ParamLayout, mask: &[f32], seed: u64) -> Vec<f32> {
+    let mut rng = Rng::new(seed, Stream::Batches);
+    let mut out = dense(layout);
+    for l in 0..layout.layers.len() {
+        let w = weights(layout, l);
+        let kept = mask[w.clone()].iter().filter(|&&m| m != 0.0).count();
+        let mut order: Vec<usize> = w.collect();
+        rng.shuffle(&mut order);
+        for &i in &order[kept..] {
+            out[i] = 0.0;
+        }
+    }
+    out
+}
+
+/// `θ ⊙ m`: the survivors at their values in `theta` (bit for bit), the
+/// rest zero.
+#[must_use]
+pub fn rewind(theta: &[f32], mask: &[f32]) -> Vec<f32> {
+    theta.iter().zip(mask).map(|(&t, &m)| if m != 0.0 { t } else { 0.0 }).collect()
+}
+
+/// The re-initialization control's start: a fresh initialization, pruned
+/// by the ticket's mask.
+#[must_use]
+pub fn reinit(fresh: &[f32], mask: &[f32]) -> Vec<f32> {
+    rewind(fresh, mask)
+}
+
+/// One IMP experiment's settings (the net, data and optimizer are the
+/// problem's).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Imp {
+    pub pruning: Pruning,
+    pub rounds: u32,
+    /// Training steps `T` of the dense run and of each round.
+    pub steps: u64,
+    /// The rewind step `k`: the survivors restart from the dense run's
+    /// `θ_k` and train `T − k` steps (the optimizer's state starts fresh).
+    pub rewind: u64,
+}
+
+/// Test accuracy after one round's training, of the ticket and of its
+/// controls.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Round {
+    /// The fraction of prunable weights kept.
+    pub kept: f64,
+    pub ticket: f64,
+    /// The same mask from a fresh initialization (`None` where not trained).
+    pub reinit: Option<f64>,
+    /// A random mask of the same per-layer counts, rewound like the ticket.
+    pub random: Option<f64>,
+}
+
+/// IMP on the CPU for a classification `problem` (its seed picks the data,
+/// `θ₀` and the batch order; `fresh_seed` the re-initialization control's
+/// start): the dense run's test accuracy, then each round's. The controls
+/// are trained in the rounds `controls` picks.
+///
+/// # Panics
+/// If the problem's loss is MSE (no accuracy), or `rewind ≥ steps`.
+#[must_use]
+pub fn run_cpu(problem: &crate::Problem, imp: &Imp, fresh_seed: u64, controls: &dyn Fn(u32) -> bool) -> (f64, Vec<Round>) {
+    assert!(imp.rewind < imp.steps, "the rewind step must come before the end");
+    let layout = problem.spec.layout();
+    let loss = problem.config.train.loss;
+    let (x, y) = (&problem.dataset.train.x, &problem.train_targets);
+    let out = layout.output_dim();
+    let accuracy = |params: &[f32]| {
+        let f = crate::cpu::predict(&layout, params, &problem.dataset.test.x);
+        crate::cpu::accuracy(loss, &f, &problem.test_targets, out).expect("a classification problem")
+    };
+    // Trains from `start` under `mask` for `steps`; the parameters at the
+    // end, and at step `imp.rewind` of the run.
+    let train = |start: Vec<f32>, mask: &[f32], steps: u64| {
+        let mut t = crate::CpuTrainer::new(layout.clone(), problem.config.train.clone(), start, x.clone(), y.clone(), problem.config.seed)
+            .with_mask(mask);
+        let mut at_k = t.params().to_vec();
+        for s in 0..steps {
+            if s == imp.rewind {
+                at_k = t.params().to_vec();
+            }
+            t.step();
+        }
+        (t.params().to_vec(), at_k)
+    };
+    let (mut last, theta_k) = train(problem.init_params(), &dense(&layout), imp.steps);
+    let dense_accuracy = accuracy(&last);
+    let fresh = problem.spec.init_params(fresh_seed);
+    let mut mask = dense(&layout);
+    let mut rounds = Vec::new();
+    for r in 1..=imp.rounds {
+        mask = prune(&layout, &last, &mask, imp.pruning, r);
+        last = train(rewind(&theta_k, &mask), &mask, imp.steps - imp.rewind).0;
+        let (reinit, random) = if controls(r) {
+            let re = train(reinit(&fresh, &mask), &mask, imp.steps).0;
+            let rm = random_like(&layout, &mask, fresh_seed);
+            let rnd = train(rewind(&theta_k, &rm), &rm, imp.steps - imp.rewind).0;
+            (Some(accuracy(&re)), Some(accuracy(&rnd)))
+        } else {
+            (None, None)
+        };
+        rounds.push(Round { kept: kept_overall(&layout, &mask, imp.pruning), ticket: accuracy(&last), reinit, random });
+    }
+    (dense_accuracy, rounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Activation, Init, MlpSpec, Parameterization};
+
+    fn layout() -> (ParamLayout, Vec<f32>) {
+        let spec = MlpSpec {
+            input_dim: 2,
+            hidden: vec![37, 23],
+            output_dim: 1,
+            activation: Activation::Relu,
+            parameterization: Parameterization::Standard,
+            init: Init::He,
+        };
+        (spec.layout(), spec.init_params(5))
+    }
+
+    #[test]
+    fn after_r_rounds_each_layer_keeps_its_share_to_within_one_weight() {
+        let (l, theta) = layout();
+        for (rate, scope) in [(0.2, Scope::Layer), (0.5, Scope::Layer), (0.3, Scope::Global)] {
+            let pruning = Pruning { rate, scope, prune_output: false };
+            let mut mask = dense(&l);
+            // The weights move between rounds: prune by a perturbed copy.
+            for round in 1..=6u32 {
+                let params: Vec<f32> =
+                    theta.iter().enumerate().map(|(i, t)| t * (1.0 + 0.3 * (i as f32 * 0.7 + round as f32).sin())).collect();
+                let next = prune(&l, &params, &mask, pruning, round);
+                assert!(next.iter().zip(&mask).all(|(n, m)| *n <= *m), "pruned weights stay pruned");
+                mask = next;
+                let want = (1.0 - rate).powi(round as i32);
+                let k = kept(&l, &mask);
+                match scope {
+                    Scope::Layer => {
+                        for (i, s) in l.layers[..2].iter().enumerate() {
+                            let n = (s.fan_in * s.fan_out) as f64;
+                            assert!((k[i] - want).abs() * n <= 0.5 + 1e-9, "{rate} round {round} layer {i}: {} vs {want}", k[i]);
+                        }
+                    }
+                    Scope::Global => {
+                        let n = (l.layers[0].fan_in * l.layers[0].fan_out + l.layers[1].fan_in * l.layers[1].fan_out) as f64;
+                        assert!((kept_overall(&l, &mask, pruning) - want).abs() * n <= 1.0 + 1e-9);
+                    }
+                }
+                assert_eq!(k[2], 1.0, "the output layer is kept");
+                for s in &l.layers {
+                    assert!(mask[s.b_offset..s.b_offset + s.fan_out].iter().all(|&m| m == 1.0), "biases are kept");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn magnitude_pruning_keeps_the_largest_survivors() {
+        let (l, theta) = layout();
+        let pruning = Pruning { rate: 0.5, scope: Scope::Layer, prune_output: true };
+        let mask = prune(&l, &theta, &dense(&l), pruning, 1);
+        for layer in 0..3 {
+            let w = weights(&l, layer);
+            let smallest_kept = w.clone().filter(|&i| mask[i] == 1.0).map(|i| theta[i].abs()).min_by(f32::total_cmp).unwrap();
+            let largest_cut = w.filter(|&i| mask[i] == 0.0).map(|i| theta[i].abs()).max_by(f32::total_cmp).unwrap();
+            assert!(largest_cut <= smallest_kept, "layer {layer}: cut {largest_cut} > kept {smallest_kept}");
+        }
+    }
+
+    #[test]
+    fn rewinding_restores_the_survivors_bit_for_bit_and_controls_match_the_counts() {
+        let (l, theta) = layout();
+        let pruning = Pruning { rate: 0.8, scope: Scope::Layer, prune_output: false };
+        let trained: Vec<f32> = theta.iter().map(|t| t * 1.7 - 0.01).collect();
+        let mask = prune(&l, &trained, &dense(&l), pruning, 1);
+        let start = rewind(&theta, &mask);
+        for i in 0..theta.len() {
+            if mask[i] == 1.0 {
+                assert_eq!(start[i].to_bits(), theta[i].to_bits());
+            } else {
+                assert_eq!(start[i], 0.0);
+            }
+        }
+        let random = random_like(&l, &mask, 9);
+        assert_eq!(kept(&l, &random), kept(&l, &mask));
+        assert_ne!(random, mask, "a different mask");
+        assert_eq!(random_like(&l, &mask, 9), random, "seeded");
+    }
+
+    /// The lottery-ticket effect where it shows on a small MLP: moons,
+    /// 2→128→128→1 ReLU, Adam (3e-3), batches of 32, T = 2000, half the
+    /// weights of each hidden layer pruned a round, five rounds (3.1 %
+    /// left), late rewinding to step 100 (Frankle et al. 2020). Measured on
+    /// three seeds (test accuracy, dense / ticket / re-init / random
+    /// mask): seed 1 0.951 / 0.957 / 0.903 / 0.957, seed 2 0.921 / 0.917
+    /// / 0.896 / 0.920, seed 3 0.947 / 0.951 / 0.887 / 0.921. Rewinding to
+    /// θ₀ instead, the ticket matched re-initialization to 3 % (0.957 /
+    /// 0.923 / 0.946 against 0.907 / 0.922 / 0.949) and only parted from
+    /// it at 1.6 % and below; on the spiral (harder for this net) neither
+    /// rewinding gave tickets an edge over re-initialization.
+    #[test]
+    fn late_rewound_tickets_match_dense_where_reinitialization_falls_behind() {
+        use crate::{
+            Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, TrainConfig,
+        };
+        let imp = Imp { pruning: Pruning { rate: 0.5, scope: Scope::Layer, prune_output: false }, rounds: 5, steps: 2000, rewind: 100 };
+        let mut gaps = Vec::new();
+        for seed in 1..=3u64 {
+            let p = Problem::new(RunConfig {
+                model: ModelConfig {
+                    hidden: vec![128, 128],
+                    activation: Activation::Relu,
+                    parameterization: Parameterization::Standard,
+                    init: Init::He,
+                },
+                data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test: 1000, noise: 0.2, label_noise: 0.0, dim: 2 },
+                train: TrainConfig {
+                    batch_size: Some(32),
+                    ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.003)
+                },
+                seed,
+            })
+            .unwrap();
+            let (dense, rounds) = run_cpu(&p, &imp, 999 + seed, &|r| r == 5);
+            let last = rounds[4];
+            assert!((last.kept - 0.5f64.powi(5)).abs() < 1e-3, "{}", last.kept);
+            let (reinit, random) = (last.reinit.unwrap(), last.random.unwrap());
+            eprintln!("seed {seed}: dense {dense:.3}, ticket {:.3}, reinit {reinit:.3}, random {random:.3}", last.ticket);
+            // The ticket at 3 % stays within a point of the dense net…
+            assert!(last.ticket > dense - 0.01, "seed {seed}: ticket {} against dense {dense}", last.ticket);
+            // …and beats re-initialization on every seed. (The random mask
+            // is not asserted: at 3 % its accuracy swings with the mask's
+            // seed, here from level with the ticket to 5 points below.)
+            assert!(last.ticket > reinit, "seed {seed}: {last:?}");
+            gaps.push(last.ticket - reinit);
+        }
+        // Re-initialization is clearly worse: by 3 points on average.
+        let mean = gaps.iter().sum::<f64>() / 3.0;
+        assert!(mean > 0.03, "re-initialization behind by {gaps:?}");
+    }
+}
