@@ -335,25 +335,35 @@ mod tests {
             Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, TrainConfig,
         };
         let imp = Imp { pruning: Pruning { rate: 0.5, scope: Scope::Layer, prune_output: false }, rounds: 5, steps: 2000, rewind: 100 };
+        // The seeds in parallel (the test's run time is theirs).
+        let runs: Vec<(u64, f64, Round)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..=3u64)
+                .map(|seed| {
+                    scope.spawn(move || {
+                        let p = Problem::new(RunConfig {
+                            model: ModelConfig {
+                                hidden: vec![128, 128],
+                                activation: Activation::Relu,
+                                parameterization: Parameterization::Standard,
+                                init: Init::He,
+                            },
+                            data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test: 1000, noise: 0.2, label_noise: 0.0, dim: 2 },
+                            train: TrainConfig {
+                                batch_size: Some(32),
+                                ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.003)
+                            },
+                            seed,
+                        })
+                        .unwrap();
+                        let (dense, rounds) = run_cpu(&p, &imp, 999 + seed, &|r| r == 5);
+                        (seed, dense, rounds[4])
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
         let mut gaps = Vec::new();
-        for seed in 1..=3u64 {
-            let p = Problem::new(RunConfig {
-                model: ModelConfig {
-                    hidden: vec![128, 128],
-                    activation: Activation::Relu,
-                    parameterization: Parameterization::Standard,
-                    init: Init::He,
-                },
-                data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test: 1000, noise: 0.2, label_noise: 0.0, dim: 2 },
-                train: TrainConfig {
-                    batch_size: Some(32),
-                    ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.003)
-                },
-                seed,
-            })
-            .unwrap();
-            let (dense, rounds) = run_cpu(&p, &imp, 999 + seed, &|r| r == 5);
-            let last = rounds[4];
+        for (seed, dense, last) in runs {
             assert!((last.kept - 0.5f64.powi(5)).abs() < 1e-3, "{}", last.kept);
             let (reinit, random) = (last.reinit.unwrap(), last.random.unwrap());
             eprintln!("seed {seed}: dense {dense:.3}, ticket {:.3}, reinit {reinit:.3}, random {random:.3}", last.ticket);
