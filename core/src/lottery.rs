@@ -108,7 +108,7 @@ pub fn prune(layout: &ParamLayout, params: &[f32], mask: &[f32], pruning: Prunin
     let mut cut = |candidates: Vec<usize>, target: usize| {
         let mut c = candidates;
         c.sort_by(|&a, &b| params[b].abs().total_cmp(&params[a].abs()).then(a.cmp(&b)));
-        for &i in c.iter().skip(target) {
+        for &i in &c[target.min(c.len())..] {
             out[i] = 0.0;
         }
     };

@@ -172,15 +172,12 @@ impl InFlight {
 
 enum Trainer {
     /// `trainer`: made once `ready` ([`Backend::after_queued`]), or by the
-    /// first probe. `finished`: when the GPU finished each submit since the
-    /// last tick, in order. `evaluated`: the step of the last snapshot
-    /// asked for.
+    /// first probe. `evaluated`: the step of the last snapshot asked for.
     Gpu {
         trainer: Option<Box<GpuTrainer>>,
         backend: Rc<Backend>,
         pending: Option<Box<InFlight>>,
         schedule: Schedule,
-        finished: Arc<Mutex<Vec<f64>>>,
         evaluated: Option<u64>,
         probe: Option<Box<LossProbe>>,
         ready: AfterQueued,
@@ -301,7 +298,6 @@ impl Engine {
                     backend: Rc::clone(backend),
                     pending: None,
                     schedule: Schedule::default(),
-                    finished: Arc::default(),
                     evaluated: None,
                     probe: None,
                     ready: backend.after_queued(),
@@ -408,10 +404,8 @@ impl Engine {
     /// when the steps asked are submitted or the run is new ([`Schedule`]).
     pub fn tick(&mut self, steps: Option<u32>, clock: Clock) -> Option<Result<Snapshot, Error>> {
         match &mut self.trainer {
-            Trainer::Gpu { trainer, backend, pending, schedule, finished, evaluated, ready, .. } => {
-                for at in std::mem::take(&mut *finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
-                    schedule.done(at);
-                }
+            Trainer::Gpu { trainer, backend, pending, schedule, evaluated, ready, .. } => {
+                schedule.collect();
                 let landed = pending.as_mut().and_then(|flight| flight.land(&mut self.params));
                 if landed.is_some() {
                     *pending = None;
@@ -432,10 +426,7 @@ impl Engine {
                 let queue = trainer.queue_and_kernels().0.clone();
                 let submit = |schedule: &mut Schedule, steps: u32| {
                     schedule.submitted(steps, clock());
-                    let finished = Arc::clone(finished);
-                    queue.on_submitted_work_done(move || {
-                        finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock());
-                    });
+                    queue.on_submitted_work_done(schedule.on_done(clock));
                 };
                 // Top the queue up (pipelining: whatever is in flight).
                 let mut left = asked;

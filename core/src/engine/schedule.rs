@@ -9,7 +9,9 @@
 //! training down to one step per evaluation.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use super::Clock;
 use crate::gpu::MAX_STEPS_PER_SUBMIT;
 
 /// GPU milliseconds a training submit aims at: most of a 60 Hz frame.
@@ -36,11 +38,21 @@ pub struct Schedule {
     eval_ms: f64,
     /// When the last evaluation was submitted.
     last_eval: f64,
+    /// When the GPU finished each submit since the last [`Self::collect`],
+    /// in order (written by [`Self::on_done`]'s callbacks).
+    finished: Arc<Mutex<Vec<f64>>>,
 }
 
 impl Default for Schedule {
     fn default() -> Self {
-        Self { k: 1, queued: VecDeque::new(), last_done: f64::NEG_INFINITY, eval_ms: 0.0, last_eval: f64::NEG_INFINITY }
+        Self {
+            k: 1,
+            queued: VecDeque::new(),
+            last_done: f64::NEG_INFINITY,
+            eval_ms: 0.0,
+            last_eval: f64::NEG_INFINITY,
+            finished: Arc::default(),
+        }
     }
 }
 
@@ -88,6 +100,21 @@ impl Schedule {
         }
         let fits = (SUBMIT_MS / (took / f64::from(steps))).floor().min(f64::from(MAX_STEPS_PER_SUBMIT)) as u32;
         self.k = fits.clamp((self.k / 2).max(1), self.k.saturating_mul(2)).min(MAX_STEPS_PER_SUBMIT);
+    }
+
+    /// A callback for `Queue::on_submitted_work_done` after a submit:
+    /// notes when the GPU finished it, for [`Self::collect`].
+    pub fn on_done(&self, clock: Clock) -> impl FnOnce() + Send + 'static {
+        let finished = Arc::clone(&self.finished);
+        move || finished.lock().unwrap_or_else(PoisonError::into_inner).push(clock())
+    }
+
+    /// Feeds the finish times the callbacks noted to [`Self::done`].
+    pub fn collect(&mut self) {
+        let finished = std::mem::take(&mut *self.finished.lock().unwrap_or_else(PoisonError::into_inner));
+        for at in finished {
+            self.done(at);
+        }
     }
 
     /// Steps per training submit now.

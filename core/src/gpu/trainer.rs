@@ -128,12 +128,12 @@ impl GpuTrainer {
     ) -> Result<Self, Error> {
         let (layout, config, data_sizes, mut plan) = Self::plan(device, problem, datasets, params.len(), grid_x.len())?;
         let masks = masks.map(<[f32]>::to_vec);
-        let params: Vec<f32> = match &masks {
+        let params: std::borrow::Cow<'_, [f32]> = match &masks {
             Some(m) => {
                 plan = plan.masked(max_binding(device))?;
                 params.iter().zip(m).map(|(p, m)| p * m).collect()
             }
-            None => params.to_vec(),
+            None => params.into(),
         };
         let mut data = Vec::with_capacity(plan.data.block * datasets.len());
         for d in datasets {

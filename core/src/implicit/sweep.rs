@@ -6,7 +6,6 @@
 //! at the last step. Never waits.
 
 use std::rc::Rc;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use nalgebra::DMatrix;
 
@@ -31,8 +30,6 @@ pub struct GpuSweep {
     batch: Option<FactorBatch>,
     ready: AfterQueued,
     schedule: Schedule,
-    /// When the GPU finished each submit since the last tick, in order.
-    finished: Arc<Mutex<Vec<f64>>>,
     pending: Option<PendingProducts>,
     /// The step of the last readback asked for.
     read: Option<u64>,
@@ -43,7 +40,7 @@ impl GpuSweep {
     #[must_use]
     pub fn new(backend: Rc<Backend>) -> Self {
         let ready = backend.after_queued();
-        Self { backend, batch: None, ready, schedule: Schedule::default(), finished: Arc::default(), pending: None, read: None }
+        Self { backend, batch: None, ready, schedule: Schedule::default(), pending: None, read: None }
     }
 
     /// Steps submitted so far.
@@ -67,9 +64,7 @@ impl GpuSweep {
         total: u64,
         clock: Clock,
     ) -> Option<Result<Products, Error>> {
-        for at in std::mem::take(&mut *self.finished.lock().unwrap_or_else(PoisonError::into_inner)) {
-            self.schedule.done(at);
-        }
+        self.schedule.collect();
         let landed = self.pending.as_ref().and_then(|p| {
             let step = p.step;
             p.try_take().map(|r| r.map(|x| Products { step, x }))
@@ -77,13 +72,13 @@ impl GpuSweep {
         if landed.is_some() {
             self.pending = None;
         }
+        let Backend::Gpu(gpu) = &*self.backend else {
+            return Some(Err(Error::gpu("a GPU sweep needs a GPU backend")));
+        };
         if self.batch.is_none() {
             if !self.ready.done() {
                 return landed;
             }
-            let Backend::Gpu(gpu) = &*self.backend else {
-                return Some(Err(Error::gpu("a GPU sweep needs a GPU backend")));
-            };
             match FactorBatch::new(&gpu.device, &gpu.queue, &gpu.kernels.factor, c, models) {
                 Ok(b) => self.batch = Some(b),
                 Err(e) => return Some(Err(e)),
@@ -97,7 +92,7 @@ impl GpuSweep {
                 break;
             }
             batch.train(n);
-            submitted(&self.backend, &mut self.schedule, &self.finished, n, clock);
+            submitted(&gpu.queue, &mut self.schedule, n, clock);
             left -= u64::from(n);
         }
         let step = batch.steps();
@@ -105,7 +100,7 @@ impl GpuSweep {
         let due = asked.is_none() || asked != Some(u32::MAX) && left == 0 || step == total || doubled || self.schedule.eval_due(clock());
         if self.pending.is_none() && self.read != Some(step) && due {
             self.pending = Some(batch.read_products());
-            submitted(&self.backend, &mut self.schedule, &self.finished, 0, clock);
+            submitted(&gpu.queue, &mut self.schedule, 0, clock);
             self.read = Some(step);
         }
         landed
@@ -114,10 +109,7 @@ impl GpuSweep {
 
 /// Tells `schedule` that `steps` were submitted (0: a readback), and has
 /// the queue say when they are done.
-fn submitted(backend: &Backend, schedule: &mut Schedule, finished: &Arc<Mutex<Vec<f64>>>, steps: u32, clock: Clock) {
+fn submitted(queue: &wgpu::Queue, schedule: &mut Schedule, steps: u32, clock: Clock) {
     schedule.submitted(steps, clock());
-    if let Backend::Gpu(gpu) = backend {
-        let finished = Arc::clone(finished);
-        gpu.queue.on_submitted_work_done(move || finished.lock().unwrap_or_else(PoisonError::into_inner).push(clock()));
-    }
+    queue.on_submitted_work_done(schedule.on_done(clock));
 }
