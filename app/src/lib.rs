@@ -42,6 +42,8 @@ pub fn App() -> impl IntoView {
         view! { <labs::ntk::NtkLab embed=embed /> }.into_any()
     } else if pairs.contains(&"lab=implicit") {
         view! { <labs::implicit::ImplicitLab embed=embed /> }.into_any()
+    } else if pairs.contains(&"lab=lottery") {
+        view! { <labs::lottery::LotteryLab embed=embed /> }.into_any()
     } else if pairs.contains(&"lab=dd") {
         view! { <labs::double_descent::DoubleDescent embed=embed /> }.into_any()
     } else {

@@ -82,8 +82,16 @@ pub fn download(name: &str, mime: &str, contents: &str) {
         return;
     };
     save(name, &url);
-    let _ = web_sys::Url::revoke_object_url(&url);
+    // Not at once: the download reads the blob after the click returns,
+    // and a URL revoked before then loses the file now and again.
+    let revoke = Closure::once_into_js(move || _ = web_sys::Url::revoke_object_url(&url));
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), REVOKE_AFTER_MS);
+    }
 }
+
+/// Milliseconds a downloaded blob's URL stays valid.
+const REVOKE_AFTER_MS: i32 = 60_000;
 
 /// Offers a canvas's picture as a PNG file named `name`.
 pub fn download_png(name: &str, canvas: &web_sys::HtmlCanvasElement) {

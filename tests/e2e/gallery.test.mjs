@@ -11,11 +11,11 @@ const ctx = session();
 
 test('the home page shows every lab with a preview, a question and a link', async () => {
   const { page, errors } = await open(ctx.gpu, ctx.url, { viewport: { width: 1280, height: 860 } });
-  await until(page, () => document.querySelectorAll('.card').length === 5);
+  await until(page, () => document.querySelectorAll('.card').length === 6);
   await until(page, () => [...document.querySelectorAll('.card img')].every((i) => i.complete && i.naturalWidth > 0));
   const cards = await page.$$eval('.card', (cs) => cs.map((c) => ({ href: c.getAttribute('href'), q: c.querySelector('.question').textContent })));
   // The harness asks for WebGPU (backend=gpu): links keep what was asked.
-  assert.deepEqual(cards.map((c) => c.href), ['playground', 'landscape', 'dd', 'ntk', 'implicit'].map((l) => `./?lab=${l}&backend=gpu`));
+  assert.deepEqual(cards.map((c) => c.href), ['playground', 'landscape', 'dd', 'ntk', 'implicit', 'lottery'].map((l) => `./?lab=${l}&backend=gpu`));
   assert.ok(cards.every((c) => c.q.endsWith('?')), 'each card asks its question');
   assert.equal(await page.getAttribute('.deck-link a', 'href'), 'deck.html', 'the example deck is linked');
   await screenshot(page, 'gallery.png');
@@ -85,7 +85,7 @@ test('a host page steers an embedded widget with postMessage; bad messages are i
 });
 
 test('every lab downloads its charts as PNG and SVG images', async () => {
-  const labs = ['?lab=playground&width=8', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10', '?lab=implicit&margin_steps=2000&matrix_steps=200'];
+  const labs = ['?lab=playground&width=8', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10', '?lab=implicit&margin_steps=2000&matrix_steps=200', '?lab=lottery&width=16&n=64&steps=100&rewind=10&rounds=2&seeds=2'];
   for (const query of labs) {
     const { page, errors } = await open(ctx.gpu, ctx.url + query, { viewport: { width: 1400, height: 1000 } });
     // Every shown chart drawn (more than a background).
@@ -173,11 +173,11 @@ test('themes: light, dark and projector from the URL or the picker; a bad name i
   assert.equal(await bad.$eval('html', (h) => getComputedStyle(h).backgroundColor), 'rgb(246, 247, 249)');
   await screenshot(bad, 'theme-light.png');
   const { page: home, errors: homeErrors } = await open(ctx.gpu, ctx.url + '?theme=dark');
-  await until(home, () => document.querySelectorAll('.card').length === 5);
+  await until(home, () => document.querySelectorAll('.card').length === 6);
   assert.equal(await home.getAttribute('html', 'data-theme'), 'dark', 'the home page takes a theme too');
   await home.selectOption('select[name="theme"]', 'light');
   await until(home, () => !new URLSearchParams(location.search).has('theme') && document.documentElement.dataset.theme === 'light');
-  assert.equal(await home.locator('.card').count(), 5, 'and stays the home page');
+  assert.equal(await home.locator('.card').count(), 6, 'and stays the home page');
   errors.push(...homeErrors);
   await home.close();
   assert.deepEqual([...errors, ...badErrors], []);
@@ -186,7 +186,7 @@ test('themes: light, dark and projector from the URL or the picker; a bad name i
 });
 
 test('captions carry typeset formulas, with MathML for screen readers', async () => {
-  for (const query of ['?lab=playground', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10', '?lab=implicit&matrix_steps=200']) {
+  for (const query of ['?lab=playground', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10', '?lab=implicit&matrix_steps=200', '?lab=lottery&width=16&n=64&steps=100&rounds=2&seeds=2']) {
     const { page, errors } = await open(ctx.gpu, ctx.url + query);
     await until(page, () => document.querySelectorAll('figcaption .tex .katex').length >= 2);
     const tex = await page.$$eval('figcaption .tex', (ts) => ts.map((t) => ({ html: !!t.querySelector('.katex-html'), math: !!t.querySelector('math'), error: !!t.querySelector('.katex-error') })));

@@ -28,12 +28,13 @@ const recordViolations = () => {
 
 const steps = (n) => () => Number(document.querySelector('[data-phase]')?.dataset.steps || 0) >= 5;
 const PAGES = [
-  ['', () => document.querySelectorAll('.card img').length === 5 && [...document.querySelectorAll('.card img')].every((i) => i.complete && i.naturalWidth > 0)],
+  ['', () => document.querySelectorAll('.card img').length === 6 && [...document.querySelectorAll('.card img')].every((i) => i.complete && i.naturalWidth > 0)],
   ['?lab=playground', steps(5)],
   ['?lab=landscape&n=64&width=8&grid=16', () => Number(document.querySelector('.views')?.dataset.grids || 0) > 0],
   ['?lab=dd&n=30&seeds=1', () => Number(document.querySelector('[data-points]')?.dataset.points || 0) > 0],
   ['?lab=ntk&width=16&n=8&steps=10', steps(5)],
   ['?lab=implicit&matrix_steps=200', steps(5)],
+  ['?lab=lottery&width=16&n=64&steps=100&rounds=2&seeds=2', steps(5)],
   ['deck.html', () => window.Reveal?.isReady()],
 ];
 

@@ -91,3 +91,59 @@ fn every_round_of_every_seed_and_control_trains_as_one_gpu_batch_like_the_cpu() 
         assert!((lottery::kept_overall(&layout, &lines[0].mask, pruning) - 0.5f64.powi(round as i32)).abs() < 0.01);
     }
 }
+
+/// The lab's whole run ([`ImpRun`]) ticked like a page on the GPU (lavapipe)
+/// and on the CPU: the same phases, masks and models, test losses at the
+/// same steps within the tolerance of a GPU run, the same accuracies to
+/// within a test point or two; and the time of each phase on both.
+#[test]
+fn an_imp_run_on_the_gpu_records_what_the_cpu_run_does() {
+    use gradlab_core::engine::{Backend, Gpu};
+    use gradlab_core::lottery::{Imp, ImpRun, Kind};
+    use std::rc::Rc;
+    use std::time::Instant;
+
+    fn clock() -> f64 {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
+    let (device, queue) = gpu();
+    let config = problem(3).config;
+    let imp = Imp { pruning: Pruning { rate: 0.5, scope: Scope::Global, prune_output: false }, rounds: 2, steps: 60, rewind: 10 };
+    let run = |backend: Rc<Backend>| {
+        let mut run = ImpRun::new(&backend, &config, 2, imp, 2).unwrap();
+        let mut ticks = 0;
+        while !run.log.finished() {
+            run.tick(5.0, clock);
+            device.poll(wgpu::PollType::Poll).unwrap();
+            ticks += 1;
+            assert!(ticks < 1_000_000 && run.error.is_none(), "{:?}", run.error);
+        }
+        assert_eq!(run.log.done, run.log.total());
+        run.log
+    };
+    let gpu_log = run(Rc::new(Backend::Gpu(Gpu::new(device.clone(), queue, "test".into()))));
+    let cpu_log = run(Rc::new(Backend::Cpu { reason: String::new() }));
+    assert_eq!(gpu_log.phases.len(), 3);
+    // Round 1 trains tickets only; round 2 its controls too.
+    let kinds = |p: usize| gpu_log.phases[p].models.iter().map(|m| m.kind).collect::<Vec<_>>();
+    assert_eq!(kinds(0), [Kind::Dense; 2]);
+    assert_eq!(kinds(1), [Kind::Ticket; 2]);
+    assert_eq!(kinds(2), [Kind::Ticket, Kind::Reinit, Kind::Random, Kind::Ticket, Kind::Reinit, Kind::Random]);
+    for (g, c) in gpu_log.phases.iter().zip(&cpu_log.phases) {
+        assert_eq!(g.kept, c.kept);
+        assert!((g.kept - 0.5f64.powi(g.round as i32)).abs() < 0.01, "round {}: {}", g.round, g.kept);
+        for (i, (gm, cm)) in g.models.iter().zip(&c.models).enumerate() {
+            let what = format!("round {} model {i} ({:?})", g.round, gm.kind);
+            let steps = |m: &gradlab_core::lottery::ModelLog| m.losses.iter().map(|l| l.0).collect::<Vec<_>>();
+            assert_eq!(steps(gm), steps(cm), "{what}: checkpoints");
+            assert_eq!(gm.losses[0].0, if g.round == 0 { 0 } else { imp.rewind }, "{what}: a round starts at k");
+            let losses = |m: &gradlab_core::lottery::ModelLog| m.losses.iter().map(|l| l.1 as f32).collect::<Vec<_>>();
+            Tolerance::relative_to_max(2e-3, &losses(cm)).check(&format!("{what}: test losses"), &losses(gm), &losses(cm));
+            let ((gl, ga), (cl, ca)) = (gm.end.unwrap(), cm.end.unwrap());
+            assert!((gl - cl).abs() <= 2e-3 * cl.abs().max(1.0), "{what}: end loss {gl} vs {cl}");
+            assert!((ga - ca).abs() <= 2.0 / 32.0 + 1e-9, "{what}: accuracy {ga} vs {ca}");
+        }
+        eprintln!("round {}: lavapipe {:.0} ms, CPU {:.0} ms", g.round, g.ms.unwrap(), c.ms.unwrap());
+    }
+}

@@ -11,12 +11,13 @@ use crate::charts::{theme, Theme};
 use crate::web;
 
 /// The labs, as `(query value, title)`.
-pub const LABS: [(&str, &str); 5] = [
+pub const LABS: [(&str, &str); 6] = [
     ("playground", "Playground"),
     ("landscape", "Loss landscape"),
     ("dd", "Double descent"),
     ("ntk", "Tangent kernel"),
     ("implicit", "Implicit bias"),
+    ("lottery", "Lottery tickets"),
 ];
 
 /// The backend and its speed.

@@ -105,7 +105,7 @@ macro_rules! number {
         }
     )*};
 }
-number!(usize => true, u64 => true, f32 => false, f64 => false);
+number!(usize => true, u32 => true, u64 => true, f32 => false, f64 => false);
 
 /// A numeric setting: its key, its range, and how its slider shows it.
 pub struct Num<S, T> {
@@ -326,6 +326,16 @@ macro_rules! pick {
     };
 }
 pub(crate) use pick;
+
+/// A mini-batch size of 0 (full batch) or a power of two up to `hi`:
+/// another is raised to the next one, with a note.
+pub fn power_of_two_batch(batch: &mut usize, hi: usize, c: &mut Checker) {
+    if *batch != 0 && !batch.is_power_of_two() {
+        let p = batch.next_power_of_two().min(hi);
+        c.note(format!("batch={batch} is not a power of two; using {p}."));
+        *batch = p;
+    }
+}
 
 /// [`Named`] for an enum: each variant's URL name and, after a `/`, the
 /// text a select shows (the name where none is given):

@@ -8,7 +8,7 @@ use crate::kit::page::{Notices, Topbar, LABS};
 use crate::kit::status::Status;
 
 /// `(lab key, title, question, what you do there)`, in [`LABS`] order.
-const CARDS: [(&str, &str, &str, &str); 5] = [
+const CARDS: [(&str, &str, &str, &str); 6] = [
     (
         "playground",
         "Playground",
@@ -39,6 +39,12 @@ const CARDS: [(&str, &str, &str, &str); 5] = [
         "Which zero-loss solution does gradient descent pick?",
         "Least squares, separable classification and matrix completion, each optimizer's path beside the exact answer: minimum norm, max margin, low rank.",
     ),
+    (
+        "lottery",
+        "Lottery tickets",
+        "Is there a small network hiding inside a big one?",
+        "Iterative magnitude pruning with rewinding, live: each round's ticket against the same mask re-initialized and a random mask, over seeds.",
+    ),
 ];
 
 #[component]
@@ -56,7 +62,7 @@ pub fn Gallery() -> impl IntoView {
             </p>
             <p class="deck-link">
                 <a href="deck.html">"An example lecture deck"</a>
-                " (reveal.js) with five of these widgets on its slides: copy it to start your own."
+                " (reveal.js) with six of these widgets on its slides: copy it to start your own."
             </p>
             <div class="cards">
                 {CARDS

@@ -6,5 +6,6 @@ pub mod gallery;
 pub mod implicit;
 pub mod jobs;
 pub mod landscape;
+pub mod lottery;
 pub mod ntk;
 pub mod playground;

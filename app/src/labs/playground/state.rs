@@ -80,11 +80,7 @@ impl LabState for PlaygroundState {
             }
             self.loss = Loss::Mse;
         }
-        if self.batch != 0 && !self.batch.is_power_of_two() {
-            let p = self.batch.next_power_of_two().min(BATCH.hi);
-            c.note(format!("batch={} is not a power of two; using {p}.", self.batch));
-            self.batch = p;
-        }
+        crate::kit::query::power_of_two_batch(&mut self.batch, BATCH.hi, c);
     }
 }
 

@@ -16,9 +16,14 @@
 //! (so that a round, every seed's ticket and controls, is one batch;
 //! [`Lineage`]): the same mask from a fresh random initialization
 //! ([`reinit`]), and a random mask with each layer's count of survivors,
-//! rewound like the ticket ([`random_like`]).
+//! rewound like the ticket ([`random_like`]). [`ImpRun`] trains the whole
+//! experiment on either backend, a frame's budget at a time.
+
+mod run;
 
 use serde::{Deserialize, Serialize};
+
+pub use self::run::{evaluate, ImpLog, ImpRun, Kind, ModelLog, PhaseLog, FRESH};
 
 use crate::rng::{Rng, Stream};
 use crate::spec::ParamLayout;
@@ -169,19 +174,6 @@ pub struct Imp {
     pub rewind: u64,
 }
 
-/// Test accuracy after one round's training, of the ticket and of its
-/// controls.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Round {
-    /// The fraction of prunable weights kept.
-    pub kept: f64,
-    pub ticket: f64,
-    /// The same mask from a fresh initialization (`None` where not trained).
-    pub reinit: Option<f64>,
-    /// A random mask of the same per-layer counts, rewound like the ticket.
-    pub random: Option<f64>,
-}
-
 /// One seed's line of IMP between rounds: what each round's three models
 /// start from. After the dense run, round `r` prunes the ticket's mask by
 /// the ticket's last parameters ([`prune`]) and trains, side by side and
@@ -222,49 +214,6 @@ impl Lineage {
             (rewind(&self.theta_k, &random), random),
         ]
     }
-}
-
-/// IMP on the CPU for a classification `problem` (its seed picks the data
-/// and `θ₀`; `fresh_seed` the re-initialization control's start and the
-/// random masks), every model trained with the batch order of
-/// `batch_seed`: the dense run's test accuracy, then each round's. The
-/// controls are trained in the rounds `controls` picks.
-///
-/// # Panics
-/// If the problem's loss is MSE (no accuracy), or `rewind ≥ steps`.
-#[must_use]
-pub fn run_cpu(problem: &crate::Problem, imp: &Imp, fresh_seed: u64, batch_seed: u64, controls: &dyn Fn(u32) -> bool) -> (f64, Vec<Round>) {
-    assert!(imp.rewind < imp.steps, "the rewind step must come before the end");
-    let layout = problem.spec.layout();
-    let loss = problem.config.train.loss;
-    let (x, y) = (&problem.dataset.train.x, &problem.train_targets);
-    let out = layout.output_dim();
-    let accuracy = |params: &[f32]| {
-        let f = crate::cpu::predict(&layout, params, &problem.dataset.test.x);
-        crate::cpu::accuracy(loss, &f, &problem.test_targets, out).expect("a classification problem")
-    };
-    let trainer = |(start, mask): Start| {
-        crate::CpuTrainer::new(layout.clone(), problem.config.train.clone(), start, x.clone(), y.clone(), batch_seed).with_mask(&mask)
-    };
-    let train = |model: Start| {
-        let mut t = trainer(model);
-        (0..imp.steps - imp.rewind).for_each(|_| _ = t.step());
-        t.params().to_vec()
-    };
-    let mut dense_run = trainer((problem.init_params(), dense(&layout)));
-    (0..imp.rewind).for_each(|_| _ = dense_run.step());
-    let theta_k = dense_run.params().to_vec();
-    (imp.rewind..imp.steps).for_each(|_| _ = dense_run.step());
-    let mut line = Lineage::new(&layout, theta_k, dense_run.params().to_vec(), problem.spec.init_params(fresh_seed), fresh_seed);
-    let dense_accuracy = accuracy(&line.last);
-    let mut rounds = Vec::new();
-    for r in 1..=imp.rounds {
-        let [ticket, re, random] = line.next_round(&layout, imp.pruning, r);
-        line.last = train(ticket);
-        let (reinit, random) = if controls(r) { (Some(accuracy(&train(re))), Some(accuracy(&train(random)))) } else { (None, None) };
-        rounds.push(Round { kept: kept_overall(&layout, &line.mask, imp.pruning), ticket: accuracy(&line.last), reinit, random });
-    }
-    (dense_accuracy, rounds)
 }
 
 #[cfg(test)]
@@ -365,16 +314,27 @@ mod tests {
     /// rewinding gave tickets an edge over re-initialization.
     #[test]
     fn late_rewound_tickets_match_dense_where_reinitialization_falls_behind() {
-        use crate::{
-            Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, TrainConfig,
-        };
+        use crate::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
+        fn clock() -> f64 {
+            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+            START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
+        }
         let imp = Imp { pruning: Pruning { rate: 0.5, scope: Scope::Layer, prune_output: false }, rounds: 5, steps: 2000, rewind: 100 };
-        // The seeds in parallel (the test's run time is theirs).
+        // The seeds in parallel (the test's run time is theirs), each an
+        // ImpRun of one seed on the CPU, the controls in the last round.
+        // Test accuracy after training: the fraction kept, dense, ticket, re-init, random mask.
+        #[derive(Debug)]
+        struct Round {
+            kept: f64,
+            ticket: f64,
+            reinit: Option<f64>,
+            random: Option<f64>,
+        }
         let runs: Vec<(u64, f64, Round)> = std::thread::scope(|scope| {
             let handles: Vec<_> = (1..=3u64)
                 .map(|seed| {
                     scope.spawn(move || {
-                        let p = Problem::new(RunConfig {
+                        let config = RunConfig {
                             model: ModelConfig {
                                 hidden: vec![128, 128],
                                 activation: Activation::Relu,
@@ -387,10 +347,23 @@ mod tests {
                                 ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.003)
                             },
                             seed,
-                        })
-                        .unwrap();
-                        let (dense, rounds) = run_cpu(&p, &imp, 999 + seed, seed, &|r| r == 5);
-                        (seed, dense, rounds[4])
+                        };
+                        let cpu = std::rc::Rc::new(crate::engine::Backend::Cpu { reason: String::new() });
+                        let mut run = ImpRun::new(&cpu, &config, 1, imp, 5).unwrap();
+                        while !run.log.finished() {
+                            run.tick(1000.0, clock);
+                        }
+                        let end = |round: usize, kind: Kind| {
+                            run.log.phases[round].models.iter().find(|m| m.kind == kind).and_then(|m| m.end).map(|e| e.1)
+                        };
+                        let last = Round {
+                            kept: run.log.phases[5].kept,
+                            ticket: end(5, Kind::Ticket).unwrap(),
+                            reinit: end(5, Kind::Reinit),
+                            random: end(5, Kind::Random),
+                        };
+                        assert_eq!(end(4, Kind::Reinit), None, "controls only from round 5");
+                        (seed, end(0, Kind::Dense).unwrap(), last)
                     })
                 })
                 .collect();

@@ -1,0 +1,244 @@
+//! The lottery-ticket charts: final test accuracy against the fraction of
+//! weights left (median and quartile band over seeds), test loss against
+//! step in one round, and the ticket's weight matrices with the pruned
+//! entries blank.
+
+use gradlab_core::double_descent::Band;
+use gradlab_core::lottery::{kept, Kind};
+use gradlab_core::spec::ParamLayout;
+use plotters::prelude::*;
+
+use super::run::Run;
+use super::state::{LotteryState, LtView};
+use crate::charts::lines::{draw_lines, Line, Lines};
+use crate::charts::{legend, mesh, viridis, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
+
+/// Each model kind's colour and name in the charts.
+#[must_use]
+pub fn style(kind: Kind) -> ((u8, u8, u8), &'static str) {
+    match kind {
+        Kind::Dense => (GREY_RGB, "dense"),
+        Kind::Ticket => (CLASS1, "ticket (rewound)"),
+        Kind::Reinit => (CLASS0, "same mask, re-initialized"),
+        Kind::Random => (SERIES[0], "random mask, rewound"),
+    }
+}
+
+/// The x axis of the sparsity chart: rounds of pruning at rate `rate`
+/// that leave `kept` (`log(1/kept) / log(1/(1 − p))`), so that the axis
+/// is logarithmic in the share kept and sparser nets lie to the right.
+fn level(kept: f64, rate: f64) -> f64 {
+    kept.ln() / (1.0 - rate).ln()
+}
+
+/// A share in percent to three significant digits: `100%`, `12.5%`, `3.12%`.
+fn percent(pct: f64) -> String {
+    let decimals = (2.0 - pct.log10().floor()).clamp(0.0, 4.0) as usize;
+    let text = format!("{pct:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    format!("{text}%")
+}
+
+/// Test accuracy (%) against the share of weights left.
+fn draw_sparsity(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
+    let Some(log) = r.log() else { return };
+    let Some(root) = surface.root() else { return };
+    let dense = log.ends(Kind::Dense, true).first().map(|d| d.1);
+    let kinds = [Kind::Ticket, Kind::Reinit, Kind::Random];
+    let series: Vec<(Kind, Vec<(f64, Band)>)> = kinds.iter().map(|&k| (k, log.ends(k, true))).collect();
+    let values = series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)).chain(dense).flat_map(|b| [b.lo, b.hi]).filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = if lo.is_finite() { ((lo * 100.0 - 2.0).max(0.0), (hi * 100.0 + 1.0).min(100.0)) } else { (50.0, 100.0) };
+    let right = f64::from(s.rounds) * 1.04;
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin(surface.px(8.0))
+        .margin_right(surface.px(18.0))
+        .x_label_area_size(surface.px(36.0))
+        .y_label_area_size(surface.px(52.0))
+        .build_cartesian_2d(-0.02 * right..right, lo..hi)
+    else {
+        return;
+    };
+    let _ = mesh(&mut chart, surface)
+        .x_desc("weights remaining (log scale)")
+        .y_desc("test accuracy (%)")
+        .x_label_formatter(&|v| percent(100.0 * (1.0 - s.rate).powf(*v)))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw();
+    let width = surface.stroke(2.0);
+    if let Some(d) = dense {
+        let grey = surface.theme.rgb(GREY_RGB);
+        let _ = chart.draw_series(std::iter::once(Polygon::new(
+            vec![(0.0, d.lo * 100.0), (right, d.lo * 100.0), (right, d.hi * 100.0), (0.0, d.hi * 100.0)],
+            grey.mix(0.12).filled(),
+        )));
+        let dash = (surface.stroke(6.0), surface.stroke(4.0));
+        if let Ok(line) = chart.draw_series(DashedLineSeries::new(
+            [(0.0, d.median * 100.0), (right, d.median * 100.0)],
+            dash.0,
+            dash.1,
+            grey.stroke_width(width),
+        )) {
+            line.label("dense").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grey.stroke_width(width)));
+        }
+    }
+    let radius = surface.px(3.5);
+    for (kind, points) in &series {
+        // The dense net starts every line.
+        let points: Vec<(f64, Band)> =
+            dense.map(|d| (0.0, d)).into_iter().chain(points.iter().map(|&(k, b)| (level(k, s.rate), b))).collect();
+        if points.len() < 2 {
+            continue;
+        }
+        let (rgb, name) = style(*kind);
+        let colour = surface.theme.rgb(rgb);
+        let upper: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.hi * 100.0)).collect();
+        let lower: Vec<(f64, f64)> = points.iter().rev().map(|(x, b)| (*x, b.lo * 100.0)).collect();
+        let _ = chart.draw_series(std::iter::once(Polygon::new([upper, lower].concat(), colour.mix(0.15).filled())));
+        let median: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.median * 100.0)).collect();
+        let _ = chart.draw_series(median.iter().skip(1).map(|&p| Circle::new(p, radius, colour.filled())));
+        if let Ok(line) = chart.draw_series(LineSeries::new(median, colour.stroke_width(width))) {
+            line.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(width)));
+        }
+    }
+    legend(&mut chart, surface, SeriesLabelPosition::LowerLeft);
+    let _ = root.present();
+}
+
+/// Test loss (median over seeds) against step, for the round shown.
+fn draw_training(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
+    let Some(log) = r.log() else { return };
+    let round = s.shown_round().min(log.phases.len().saturating_sub(1) as u32);
+    let kinds: &[Kind] = if round == 0 { &[Kind::Dense] } else { &[Kind::Dense, Kind::Ticket, Kind::Reinit, Kind::Random] };
+    let lines: Vec<Line> = kinds
+        .iter()
+        .map(|&kind| {
+            let (colour, name) = style(kind);
+            let points =
+                log.curve(if kind == Kind::Dense { 0 } else { round }, kind).into_iter().map(|(step, b)| (step as f64, b.median)).collect();
+            Line { label: name.to_owned(), colour, dashed: kind == Kind::Dense, points }
+        })
+        .filter(|l| !l.points.is_empty())
+        .collect();
+    draw_lines(
+        surface,
+        &Lines {
+            lines: &lines,
+            dots: &[],
+            x_desc: "training step",
+            y_desc: "test loss (median over seeds)",
+            log_x: false,
+            log_y: true,
+            floor: 1e-6,
+        },
+    );
+}
+
+/// The first seed's ticket in the round shown: each layer's weights as
+/// an image (brighter: larger |w|, relative to the layer's largest),
+/// pruned entries blank, with the share each layer keeps.
+fn draw_mask(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
+    let Some(run) = &r.imp else { return };
+    let round = s.shown_round().min(run.log.phases.len().saturating_sub(1) as u32);
+    let Some((mask, params)) = run.picture(round) else { return };
+    let layout = run.layout();
+    let Some(root) = surface.root() else { return };
+    let shares = kept(&layout, mask);
+    let areas = root.split_evenly((1, layout.layers.len()));
+    for (l, area) in areas.iter().enumerate() {
+        let shape = &layout.layers[l];
+        let (rows, cols) = (shape.fan_out, shape.fan_in);
+        let title = format!("layer {} · {} kept", l + 1, percent(100.0 * shares[l]));
+        let Ok(mut chart) = ChartBuilder::on(area)
+            .margin(surface.px(6.0))
+            .margin_top(surface.px(26.0))
+            .caption(title, surface.font(13.0))
+            .x_label_area_size(surface.px(30.0))
+            .y_label_area_size(surface.px(36.0))
+            .build_cartesian_2d(0.0..cols as f64, rows as f64..0.0)
+        else {
+            continue;
+        };
+        let pixels = layer_image(&layout, l, mask, params, surface.theme.bg);
+        surface.raster(&root, &pixels, (cols as u32, rows as u32), chart.plotting_area().get_pixel_range(), false);
+        let _ = mesh(&mut chart, surface)
+            .disable_mesh()
+            .x_labels(cols.min(5) + 1)
+            .y_labels(rows.min(8) + 1)
+            .x_desc("input")
+            .y_desc("unit")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw();
+    }
+    let _ = root.present();
+}
+
+/// Layer `l`'s weights as an RGBA image, a row per unit: viridis of
+/// `|w| / max |w|`, pruned entries in `blank`.
+#[must_use]
+pub fn layer_image(layout: &ParamLayout, l: usize, mask: &[f32], params: &[f32], blank: RGBColor) -> Vec<u8> {
+    let shape = &layout.layers[l];
+    let w = shape.w_offset..shape.b_offset;
+    let kept = params[w.clone()].iter().zip(&mask[w.clone()]).filter(|(_, &m)| m != 0.0).map(|(v, _)| v.abs());
+    let top = kept.filter(|v| v.is_finite() && *v > 0.0).max_by(f32::total_cmp).unwrap_or(1.0);
+    w.flat_map(|i| {
+        let RGBColor(r, g, b) = if mask[i] == 0.0 { blank } else { viridis(f64::from(params[i].abs() / top)) };
+        [r, g, b, 255]
+    })
+    .collect()
+}
+
+/// Draws `view`'s chart on `surface`.
+pub fn draw_view(r: &Run, s: &LotteryState, view: LtView, surface: &mut Surface<'_>) {
+    match view {
+        LtView::Sparsity => draw_sparsity(r, s, surface),
+        LtView::Training => draw_training(r, s, surface),
+        LtView::Mask => draw_mask(r, s, surface),
+        LtView::All => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gradlab_core::lottery::{dense, prune, Pruning, Scope};
+    use gradlab_core::spec::{Activation, Init, MlpSpec, Parameterization};
+    use plotters::style::RGBColor;
+
+    use super::*;
+
+    #[test]
+    fn shares_read_to_three_digits() {
+        let shown: Vec<String> = [100.0, 50.0, 12.5, 6.25, 3.125, 0.78125].into_iter().map(percent).collect();
+        assert_eq!(shown, ["100%", "50%", "12.5%", "6.25%", "3.12%", "0.781%"]);
+    }
+
+    #[test]
+    fn a_layer_image_blanks_the_pruned_weights_and_scales_by_the_largest_kept() {
+        let spec = MlpSpec {
+            input_dim: 2,
+            hidden: vec![6],
+            output_dim: 1,
+            activation: Activation::Relu,
+            parameterization: Parameterization::Standard,
+            init: Init::He,
+        };
+        let (layout, params) = (spec.layout(), spec.init_params(3));
+        let mask = prune(&layout, &params, &dense(&layout), Pruning { rate: 0.5, scope: Scope::Layer, prune_output: false }, 1);
+        let blank = RGBColor(1, 2, 3);
+        let image = layer_image(&layout, 0, &mask, &params, blank);
+        assert_eq!(image.len(), 4 * 12, "a pixel a weight");
+        let w = &params[..12];
+        let top = w.iter().zip(&mask).filter(|(_, &m)| m == 1.0).map(|(v, _)| v.abs()).max_by(f32::total_cmp).unwrap();
+        for i in 0..12 {
+            let px = &image[4 * i..4 * i + 3];
+            if mask[i] == 0.0 {
+                assert_eq!(px, [1, 2, 3]);
+            } else {
+                let RGBColor(r, g, b) = viridis(f64::from(w[i].abs() / top));
+                assert_eq!(px, [r, g, b]);
+            }
+        }
+        assert_eq!(image.chunks(4).filter(|p| p[..3] == [1, 2, 3]).count(), 6, "half the layer pruned");
+    }
+}
