@@ -28,7 +28,7 @@ function rng(seed) {
   return { next, int, pick: (xs) => xs[int(xs.length)], chance: (p) => next() < p };
 }
 
-const LABS = { playground: [''], landscape: ['contour', 'slice', 'sharpness', 'connect'], dd: ['model', 'sample', 'epoch'], ntk: ['kernel', 'drift', 'function', 'bias'], implicit: ['lstsq', 'margin', 'matrix'], lottery: ['sparsity', 'training', 'mask'] };
+const LABS = { playground: [''], landscape: ['contour', 'slice', 'sharpness', 'connect'], dd: ['model', 'sample', 'epoch'], ntk: ['kernel', 'drift', 'function', 'bias'], implicit: ['lstsq', 'margin', 'matrix'], lottery: ['sparsity', 'training', 'mask', 'stability'] };
 const JUNK = ['', '-1', '0', '-0', '1e309', '-1e309', 'NaN', 'Infinity', '4294967296', '18446744073709551616', '0.5', '1e-12', 'banana',
   '%C0%AF', '%', '%%41', '∞', 'é', '\u0000', '<script>', 'x'.repeat(10_000), '1'.repeat(400)];
 

@@ -1,7 +1,7 @@
 // The lottery-ticket lab in a real headless Chromium against the release
-// build: a small IMP run to the end in the WebGPU browser (every round one
-// GPU batch) and without WebGPU (on the CPU, sliced across frames), its
-// three pictures and its files; a slider restarts it through the URL; an
+// build: a small IMP run and its stability test to the end in the WebGPU
+// browser (every round one GPU batch) and without WebGPU (on the CPU,
+// sliced across frames), its four pictures and its files; a slider restarts it through the URL; an
 // embed fills its frame.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,10 +21,11 @@ for (const backend of ['gpu', 'plain']) {
     assert.equal(st.backend.startsWith('webgpu'), backend === 'gpu', st.backend);
     const root = await page.$eval('[data-phases]', (el) => ({ ...el.dataset }));
     assert.equal(root.phases, '3', 'the dense nets and two rounds');
-    // Every model of every round trained: 2 seeds × (100 + 2 × 3 × 90) steps.
-    assert.equal(st.steps, String(2 * (100 + 2 * 3 * 90)));
+    // Every model trained: 2 seeds × (100 dense steps + 2 rounds × 3 models
+    // × 90 + the stability test's 2 copies × 2 nets from k = 0, 1, 5, 20).
+    assert.equal(st.steps, String(2 * (100 + 2 * 3 * 90 + 4 * (100 + 99 + 95 + 80))));
     assert.equal(await page.$eval('.views', (el) => el.dataset.ends), 'ticket:2,reinit:2,random:2', 'all three curves have both rounds');
-    for (const chart of ['sparsity', 'training', 'mask']) {
+    for (const chart of ['sparsity', 'training', 'mask', 'stability']) {
       await page.locator(`.chart.lottery.${chart} canvas`).scrollIntoViewIfNeeded();
       assert.ok(await colours(page, `.chart.lottery.${chart} canvas`) > 10, `${chart} is drawn`);
     }
@@ -41,6 +42,11 @@ for (const backend of ['gpu', 'plain']) {
         assert.equal(m.step[0], p.round === 0 ? 0 : 10, 'rounds start at the rewind step');
         assert.equal(m.step.at(-1), 100);
       }
+    }
+    assert.deepEqual(body.stability.map((s) => s.rewind_step), [0, 1, 5, 20]);
+    for (const s of body.stability) {
+      assert.equal(s.dense_barrier.length, 2);
+      assert.ok([...s.dense_barrier, ...s.ticket_barrier].every((b) => b >= 0 && b < 1), `barriers at k = ${s.rewind_step}: ${JSON.stringify(s)}`);
     }
     await page.locator('.chart.lottery.sparsity').scrollIntoViewIfNeeded();
     await screenshot(page, `lottery-${backend}.png`);

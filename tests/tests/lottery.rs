@@ -95,11 +95,15 @@ fn every_round_of_every_seed_and_control_trains_as_one_gpu_batch_like_the_cpu() 
 /// The lab's whole run ([`ImpRun`]) ticked like a page on the GPU (lavapipe)
 /// and on the CPU: the same phases, masks and models, test losses at the
 /// same steps within the tolerance of a GPU run, the same accuracies to
-/// within a test point or two; and the time of each phase on both.
+/// within a test point or two, the same stability barriers (and the CPU's
+/// equal to two copies trained here and measured on their line); and the
+/// time of each phase on both.
 #[test]
 fn an_imp_run_on_the_gpu_records_what_the_cpu_run_does() {
     use gradlab_core::engine::{Backend, Gpu};
-    use gradlab_core::lottery::{Imp, ImpRun, Kind};
+    use gradlab_core::landscape::{barrier, plane_losses, Plane};
+    use gradlab_core::lottery::{Imp, ImpRun, Kind, SECOND_ORDER};
+    use gradlab_core::Subset;
     use std::rc::Rc;
     use std::time::Instant;
 
@@ -111,7 +115,7 @@ fn an_imp_run_on_the_gpu_records_what_the_cpu_run_does() {
     let config = problem(3).config;
     let imp = Imp { pruning: Pruning { rate: 0.5, scope: Scope::Global, prune_output: false }, rounds: 2, steps: 60, rewind: 10 };
     let run = |backend: Rc<Backend>| {
-        let mut run = ImpRun::new(&backend, &config, 2, imp, 2).unwrap();
+        let mut run = ImpRun::new(&backend, &config, 2, imp, 2, &[25, 0]).unwrap();
         let mut ticks = 0;
         while !run.log.finished() {
             run.tick(5.0, clock);
@@ -146,4 +150,26 @@ fn an_imp_run_on_the_gpu_records_what_the_cpu_run_does() {
         }
         eprintln!("round {}: lavapipe {:.0} ms, CPU {:.0} ms", g.round, g.ms.unwrap(), c.ms.unwrap());
     }
+    // The stability test, at k = 0 and 25: each seed's dense net and ticket.
+    assert_eq!(cpu_log.stability.iter().map(|s| s.step).collect::<Vec<_>>(), [0, 25]);
+    for (g, c) in gpu_log.stability.iter().zip(&cpu_log.stability) {
+        for (got, want) in g.dense.iter().chain(&g.ticket).zip(c.dense.iter().chain(&c.ticket)) {
+            assert!((got - want).abs() < 5e-3, "k = {}: barrier {got} on the GPU, {want} on the CPU", c.step);
+        }
+    }
+    eprintln!("stability: {:?}", cpu_log.stability);
+    // Seed 0's dense copies from θ_25, trained here with both batch orders.
+    let p = problem(3);
+    let train = |start: Vec<f32>, steps: u64, order: u64| {
+        let mut t =
+            CpuTrainer::new(p.spec.layout(), p.config.train.clone(), start, p.dataset.train.x.clone(), p.train_targets.clone(), order);
+        (0..steps).for_each(|_| _ = t.step());
+        t.params().to_vec()
+    };
+    let theta_25 = train(p.init_params(), 25, 3);
+    let (a, b) = (train(theta_25.clone(), 35, 3), train(theta_25, 35, 3 + SECOND_ORDER));
+    let t: Vec<f32> = (0..11).map(|j| j as f32 / 10.0).collect();
+    let points: Vec<[f32; 2]> = t.iter().map(|&t| [t, 0.0]).collect();
+    let want = barrier(&t, &plane_losses(&p, Subset::Test, &Plane::line(&a, &b), &points)).unwrap();
+    assert!((cpu_log.stability[1].dense[0] - f64::from(want)).abs() < 1e-6, "{} vs {want}", cpu_log.stability[1].dense[0]);
 }

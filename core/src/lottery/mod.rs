@@ -23,7 +23,7 @@ mod run;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::run::{evaluate, ImpLog, ImpRun, Kind, ModelLog, PhaseLog, FRESH};
+pub use self::run::{evaluate, ImpLog, ImpRun, Kind, ModelLog, PhaseLog, StabilityLog, FRESH, SECOND_ORDER};
 
 use crate::rng::{Rng, Stream};
 use crate::spec::ParamLayout;
@@ -349,7 +349,7 @@ mod tests {
                             seed,
                         };
                         let cpu = std::rc::Rc::new(crate::engine::Backend::Cpu { reason: String::new() });
-                        let mut run = ImpRun::new(&cpu, &config, 1, imp, 5).unwrap();
+                        let mut run = ImpRun::new(&cpu, &config, 1, imp, 5, &[]).unwrap();
                         while !run.log.finished() {
                             run.tick(1000.0, clock);
                         }

@@ -9,15 +9,24 @@
 //! taking a step each in turn within the frame's budget), and its test
 //! loss and accuracy after training, computed on the CPU from its
 //! parameters a model at a time. What it records is an [`ImpLog`].
+//!
+//! Then, if asked, the stability test (Frankle et al. 2020): for each of
+//! a few rewind steps `k`, two copies of the dense net and of the last
+//! round's ticket start from `θ_k` (pruned) and train to the end with two
+//! different mini-batch orders (each order one batch of every seed's two
+//! nets); the test-loss barrier on the straight line between the copies
+//! ([`crate::landscape::barrier`]) says whether training from `θ_k` is
+//! stable to that noise.
 
 use std::rc::Rc;
 
-use super::{dense, kept_overall, Imp, Lineage, Start};
+use super::{dense, kept_overall, rewind, Imp, Lineage, Start};
 use crate::double_descent::trained::checkpoints;
 use crate::double_descent::Band;
 use crate::engine::{AfterQueued, Backend, Clock};
 use crate::gpu::{GpuTrainer, PendingRead, PendingSnapshot, MAX_STEPS_PER_SUBMIT};
-use crate::{cpu, CpuTrainer, Error, Part, Problem, RunConfig};
+use crate::landscape::{barrier, plane_losses, Plane};
+use crate::{cpu, CpuTrainer, Error, Part, Problem, RunConfig, Subset};
 
 /// Checkpoints of a phase's training (and its start).
 const CHECKPOINTS: usize = 16;
@@ -25,6 +34,13 @@ const CHECKPOINTS: usize = 16;
 /// The re-initialization control of the net seeded `s` starts from
 /// `init_params(s + FRESH)`, and its random masks are seeded the same.
 pub const FRESH: u64 = 999;
+
+/// The stability test's second copies train with the batch order of seed
+/// `config.seed + SECOND_ORDER` (the first copies: `config.seed`'s).
+pub const SECOND_ORDER: u64 = 7919;
+
+/// Points `t` of the line between two copies where the barrier is measured.
+const LINE: usize = 11;
 
 /// What a model of IMP is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,8 +112,22 @@ pub struct ImpLog {
     pub controls_from: u32,
     /// The dense run, then each round begun.
     pub phases: Vec<PhaseLog>,
+    /// The rewind steps of the stability test (none: no test).
+    pub stability_steps: Vec<u64>,
+    /// The stability test at each rewind step done.
+    pub stability: Vec<StabilityLog>,
     /// Steps trained, summed over models.
     pub done: u64,
+}
+
+/// The stability test at one rewind step `k`: for each seed, the test-loss
+/// barrier between two copies trained from `θ_k` with different batch
+/// orders, of the dense net and of the last round's ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StabilityLog {
+    pub step: u64,
+    pub dense: Vec<f64>,
+    pub ticket: Vec<f64>,
 }
 
 impl ImpLog {
@@ -106,13 +136,27 @@ impl ImpLog {
     pub fn total(&self) -> u64 {
         let per_round = |r: u32| if r >= self.controls_from { 3 } else { 1 };
         let rounds: u64 = (1..=self.imp.rounds).map(per_round).sum();
-        self.seeds as u64 * (self.imp.steps + rounds * (self.imp.steps - self.imp.rewind))
+        let stability: u64 = self.stability_steps.iter().map(|k| 4 * (self.imp.steps - k)).sum();
+        self.seeds as u64 * (self.imp.steps + rounds * (self.imp.steps - self.imp.rewind) + stability)
     }
 
-    /// True once every phase is trained and evaluated.
+    /// True once every round is trained and evaluated.
+    #[must_use]
+    pub fn rounds_finished(&self) -> bool {
+        self.phases.len() == self.imp.rounds as usize + 1 && self.phases.iter().all(|p| p.ms.is_some())
+    }
+
+    /// True once the rounds and the stability test are done.
     #[must_use]
     pub fn finished(&self) -> bool {
-        self.phases.len() == self.imp.rounds as usize + 1 && self.phases.iter().all(|p| p.ms.is_some())
+        self.rounds_finished() && self.stability.len() == self.stability_steps.len()
+    }
+
+    /// The stability test's barriers against the rewind step, as bands over
+    /// seeds: of the dense net (`ticket` false) or of the last ticket.
+    #[must_use]
+    pub fn barriers(&self, ticket: bool) -> Vec<(u64, Band)> {
+        self.stability.iter().map(|s| (s.step, Band::of(if ticket { &s.ticket } else { &s.dense }))).collect()
     }
 
     /// Every finished phase's `kind` models after training, as `(kept,
@@ -146,10 +190,11 @@ impl ImpLog {
     }
 }
 
-/// A GPU read in flight.
+/// A GPU read in flight: a snapshot, the dense nets at rewind step
+/// `rewinds[i]`, or the phase's trained parameters.
 enum Read {
     Snapshot(PendingSnapshot),
-    ThetaK(PendingRead),
+    Rewound(usize, PendingRead),
     End(PendingRead),
 }
 
@@ -167,12 +212,33 @@ enum Work {
         next: Vec<usize>,
         turn: usize,
     },
-    /// The phase's trained parameters, evaluated a model at a time.
+    /// A round's trained parameters, evaluated a model at a time.
     Ending {
         params: Vec<Vec<f32>>,
         next: usize,
     },
+    /// The stability test's copies (each seed's dense net, then its
+    /// ticket), a point of a line at a time.
+    Barriers {
+        first: Vec<Vec<f32>>,
+        second: Vec<Vec<f32>>,
+        /// The pair, its line, and the test losses along it so far.
+        pair: usize,
+        line: Plane,
+        losses: Vec<f32>,
+        out: Vec<f64>,
+    },
     Done,
+}
+
+/// Where the run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// IMP's phase: 0 the dense run, `r` round `r`.
+    Round(u32),
+    /// The stability test at `stability_steps[i]`, copies of batch order
+    /// `order` (0 or 1).
+    Stability { i: usize, order: usize },
 }
 
 /// IMP in progress. See the module docs.
@@ -181,18 +247,27 @@ pub struct ImpRun {
     /// One problem (data and `θ₀`) per seed; the first's batch order and
     /// training configuration are every model's.
     problems: Vec<Problem>,
+    /// The stability test's second batch order (its data unused).
+    second_order: Option<Problem>,
     lines: Vec<Lineage>,
-    /// Each seed's dense parameters at the rewind step.
-    theta_k: Vec<Vec<f32>>,
+    /// The steps at which the dense nets are kept (the rewind step and the
+    /// stability test's), and the nets there, `[step][seed]`.
+    rewinds: Vec<u64>,
+    rewound: Vec<Vec<Vec<f32>>>,
+    stage: Stage,
     /// The phase's models: their seeds, starts and masks.
     models: Vec<(usize, Start)>,
     /// Steps at which the phase records (relative to its start, from 0).
     checkpoints: Vec<u64>,
-    /// The first seed's ticket (the dense net in round 0) of each phase:
+    /// The first seed's ticket (the dense net in round 0) of each round:
     /// its mask and parameters (its start, then its trained values).
     pictures: Vec<Start>,
+    /// The stability test's first copies, while the second train.
+    copies: Vec<Vec<f32>>,
     work: Work,
     started: f64,
+    /// Steps of the phases done, summed over models.
+    done_before: u64,
     backend: Rc<Backend>,
     after_queued: AfterQueued,
     /// Why the run stopped early (a GPU error, a net too large).
@@ -201,18 +276,27 @@ pub struct ImpRun {
 
 impl ImpRun {
     /// IMP for `config`'s net, data and optimizer over `seeds` seeds from
-    /// `config.seed`, the controls trained from round `controls_from` on.
+    /// `config.seed`, the controls trained from round `controls_from` on,
+    /// then the stability test at the rewind steps `stability` (none: no
+    /// test).
     ///
     /// # Errors
     /// A configuration [`Problem::new`] rejects, a net too large for a CPU
     /// backend ([`crate::engine::check_work`]), an MSE loss (no accuracy),
     /// or a rewind step not before the end.
-    pub fn new(backend: &Rc<Backend>, config: &RunConfig, seeds: usize, imp: Imp, controls_from: u32) -> Result<Self, Error> {
+    pub fn new(
+        backend: &Rc<Backend>,
+        config: &RunConfig,
+        seeds: usize,
+        imp: Imp,
+        controls_from: u32,
+        stability: &[u64],
+    ) -> Result<Self, Error> {
         if seeds == 0 {
             return Err(Error::invalid(Part::Request, "seeds", "at least one"));
         }
-        if imp.rewind >= imp.steps {
-            return Err(Error::invalid(Part::Request, "rewind", format!("step {} is not before the end ({})", imp.rewind, imp.steps)));
+        if let Some(k) = stability.iter().chain([&imp.rewind]).find(|&&k| k >= imp.steps) {
+            return Err(Error::invalid(Part::Request, "rewind", format!("step {k} is not before the end ({})", imp.steps)));
         }
         let problems = (0..seeds as u64)
             .map(|s| Problem::new(RunConfig { seed: config.seed + s, ..config.clone() }))
@@ -223,21 +307,34 @@ impl ImpRun {
         if config.train.loss == crate::Loss::Mse {
             return Err(Error::invalid(Part::Request, "loss", "lottery tickets need a classification task (accuracy)"));
         }
+        let second_order =
+            if stability.is_empty() { None } else { Some(Problem::new(RunConfig { seed: config.seed + SECOND_ORDER, ..config.clone() })?) };
+        let mut stability_steps = stability.to_vec();
+        stability_steps.sort_unstable();
+        stability_steps.dedup();
+        let mut rewinds: Vec<u64> = stability_steps.iter().copied().chain([imp.rewind]).collect();
+        rewinds.sort_unstable();
+        rewinds.dedup();
         let mut run = Self {
-            log: ImpLog { imp, seeds, controls_from, phases: Vec::new(), done: 0 },
+            log: ImpLog { imp, seeds, controls_from, phases: Vec::new(), stability_steps, stability: Vec::new(), done: 0 },
             problems,
+            second_order,
             lines: Vec::new(),
-            theta_k: Vec::new(),
+            rewound: vec![Vec::new(); rewinds.len()],
+            rewinds,
+            stage: Stage::Round(0),
             models: Vec::new(),
             checkpoints: Vec::new(),
             pictures: Vec::new(),
+            copies: Vec::new(),
             work: Work::Start,
             started: 0.0,
+            done_before: 0,
             backend: Rc::clone(backend),
             after_queued: backend.after_queued(),
             error: None,
         };
-        run.begin_phase();
+        run.begin_round(0);
         Ok(run)
     }
 
@@ -254,12 +351,12 @@ impl ImpRun {
         self.problems[0].spec.layout()
     }
 
-    /// The next phase's models and log entry.
-    fn begin_phase(&mut self) {
-        let round = self.log.phases.len() as u32;
+    /// Round `round`'s models and log entry (round 0: the dense nets).
+    fn begin_round(&mut self, round: u32) {
         let layout = self.layout();
         let imp = self.log.imp;
         let controls = round >= self.log.controls_from;
+        self.stage = Stage::Round(round);
         self.models = if round == 0 {
             self.problems.iter().enumerate().map(|(s, p)| (s, (p.init_params(), dense(&layout)))).collect()
         } else {
@@ -280,44 +377,67 @@ impl ImpRun {
         let kept = if round == 0 { 1.0 } else { kept_overall(&layout, &self.lines[0].mask, imp.pruning) };
         self.log.phases.push(PhaseLog { round, kept, models: models.collect(), ms: None });
         self.pictures.push(self.models[0].1.clone());
-        let steps = self.phase_steps();
-        self.checkpoints = std::iter::once(0).chain(checkpoints(steps, CHECKPOINTS)).collect();
-        if round == 0 && imp.rewind > 0 && !self.checkpoints.contains(&imp.rewind) {
-            self.checkpoints.push(imp.rewind);
+        self.checkpoints = std::iter::once(0).chain(checkpoints(self.phase_steps(), CHECKPOINTS)).collect();
+        if round == 0 {
+            // The dense nets stop at every rewind step to be kept.
+            self.checkpoints.extend(self.rewinds.iter().filter(|&&k| k > 0));
             self.checkpoints.sort_unstable();
+            self.checkpoints.dedup();
+            if self.rewinds[0] == 0 {
+                self.rewound[0] = self.models.iter().map(|(_, (p, _))| p.clone()).collect();
+            }
         }
-        if round == 0 && imp.rewind == 0 {
-            self.theta_k = self.models.iter().map(|(_, (p, _))| p.clone()).collect();
-        }
+        self.work = Work::Start;
+    }
+
+    /// The stability test's phase `i` (its rewind step), copies of batch
+    /// order `order`: each seed's dense net and last ticket from `θ_k`.
+    fn begin_stability(&mut self, i: usize, order: usize) {
+        let layout = self.layout();
+        let k = self.log.stability_steps[i];
+        let at = &self.rewound[self.rewinds.iter().position(|&r| r == k).expect("kept during the dense run")];
+        self.stage = Stage::Stability { i, order };
+        self.models = self
+            .lines
+            .iter()
+            .zip(at)
+            .enumerate()
+            .flat_map(|(s, (line, theta))| [(s, (theta.clone(), dense(&layout))), (s, (rewind(theta, &line.mask), line.mask.clone()))])
+            .collect();
+        self.checkpoints = Vec::new();
         self.work = Work::Start;
     }
 
     /// The steps the current phase trains, and the step it starts at.
     fn phase_steps(&self) -> u64 {
-        if self.log.phases.len() == 1 {
-            self.log.imp.steps
-        } else {
-            self.log.imp.steps - self.log.imp.rewind
+        let imp = self.log.imp;
+        match self.stage {
+            Stage::Round(0) => imp.steps,
+            Stage::Round(_) => imp.steps - imp.rewind,
+            Stage::Stability { i, .. } => imp.steps - self.log.stability_steps[i],
         }
     }
 
     fn offset(&self) -> u64 {
-        if self.log.phases.len() == 1 {
-            0
-        } else {
-            self.log.imp.rewind
-        }
+        self.log.imp.steps - self.phase_steps()
     }
 
     fn phase(&mut self) -> &mut PhaseLog {
         self.log.phases.last_mut().expect("a phase begun")
     }
 
+    /// The batch order of the current phase (a problem's seed).
+    fn order(&self) -> &Problem {
+        match (self.stage, &self.second_order) {
+            (Stage::Stability { order: 1, .. }, Some(p)) => p,
+            _ => &self.problems[0],
+        }
+    }
+
     /// Makes the phase's trainers.
     fn start(&mut self) -> Result<Work, Error> {
-        let dense = self.log.phases.len() == 1;
-        let p0 = &self.problems[0];
-        let batch_seed = p0.config.seed;
+        let dense = self.stage == Stage::Round(0);
+        let p0 = self.order();
         Ok(match self.backend.as_ref() {
             Backend::Gpu(gpu) => {
                 let starts: Vec<f32> = self.models.iter().flat_map(|(_, (p, _))| p.iter().copied()).collect();
@@ -341,7 +461,7 @@ impl ImpRun {
                         start.clone(),
                         p.dataset.train.x.clone(),
                         p.train_targets.clone(),
-                        batch_seed,
+                        p0.config.seed,
                     );
                     if dense {
                         t
@@ -370,12 +490,19 @@ impl ImpRun {
         changed
     }
 
+    /// Keeps the dense nets at step `done` if it is a rewind step.
+    fn keep_rewound(&mut self, done: u64, model: usize, params: &[f32]) {
+        if let Some(i) = self.rewinds.iter().position(|&k| k == done && k > 0) {
+            self.rewound[i].resize(self.models.len(), Vec::new());
+            self.rewound[i][model] = params.to_vec();
+        }
+    }
+
     /// One piece of work: `Some(recorded)` if the loop may go on, `None`
     /// if it waits (for the GPU, or for nothing: done).
     fn advance(&mut self, clock: Clock) -> Result<Option<bool>, Error> {
         let (steps, offset) = (self.phase_steps(), self.offset());
-        let dense = self.log.phases.len() == 1;
-        let rewind = self.log.imp.rewind;
+        let (dense, recording) = (self.stage == Stage::Round(0), matches!(self.stage, Stage::Round(_)));
         match &mut self.work {
             Work::Done => Ok(None),
             Work::Start => {
@@ -390,30 +517,30 @@ impl ImpRun {
                 if let Some(r) = read {
                     let taken = match r {
                         Read::Snapshot(s) => s.try_take_all().map(|r| r.map(Ok)),
-                        Read::ThetaK(p) | Read::End(p) => p.try_take().map(|r| r.map(Err)),
+                        Read::Rewound(_, p) | Read::End(p) => p.try_take().map(|r| r.map(Err)),
                     };
                     let Some(taken) = taken else { return Ok(None) };
                     let r = read.take().expect("matched above");
+                    let models = self.models.len();
                     match (taken?, r) {
-                        (Ok(snaps), _) => {
+                        (Ok(snaps), _) if recording => {
                             let phase = self.log.phases.last_mut().expect("a phase begun");
                             for (m, snap) in phase.models.iter_mut().zip(&snaps) {
                                 m.losses.push((offset + snap.step, snap.test_loss.map_or(f64::NAN, f64::from)));
                             }
                         }
-                        (Err(params), Read::ThetaK(_)) => {
-                            self.theta_k = params.chunks(params.len() / self.models.len()).map(<[f32]>::to_vec).collect()
+                        (Ok(_), _) => {}
+                        (Err(params), Read::Rewound(i, _)) => {
+                            self.rewound[i] = params.chunks(params.len() / models).map(<[f32]>::to_vec).collect();
                         }
-                        (Err(params), _) => {
-                            let params = params.chunks(params.len() / self.models.len()).map(<[f32]>::to_vec).collect();
-                            self.work = Work::Ending { params, next: 0 };
-                        }
+                        (Err(params), _) => self.trained(params.chunks(params.len() / models).map(<[f32]>::to_vec).collect()),
                     }
-                    return Ok(Some(true));
+                    return Ok(Some(recording));
                 }
                 let done = trainer.steps_done();
-                if dense && rewind > 0 && done == rewind && self.theta_k.is_empty() {
-                    *read = Some(Read::ThetaK(trainer.read_params()));
+                let rewind = self.rewinds.iter().position(|&k| k == done && k > 0).filter(|&i| dense && self.rewound[i].is_empty());
+                if let Some(i) = rewind {
+                    *read = Some(Read::Rewound(i, trainer.read_params()));
                 } else if done >= steps {
                     *read = Some(Read::End(trainer.read_params()));
                 } else {
@@ -429,25 +556,24 @@ impl ImpRun {
                 for _ in 0..count {
                     let i = *turn % count;
                     *turn += 1;
-                    let t = &mut trainers[i];
-                    let done = t.steps_done();
+                    let done = trainers[i].steps_done();
                     if self.checkpoints.get(next[i]) == Some(&done) {
                         next[i] += 1;
-                        let (loss, _) = evaluate(&self.problems[self.models[i].0], t.params());
-                        self.log.phases.last_mut().expect("a phase begun").models[i].losses.push((offset + done, loss));
-                        if dense && done == rewind && rewind > 0 {
-                            self.theta_k.resize(count, Vec::new());
-                            self.theta_k[i] = t.params().to_vec();
+                        let params = trainers[i].params().to_vec();
+                        let (loss, _) = evaluate(&self.problems[self.models[i].0], &params);
+                        self.phase().models[i].losses.push((offset + done, loss));
+                        if dense {
+                            self.keep_rewound(done, i, &params);
                         }
                         return Ok(Some(true));
                     }
                     if done < steps {
-                        t.step();
+                        trainers[i].step();
                         return Ok(Some(false));
                     }
                 }
                 let params = trainers.iter().map(|t| t.params().to_vec()).collect();
-                self.work = Work::Ending { params, next: 0 };
+                self.trained(params);
                 Ok(Some(false))
             }
             Work::Ending { params, next } => {
@@ -460,23 +586,66 @@ impl ImpRun {
                     return Ok(Some(true));
                 }
                 let params = std::mem::take(params);
-                self.end_phase(params, clock());
+                self.end_round(params, clock());
                 Ok(Some(true))
+            }
+            Work::Barriers { first, second, pair, line, losses, out } => {
+                let t = losses.len() as f32 / (LINE - 1) as f32;
+                losses.push(plane_losses(&self.problems[self.models[*pair].0], Subset::Test, line, &[[t, 0.0]])[0]);
+                if losses.len() == LINE {
+                    let ts: Vec<f32> = (0..LINE).map(|j| j as f32 / (LINE - 1) as f32).collect();
+                    out.push(barrier(&ts, losses).map_or(f64::NAN, f64::from));
+                    *pair += 1;
+                    losses.clear();
+                    if *pair < first.len() {
+                        *line = Plane::line(&first[*pair], &second[*pair]);
+                    } else {
+                        let Stage::Stability { i, .. } = self.stage else { unreachable!("barriers follow the stability test") };
+                        let out = std::mem::take(out);
+                        let step = self.log.stability_steps[i];
+                        let (dense, ticket) = (out.iter().step_by(2).copied().collect(), out.iter().skip(1).step_by(2).copied().collect());
+                        self.log.stability.push(StabilityLog { step, dense, ticket });
+                        self.next_stability(i + 1);
+                        return Ok(Some(true));
+                    }
+                }
+                Ok(Some(false))
             }
         }
     }
 
-    /// After a phase's last evaluation: the lineages move on, and the next
-    /// phase begins (or the run is done).
-    fn end_phase(&mut self, params: Vec<Vec<f32>>, now: f64) {
-        let round = self.log.phases.len() as u32 - 1;
+    /// After a phase's training, its trained parameters: a round's are
+    /// evaluated; the stability test's first copies wait for the second,
+    /// whose barriers are measured then.
+    fn trained(&mut self, params: Vec<Vec<f32>>) {
+        self.done_before += self.phase_steps() * self.models.len() as u64;
+        self.work = match self.stage {
+            Stage::Round(_) => Work::Ending { params, next: 0 },
+            Stage::Stability { i, order: 0 } => {
+                self.copies = params;
+                self.begin_stability(i, 1);
+                return;
+            }
+            Stage::Stability { .. } => {
+                let first = std::mem::take(&mut self.copies);
+                let line = Plane::line(&first[0], &params[0]);
+                Work::Barriers { first, second: params, pair: 0, line, losses: Vec::new(), out: Vec::new() }
+            }
+        };
+    }
+
+    /// After a round's last evaluation: the lineages move on, and the next
+    /// round begins (or the stability test, or the run is done).
+    fn end_round(&mut self, params: Vec<Vec<f32>>, now: f64) {
+        let Stage::Round(round) = self.stage else { unreachable!("rounds end rounds") };
         let started = self.started;
         self.phase().ms = Some(now - started);
         let per_seed = params.len() / self.problems.len();
         self.pictures[round as usize].0.clone_from(&params[0]);
         if round == 0 {
             let layout = self.layout();
-            let theta_k = std::mem::take(&mut self.theta_k);
+            let k = self.rewinds.iter().position(|&r| r == self.log.imp.rewind).expect("the rewind step is kept");
+            let theta_k = self.rewound[k].clone();
             self.lines = params
                 .into_iter()
                 .zip(theta_k)
@@ -492,7 +661,16 @@ impl ImpRun {
             }
         }
         if round < self.log.imp.rounds {
-            self.begin_phase();
+            self.begin_round(round + 1);
+        } else {
+            self.next_stability(0);
+        }
+    }
+
+    /// The stability test's phase `i`, or the end.
+    fn next_stability(&mut self, i: usize) {
+        if i < self.log.stability_steps.len() {
+            self.begin_stability(i, 0);
         } else {
             self.work = Work::Done;
         }
@@ -500,18 +678,13 @@ impl ImpRun {
 
     /// Steps trained, summed over models.
     fn steps_done(&self) -> u64 {
-        let (steps, done_phases) = (self.log.imp.steps, self.log.phases.len().saturating_sub(1));
-        let per_round = |r: u32| if r >= self.log.controls_from { 3 } else { 1 };
-        let finished: u64 =
-            (0..done_phases as u32).map(|r| if r == 0 { steps } else { per_round(r) as u64 * (steps - self.log.imp.rewind) }).sum();
         let now = match &self.work {
             Work::Gpu { trainer, .. } => trainer.steps_done() * self.models.len() as u64,
             Work::Cpu { trainers, .. } => trainers.iter().map(CpuTrainer::steps_done).sum(),
-            Work::Ending { .. } => self.phase_steps() * self.models.len() as u64,
-            Work::Start => 0,
+            Work::Ending { .. } | Work::Barriers { .. } | Work::Start => 0,
             Work::Done => return self.log.total(),
         };
-        finished * self.problems.len() as u64 + now
+        self.done_before + now
     }
 }
 

@@ -6,12 +6,14 @@
 use gradlab_core::double_descent::Band;
 use gradlab_core::lottery::{kept, Kind};
 use gradlab_core::spec::ParamLayout;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::run::Run;
 use super::state::{LotteryState, LtView};
 use crate::charts::lines::{draw_lines, Line, Lines};
-use crate::charts::{legend, mesh, viridis, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
+use crate::charts::surface::Backend;
+use crate::charts::{format_loss_tick, legend, mesh, viridis, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
 
 /// Each model kind's colour and name in the charts.
 #[must_use]
@@ -82,26 +84,72 @@ fn draw_sparsity(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
             line.label("dense").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grey.stroke_width(width)));
         }
     }
-    let radius = surface.px(3.5);
     for (kind, points) in &series {
         // The dense net starts every line.
         let points: Vec<(f64, Band)> =
             dense.map(|d| (0.0, d)).into_iter().chain(points.iter().map(|&(k, b)| (level(k, s.rate), b))).collect();
-        if points.len() < 2 {
-            continue;
-        }
-        let (rgb, name) = style(*kind);
-        let colour = surface.theme.rgb(rgb);
-        let upper: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.hi * 100.0)).collect();
-        let lower: Vec<(f64, f64)> = points.iter().rev().map(|(x, b)| (*x, b.lo * 100.0)).collect();
-        let _ = chart.draw_series(std::iter::once(Polygon::new([upper, lower].concat(), colour.mix(0.15).filled())));
-        let median: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.median * 100.0)).collect();
-        let _ = chart.draw_series(median.iter().skip(1).map(|&p| Circle::new(p, radius, colour.filled())));
-        if let Ok(line) = chart.draw_series(LineSeries::new(median, colour.stroke_width(width))) {
-            line.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(width)));
+        if points.len() >= 2 {
+            band_line(&mut chart, surface, &points, 100.0, *kind, true);
         }
     }
     legend(&mut chart, surface, SeriesLabelPosition::LowerLeft);
+    let _ = root.present();
+}
+
+/// A median line over its quartile band, `scale` times the values, with
+/// a marker at each point after the first (if `markers`).
+fn band_line(chart: &mut Chart<'_, '_>, surface: &Surface<'_>, points: &[(f64, Band)], scale: f64, kind: Kind, markers: bool) {
+    let (rgb, name) = style(kind);
+    let (colour, width) = (surface.theme.rgb(rgb), surface.stroke(2.0));
+    let upper: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.hi * scale)).collect();
+    let lower: Vec<(f64, f64)> = points.iter().rev().map(|(x, b)| (*x, b.lo * scale)).collect();
+    let _ = chart.draw_series(std::iter::once(Polygon::new([upper, lower].concat(), colour.mix(0.15).filled())));
+    let median: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.median * scale)).collect();
+    let radius = surface.px(3.5);
+    let _ = chart.draw_series(median.iter().skip(usize::from(markers)).map(|&p| Circle::new(p, radius, colour.filled())));
+    if let Ok(line) = chart.draw_series(LineSeries::new(median, colour.stroke_width(width))) {
+        line.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(width)));
+    }
+}
+
+/// A chart on two linear f64 axes.
+type Chart<'a, 'b> = ChartContext<'a, Backend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The stability test: the test-loss barrier between two copies trained
+/// from `θ_k` with different batch orders, against `k`, for the dense net
+/// and the last round's ticket.
+fn draw_stability(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
+    let Some(log) = r.log() else { return };
+    let Some(root) = surface.root() else { return };
+    let series = [(Kind::Dense, log.barriers(false)), (Kind::Ticket, log.barriers(true))];
+    let top = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|p| p.1.hi))
+        .filter(|v| v.is_finite())
+        .fold(0.0, |a: f64, b| if b > a { b } else { a });
+    let right = s.stability_steps().last().copied().unwrap_or(1).max(1) as f64 * 1.05;
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin(surface.px(8.0))
+        .margin_right(surface.px(18.0))
+        .x_label_area_size(surface.px(36.0))
+        .y_label_area_size(surface.px(60.0))
+        .build_cartesian_2d(-0.02 * right..right, 0.0..(top * 1.15).max(1e-3))
+    else {
+        return;
+    };
+    let _ = mesh(&mut chart, surface)
+        .x_desc("rewind step k")
+        .y_desc("test-loss barrier between the copies")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format_loss_tick(*v as f32))
+        .draw();
+    for (kind, points) in &series {
+        if !points.is_empty() {
+            let points: Vec<(f64, Band)> = points.iter().map(|&(k, b)| (k as f64, b)).collect();
+            band_line(&mut chart, surface, &points, 1.0, *kind, false);
+        }
+    }
+    legend(&mut chart, surface, SeriesLabelPosition::UpperRight);
     let _ = root.present();
 }
 
@@ -195,6 +243,7 @@ pub fn draw_view(r: &Run, s: &LotteryState, view: LtView, surface: &mut Surface<
         LtView::Sparsity => draw_sparsity(r, s, surface),
         LtView::Training => draw_training(r, s, surface),
         LtView::Mask => draw_mask(r, s, surface),
+        LtView::Stability => draw_stability(r, s, surface),
         LtView::All => {}
     }
 }

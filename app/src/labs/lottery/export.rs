@@ -1,6 +1,7 @@
 //! The lottery-ticket run as files: every model's result after each round
 //! (a row each in CSV), and in JSON the settings, the accuracy bands
-//! against sparsity and every model's test-loss curve.
+//! against sparsity, every model's test-loss curve and the stability
+//! test's barriers.
 
 use gradlab_core::lottery::{ImpLog, Kind};
 
@@ -53,5 +54,10 @@ pub fn json(log: &ImpLog, s: &LotteryState) -> String {
             })
         })
         .collect();
-    serde_json::json!({ "settings": s.to_query(), "accuracy_against_kept": bands, "phases": phases }).to_string()
+    let stability: Vec<serde_json::Value> = log
+        .stability
+        .iter()
+        .map(|st| serde_json::json!({ "rewind_step": st.step, "dense_barrier": st.dense, "ticket_barrier": st.ticket }))
+        .collect();
+    serde_json::json!({ "settings": s.to_query(), "accuracy_against_kept": bands, "phases": phases, "stability": stability }).to_string()
 }

@@ -114,6 +114,14 @@ pub fn LotteryLab(
                     if s.scope == gradlab_core::lottery::Scope::Global { "Pruned globally, layers keep different shares: the smallest weights go wherever they are." } else { "" }
                 ))}
             </ChartFigure>
+            <ChartFigure class="chart lottery stability" hidden=move || !shows(LtView::Stability) chart=k.chart(LtView::Stability) label="the loss barrier between two copies trained with different batch orders, against the rewind step" name="gradlab-lottery-stability">
+                <Tex tex=r"B(k) = \max_{t \in [0,1]} L\big((1-t)\,\theta^{a}_T + t\,\theta^{b}_T\big) - \big[(1-t)\,L(\theta^{a}_T) + t\,L(\theta^{b}_T)\big]" />" "
+                {move || k.with(|s| format!(
+                    "Stability to SGD noise (Frankle et al. 2020): two copies start from θ_k (pruned by the last round's mask for the ticket) and train to step {} with different mini-batch orders; B(k) is the test-loss barrier on the straight line between them (median and quartiles over seeds), at k = {}. Near zero, the copies land in one linearly connected basin: training from θ_k is stable. Frankle et al. found sparse IMP nets match the dense net only when rewound to a step where they are stable, and dense nets become stable early in training. On these toy problems barriers are small throughout, so the picture is a weak one.",
+                    s.steps,
+                    s.stability_steps().iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ))}
+            </ChartFigure>
         }
     };
     let bar = move || {
@@ -122,8 +130,9 @@ pub fn LotteryLab(
                 <progress aria-label="steps trained" max=move || readout.with(|r| r.total_steps.max(1) as f64) value=move || readout.with(|r| r.steps as f64)></progress>
                 <span>{move || readout.with(|r| match (r.failed, r.done) {
                     (true, _) => "stopped".to_owned(),
-                    (_, true) => "all rounds done".to_owned(),
+                    (_, true) => "all rounds and the stability test done".to_owned(),
                     _ if r.phases == 0 => "training the dense nets…".to_owned(),
+                    _ if r.phases == r.total_phases => "stability test…".to_owned(),
                     _ => format!("round {} of {}…", r.phases, r.total_phases - 1),
                 })}</span>
             </div>

@@ -70,7 +70,7 @@ impl LabRun for Run {
             return;
         }
         *self = Self::default();
-        match ImpRun::new(f.backend, &s.run_config(), s.seeds, s.imp(), 1) {
+        match ImpRun::new(f.backend, &s.run_config(), s.seeds, s.imp(), 1, &s.stability_steps()) {
             Ok(run) => {
                 self.imp = Some(run);
                 f.phase(Phase::Running);

@@ -14,12 +14,14 @@ pub enum LtView {
     Sparsity,
     Training,
     Mask,
+    Stability,
 }
 named!(LtView {
     All = "all",
     Sparsity = "sparsity" / "accuracy against sparsity",
     Training = "training" / "test loss against step",
     Mask = "mask" / "the ticket's mask",
+    Stability = "stability" / "stability to batch order",
 });
 impl LabView for LtView {
     const ALL: Self = Self::All;
@@ -165,6 +167,15 @@ impl LotteryState {
         } else {
             self.steps / 10
         }
+    }
+
+    /// The rewind steps of the stability test: 0, and 1 %, 5 % and 20 % of
+    /// the way through training.
+    #[must_use]
+    pub fn stability_steps(&self) -> Vec<u64> {
+        let mut k: Vec<u64> = [0.0, 0.01, 0.05, 0.2].iter().map(|f| (f * self.steps as f64).round() as u64).collect();
+        k.dedup();
+        k
     }
 
     /// The round the training and mask views show (at most the last).
