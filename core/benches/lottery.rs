@@ -11,8 +11,7 @@ use std::time::Instant;
 use criterion::{criterion_group, criterion_main, Criterion};
 use gradlab_core::engine::{Backend, Gpu};
 use gradlab_core::gpu::request_device;
-use gradlab_core::lottery::{Imp, ImpRun, Pruning, Scope};
-use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
+use gradlab_core::lottery::{self, Imp, ImpRun, Pruning, Scope};
 
 fn clock() -> f64 {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
@@ -22,17 +21,7 @@ fn clock() -> f64 {
 fn lottery(c: &mut Criterion) {
     let (adapter, device, queue) = pollster::block_on(request_device(wgpu::Backends::all() & !wgpu::Backends::BROWSER_WEBGPU))
         .expect("the GPU benchmark needs an adapter (lavapipe: ./x setup)");
-    let config = RunConfig {
-        model: ModelConfig {
-            hidden: vec![128, 128],
-            activation: Activation::Relu,
-            parameterization: Parameterization::Standard,
-            init: Init::He,
-        },
-        data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test: 500, noise: 0.2, label_noise: 0.0, dim: 2 },
-        train: TrainConfig { batch_size: Some(32), ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.003) },
-        seed: 1,
-    };
+    let config = lottery::moons(1, 500);
     let imp = Imp { pruning: Pruning { rate: 0.5, scope: Scope::Layer, prune_output: false }, rounds: 1, steps: 100, rewind: 10 };
     let gpu = Rc::new(Backend::Gpu(Gpu::new(device.clone(), queue, adapter.get_info().name)));
     let cpu = Rc::new(Backend::Cpu { reason: String::new() });

@@ -7,7 +7,7 @@
 //! beside this crate in `e2e/`.
 //!
 //! This library is the shared harness: [`gpu`] (one device per test, a
-//! clear failure when there is no adapter) and [`Tolerance`].
+//! clear failure when there is no adapter), [`Tolerance`] and [`clock`].
 
 use std::sync::OnceLock;
 
@@ -88,4 +88,12 @@ pub fn gpu() -> (wgpu::Device, wgpu::Queue) {
     .expect("the adapter refused a device");
     device.on_uncaptured_error(std::sync::Arc::new(|e| panic!("wgpu validation error: {e}")));
     (device, queue)
+}
+
+/// Milliseconds since the first call: the clock a page's runs are ticked
+/// with (`gradlab_core::engine::Clock`).
+#[must_use]
+pub fn clock() -> f64 {
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
 }

@@ -7,8 +7,6 @@
 //! One test, run in order: the buffer count is process-wide.
 
 use std::rc::Rc;
-use std::sync::OnceLock;
-use std::time::Instant;
 
 use gradlab_core::double_descent::trained::Training;
 use gradlab_core::double_descent::{Feature, RfConfig, SweepRun, Teacher};
@@ -18,12 +16,7 @@ use gradlab_core::engine::{Backend, Engine, Gpu, Pending};
 use gradlab_core::gpu::{memory, Snapshot};
 use gradlab_core::landscape::{random_plane, Grid};
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Problem, RunConfig, Subset, TrainConfig};
-use gradlab_tests::{gpu, Tolerance};
-
-fn clock() -> f64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
-}
+use gradlab_tests::{clock, gpu, Tolerance};
 
 fn problem() -> Problem {
     Problem::new(RunConfig {

@@ -5,7 +5,7 @@
 
 use gradlab_core::gpu::{FactorBatch, Kernels};
 use gradlab_core::implicit::matrix::{Completion, Factorized};
-use gradlab_tests::{gpu, Tolerance};
+use gradlab_tests::{clock, gpu, Tolerance};
 
 /// `X` of every model after `steps` on the GPU (in submits of `per_submit`)
 /// and on the CPU, as f32 (column-major).
@@ -61,12 +61,7 @@ fn a_sweep_ticked_like_a_page_ends_at_its_last_step_on_the_cpu_path() {
     use gradlab_core::engine::{Backend, Gpu};
     use gradlab_core::implicit::sweep::GpuSweep;
     use std::rc::Rc;
-    use std::time::Instant;
 
-    fn clock() -> f64 {
-        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
-    }
     let (device, queue) = gpu();
     let backend = Rc::new(Backend::Gpu(Gpu::new(device.clone(), queue, "test".into())));
     let c = Completion::new(12, 2, 0.4, 5);

@@ -9,7 +9,7 @@ use gradlab_core::lottery::{self, Lineage, Pruning, Scope, Start};
 use gradlab_core::{
     Activation, CpuTrainer, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, TrainConfig,
 };
-use gradlab_tests::{gpu, Tolerance};
+use gradlab_tests::{clock, gpu, Tolerance};
 
 fn problem(seed: u64) -> Problem {
     Problem::new(RunConfig {
@@ -102,15 +102,10 @@ fn every_round_of_every_seed_and_control_trains_as_one_gpu_batch_like_the_cpu() 
 fn an_imp_run_on_the_gpu_records_what_the_cpu_run_does() {
     use gradlab_core::engine::{Backend, Gpu};
     use gradlab_core::landscape::{barrier, plane_losses, Plane};
-    use gradlab_core::lottery::{Imp, ImpRun, Kind, SECOND_ORDER};
+    use gradlab_core::lottery::{Imp, ImpRun, Kind, ModelLog, SECOND_ORDER};
     use gradlab_core::Subset;
     use std::rc::Rc;
-    use std::time::Instant;
 
-    fn clock() -> f64 {
-        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
-    }
     let (device, queue) = gpu();
     let config = problem(3).config;
     let imp = Imp { pruning: Pruning { rate: 0.5, scope: Scope::Global, prune_output: false }, rounds: 2, steps: 60, rewind: 10 };
@@ -139,11 +134,14 @@ fn an_imp_run_on_the_gpu_records_what_the_cpu_run_does() {
         assert!((g.kept - 0.5f64.powi(g.round as i32)).abs() < 0.01, "round {}: {}", g.round, g.kept);
         for (i, (gm, cm)) in g.models.iter().zip(&c.models).enumerate() {
             let what = format!("round {} model {i} ({:?})", g.round, gm.kind);
-            let steps = |m: &gradlab_core::lottery::ModelLog| m.losses.iter().map(|l| l.0).collect::<Vec<_>>();
+            let steps = |m: &ModelLog| m.checkpoints.iter().map(|c| c.step).collect::<Vec<_>>();
             assert_eq!(steps(gm), steps(cm), "{what}: checkpoints");
-            assert_eq!(gm.losses[0].0, if g.round == 0 { 0 } else { imp.rewind }, "{what}: a round starts at k");
-            let losses = |m: &gradlab_core::lottery::ModelLog| m.losses.iter().map(|l| l.1 as f32).collect::<Vec<_>>();
+            assert_eq!(gm.checkpoints[0].step, if g.round == 0 { 0 } else { imp.rewind }, "{what}: a round starts at k");
+            let losses = |m: &ModelLog| m.checkpoints.iter().map(|c| c.loss as f32).collect::<Vec<_>>();
             Tolerance::relative_to_max(2e-3, &losses(cm)).check(&format!("{what}: test losses"), &losses(gm), &losses(cm));
+            for (gc, cc) in gm.checkpoints.iter().zip(&cm.checkpoints) {
+                assert!((gc.accuracy - cc.accuracy).abs() <= 2.0 / 32.0 + 1e-9, "{what}: accuracy at step {}: {gc:?} vs {cc:?}", cc.step);
+            }
             let ((gl, ga), (cl, ca)) = (gm.end.unwrap(), cm.end.unwrap());
             assert!((gl - cl).abs() <= 2e-3 * cl.abs().max(1.0), "{what}: end loss {gl} vs {cl}");
             assert!((ga - ca).abs() <= 2.0 / 32.0 + 1e-9, "{what}: accuracy {ga} vs {ca}");
@@ -157,7 +155,6 @@ fn an_imp_run_on_the_gpu_records_what_the_cpu_run_does() {
             assert!((got - want).abs() < 5e-3, "k = {}: barrier {got} on the GPU, {want} on the CPU", c.step);
         }
     }
-    eprintln!("stability: {:?}", cpu_log.stability);
     // Seed 0's dense copies from θ_25, trained here with both batch orders.
     let p = problem(3);
     let train = |start: Vec<f32>, steps: u64, order: u64| {

@@ -19,11 +19,13 @@
 //! rewound like the ticket ([`random_like`]). [`ImpRun`] trains the whole
 //! experiment on either backend, a frame's budget at a time.
 
+mod log;
 mod run;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::run::{evaluate, ImpLog, ImpRun, Kind, ModelLog, PhaseLog, StabilityLog, FRESH, SECOND_ORDER};
+pub use self::log::{Checkpoint, ImpLog, Kind, ModelLog, PhaseLog, StabilityLog};
+pub use self::run::{evaluate, ImpRun, FRESH, SECOND_ORDER};
 
 use crate::rng::{Rng, Stream};
 use crate::spec::ParamLayout;
@@ -60,6 +62,28 @@ impl Pruning {
     fn targets(self, counts: &[usize], round: u32) -> Vec<usize> {
         let keep = (1.0 - self.rate).powi(round as i32);
         counts.iter().map(|&n| (n as f64 * keep).round() as usize).collect()
+    }
+}
+
+/// The setting where tickets win on a small MLP (the science test below):
+/// moons (256 training points, noise 0.2), 2→128→128→1 ReLU, He
+/// initialization, BCE, Adam at 3·10⁻³, batches of 32.
+#[must_use]
+pub fn moons(seed: u64, n_test: usize) -> crate::RunConfig {
+    use crate::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, TrainConfig};
+    crate::RunConfig {
+        model: ModelConfig {
+            hidden: vec![128, 128],
+            activation: Activation::Relu,
+            parameterization: Parameterization::Standard,
+            init: Init::He,
+        },
+        data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test, noise: 0.2, label_noise: 0.0, dim: 2 },
+        train: TrainConfig {
+            batch_size: Some(32),
+            ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").expect("adam is an optimizer"), 0.003)
+        },
+        seed,
     }
 }
 
@@ -314,7 +338,6 @@ mod tests {
     /// rewinding gave tickets an edge over re-initialization.
     #[test]
     fn late_rewound_tickets_match_dense_where_reinitialization_falls_behind() {
-        use crate::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
         fn clock() -> f64 {
             static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
             START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
@@ -334,20 +357,7 @@ mod tests {
             let handles: Vec<_> = (1..=3u64)
                 .map(|seed| {
                     scope.spawn(move || {
-                        let config = RunConfig {
-                            model: ModelConfig {
-                                hidden: vec![128, 128],
-                                activation: Activation::Relu,
-                                parameterization: Parameterization::Standard,
-                                init: Init::He,
-                            },
-                            data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test: 1000, noise: 0.2, label_noise: 0.0, dim: 2 },
-                            train: TrainConfig {
-                                batch_size: Some(32),
-                                ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.003)
-                            },
-                            seed,
-                        };
+                        let config = moons(seed, 1000);
                         let cpu = std::rc::Rc::new(crate::engine::Backend::Cpu { reason: String::new() });
                         let mut run = ImpRun::new(&cpu, &config, 1, imp, 5, &[]).unwrap();
                         while !run.log.finished() {

@@ -3,9 +3,10 @@
 //! ticket, re-initialization and random-mask models of every seed as one
 //! pruned batch ([`Lineage`] decides their masks and starts).
 //!
-//! Every model records its mean test loss at log-spaced checkpoints (on
-//! the GPU from the snapshot after each submit, which waits for the read
-//! before the next; on the CPU from its own forward pass, the models
+//! Every model records its mean test loss and accuracy at log-spaced
+//! checkpoints (on the GPU from the snapshot after each submit, which
+//! waits for the read before the next, its grid every seed's test set; on
+//! the CPU from its own forward pass, the models
 //! taking a step each in turn within the frame's budget), and its test
 //! loss and accuracy after training, computed on the CPU from its
 //! parameters a model at a time. What it records is an [`ImpLog`].
@@ -20,9 +21,9 @@
 
 use std::rc::Rc;
 
+use super::log::{Checkpoint, ImpLog, Kind, ModelLog, PhaseLog, StabilityLog};
 use super::{dense, kept_overall, rewind, Imp, Lineage, Start};
 use crate::double_descent::trained::checkpoints;
-use crate::double_descent::Band;
 use crate::engine::{AfterQueued, Backend, Clock};
 use crate::gpu::{GpuTrainer, PendingRead, PendingSnapshot, MAX_STEPS_PER_SUBMIT};
 use crate::landscape::{barrier, plane_losses, Plane};
@@ -41,154 +42,6 @@ pub const SECOND_ORDER: u64 = 7919;
 
 /// Points `t` of the line between two copies where the barrier is measured.
 const LINE: usize = 11;
-
-/// What a model of IMP is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// The unpruned net (round 0).
-    Dense,
-    /// Magnitude-pruned, rewound to `θ_k`.
-    Ticket,
-    /// The ticket's mask on a fresh initialization.
-    Reinit,
-    /// A random mask of the ticket's per-layer counts, rewound to `θ_k`.
-    Random,
-}
-
-impl Kind {
-    /// A round's models, in batch order.
-    pub const ROUND: [Self; 3] = [Self::Ticket, Self::Reinit, Self::Random];
-
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Dense => "dense",
-            Self::Ticket => "ticket",
-            Self::Reinit => "reinit",
-            Self::Random => "random",
-        }
-    }
-}
-
-/// One model's record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ModelLog {
-    /// Which of the run's seeds.
-    pub seed: usize,
-    pub kind: Kind,
-    /// `(step, mean test loss)` at the checkpoints, steps counted from the
-    /// dense run's start (a round starts at the rewind step `k`).
-    pub losses: Vec<(u64, f64)>,
-    /// Test loss and accuracy after training.
-    pub end: Option<(f64, f64)>,
-}
-
-impl ModelLog {
-    /// The early-stopping iteration: the checkpoint of lowest test loss.
-    #[must_use]
-    pub fn best(&self) -> Option<(u64, f64)> {
-        self.losses.iter().copied().filter(|l| l.1.is_finite()).min_by(|a, b| a.1.total_cmp(&b.1))
-    }
-}
-
-/// The dense run (round 0) or one round of IMP.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PhaseLog {
-    pub round: u32,
-    /// The fraction of prunable weights kept.
-    pub kept: f64,
-    /// Seed after seed: the dense net, or the round's ticket and controls.
-    pub models: Vec<ModelLog>,
-    /// Milliseconds from the phase's start to its last result.
-    pub ms: Option<f64>,
-}
-
-/// What an [`ImpRun`] has recorded.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ImpLog {
-    pub imp: Imp,
-    pub seeds: usize,
-    /// Rounds from this one on train the controls.
-    pub controls_from: u32,
-    /// The dense run, then each round begun.
-    pub phases: Vec<PhaseLog>,
-    /// The rewind steps of the stability test (none: no test).
-    pub stability_steps: Vec<u64>,
-    /// The stability test at each rewind step done.
-    pub stability: Vec<StabilityLog>,
-    /// Steps trained, summed over models.
-    pub done: u64,
-}
-
-/// The stability test at one rewind step `k`: for each seed, the test-loss
-/// barrier between two copies trained from `θ_k` with different batch
-/// orders, of the dense net and of the last round's ticket.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StabilityLog {
-    pub step: u64,
-    pub dense: Vec<f64>,
-    pub ticket: Vec<f64>,
-}
-
-impl ImpLog {
-    /// The steps the whole run trains, summed over models.
-    #[must_use]
-    pub fn total(&self) -> u64 {
-        let per_round = |r: u32| if r >= self.controls_from { 3 } else { 1 };
-        let rounds: u64 = (1..=self.imp.rounds).map(per_round).sum();
-        let stability: u64 = self.stability_steps.iter().map(|k| 4 * (self.imp.steps - k)).sum();
-        self.seeds as u64 * (self.imp.steps + rounds * (self.imp.steps - self.imp.rewind) + stability)
-    }
-
-    /// True once every round is trained and evaluated.
-    #[must_use]
-    pub fn rounds_finished(&self) -> bool {
-        self.phases.len() == self.imp.rounds as usize + 1 && self.phases.iter().all(|p| p.ms.is_some())
-    }
-
-    /// True once the rounds and the stability test are done.
-    #[must_use]
-    pub fn finished(&self) -> bool {
-        self.rounds_finished() && self.stability.len() == self.stability_steps.len()
-    }
-
-    /// The stability test's barriers against the rewind step, as bands over
-    /// seeds: of the dense net (`ticket` false) or of the last ticket.
-    #[must_use]
-    pub fn barriers(&self, ticket: bool) -> Vec<(u64, Band)> {
-        self.stability.iter().map(|s| (s.step, Band::of(if ticket { &s.ticket } else { &s.dense }))).collect()
-    }
-
-    /// Every finished phase's `kind` models after training, as `(kept,
-    /// band over seeds)` of test accuracy (or, `accuracy` false, loss).
-    #[must_use]
-    pub fn ends(&self, kind: Kind, accuracy: bool) -> Vec<(f64, Band)> {
-        self.phases
-            .iter()
-            .filter_map(|p| {
-                let v: Vec<f64> =
-                    p.models.iter().filter(|m| m.kind == kind).filter_map(|m| m.end.map(|(l, a)| if accuracy { a } else { l })).collect();
-                (!v.is_empty()).then(|| (p.kept, Band::of(&v)))
-            })
-            .collect()
-    }
-
-    /// Round `round`'s `kind` models' test loss against step, as a band over
-    /// seeds at the checkpoints every seed has reached.
-    #[must_use]
-    pub fn curve(&self, round: u32, kind: Kind) -> Vec<(u64, Band)> {
-        let Some(p) = self.phases.iter().find(|p| p.round == round) else { return Vec::new() };
-        let runs: Vec<&[(u64, f64)]> = p.models.iter().filter(|m| m.kind == kind).map(|m| m.losses.as_slice()).collect();
-        let common = runs.iter().map(|r| r.len()).min().unwrap_or(0);
-        (0..common).map(|i| (runs[0][i].0, Band::of(&runs.iter().map(|r| r[i].1).collect::<Vec<_>>()))).collect()
-    }
-
-    /// True if any model's test loss went non-finite.
-    #[must_use]
-    pub fn diverged(&self) -> bool {
-        self.phases.iter().flat_map(|p| &p.models).any(|m| m.losses.iter().any(|l| !l.1.is_finite()))
-    }
-}
 
 /// A GPU read in flight: a snapshot, the dense nets at rewind step
 /// `rewinds[i]`, or the phase's trained parameters.
@@ -303,7 +156,8 @@ impl ImpRun {
             .collect::<Result<Vec<_>, _>>()?;
         // Each model's step and evaluation within what a CPU backend allows
         // a frame (before drawing millions of weights).
-        crate::engine::check_work(backend, &problems[0], &[])?;
+        let grid: Vec<f32> = problems.iter().flat_map(|p| p.dataset.test.x.iter().copied()).collect();
+        crate::engine::check_work(backend, &problems[0], &grid)?;
         if config.train.loss == crate::Loss::Mse {
             return Err(Error::invalid(Part::Request, "loss", "lottery tickets need a classification task (accuracy)"));
         }
@@ -371,7 +225,7 @@ impl ImpRun {
         let models = self.models.iter().enumerate().map(|(i, (seed, _))| ModelLog {
             seed: *seed,
             kind: kinds[i % kinds.len()],
-            losses: Vec::new(),
+            checkpoints: Vec::new(),
             end: None,
         });
         let kept = if round == 0 { 1.0 } else { kept_overall(&layout, &self.lines[0].mask, imp.pruning) };
@@ -434,6 +288,12 @@ impl ImpRun {
         }
     }
 
+    /// Every seed's test inputs, one after the other: the GPU snapshot's
+    /// grid, so that it brings back each model's outputs on its test set.
+    fn test_grid(&self) -> Vec<f32> {
+        self.problems.iter().flat_map(|p| p.dataset.test.x.iter().copied()).collect()
+    }
+
     /// Makes the phase's trainers.
     fn start(&mut self) -> Result<Work, Error> {
         let dense = self.stage == Stage::Round(0);
@@ -442,11 +302,12 @@ impl ImpRun {
             Backend::Gpu(gpu) => {
                 let starts: Vec<f32> = self.models.iter().flat_map(|(_, (p, _))| p.iter().copied()).collect();
                 let data: Vec<&Problem> = self.models.iter().map(|(s, _)| &self.problems[*s]).collect();
+                let grid = self.test_grid();
                 let mut trainer = if dense {
-                    GpuTrainer::with_datasets(&gpu.device, &gpu.queue, &gpu.kernels, p0, &data, &starts, &[])?
+                    GpuTrainer::with_datasets(&gpu.device, &gpu.queue, &gpu.kernels, p0, &data, &starts, &grid)?
                 } else {
                     let masks: Vec<f32> = self.models.iter().flat_map(|(_, (_, m))| m.iter().copied()).collect();
-                    GpuTrainer::pruned(&gpu.device, &gpu.queue, &gpu.kernels, p0, &data, &starts, &masks, &[])?
+                    GpuTrainer::pruned(&gpu.device, &gpu.queue, &gpu.kernels, p0, &data, &starts, &masks, &grid)?
                 };
                 let read = Some(Read::Snapshot(trainer.read_snapshot()));
                 Work::Gpu { trainer: Box::new(trainer), read }
@@ -525,8 +386,15 @@ impl ImpRun {
                     match (taken?, r) {
                         (Ok(snaps), _) if recording => {
                             let phase = self.log.phases.last_mut().expect("a phase begun");
-                            for (m, snap) in phase.models.iter_mut().zip(&snaps) {
-                                m.losses.push((offset + snap.step, snap.test_loss.map_or(f64::NAN, f64::from)));
+                            for ((m, snap), (seed, _)) in phase.models.iter_mut().zip(&snaps).zip(&self.models) {
+                                // The grid is every seed's test set: this model's own is its seed's part.
+                                let p = &self.problems[*seed];
+                                let part = p.test_targets.len();
+                                let f = &snap.grid[seed * part..][..part];
+                                let accuracy =
+                                    cpu::accuracy(p.config.train.loss, f, &p.test_targets, p.spec.output_dim).unwrap_or(f64::NAN);
+                                let loss = snap.test_loss.map_or(f64::NAN, f64::from);
+                                m.checkpoints.push(Checkpoint { step: offset + snap.step, loss, accuracy });
                             }
                         }
                         (Ok(_), _) => {}
@@ -560,8 +428,8 @@ impl ImpRun {
                     if self.checkpoints.get(next[i]) == Some(&done) {
                         next[i] += 1;
                         let params = trainers[i].params().to_vec();
-                        let (loss, _) = evaluate(&self.problems[self.models[i].0], &params);
-                        self.phase().models[i].losses.push((offset + done, loss));
+                        let (loss, accuracy) = evaluate(&self.problems[self.models[i].0], &params);
+                        self.phase().models[i].checkpoints.push(Checkpoint { step: offset + done, loss, accuracy });
                         if dense {
                             self.keep_rewound(done, i, &params);
                         }

@@ -7,6 +7,7 @@ use gradlab_core::double_descent::Band;
 use gradlab_core::lottery::{kept, Kind};
 use gradlab_core::spec::ParamLayout;
 use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::run::Run;
@@ -192,7 +193,10 @@ fn draw_mask(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
     let layout = run.layout();
     let Some(root) = surface.root() else { return };
     let shares = kept(&layout, mask);
-    let areas = root.split_evenly((1, layout.layers.len()));
+    let (w, _) = root.dim_in_pixel();
+    let (net, matrices) = root.split_horizontally(w * 2 / 7);
+    draw_network(&net, surface, &layout, mask, params);
+    let areas = matrices.split_evenly((1, layout.layers.len()));
     for (l, area) in areas.iter().enumerate() {
         let shape = &layout.layers[l];
         let (rows, cols) = (shape.fan_out, shape.fan_in);
@@ -220,6 +224,45 @@ fn draw_mask(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
             .draw();
     }
     let _ = root.present();
+}
+
+/// Surviving connections drawn, per layer at most this many (the largest).
+const MAX_EDGES: usize = 1500;
+
+/// The ticket as a network: a column of units per layer, a line for each
+/// surviving weight (darker for larger |w|, relative to its layer's
+/// largest; at most [`MAX_EDGES`] a layer, the largest).
+fn draw_network<'a>(area: &DrawingArea<Backend<'a>, Shift>, surface: &Surface<'a>, layout: &ParamLayout, mask: &[f32], params: &[f32]) {
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (i32::try_from(w).unwrap_or(0), i32::try_from(h).unwrap_or(0));
+    let (pad, top) = (surface.px(14.0), surface.px(30.0));
+    let _ = area.draw(&Text::new("surviving connections", (pad, surface.px(8.0)), surface.font(13.0)));
+    let sizes: Vec<usize> = std::iter::once(layout.input_dim()).chain(layout.layers.iter().map(|l| l.fan_out)).collect();
+    let x = |l: usize| pad + (w - 2 * pad) * l as i32 / (sizes.len() - 1).max(1) as i32;
+    let y = |l: usize, j: usize| top + ((h - top - pad) as f64 * (j as f64 + 0.5) / sizes[l] as f64) as i32;
+    let ink = surface.theme.ink;
+    for (l, shape) in layout.layers.iter().enumerate() {
+        let mut kept: Vec<(usize, f32)> = (0..shape.fan_in * shape.fan_out)
+            .map(|i| (i, params[shape.w_offset + i].abs()))
+            .filter(|&(i, v)| mask[shape.w_offset + i] != 0.0 && v.is_finite())
+            .collect();
+        kept.sort_by(|a, b| b.1.total_cmp(&a.1));
+        kept.truncate(MAX_EDGES);
+        let largest = kept.first().map_or(1.0, |k| k.1);
+        let largest = if largest > 0.0 { largest } else { 1.0 };
+        // Faint first, so the strongest lie on top.
+        for &(i, v) in kept.iter().rev() {
+            let (unit, input) = (i / shape.fan_in, i % shape.fan_in);
+            let style = ink.mix(0.08 + 0.72 * f64::from(v / largest)).stroke_width(1);
+            let _ = area.draw(&PathElement::new([(x(l), y(l, input)), (x(l + 1), y(l + 1, unit))], style));
+        }
+    }
+    let radius = surface.px(2.0).max(1);
+    for (l, &n) in sizes.iter().enumerate() {
+        for j in 0..n {
+            let _ = area.draw(&Circle::new((x(l), y(l, j)), radius, surface.theme.muted.filled()));
+        }
+    }
 }
 
 /// Layer `l`'s weights as an RGBA image, a row per unit: viridis of

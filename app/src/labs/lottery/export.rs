@@ -48,8 +48,9 @@ pub fn json(log: &ImpLog, s: &LotteryState) -> String {
                     "test_loss": m.end.map(|e| e.0),
                     "test_accuracy": m.end.map(|e| e.1),
                     "best_step": m.best().map(|b| b.0),
-                    "step": m.losses.iter().map(|l| l.0).collect::<Vec<_>>(),
-                    "test_losses": m.losses.iter().map(|l| l.1).collect::<Vec<_>>(),
+                    "step": m.checkpoints.iter().map(|c| c.step).collect::<Vec<_>>(),
+                    "test_losses": m.checkpoints.iter().map(|c| c.loss).collect::<Vec<_>>(),
+                    "test_accuracies": m.checkpoints.iter().map(|c| c.accuracy).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             })
         })

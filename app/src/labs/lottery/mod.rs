@@ -109,7 +109,7 @@ pub fn LotteryLab(
             <ChartFigure class="chart lottery mask" hidden=move || !shows(LtView::Mask) chart=k.chart(LtView::Mask) label="the ticket's weight matrices with pruned weights blank" name="gradlab-lottery-mask">
                 <Tex tex=r"W_l \odot M_l" />" "
                 {move || k.with(|s| format!(
-                    "The first seed's ticket in round {}: each layer's weight matrix (a row per unit, a column per input), brighter for larger |w| relative to the layer's largest, pruned weights blank; trained values once the round is done. The output layer and the biases are never pruned. {}",
+                    "The first seed's ticket in round {}: on the left the network with its surviving connections (darker for larger |w|; at most the largest 1500 of a layer drawn), then each layer's weight matrix (a row per unit, a column per input), brighter for larger |w| relative to the layer's largest, pruned weights blank; trained values once the round is done. The output layer and the biases are never pruned. {}",
                     s.shown_round(),
                     if s.scope == gradlab_core::lottery::Scope::Global { "Pruned globally, layers keep different shares: the smallest weights go wherever they are." } else { "" }
                 ))}
