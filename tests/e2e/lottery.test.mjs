@@ -64,6 +64,11 @@ test('a slider restarts the lottery lab through the URL, and an embed fills its 
   await until(page, () => document.querySelector('[data-phases]').dataset.totalPhases === '4');
   await done(page);
   assert.equal(await page.$eval('.views', (el) => el.dataset.ends), 'ticket:3,reinit:3,random:3');
+  // Plotting the test loss instead redraws the same run.
+  await page.selectOption('select[name="metric"]', 'loss');
+  await until(page, () => new URLSearchParams(location.search).get('metric') === 'loss');
+  assert.equal(await page.$eval('[data-phase]', (el) => el.dataset.phase), 'done', 'not a new run');
+  assert.ok(await colours(page, '.chart.lottery.sparsity canvas') > 10);
   assert.deepEqual(errors, []);
   await page.close();
 

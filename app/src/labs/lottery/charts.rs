@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::run::Run;
-use super::state::{LotteryState, LtView};
+use super::state::{LotteryState, LtView, Metric};
 use crate::charts::lines::{draw_lines, Line, Lines};
 use crate::charts::surface::Backend;
 use crate::charts::{format_loss_tick, legend, mesh, viridis, Surface, CLASS0, CLASS1, GREY_RGB, SERIES};
@@ -42,16 +42,25 @@ fn percent(pct: f64) -> String {
     format!("{text}%")
 }
 
-/// Test accuracy (%) against the share of weights left.
+/// Test accuracy (%) or loss after training against the share of weights
+/// left.
 fn draw_sparsity(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
     let Some(log) = r.log() else { return };
     let Some(root) = surface.root() else { return };
-    let dense = log.ends(Kind::Dense, true).first().map(|d| d.1);
+    // Accuracy in percent, or the mean test loss.
+    let accuracy = s.metric == Metric::Accuracy;
+    let scale = if accuracy { 100.0 } else { 1.0 };
+    let dense = log.ends(Kind::Dense, accuracy).first().map(|d| d.1);
     let kinds = [Kind::Ticket, Kind::Reinit, Kind::Random];
-    let series: Vec<(Kind, Vec<(f64, Band)>)> = kinds.iter().map(|&k| (k, log.ends(k, true))).collect();
+    let series: Vec<(Kind, Vec<(f64, Band)>)> = kinds.iter().map(|&k| (k, log.ends(k, accuracy))).collect();
     let values = series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)).chain(dense).flat_map(|b| [b.lo, b.hi]).filter(|v| v.is_finite());
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let (lo, hi) = if lo.is_finite() { ((lo * 100.0 - 2.0).max(0.0), (hi * 100.0 + 1.0).min(100.0)) } else { (50.0, 100.0) };
+    let (lo, hi) = match (lo.is_finite(), accuracy) {
+        (false, true) => (50.0, 100.0),
+        (false, false) => (0.0, 1.0),
+        (true, true) => ((lo * 100.0 - 2.0).max(0.0), (hi * 100.0 + 1.0).min(100.0)),
+        (true, false) => ((lo - 0.05 * (hi - lo + 0.01)).max(0.0), hi + 0.05 * (hi - lo + 0.01)),
+    };
     let right = f64::from(s.rounds) * 1.04;
     let Ok(mut chart) = ChartBuilder::on(&root)
         .margin(surface.px(8.0))
@@ -64,20 +73,20 @@ fn draw_sparsity(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
     };
     let _ = mesh(&mut chart, surface)
         .x_desc("weights remaining (log scale)")
-        .y_desc("test accuracy (%)")
+        .y_desc(if accuracy { "test accuracy (%)" } else { "test loss" })
         .x_label_formatter(&|v| percent(100.0 * (1.0 - s.rate).powf(*v)))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| if accuracy { format!("{v:.0}") } else { format_loss_tick(*v as f32) })
         .draw();
     let width = surface.stroke(2.0);
     if let Some(d) = dense {
         let grey = surface.theme.rgb(GREY_RGB);
         let _ = chart.draw_series(std::iter::once(Polygon::new(
-            vec![(0.0, d.lo * 100.0), (right, d.lo * 100.0), (right, d.hi * 100.0), (0.0, d.hi * 100.0)],
+            vec![(0.0, d.lo * scale), (right, d.lo * scale), (right, d.hi * scale), (0.0, d.hi * scale)],
             grey.mix(0.12).filled(),
         )));
         let dash = (surface.stroke(6.0), surface.stroke(4.0));
         if let Ok(line) = chart.draw_series(DashedLineSeries::new(
-            [(0.0, d.median * 100.0), (right, d.median * 100.0)],
+            [(0.0, d.median * scale), (right, d.median * scale)],
             dash.0,
             dash.1,
             grey.stroke_width(width),
@@ -90,10 +99,10 @@ fn draw_sparsity(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
         let points: Vec<(f64, Band)> =
             dense.map(|d| (0.0, d)).into_iter().chain(points.iter().map(|&(k, b)| (level(k, s.rate), b))).collect();
         if points.len() >= 2 {
-            band_line(&mut chart, surface, &points, 100.0, *kind, true);
+            band_line(&mut chart, surface, &points, scale, *kind, true);
         }
     }
-    legend(&mut chart, surface, SeriesLabelPosition::LowerLeft);
+    legend(&mut chart, surface, if accuracy { SeriesLabelPosition::LowerLeft } else { SeriesLabelPosition::UpperLeft });
     let _ = root.present();
 }
 

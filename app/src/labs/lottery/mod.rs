@@ -83,13 +83,18 @@ pub fn LotteryLab(
     });
     let charts = move || {
         view! {
-            <ChartFigure class="chart lottery sparsity" hidden=move || !shows(LtView::Sparsity) chart=k.chart(LtView::Sparsity) label="test accuracy against the fraction of weights remaining" name="gradlab-lottery-sparsity">
+            <ChartFigure class="chart lottery sparsity" hidden=move || !shows(LtView::Sparsity) chart=k.chart(LtView::Sparsity) label="test accuracy or loss against the fraction of weights remaining" name="gradlab-lottery-sparsity">
                 <Tex tex=r"m_{r} = \text{top}_{(1-p)^{r}}\big(|\theta_T \odot m_{r-1}|\big), \qquad \theta^{(r)}_0 = \theta_k \odot m_r" />" "
                 {move || k.with(|s| format!(
                     "Iterative magnitude pruning: train {} steps, keep the largest {:.0}% of the surviving weights of {}, rewind the survivors to {}, and train again; {} rounds leave {:.1}%. Beside each ticket, its controls: the same mask from a fresh initialization, and a random mask with the same count in each layer. Median and quartiles over {} seeds. ",
                     s.steps,
                     100.0 * (1.0 - s.rate),
-                    if s.scope == gradlab_core::lottery::Scope::Layer { "each hidden layer" } else { "all hidden layers together" },
+                    match (s.scope == gradlab_core::lottery::Scope::Layer, s.output == Output::Prune) {
+                        (true, false) => "each hidden layer",
+                        (true, true) => "each layer",
+                        (false, false) => "all hidden layers together",
+                        (false, true) => "all layers together",
+                    },
                     if s.rewind_step() == 0 { "their initial values θ₀".to_owned() } else { format!("their values θ_k at step k = {}", s.rewind_step()) },
                     s.rounds,
                     100.0 * (1.0 - s.rate).powi(s.rounds as i32),
@@ -109,8 +114,9 @@ pub fn LotteryLab(
             <ChartFigure class="chart lottery mask" hidden=move || !shows(LtView::Mask) chart=k.chart(LtView::Mask) label="the ticket's weight matrices with pruned weights blank" name="gradlab-lottery-mask">
                 <Tex tex=r"W_l \odot M_l" />" "
                 {move || k.with(|s| format!(
-                    "The first seed's ticket in round {}: on the left the network with its surviving connections (darker for larger |w|; at most the largest 1500 of a layer drawn), then each layer's weight matrix (a row per unit, a column per input), brighter for larger |w| relative to the layer's largest, pruned weights blank; trained values once the round is done. The output layer and the biases are never pruned. {}",
+                    "The first seed's ticket in round {}: on the left the network with its surviving connections (darker for larger |w|; at most the largest 1500 of a layer drawn), then each layer's weight matrix (a row per unit, a column per input), brighter for larger |w| relative to the layer's largest, pruned weights blank; trained values once the round is done. {} {}",
                     s.shown_round(),
+                    if s.output == Output::Prune { "Biases are never pruned; the output layer is, here at the same rate as the others (Frankle & Carbin used half)." } else { "The output layer and the biases are never pruned." },
                     if s.scope == gradlab_core::lottery::Scope::Global { "Pruned globally, layers keep different shares: the smallest weights go wherever they are." } else { "" }
                 ))}
             </ChartFigure>
@@ -148,6 +154,7 @@ pub fn LotteryLab(
                 {RATE.slider(settings)}
                 {ROUNDS.slider(settings)}
                 {SCOPE.select(settings)}
+                {OUTPUT.select(settings)}
                 {REWIND.slider(settings)}
                 {move || k.with(|s| (s.rewind != s.rewind_step()).then(|| view! {
                     <p class="note">{format!("k = {} is not before the end of training (T = {}): rewinding to step {}.", s.rewind, s.steps, s.rewind_step())}</p>
@@ -158,6 +165,7 @@ pub fn LotteryLab(
                 {SEEDS.slider(settings)}
                 {controls::seed(settings, &SEED)}
                 {ROUND.slider(settings)}
+                {METRIC.select(settings)}
                 {VIEW.select(settings)}
                 <p class="note">"Every round's tickets and controls, all seeds, train as one batch: on the GPU when the badge names WebGPU, otherwise on the CPU in a slice of each frame. Test accuracy is computed on the CPU from each net's weights."</p>
             </fieldset>

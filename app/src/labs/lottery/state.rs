@@ -18,7 +18,7 @@ pub enum LtView {
 }
 named!(LtView {
     All = "all",
-    Sparsity = "sparsity" / "accuracy against sparsity",
+    Sparsity = "sparsity" / "results against the weights left",
     Training = "training" / "test loss against step",
     Mask = "mask" / "the ticket's mask",
     Stability = "stability" / "stability to batch order",
@@ -28,6 +28,22 @@ impl LabView for LtView {
 }
 
 named!(Scope { Layer = "layer" / "each layer", Global = "global" / "all layers at once" });
+
+/// Whether IMP prunes the output layer's weights too (at the same rate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Keep,
+    Prune,
+}
+named!(Output { Keep = "keep" / "kept whole", Prune = "prune" / "pruned too" });
+
+/// What the sparsity view plots after training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    Accuracy,
+    Loss,
+}
+named!(Metric { Accuracy = "accuracy" / "test accuracy", Loss = "loss" / "test loss" });
 
 /// Everything a person sets in the lottery-ticket lab.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +62,7 @@ pub struct LotteryState {
     pub rate: f64,
     pub rounds: u32,
     pub scope: Scope,
+    pub output: Output,
     /// Training steps `T` of the dense net and of every round.
     pub steps: u64,
     /// The rewind step `k` (0: the original initialization).
@@ -54,6 +71,7 @@ pub struct LotteryState {
     pub seed: u64,
     /// The round the training and mask views show (0: the dense net).
     pub round: u32,
+    pub metric: Metric,
     pub view: LtView,
 }
 
@@ -75,11 +93,13 @@ impl Default for LotteryState {
             rate: 0.5,
             rounds: 5,
             scope: Scope::Layer,
+            output: Output::Keep,
             steps: 2000,
             rewind: 100,
             seeds: 3,
             seed: 1,
             round: 5,
+            metric: Metric::Accuracy,
             view: LtView::All,
         }
     }
@@ -101,6 +121,8 @@ num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
 num!(RATE, rate: f64, 0.05, 0.95, "pruned a round p", linear 18);
 num!(ROUNDS, rounds: u32, 1, 10, "rounds R", linear 9);
 pick!(SCOPE, scope: Scope, "prune");
+pick!(OUTPUT, output: Output, "output layer");
+pick!(METRIC, metric: Metric, "sparsity plot");
 num!(STEPS, steps: u64, 20, 20_000, "steps T", log 70);
 num!(REWIND, rewind: u64, 0, 10_000, "rewind step k", linear 0);
 num!(SEEDS, seeds: usize, 1, 5, "seeds", linear 4);
@@ -108,8 +130,10 @@ num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
 num!(ROUND, round: u32, 0, 10, "round shown", linear 10);
 pick!(VIEW, view: LtView, "view");
 
-static SETTINGS: [&dyn Setting<S>; 17] =
-    [&DATA, &N, &NOISE, &WIDTH, &DEPTH, &OPT, &LR, &BATCH, &RATE, &ROUNDS, &SCOPE, &STEPS, &REWIND, &SEEDS, &SEED, &ROUND, &VIEW];
+static SETTINGS: [&dyn Setting<S>; 19] = [
+    &DATA, &N, &NOISE, &WIDTH, &DEPTH, &OPT, &LR, &BATCH, &RATE, &ROUNDS, &SCOPE, &OUTPUT, &STEPS, &REWIND, &SEEDS, &SEED, &ROUND, &METRIC,
+    &VIEW,
+];
 
 impl LabState for LotteryState {
     const LAB: &'static str = "lottery";
@@ -151,7 +175,7 @@ impl LotteryState {
     #[must_use]
     pub fn imp(&self) -> Imp {
         Imp {
-            pruning: Pruning { rate: self.rate, scope: self.scope, prune_output: false },
+            pruning: Pruning { rate: self.rate, scope: self.scope, prune_output: self.output == Output::Prune },
             rounds: self.rounds,
             steps: self.steps,
             rewind: self.rewind_step(),
@@ -187,7 +211,7 @@ impl LotteryState {
     /// True if `other` runs the same experiment (only what is shown differs).
     #[must_use]
     pub fn same_run(&self, other: &Self) -> bool {
-        Self { round: self.round, view: self.view, ..other.clone() } == *self
+        Self { round: self.round, metric: self.metric, view: self.view, ..other.clone() } == *self
     }
 }
 
@@ -204,9 +228,12 @@ mod tests {
             rounds: 8,
             round: 3,
             rewind: 0,
+            output: Output::Prune,
+            metric: Metric::Loss,
             view: LtView::Mask,
             ..LotteryState::default()
         };
+        assert!(s.imp().pruning.prune_output);
         let (back, msgs) = LotteryState::from_query(&s.to_query());
         assert_eq!(back, s);
         assert!(msgs.is_empty(), "{msgs:?}");
@@ -216,6 +243,8 @@ mod tests {
         assert_eq!((s.rewind_step(), s.imp().rewind, s.shown_round()), (10, 10, 2), "past the end: T/10 and the last round");
         assert!(s.same_run(&LotteryState { round: 0, view: LtView::Training, ..s.clone() }));
         assert!(!s.same_run(&LotteryState { rate: 0.3, ..s.clone() }));
+        assert!(s.same_run(&LotteryState { metric: Metric::Loss, ..s.clone() }), "the plotted metric is not a new run");
+        assert!(!s.same_run(&LotteryState { output: Output::Prune, ..s.clone() }));
     }
 
     url_properties!(lottery_urls, LotteryState);
