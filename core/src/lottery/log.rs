@@ -49,7 +49,8 @@ pub struct ModelLog {
     pub kind: Kind,
     /// The test set at the checkpoints.
     pub checkpoints: Vec<Checkpoint>,
-    /// Test loss and accuracy after training.
+    /// Test loss and accuracy after training: the last checkpoint's, once
+    /// the round is done.
     pub end: Option<(f64, f64)>,
 }
 

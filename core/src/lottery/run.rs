@@ -6,10 +6,9 @@
 //! Every model records its mean test loss and accuracy at log-spaced
 //! checkpoints (on the GPU from the snapshot after each submit, which
 //! waits for the read before the next, its grid every seed's test set; on
-//! the CPU from its own forward pass, the models
-//! taking a step each in turn within the frame's budget), and its test
-//! loss and accuracy after training, computed on the CPU from its
-//! parameters a model at a time. What it records is an [`ImpLog`].
+//! the CPU from its own forward pass, the models taking a step each in
+//! turn within the frame's budget); the last checkpoint, at the end of
+//! training, is its result. What it records is an [`ImpLog`].
 //!
 //! Then, if asked, the stability test (Frankle et al. 2020): for each of
 //! a few rewind steps `k`, two copies of the dense net and of the last
@@ -64,11 +63,6 @@ enum Work {
         /// Each model's next checkpoint.
         next: Vec<usize>,
         turn: usize,
-    },
-    /// A round's trained parameters, evaluated a model at a time.
-    Ending {
-        params: Vec<Vec<f32>>,
-        next: usize,
     },
     /// The stability test's copies (each seed's dense net, then its
     /// ticket), a point of a line at a time.
@@ -156,8 +150,7 @@ impl ImpRun {
             .collect::<Result<Vec<_>, _>>()?;
         // Each model's step and evaluation within what a CPU backend allows
         // a frame (before drawing millions of weights).
-        let grid: Vec<f32> = problems.iter().flat_map(|p| p.dataset.test.x.iter().copied()).collect();
-        crate::engine::check_work(backend, &problems[0], &grid)?;
+        crate::engine::check_work(backend, &problems[0], &test_grid(&problems))?;
         if config.train.loss == crate::Loss::Mse {
             return Err(Error::invalid(Part::Request, "loss", "lottery tickets need a classification task (accuracy)"));
         }
@@ -288,12 +281,6 @@ impl ImpRun {
         }
     }
 
-    /// Every seed's test inputs, one after the other: the GPU snapshot's
-    /// grid, so that it brings back each model's outputs on its test set.
-    fn test_grid(&self) -> Vec<f32> {
-        self.problems.iter().flat_map(|p| p.dataset.test.x.iter().copied()).collect()
-    }
-
     /// Makes the phase's trainers.
     fn start(&mut self) -> Result<Work, Error> {
         let dense = self.stage == Stage::Round(0);
@@ -302,7 +289,7 @@ impl ImpRun {
             Backend::Gpu(gpu) => {
                 let starts: Vec<f32> = self.models.iter().flat_map(|(_, (p, _))| p.iter().copied()).collect();
                 let data: Vec<&Problem> = self.models.iter().map(|(s, _)| &self.problems[*s]).collect();
-                let grid = self.test_grid();
+                let grid = test_grid(&self.problems);
                 let mut trainer = if dense {
                     GpuTrainer::with_datasets(&gpu.device, &gpu.queue, &gpu.kernels, p0, &data, &starts, &grid)?
                 } else {
@@ -401,7 +388,7 @@ impl ImpRun {
                         (Err(params), Read::Rewound(i, _)) => {
                             self.rewound[i] = params.chunks(params.len() / models).map(<[f32]>::to_vec).collect();
                         }
-                        (Err(params), _) => self.trained(params.chunks(params.len() / models).map(<[f32]>::to_vec).collect()),
+                        (Err(params), _) => self.trained(params.chunks(params.len() / models).map(<[f32]>::to_vec).collect(), clock()),
                     }
                     return Ok(Some(recording));
                 }
@@ -441,20 +428,7 @@ impl ImpRun {
                     }
                 }
                 let params = trainers.iter().map(|t| t.params().to_vec()).collect();
-                self.trained(params);
-                Ok(Some(false))
-            }
-            Work::Ending { params, next } => {
-                if *next < params.len() {
-                    let i = *next;
-                    *next += 1;
-                    let seed = self.models[i].0;
-                    let end = evaluate(&self.problems[seed], &params[i]);
-                    self.phase().models[i].end = Some(end);
-                    return Ok(Some(true));
-                }
-                let params = std::mem::take(params);
-                self.end_round(params, clock());
+                self.trained(params, clock());
                 Ok(Some(true))
             }
             Work::Barriers { first, second, pair, line, losses, out } => {
@@ -471,7 +445,8 @@ impl ImpRun {
                         let Stage::Stability { i, .. } = self.stage else { unreachable!("barriers follow the stability test") };
                         let out = std::mem::take(out);
                         let step = self.log.stability_steps[i];
-                        let (dense, ticket) = (out.iter().step_by(2).copied().collect(), out.iter().skip(1).step_by(2).copied().collect());
+                        // Seed after seed: the dense net's pair, then the ticket's.
+                        let (dense, ticket) = out.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
                         self.log.stability.push(StabilityLog { step, dense, ticket });
                         self.next_stability(i + 1);
                         return Ok(Some(true));
@@ -482,32 +457,36 @@ impl ImpRun {
         }
     }
 
-    /// After a phase's training, its trained parameters: a round's are
-    /// evaluated; the stability test's first copies wait for the second,
+    /// After a phase's training (at `now`), its trained parameters: a
+    /// round ends; the stability test's first copies wait for the second,
     /// whose barriers are measured then.
-    fn trained(&mut self, params: Vec<Vec<f32>>) {
+    fn trained(&mut self, params: Vec<Vec<f32>>, now: f64) {
         self.done_before += self.phase_steps() * self.models.len() as u64;
-        self.work = match self.stage {
-            Stage::Round(_) => Work::Ending { params, next: 0 },
+        match self.stage {
+            Stage::Round(_) => self.end_round(params, now),
             Stage::Stability { i, order: 0 } => {
                 self.copies = params;
                 self.begin_stability(i, 1);
-                return;
             }
             Stage::Stability { .. } => {
                 let first = std::mem::take(&mut self.copies);
                 let line = Plane::line(&first[0], &params[0]);
-                Work::Barriers { first, second: params, pair: 0, line, losses: Vec::new(), out: Vec::new() }
+                self.work = Work::Barriers { first, second: params, pair: 0, line, losses: Vec::new(), out: Vec::new() };
             }
-        };
+        }
     }
 
-    /// After a round's last evaluation: the lineages move on, and the next
+    /// After a round's training: each model's result is its last
+    /// checkpoint (the end of training), the lineages move on, and the next
     /// round begins (or the stability test, or the run is done).
     fn end_round(&mut self, params: Vec<Vec<f32>>, now: f64) {
         let Stage::Round(round) = self.stage else { unreachable!("rounds end rounds") };
         let started = self.started;
-        self.phase().ms = Some(now - started);
+        let phase = self.phase();
+        phase.ms = Some(now - started);
+        for m in &mut phase.models {
+            m.end = m.checkpoints.last().map(|c| (c.loss, c.accuracy));
+        }
         let per_seed = params.len() / self.problems.len();
         self.pictures[round as usize].0.clone_from(&params[0]);
         if round == 0 {
@@ -549,11 +528,17 @@ impl ImpRun {
         let now = match &self.work {
             Work::Gpu { trainer, .. } => trainer.steps_done() * self.models.len() as u64,
             Work::Cpu { trainers, .. } => trainers.iter().map(CpuTrainer::steps_done).sum(),
-            Work::Ending { .. } | Work::Barriers { .. } | Work::Start => 0,
+            Work::Barriers { .. } | Work::Start => 0,
             Work::Done => return self.log.total(),
         };
         self.done_before + now
     }
+}
+
+/// Every seed's test inputs, one after the other: the GPU snapshot's grid,
+/// so that it brings back each model's outputs on its own test set.
+fn test_grid(problems: &[Problem]) -> Vec<f32> {
+    problems.iter().flat_map(|p| p.dataset.test.x.iter().copied()).collect()
 }
 
 /// Mean test loss and test accuracy of `params` on `problem`'s test set.

@@ -107,8 +107,9 @@ fn draw_sparsity(r: &Run, s: &LotteryState, surface: &mut Surface<'_>) {
 }
 
 /// A median line over its quartile band, `scale` times the values, with
-/// a marker at each point after the first (if `markers`).
-fn band_line(chart: &mut Chart<'_, '_>, surface: &Surface<'_>, points: &[(f64, Band)], scale: f64, kind: Kind, markers: bool) {
+/// a marker at each point but, if `from_dense`, the first (the dense net's,
+/// which has its own line).
+fn band_line(chart: &mut Chart<'_, '_>, surface: &Surface<'_>, points: &[(f64, Band)], scale: f64, kind: Kind, from_dense: bool) {
     let (rgb, name) = style(kind);
     let (colour, width) = (surface.theme.rgb(rgb), surface.stroke(2.0));
     let upper: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.hi * scale)).collect();
@@ -116,7 +117,7 @@ fn band_line(chart: &mut Chart<'_, '_>, surface: &Surface<'_>, points: &[(f64, B
     let _ = chart.draw_series(std::iter::once(Polygon::new([upper, lower].concat(), colour.mix(0.15).filled())));
     let median: Vec<(f64, f64)> = points.iter().map(|(x, b)| (*x, b.median * scale)).collect();
     let radius = surface.px(3.5);
-    let _ = chart.draw_series(median.iter().skip(usize::from(markers)).map(|&p| Circle::new(p, radius, colour.filled())));
+    let _ = chart.draw_series(median.iter().skip(usize::from(from_dense)).map(|&p| Circle::new(p, radius, colour.filled())));
     if let Ok(line) = chart.draw_series(LineSeries::new(median, colour.stroke_width(width))) {
         line.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(width)));
     }

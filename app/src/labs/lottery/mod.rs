@@ -167,7 +167,7 @@ pub fn LotteryLab(
                 {ROUND.slider(settings)}
                 {METRIC.select(settings)}
                 {VIEW.select(settings)}
-                <p class="note">"Every round's tickets and controls, all seeds, train as one batch: on the GPU when the badge names WebGPU, otherwise on the CPU in a slice of each frame. Test accuracy is computed on the CPU from each net's weights."</p>
+                <p class="note">"Every round's tickets and controls, all seeds, train as one batch: on the GPU when the badge names WebGPU, otherwise on the CPU in a slice of each frame. Test loss and accuracy come from each net's outputs on its test set, on the backend that trains it."</p>
             </fieldset>
         }
     };
