@@ -55,6 +55,9 @@ impl<S> Frame<'_, S> {
         *self.single_step &= engine.steps_taken() == taken;
         if let Some(rate) = progress.slow(steps == Some(u32::MAX), self.now, engine.steps_taken()) {
             let on = self.lab.status.with_untracked(|s| s.badge.clone());
+            // Rounded down: a rate just under the threshold (4.97) must not
+            // read as the threshold itself ("5.0").
+            let rate = (rate * 10.0).floor() / 10.0;
             let said = format!(
                 "These settings train about {rate:.1} steps/s here ({on}); a smaller width, depth or number of points trains faster."
             );
