@@ -105,7 +105,11 @@ test('every lab downloads its charts as PNG and SVG images', async () => {
     const svg = page.locator('.chart:not(.hidden) button[name="svg"]');
     assert.equal(await svg.count(), await png.count(), `${query}: an SVG button beside each PNG button`);
     for (let i = 0; i < await svg.count(); i++) {
-      const [file] = await Promise.all([page.waitForEvent('download'), svg.nth(i).click()]);
+      // A missed download says which chart, and what the page logged.
+      const saved = page.waitForEvent('download').catch((e) => {
+        throw new Error(`${query}: SVG ${i} gave no download (${e.message.split('\n')[0]}); page errors: ${JSON.stringify(errors)}`);
+      });
+      const [file] = await Promise.all([saved, svg.nth(i).click()]);
       assert.match(file.suggestedFilename(), /^gradlab-.+\.svg$/);
       const text = await readFile(await file.path(), 'utf8');
       assert.match(text, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, `${file.suggestedFilename()} is an SVG document`);
