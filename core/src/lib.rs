@@ -24,6 +24,7 @@
 //! - [`implicit`]: which zero-loss solution gradient descent finds (least
 //!   squares, separable logistic regression, matrix completion), each
 //!   beside its exact answer.
+//! - [`hidden`]: what the hidden layers compute at chosen inputs.
 //! - [`engine`]: where the two backends meet for a caller that ticks once
 //!   per frame (the app): one run trained a frame's worth at a time, and
 //!   pictures (loss grids, sharpness, NTK Grams) computed beside it.
@@ -58,6 +59,7 @@ pub mod double_descent;
 pub mod engine;
 mod error;
 pub mod gpu;
+pub mod hidden;
 pub mod implicit;
 pub mod landscape;
 pub mod lottery;

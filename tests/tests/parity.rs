@@ -282,3 +282,41 @@ fn pruned_training_keeps_pruned_weights_zero_and_matches_reference() {
         }
     }
 }
+
+/// Hidden activations read out of the GPU's forward pass, mid-run, equal
+/// the CPU forward pass at the same parameters: rows of every set, in any
+/// order, past one chunk of activations; and the read leaves training as
+/// it was (its row indices go where mini-batches' do).
+#[test]
+fn hidden_activations_should_match_reference() {
+    use gradlab_core::hidden::{Hidden, Rows};
+    let (device, queue) = gpu();
+    let kernels = Kernels::new(&device);
+    for case in cases() {
+        let p = problem(&case, Optimizer::Sgd);
+        let grid = grid(&p);
+        let mut g = GpuTrainer::new(&device, &queue, &kernels, &p, &p.init_params(), &grid).unwrap();
+        let mut plain = GpuTrainer::new(&device, &queue, &kernels, &p, &p.init_params(), &grid).unwrap();
+        g.train(20);
+        let params = g.read_params().wait(&device).unwrap();
+        let layout = p.spec.layout();
+        let d = layout.input_dim();
+        let sets = [
+            (Rows { set: EvalSet::Train, index: (0..64).rev().collect() }, &p.dataset.train.x),
+            (Rows { set: EvalSet::Test, index: vec![39, 0, 7] }, &p.dataset.test.x),
+            (Rows { set: EvalSet::Grid, index: (0..3000).map(|i| (i * 7) % 50).collect() }, &grid),
+        ];
+        for (rows, x) in &sets {
+            let got = g.read_hidden(rows).unwrap().wait(&device).unwrap();
+            let want = Hidden::compute(&layout, &params, &rows.gather(x, d));
+            assert_eq!((got.rows, &got.widths), (want.rows, &want.widths), "{}: shape", case.name);
+            ONE_PASS.check(&format!("{}: hidden activations of {:?}", case.name, rows.set), got.layers(), want.layers());
+        }
+        g.train(20);
+        plain.train(40);
+        let (a, b) = (g.read_params().wait(&device).unwrap(), plain.read_params().wait(&device).unwrap());
+        assert_eq!(a, b, "{}: reading hidden activations changed training", case.name);
+        let past = Rows { set: EvalSet::Test, index: vec![40] };
+        assert!(g.read_hidden(&past).is_err(), "{}: a row past the test set was read", case.name);
+    }
+}

@@ -49,6 +49,10 @@ impl NetTask {
             Probe::Losses { plane, points, subset } => run.losses(plane, points, subset)?.map(Probed::Losses),
             Probe::Sharpness { iterations } => run.sharpness(iterations).map(Probed::Sharpness),
             Probe::NtkGram => run.ntk_gram().map(|g| Probed::NtkGram { n: g.nrows(), values: g.as_slice().to_vec() }),
+            Probe::Hidden(rows) => {
+                let mut h = Some(run.hidden(&rows)?);
+                Pending::new(move |_| h.take().map(|h| Ok(Probed::Hidden { rows: h.rows, values: h.layers().to_vec(), widths: h.widths })))
+            }
         })
     }
 }
@@ -132,6 +136,8 @@ mod tests {
     use std::cell::Cell;
 
     use gradlab_core::engine::{CpuRun, Pending};
+    use gradlab_core::gpu::EvalSet;
+    use gradlab_core::hidden::Rows;
     use gradlab_core::landscape::{random_plane, Grid};
     use gradlab_core::{Problem, Subset};
 
@@ -224,5 +230,17 @@ mod tests {
         let Some(Update::Probed { id: 4, result: Ok(Probed::NtkGram { n, values }) }) = drain(&mut task).pop() else { panic!("no gram") };
         let gram = finish(here.ntk_gram());
         assert_eq!((n, values.as_slice()), (gram.nrows(), gram.as_slice()));
+
+        // Hidden activations too; rows past their set are refused.
+        let rows = Rows { set: EvalSet::Grid, index: vec![5, 0, 199] };
+        task.tell(ask(5, Probe::Hidden(rows.clone())));
+        let got = drain(&mut task).pop();
+        let Some(Update::Probed { id: 5, result: Ok(Probed::Hidden { rows: n, widths, values }) }) = got else {
+            panic!("no hidden activations: {got:?}")
+        };
+        let want = here.hidden(&rows).unwrap();
+        assert_eq!((n, widths, values.as_slice()), (want.rows, want.widths.clone(), want.layers()));
+        task.tell(ask(6, Probe::Hidden(Rows { set: EvalSet::Test, index: vec![u32::MAX] })));
+        assert!(matches!(drain(&mut task).pop(), Some(Update::Probed { id: 6, result: Err(_) })));
     }
 }

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use gradlab_core::engine::{check_work, grid_points, Backend, Clock, Engine, Pending};
 use gradlab_core::gpu::Snapshot;
+use gradlab_core::hidden::{Hidden, Rows};
 use gradlab_core::landscape::Plane;
 use gradlab_core::{wire, Error, Part, Problem, Subset};
 use nalgebra::DMatrix;
@@ -50,6 +51,8 @@ pub enum Probe {
     Sharpness { iterations: u32 },
     /// The empirical NTK on the training set.
     NtkGram,
+    /// Every hidden unit's activation at some inputs.
+    Hidden(Rows),
 }
 
 /// A probe's answer.
@@ -61,6 +64,13 @@ pub enum Probed {
         n: usize,
         #[serde(with = "wire::vec_f64")]
         values: Vec<f64>,
+    },
+    /// A [`Hidden`], its values apart (they travel as a typed array).
+    Hidden {
+        rows: usize,
+        widths: Vec<usize>,
+        #[serde(with = "wire::vec_f32")]
+        values: Vec<f32>,
     },
 }
 
@@ -171,6 +181,20 @@ impl Net {
             Self::Here(e) => e.sharpness(iterations),
             Self::Away(r) => Ok(r.probe(Probe::Sharpness { iterations }, |p| match p {
                 Probed::Sharpness(v) => Some(v),
+                _ => None,
+            })),
+        }
+    }
+
+    /// Starts reading every hidden unit's activation at `rows`.
+    ///
+    /// # Errors
+    /// Rows past their set, or too many.
+    pub fn hidden(&mut self, rows: Rows) -> Result<Pending<Hidden>, Error> {
+        match self {
+            Self::Here(e) => e.hidden(&rows),
+            Self::Away(r) => Ok(r.probe(Probe::Hidden(rows), |p| match p {
+                Probed::Hidden { rows, widths, values } => Hidden::new(rows, widths, values).ok(),
                 _ => None,
             })),
         }

@@ -10,7 +10,8 @@ use std::rc::Rc;
 use nalgebra::DMatrix;
 
 use super::{check_work, grid_points, Backend, Clock, Pending, CPU_BUDGET_MS};
-use crate::gpu::Snapshot;
+use crate::gpu::{EvalSet, Snapshot};
+use crate::hidden::{Hidden, Rows};
 use crate::landscape::hessian::{self, start_vector};
 use crate::landscape::{plane_losses, Plane};
 use crate::{cpu, ntk, CpuTrainer, Error, Part, Problem, Subset};
@@ -107,6 +108,22 @@ impl CpuRun {
             test_loss: (!p.dataset.test.is_empty()).then(|| mean_loss(&p.dataset.test.x, &p.test_targets)),
             grid: t.predict(&self.grid),
         }
+    }
+
+    /// Every hidden unit's activation at `rows`.
+    ///
+    /// # Errors
+    /// Rows past their set, or too many.
+    pub fn hidden(&self, rows: &Rows) -> Result<Hidden, Error> {
+        let p = &self.problem;
+        let x = match rows.set {
+            EvalSet::Train => &p.dataset.train.x,
+            EvalSet::Test => &p.dataset.test.x,
+            EvalSet::Grid => &self.grid,
+        };
+        let d = p.spec.input_dim;
+        rows.check(x.len() / d)?;
+        Ok(Hidden::compute(self.trainer.layout(), self.trainer.params(), &rows.gather(x, d)))
     }
 
     /// The mean loss on `subset` at `points` of `plane`, a point at a time

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use nalgebra::DMatrix;
 
 use crate::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
+use crate::hidden::{Hidden, Rows};
 use crate::landscape::Plane;
 use crate::{Error, Problem, Subset};
 use schedule::Schedule;
@@ -374,6 +375,24 @@ impl Engine {
                 Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { run, .. } => Ok(run.sharpness(iterations)),
+        }
+    }
+
+    /// Starts reading every hidden unit's activation at `rows`, at the
+    /// current parameters.
+    ///
+    /// # Errors
+    /// Rows past their set, or too many.
+    pub fn hidden(&mut self, rows: &Rows) -> Result<Pending<Hidden>, Error> {
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, backend, .. } => {
+                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.read_hidden(rows)?;
+                Ok(Pending(Box::new(move |_| read.try_take())))
+            }
+            Trainer::Cpu { run, .. } => {
+                let mut hidden = Some(run.hidden(rows));
+                Ok(Pending(Box::new(move |_| hidden.take())))
+            }
         }
     }
 

@@ -2,9 +2,14 @@
 //! gradients, and backprop through them, one result element per
 //! invocation, every model of a batch as the dispatch's third dimension.
 //! CPU twin: [`crate::cpu::forward`] and [`crate::cpu::loss_and_grad`].
+//! Also the reads of hidden activations out of a forward pass (CPU twin:
+//! [`Hidden::compute`]).
 
+use super::gpu_data::StepArgs;
 use super::kernels::Compiler;
-use super::GpuTrainer;
+use super::{GpuTrainer, PendingRead};
+use crate::hidden::{Hidden, Rows};
+use crate::Error;
 
 /// The pipelines of `dense.wgsl`.
 #[derive(Clone, Debug)]
@@ -72,5 +77,70 @@ impl GpuTrainer {
                 pass.dispatch_workgroups(x, y, models);
             }
         }
+    }
+}
+
+/// Hidden activations on their way back from the GPU.
+#[derive(Debug)]
+pub struct PendingHidden {
+    read: PendingRead,
+    rows: usize,
+    widths: Vec<usize>,
+}
+
+impl PendingHidden {
+    /// The activations, once they have arrived.
+    #[must_use]
+    pub fn try_take(&self) -> Option<Result<Hidden, Error>> {
+        self.read.try_take().map(|r| r.and_then(|v| Hidden::new(self.rows, self.widths.clone(), v)))
+    }
+
+    /// Blocks until they are there (native only).
+    ///
+    /// # Errors
+    /// [`Error::Device`] if the readback fails.
+    pub fn wait(&self, device: &wgpu::Device) -> Result<Hidden, Error> {
+        Hidden::new(self.rows, self.widths.clone(), self.read.wait(device)?)
+    }
+}
+
+impl GpuTrainer {
+    /// Runs the first model's forward pass on `rows` of their set and
+    /// starts reading every hidden layer's activations back, out of
+    /// `acts`, a chunk of rows at a time (the row indices go where a
+    /// mini-batch's would).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for no rows, more than [`crate::hidden::MAX_ROWS`], or a row
+    /// past the set.
+    pub fn read_hidden(&mut self, rows: &Rows) -> Result<PendingHidden, Error> {
+        let set = self.plan.dispatches.eval[rows.set as usize];
+        rows.check(set.rows as usize)?;
+        let widths = Hidden::widths(&self.layout);
+        let n = rows.index.len() as u32;
+        let cap = self.plan.capacity;
+        let records: Vec<StepArgs> =
+            (0..n.div_ceil(cap)).map(|c| StepArgs { n_rows: (n - c * cap).min(cap), batch_off: c * cap, ..StepArgs::default() }).collect();
+        self.write_steps(&records);
+        self.queue.write_buffer(&self.batch, 0, bytemuck::cast_slice(&rows.index));
+        let staging = PendingRead::staging(&self.device, u64::from(n) * widths.iter().sum::<usize>() as u64);
+        let offsets = self.plan.act_offsets(&self.layout);
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::read_hidden") });
+        for (c, r) in records.iter().enumerate() {
+            {
+                let mut pass = encoder
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::read_hidden"), timestamp_writes: None });
+                pass.set_bind_group(0, &self.storage_group, &[]);
+                self.encode_forward(&mut pass, set.first_forward, &self.plan.dispatches.forward, c as u32, r.n_rows, 0);
+            }
+            let mut layer_start = 0u64;
+            for (l, &w) in widths.iter().enumerate() {
+                let (w, rows_before) = (w as u64, u64::from(r.batch_off));
+                let dst = (layer_start + rows_before * w) * 4;
+                encoder.copy_buffer_to_buffer(&self.acts, offsets[l].1 as u64 * 4, &staging, dst, u64::from(r.n_rows) * w * 4);
+                layer_start += u64::from(n) * w;
+            }
+        }
+        Ok(PendingHidden { read: PendingRead::submit(&self.queue, encoder, staging), rows: n as usize, widths })
     }
 }

@@ -45,6 +45,7 @@ pub mod shaders;
 mod trainer;
 
 pub use common::STORAGE_BINDINGS;
+pub use dense::PendingHidden;
 pub use factor::{FactorBatch, PendingProducts};
 pub use gpu_data::{DispatchArgs, StepArgs};
 pub use kernels::Kernels;

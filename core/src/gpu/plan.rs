@@ -12,10 +12,11 @@
 //! | `optim` | gradients (`P`), then momentum / Adam moments (`state_per_param × P`) |
 //! | `acts` | per layer `Z`, `H`, `δ` and frozen gates, `capacity × fan_out` each, model after model |
 //! | `data` | train x, train y, test x, test y, grid x (row-major); one block per model with per-model data |
-//! | `batch` | mini-batch indices for the steps of one submit |
+//! | `batch` | mini-batch indices for the steps of one submit, or the rows of a hidden-activations read |
 //! | `metrics` | per model: `[norm, step losses.., eval losses.., probe loss, grid, train, test predictions, NTK Gram]` |
 
 use super::gpu_data::{DispatchArgs, LOSS_NONE, LOSS_ONES, NORM_SLOT};
+use crate::hidden::MAX_ROWS as HIDDEN_MAX_ROWS;
 use crate::spec::ParamLayout;
 use crate::train::TrainConfig;
 use crate::Error;
@@ -35,7 +36,7 @@ pub const NTK_MAX_ROWS: usize = 512;
 pub(super) const HESSIAN_RECORDS: u32 = 2 + super::landscape::MAX_POWER_ITERATIONS;
 
 /// The evaluation sets, in `metrics` order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EvalSet {
     Train = 0,
     Test = 1,
@@ -194,7 +195,8 @@ impl TrainerPlan {
             p * (1 + config.optimizer.state_per_param() as u64),
             models as u64 * act_stride * 4,
             data.block as u64 * datasets * 4,
-            if full_batch { 4 } else { u64::from(k_max) * batch as u64 * 4 },
+            // Also the row indices of a read of hidden activations.
+            if full_batch { 4 } else { u64::from(k_max) * batch as u64 * 4 }.max(HIDDEN_MAX_ROWS as u64 * 4),
             models as u64 * metrics_len * 4,
         ];
         for (bytes, what) in bytes.iter().zip(super::STORAGE_BINDINGS) {
@@ -353,7 +355,8 @@ impl TrainerPlan {
             r.ntk = Some(NtkPlan { delta, gram, gram_off });
         }
         let eval_records: u32 = r.eval.iter().map(|e| e.rows.div_ceil(self.capacity)).sum();
-        self.max_step_records = self.k_max.max(eval_records).max(HESSIAN_RECORDS);
+        let hidden_records = (HIDDEN_MAX_ROWS as u32).div_ceil(self.capacity);
+        self.max_step_records = self.k_max.max(eval_records).max(HESSIAN_RECORDS).max(hidden_records);
         Ok(())
     }
 }

@@ -28,10 +28,22 @@ impl PendingRead {
     /// mapping them.
     #[must_use]
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, src: &wgpu::Buffer, offset: u64, len: u64) -> Self {
-        let size = (len.max(1)) * 4;
-        let staging = GpuBuffer::new(device, "PendingRead::staging", size, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let staging = Self::staging(device, len);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("PendingRead::copy") });
-        encoder.copy_buffer_to_buffer(src, offset * 4, &staging, 0, size);
+        encoder.copy_buffer_to_buffer(src, offset * 4, &staging, 0, staging.size());
+        Self::submit(queue, encoder, staging)
+    }
+
+    /// A buffer for `len` floats that `encoder`s copy into, for [`Self::submit`].
+    #[must_use]
+    pub fn staging(device: &wgpu::Device, len: u64) -> GpuBuffer {
+        GpuBuffer::new(device, "PendingRead::staging", len.max(1) * 4, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST)
+    }
+
+    /// Submits `encoder`, which fills `staging` (from [`Self::staging`]),
+    /// and starts mapping it.
+    #[must_use]
+    pub fn submit(queue: &wgpu::Queue, encoder: wgpu::CommandEncoder, staging: GpuBuffer) -> Self {
         queue.submit([encoder.finish()]);
         let state = Arc::new(AtomicU8::new(PENDING));
         let flag = Arc::clone(&state);
