@@ -5,6 +5,7 @@
 //   node --test tests/e2e/     (./x test builds dist/ first)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { session, open, until, screenshot, status, colours } from './harness.mjs';
 
 const ctx = session();
@@ -192,3 +193,51 @@ test('the embed view drops the chrome and fills its frame', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/**
+ * The centre of neuron `j` of column `c` of the network view, as the page
+ * lays it out (network.rs, `Geometry`): `counts` units per column.
+ */
+function neuronAt(box, counts, c, j) {
+  const aspect = box.width / box.height;
+  const panel = Math.min(0.96, 0.4 * aspect);
+  const colW = (aspect - panel - 0.03 * aspect) / counts.length;
+  const slot = 0.84 / Math.max(...counts);
+  const y = 0.12 + 0.42 + (j - (counts[c] - 1) / 2) * slot;
+  return { x: colW * (c + 0.5) * box.height, y: y * box.height };
+}
+
+for (const backend of ['gpu', 'cpu']) {
+  test(`the network view draws every neuron from the backend (${backend}), a click enlarges one, and neither restarts training`, async () => {
+    const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
+    const { page, errors } = await open(browser, ctx.url + `?lab=playground&view=network&width=8&depth=2&n=128&backend=${backend}`);
+    await until(page, () => Number(document.querySelector('.playground')?.dataset.neurons) > 20, undefined, 90_000);
+    assert.equal((await status(page)).backend.startsWith('webgpu'), backend === 'gpu');
+    assert.ok(await colours(page, '.chart.network canvas') > 50, 'the neurons are drawn');
+    assert.equal(await page.isVisible('.chart.function'), false, 'the function chart is the other view');
+    // Paused, a restart would show as the step count going back to 0.
+    await page.click('button[name="play"]');
+    await until(page, () => document.querySelector('button[name="play"]')?.textContent.includes('Play'));
+    await page.waitForTimeout(1000); // the worker's last steps land
+    const paused = await steps(page);
+    const canvas = page.locator('.chart.network canvas');
+    await canvas.click({ position: neuronAt(await canvas.boundingBox(), [2, 8, 8, 1], 1, 7) });
+    await until(page, () => new URLSearchParams(location.search).get('layer') === '1' && new URLSearchParams(location.search).get('unit') === '7');
+    await page.selectOption('select[name="view"]', 'function');
+    await until(page, () => document.querySelector('.chart.function canvas')?.offsetParent !== null);
+    await page.selectOption('select[name="view"]', 'network');
+    await page.waitForTimeout(300);
+    assert.equal(await steps(page), paused, 'a click and a view change keep the run');
+    await page.click('button[name="play"]');
+    await until(page, (n) => Number(document.querySelector('.playground')?.dataset.neurons) > n, paused);
+    await screenshot(page, `playground-network-${backend}.png`);
+    if (backend === 'gpu') {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('.chart.network button[name="svg"]')]);
+      const text = await readFile(await file.path(), 'utf8');
+      assert.match(text, /<\/svg>\s*$/, 'the network exports as a whole SVG document');
+      assert.ok(text.includes('layer 2') && text.length < 4e6, `with its labels, in ${text.length} bytes`);
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}

@@ -73,6 +73,13 @@ impl<'a> Surface<'a> {
         Some(root)
     }
 
+    /// Whether this draws on the page (not into an SVG document, where
+    /// every pixel of a smooth image is a rectangle).
+    #[must_use]
+    pub fn on_page(&self) -> bool {
+        matches!(self.target, Target::Canvas(_))
+    }
+
     /// `v` design pixels in backend pixels.
     #[must_use]
     pub fn px(&self, v: f64) -> i32 {

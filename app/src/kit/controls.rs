@@ -269,7 +269,13 @@ pub fn ChartFigure(
     let canvas = chart.canvas;
     view! {
         <figure class=class class:hidden=move || hidden.get()>
-            <canvas node_ref=canvas role="img" aria-label=label></canvas>
+            <canvas node_ref=canvas role="img" aria-label=label on:click=move |e: leptos::ev::MouseEvent| {
+                if let Some(c) = canvas.get_untracked() {
+                    let (w, h) = (f64::from(c.client_width().max(1)), f64::from(c.client_height().max(1)));
+                    let at = super::Click { x: f64::from(e.offset_x()) / w, y: f64::from(e.offset_y()) / h, aspect: w / h, shift: e.shift_key() };
+                    chart.click.run(at);
+                }
+            }></canvas>
             <div class="chart-export">
                 <button name="png" title="download this chart as a PNG image" aria-label=format!("download {name}.png")
                     on:click=move |_| {

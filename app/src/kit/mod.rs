@@ -76,6 +76,12 @@ pub trait LabRun: Default + 'static {
     fn csv(&self, s: &Self::State) -> Option<String>;
     fn json(&self, s: &Self::State) -> Option<String>;
 
+    /// A click on `chart`: the settings it asks for, if any (the network
+    /// view's neurons enlarge when clicked).
+    fn click(&self, _s: &Self::State, _chart: Self::Chart, _at: Click) -> Option<Self::State> {
+        None
+    }
+
     /// The run as the command-line tool reads it (labs with one).
     fn cli_run(_s: &Self::State) -> Option<RunConfig> {
         None
@@ -222,6 +228,20 @@ pub struct ChartSlot {
     pub canvas: NodeRef<Canvas>,
     /// Draws the chart again as an SVG document of a size.
     pub svg: Callback<(u32, u32), String>,
+    /// A click on the chart ([`LabRun::click`]).
+    pub click: Callback<Click>,
+}
+
+/// Where a chart was clicked, as fractions of its width and height from
+/// its top left corner (the drawing scales with the canvas), and whether
+/// shift was held.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Click {
+    pub x: f64,
+    pub y: f64,
+    /// The chart's width over its height.
+    pub aspect: f64,
+    pub shift: bool,
 }
 
 /// Sets up a lab: settings from the URL, the URL following the settings,
@@ -292,7 +312,13 @@ impl<R: LabRun> LabKit<R> {
                 None => crate::charts::svg(size, |_| {}),
             })
         });
-        ChartSlot { canvas, svg }
+        let click = Callback::new(move |at| {
+            let wanted = kit.with_value(|k| k.state.as_ref().and_then(|s| k.run.click(s, chart, at)));
+            if let Some(s) = wanted {
+                self.set(|now| *now = s);
+            }
+        });
+        ChartSlot { canvas, svg, click }
     }
 
     /// Something the page shows of the run, kept up to date as it runs.

@@ -49,6 +49,10 @@ impl NetTask {
             Probe::Losses { plane, points, subset } => run.losses(plane, points, subset)?.map(Probed::Losses),
             Probe::Sharpness { iterations } => run.sharpness(iterations).map(Probed::Sharpness),
             Probe::NtkGram => run.ntk_gram().map(|g| Probed::NtkGram { n: g.nrows(), values: g.as_slice().to_vec() }),
+            Probe::Params => {
+                let mut params = Some(run.params().to_vec());
+                Pending::new(move |_| params.take().map(|p| Ok(Probed::Params(p))))
+            }
             Probe::Hidden(rows) => {
                 let mut h = Some(run.hidden(&rows)?);
                 Pending::new(move |_| h.take().map(|h| Ok(Probed::Hidden { rows: h.rows, values: h.layers().to_vec(), widths: h.widths })))
@@ -242,5 +246,8 @@ mod tests {
         assert_eq!((n, widths, values.as_slice()), (want.rows, want.widths.clone(), want.layers()));
         task.tell(ask(6, Probe::Hidden(Rows { set: EvalSet::Test, index: vec![u32::MAX] })));
         assert!(matches!(drain(&mut task).pop(), Some(Update::Probed { id: 6, result: Err(_) })));
+        task.tell(ask(7, Probe::Params));
+        let Some(Update::Probed { id: 7, result: Ok(Probed::Params(p)) }) = drain(&mut task).pop() else { panic!("no parameters") };
+        assert_eq!(p, here.params());
     }
 }

@@ -53,6 +53,8 @@ pub enum Probe {
     NtkGram,
     /// Every hidden unit's activation at some inputs.
     Hidden(Rows),
+    /// The parameters now.
+    Params,
 }
 
 /// A probe's answer.
@@ -65,6 +67,7 @@ pub enum Probed {
         #[serde(with = "wire::vec_f64")]
         values: Vec<f64>,
     },
+    Params(#[serde(with = "wire::vec_f32")] Vec<f32>),
     /// A [`Hidden`], its values apart (they travel as a typed array).
     Hidden {
         rows: usize,
@@ -181,6 +184,20 @@ impl Net {
             Self::Here(e) => e.sharpness(iterations),
             Self::Away(r) => Ok(r.probe(Probe::Sharpness { iterations }, |p| match p {
                 Probed::Sharpness(v) => Some(v),
+                _ => None,
+            })),
+        }
+    }
+
+    /// Starts reading the parameters now.
+    ///
+    /// # Errors
+    /// If the GPU trainer cannot be made.
+    pub fn params_now(&mut self) -> Result<Pending<Vec<f32>>, Error> {
+        match self {
+            Self::Here(e) => e.params_now(),
+            Self::Away(r) => Ok(r.probe(Probe::Params, |p| match p {
+                Probed::Params(v) => Some(v),
                 _ => None,
             })),
         }

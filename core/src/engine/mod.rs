@@ -378,6 +378,23 @@ impl Engine {
         }
     }
 
+    /// Starts reading the parameters now (not as of the last snapshot).
+    ///
+    /// # Errors
+    /// If the GPU trainer cannot be made.
+    pub fn params_now(&mut self) -> Result<Pending<Vec<f32>>, Error> {
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, backend, .. } => {
+                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.read_params();
+                Ok(Pending(Box::new(move |_| read.try_take())))
+            }
+            Trainer::Cpu { run, .. } => {
+                let mut params = Some(run.params().to_vec());
+                Ok(Pending(Box::new(move |_| params.take().map(Ok))))
+            }
+        }
+    }
+
     /// Starts reading every hidden unit's activation at `rows`, at the
     /// current parameters.
     ///

@@ -3,6 +3,7 @@
 
 mod charts;
 mod export;
+mod network;
 mod run;
 pub mod state;
 
@@ -10,7 +11,7 @@ use gradlab_core::Parameterization;
 use leptos::prelude::*;
 
 use self::run::{Chart, Run};
-use self::state::{ACT, BATCH, DATA, DEPTH, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, WIDTH};
+use self::state::{PgView, ACT, BATCH, DATA, DEPTH, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, VIEW, WIDTH};
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
 
@@ -32,9 +33,18 @@ pub fn Playground(
     let k: LabKit<Run> = use_lab(embed);
     let settings = k.settings();
     let ntk = move || k.with(|s| s.param == Parameterization::Ntk);
+    let shows = move |v: PgView| k.with(|s| s.view == v);
     let charts = move || {
         view! {
-            <ChartFigure class="chart function" chart=k.chart(Chart::Function) label="the network's function over the data" name="gradlab-playground-function">
+            <ChartFigure class="chart network" hidden=move || !shows(PgView::Network) chart=k.chart(Chart::Network) label="every neuron's activation over the input, and the weights between them" name="gradlab-playground-network">
+                <Tex tex=r"h_{l,j}(x) = \phi\big(z_{l,j}(x)\big)" />" "
+                {move || k.with(|s| format!(
+                    "Each square is one neuron: its activation at every point of the input {}, orange where positive, blue where negative, white at 0, scaled to its own largest value (a dead ReLU stays white). Lines are weights, orange positive and blue negative, thicker for larger |w|. {}Click a neuron to enlarge it on the right (with the training points where they belong: over the plane, or beside the output).",
+                    if s.data.input_dim() == 1 { "line (a curve)" } else { "plane" },
+                    if s.width > network::MAX_SHOWN { format!("Layers wider than {} show the {} neurons with the largest outgoing weights. ", network::MAX_SHOWN, network::MAX_SHOWN) } else { String::new() },
+                ))}
+            </ChartFigure>
+            <ChartFigure class="chart function" hidden=move || !shows(PgView::Function) chart=k.chart(Chart::Function) label="the network's function over the data" name="gradlab-playground-function">
                 <Tex tex=move || if ntk() { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || k.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
                 } else {
@@ -63,9 +73,17 @@ pub fn Playground(
                         format=fmt_batch on_change=Callback::new(move |v: f64| k.set(|s| s.batch = if v < 0.5 { 0 } else { 1 << (v.round() as u32 - 1) })) />
                     {controls::seed(settings, &SEED)}
                 </fieldset>
+                <fieldset>
+                    <legend>"Show"</legend>
+                    {VIEW.select(settings)}
+                </fieldset>
         }
     };
-    k.page(k.parts("playground", ViewFn::from(controls), ViewFn::from(charts)))
+    let mut parts = k.parts("playground", ViewFn::from(controls), ViewFn::from(charts));
+    // The step the network view's pictures show (empty before the first).
+    let neurons = k.watch(|r: &Run| r.inside.as_ref().map_or(String::new(), |i| i.step.to_string()));
+    parts.root_data = vec![("data-neurons", neurons)];
+    k.page(parts)
 }
 
 #[cfg(test)]

@@ -1,23 +1,32 @@
 //! The playground's run: one configuration trained on the GPU a frame's
 //! worth at a time, or on the CPU in the page's worker; rebuilt when the
-//! settings change.
+//! settings change (not when only the view does). The network view asks
+//! the backend for every neuron's activations as training goes.
 
+use gradlab_core::engine::Pending;
 use gradlab_core::gpu::Snapshot;
+use gradlab_core::hidden::Hidden;
 use gradlab_core::{Problem, RunConfig};
 
 use super::charts::{draw_function, draw_losses};
-use super::state::PlaygroundState;
+use super::network::{self, draw_network, Inside};
+use super::state::{PgView, PlaygroundState};
 use crate::charts::Surface;
 use crate::kit::remote::{Net, Setup};
 use crate::kit::status::Progress;
-use crate::kit::{Frame, LabRun};
+use crate::kit::{Click, Frame, LabRun};
+use crate::web;
 
-/// The playground's two charts.
+/// The playground's charts.
 #[derive(Clone, Copy)]
 pub enum Chart {
     Function,
     Losses,
+    Network,
 }
+
+/// Milliseconds between asks for the neurons' activations, at least.
+const INSIDE_EVERY_MS: f64 = 150.0;
 
 #[derive(Default)]
 pub struct Run {
@@ -25,13 +34,60 @@ pub struct Run {
     pub progress: Progress,
     /// The latest snapshot (losses and the function on the grid).
     pub last: Option<Snapshot>,
+    /// The latest look inside, the one on its way, and when it was asked.
+    pub inside: Option<Inside>,
+    asking: Option<Pending<(Hidden, Vec<f32>)>>,
+    asked: f64,
+    /// Steps trained when the latest look inside was asked.
+    inside_step: Option<u64>,
+}
+
+impl Run {
+    /// Asks for, or collects, the neurons' activations; whether new ones came.
+    fn look_inside(&mut self, f: &mut Frame<'_, PlaygroundState>) -> bool {
+        let Some(net) = &mut self.trainer else { return false };
+        if let Some(pending) = &mut self.asking {
+            match pending.poll(web::now) {
+                None => return false,
+                Some(Ok((hidden, params))) => {
+                    let grid_out = self.last.as_ref().map_or(&[][..], |s| &s.grid);
+                    let step = self.inside_step.unwrap_or(0);
+                    self.inside = Some(Inside::new(&net.problem().spec.layout(), hidden, params, net.grid(), grid_out, step));
+                    self.asking = None;
+                    return true;
+                }
+                Some(Err(e)) => {
+                    self.asking = None;
+                    f.note(format!("The network view could not read the neurons: {e}."));
+                    self.inside_step = Some(u64::MAX); // not again for this run
+                    return false;
+                }
+            }
+        }
+        let step = net.steps_taken();
+        if self.inside_step.is_some_and(|s| s == step || s == u64::MAX) || f.now - self.asked < INSIDE_EVERY_MS {
+            return false;
+        }
+        let rows = network::rows(net.problem().spec.input_dim);
+        match net.hidden(rows).and_then(|h| Ok(h.zip(net.params_now()?))) {
+            Ok(p) => (self.asking, self.asked, self.inside_step) = (Some(p), f.now, Some(step)),
+            Err(e) => {
+                f.note(format!("The network view could not read the neurons: {e}."));
+                self.inside_step = Some(u64::MAX);
+            }
+        }
+        false
+    }
 }
 
 impl LabRun for Run {
     type State = PlaygroundState;
     type Chart = Chart;
 
-    fn configure(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState, _old: Option<&PlaygroundState>) {
+    fn configure(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState, old: Option<&PlaygroundState>) {
+        if old.is_some_and(|old| old.same_run(s)) && self.trainer.is_some() {
+            return;
+        }
         *self = Self::default();
         self.trainer = f.start(Problem::new(s.run_config()).and_then(|p| Net::new(f.backend, p, Setup::default())));
     }
@@ -41,22 +97,34 @@ impl LabRun for Run {
             net.reset();
         }
         self.progress = Progress::default();
+        (self.inside, self.asking, self.inside_step) = (None, None, None);
     }
 
-    fn tick(&mut self, f: &mut Frame<'_, PlaygroundState>, _s: &PlaygroundState) -> bool {
+    fn tick(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState) -> bool {
         let Some(net) = &mut self.trainer else { return false };
-        let Some(snap) = f.train(net, &mut self.progress) else { return false };
-        self.last = Some(snap);
-        true
+        let trained = f.train(net, &mut self.progress).map(|snap| self.last = Some(snap)).is_some();
+        let looked = s.view == PgView::Network && self.look_inside(f);
+        trained || looked
     }
 
-    fn draw(&self, _s: &PlaygroundState, chart: Chart, surface: &mut Surface<'_>) {
+    fn draw(&self, s: &PlaygroundState, chart: Chart, surface: &mut Surface<'_>) {
         match (chart, &self.trainer, &self.last) {
             // Diverged predictions are NaN: the data stays, the function goes.
             (Chart::Function, Some(t), Some(snap)) => draw_function(surface, t.problem(), t.grid(), &snap.grid),
             (Chart::Losses, ..) => draw_losses(surface, &self.progress.history),
+            (Chart::Network, Some(t), _) => {
+                if let Some(inside) = &self.inside {
+                    draw_network(surface, t.problem(), inside, s.focus());
+                }
+            }
             _ => {}
         }
+    }
+
+    fn click(&self, s: &PlaygroundState, chart: Chart, at: Click) -> Option<PlaygroundState> {
+        let (Chart::Network, Some(net), Some(inside)) = (chart, &self.trainer, &self.inside) else { return None };
+        let (layer, unit) = network::clicked(inside, &net.problem().spec.layout(), at)?;
+        Some(PlaygroundState { layer, unit, ..s.clone() })
     }
 
     fn csv(&self, _s: &PlaygroundState) -> Option<String> {

@@ -3,8 +3,19 @@
 
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 
-use crate::kit::query::{num, pick, Setting};
+use crate::kit::query::{named, num, pick, Setting};
 use crate::kit::{Checker, LabState};
+
+/// Which pictures the page shows beside the losses (an embed shows them
+/// alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PgView {
+    /// What the whole network computes.
+    Function,
+    /// Every neuron's picture, and the weights between them.
+    Network,
+}
+named!(PgView { Function = "function" / "the function", Network = "network" / "every neuron" });
 
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +35,11 @@ pub struct PlaygroundState {
     /// 0 is full batch; else a power of two.
     pub batch: usize,
     pub seed: u64,
+    pub view: PgView,
+    /// The neuron the network view enlarges: its layer (1 to `depth`;
+    /// 0 is the output) and its index in that layer ([`Self::focus`]).
+    pub layer: usize,
+    pub unit: usize,
 }
 
 impl Default for PlaygroundState {
@@ -42,6 +58,9 @@ impl Default for PlaygroundState {
             lr: 0.01,
             batch: 0,
             seed: 1,
+            view: PgView::Function,
+            layer: 0,
+            unit: 0,
         }
     }
 }
@@ -62,8 +81,12 @@ num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
 // Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
 num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
+pick!(VIEW, view: PgView, "view");
+num!(LAYER, layer: usize, 0, 6, "layer", linear 6);
+num!(UNIT, unit: usize, 0, 1023, "unit", linear 0);
 
-static SETTINGS: [&dyn Setting<S>; 13] = [&DATA, &N, &NOISE, &LABEL_NOISE, &WIDTH, &DEPTH, &ACT, &PARAM, &LOSS, &OPT, &LR, &BATCH, &SEED];
+static SETTINGS: [&dyn Setting<S>; 16] =
+    [&DATA, &N, &NOISE, &LABEL_NOISE, &WIDTH, &DEPTH, &ACT, &PARAM, &LOSS, &OPT, &LR, &BATCH, &SEED, &VIEW, &LAYER, &UNIT];
 
 impl LabState for PlaygroundState {
     const LAB: &'static str = "playground";
@@ -85,6 +108,28 @@ impl LabState for PlaygroundState {
 }
 
 impl PlaygroundState {
+    /// The neuron the network view enlarges, `(layer, unit)`, within the
+    /// net (the output's first unit where the settings name none of it).
+    #[must_use]
+    pub fn focus(&self) -> (usize, usize) {
+        let units = match (self.layer, self.loss) {
+            (0, Loss::Softmax) => self.data.classes().unwrap_or(1),
+            (0, _) => 1,
+            _ => self.width,
+        };
+        if self.layer <= self.depth && self.unit < units {
+            (self.layer, self.unit)
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// Whether `other` trains the same run (only what is shown differs).
+    #[must_use]
+    pub fn same_run(&self, other: &Self) -> bool {
+        Self { view: self.view, layer: self.layer, unit: self.unit, ..other.clone() } == *self
+    }
+
     /// The run these settings describe (the same JSON the CLI reads).
     #[must_use]
     pub fn run_config(&self) -> RunConfig {
