@@ -4,9 +4,13 @@
 //! ([`crate::gpu::GpuTrainer::read_hidden`]); [`Hidden::compute`] is the
 //! CPU's answer and the reference the GPU is tested against.
 
+use std::collections::HashMap;
+
+use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use crate::gpu::EvalSet;
+use crate::pca::principal_axes;
 use crate::spec::ParamLayout;
 use crate::{cpu, Error, Part};
 
@@ -106,6 +110,78 @@ impl Hidden {
     pub fn unit(&self, l: usize, j: usize) -> impl Iterator<Item = f32> + '_ {
         self.layer(l).iter().skip(j).step_by(self.widths[l]).copied()
     }
+
+    /// Layer `l`'s representation of the inputs on its top two principal
+    /// axes (each input's coordinates, centred on their mean). Each axis's
+    /// sign follows `previous`'s axes where given (the last picture's), so
+    /// a live picture does not flip. `None` if the layer does not vary.
+    #[must_use]
+    pub fn projection(&self, l: usize, previous: Option<&Projection>) -> Option<Projection> {
+        let (n, w) = (self.rows, self.widths[l]);
+        let x = DMatrix::from_row_slice(n, w, self.layer(l)).map(f64::from);
+        let mean = x.row_mean();
+        let centred = DMatrix::from_fn(n, w, |i, j| x[(i, j)] - mean[j]);
+        let (mut axes, total) = principal_axes(&centred, 2);
+        if axes.is_empty() || !total.is_finite() {
+            return None;
+        }
+        for (k, axis) in axes.iter_mut().enumerate() {
+            if previous.and_then(|p| p.axes.get(k)).is_some_and(|old| old.len() == w && old.dot(&axis.direction) < 0.0) {
+                axis.direction = -&axis.direction;
+            }
+        }
+        let along = |k: usize| axes.get(k).map(|a| &centred * &a.direction);
+        let (c1, c2) = (along(0)?, along(1));
+        let points = (0..n).map(|i| [c1[i], c2.as_ref().map_or(0.0, |c| c[i])]).collect();
+        let explained = [0, 1].map(|k| axes.get(k).map_or(0.0, |a| a.variance / total));
+        Some(Projection { points, explained, axes: axes.into_iter().map(|a| a.direction).collect() })
+    }
+
+    /// The activation patterns of the inputs (which units are on, `h > 0`,
+    /// in every hidden layer), each numbered in order of first appearance.
+    /// For a ReLU net, inputs with one pattern share one linear piece of
+    /// the network's function: the count of patterns over a fine grid is
+    /// the count of linear regions the grid finds.
+    #[must_use]
+    pub fn regions(&self) -> Regions {
+        let words = self.widths.iter().sum::<usize>().div_ceil(64);
+        let mut seen: HashMap<Vec<u64>, u32> = HashMap::new();
+        let ids = (0..self.rows)
+            .map(|r| {
+                let mut bits = vec![0u64; words];
+                let mut at = 0;
+                for (l, &w) in self.widths.iter().enumerate() {
+                    for (j, &h) in self.layer(l)[r * w..(r + 1) * w].iter().enumerate() {
+                        if h > 0.0 {
+                            bits[(at + j) / 64] |= 1 << ((at + j) % 64);
+                        }
+                    }
+                    at += w;
+                }
+                let next = seen.len() as u32;
+                *seen.entry(bits).or_insert(next)
+            })
+            .collect();
+        Regions { count: seen.len(), ids }
+    }
+}
+
+/// A layer's representation on its top two principal axes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection {
+    /// Each input's coordinates on the axes (0 on a second axis the layer lacks).
+    pub points: Vec<[f64; 2]>,
+    /// The share of the layer's variance along each axis.
+    pub explained: [f64; 2],
+    pub axes: Vec<DVector<f64>>,
+}
+
+/// Distinct activation patterns among some inputs ([`Hidden::regions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Regions {
+    pub count: usize,
+    /// Each input's pattern, numbered in order of first appearance.
+    pub ids: Vec<u32>,
 }
 
 #[cfg(test)]
@@ -133,6 +209,56 @@ mod tests {
         assert_eq!(h.widths, [2]);
         assert_eq!(h.layer(0), [1.0, 0.0, 3.0, -1.0, 7.0, -3.0]);
         assert_eq!(h.unit(0, 1).collect::<Vec<_>>(), [0.0, -1.0, -3.0]);
+    }
+
+    /// Hand-checked: a ReLU layer whose units are `x₁` and `x₂` cuts the
+    /// plane into its four quadrants. A second layer with the one unit
+    /// `relu(h₁ − h₂)` is on in the whole quadrant (+, −), off in (−, +)
+    /// and (−, −), and splits (+, +) along `x₁ = x₂`: five patterns.
+    #[test]
+    fn regions_are_the_hand_counted_pieces() {
+        let spec = |hidden: Vec<usize>| MlpSpec {
+            input_dim: 2,
+            hidden,
+            output_dim: 1,
+            activation: Activation::Relu,
+            parameterization: Parameterization::Standard,
+            init: Init::default(),
+        };
+        // A 9 × 9 grid over [−1, 1]², off the lines.
+        let grid: Vec<f32> =
+            (0..9).flat_map(|i| (0..9).flat_map(move |j| [-0.95 + 0.2375 * j as f32, -0.95 + 0.2375 * i as f32])).collect();
+        let one = spec(vec![2]).layout();
+        let mut p = vec![0.0; one.num_params];
+        p[one.layers[0].w_offset..one.layers[0].b_offset].copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+        let regions = Hidden::compute(&one, &p, &grid).regions();
+        assert_eq!(regions.count, 4);
+        assert_eq!(regions.ids[0], 0, "numbered as they appear");
+        let two = spec(vec![2, 1]).layout();
+        let mut p = vec![0.0; two.num_params];
+        p[two.layers[0].w_offset..two.layers[0].b_offset].copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+        p[two.layers[1].w_offset..two.layers[1].b_offset].copy_from_slice(&[1.0, -1.0]);
+        assert_eq!(Hidden::compute(&two, &p, &grid).regions().count, 5);
+    }
+
+    /// Points spread 3 along one direction of a 3-unit layer and 1 along
+    /// another: 90 % and 10 % of the variance, and signs that follow the
+    /// previous picture's.
+    #[test]
+    fn projection_finds_the_spread_directions() {
+        let coeffs = [(1.0f32, 1.0f32), (-1.0, 1.0), (1.0, -1.0), (-1.0, -1.0)];
+        let values: Vec<f32> = coeffs.iter().flat_map(|&(a, b)| [1.8 * a + 5.0, 2.4 * a - 1.0, b]).collect();
+        let h = Hidden::new(4, vec![3], values).unwrap();
+        let p = h.projection(0, None).unwrap();
+        // The activations are f32: 1.8 and 2.4 are not exact.
+        assert!((p.explained[0] - 0.9).abs() < 1e-6 && (p.explained[1] - 0.1).abs() < 1e-6, "{:?}", p.explained);
+        for (pt, &(a, b)) in p.points.iter().zip(&coeffs) {
+            assert!((pt[0].abs() - 3.0 * f64::from(a).abs()).abs() < 1e-6 && (pt[1].abs() - f64::from(b).abs()).abs() < 1e-6);
+        }
+        let flipped = Projection { axes: p.axes.iter().map(|a| -a).collect(), ..p.clone() };
+        let q = h.projection(0, Some(&flipped)).unwrap();
+        assert!(q.points.iter().zip(&p.points).all(|(q, p)| (q[0] + p[0]).abs() < 1e-9 && (q[1] + p[1]).abs() < 1e-9));
+        assert!(Hidden::new(2, vec![1], vec![3.0, 3.0]).unwrap().projection(0, None).is_none(), "no spread, no picture");
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub mod implicit;
 pub mod landscape;
 pub mod lottery;
 pub mod ntk;
+pub mod pca;
 pub mod rng;
 pub mod spec;
 pub mod train;

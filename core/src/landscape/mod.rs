@@ -16,10 +16,11 @@
 
 pub mod hessian;
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::DMatrix;
 
 use crate::config::{Problem, Subset};
 use crate::cpu;
+use crate::pca::principal_axes;
 use crate::rng::{Rng, Stream};
 use crate::spec::ParamLayout;
 
@@ -119,8 +120,8 @@ pub struct PcaPlane {
 
 /// PCA of a training trajectory, as Li et al. (2018, §7) plot it: the rows
 /// `θ_t − θ_final` for every snapshot but the last, centred, and their top
-/// two principal directions (from the `T × T` Gram matrix, so the cost is
-/// `O(T²·P)`, not `O(P³)`). The plane is centred on `θ_final`, so the final
+/// two principal directions ([`principal_axes`]: from the `T × T` Gram
+/// matrix, so the cost is `O(T²·P)`, not `O(P³)`). The plane is centred on `θ_final`, so the final
 /// point projects to the origin. Signs are chosen so the first snapshot
 /// has non-negative coordinates. `None` with fewer than three snapshots
 /// or a trajectory that never moved.
@@ -134,32 +135,25 @@ pub fn pca_plane(snapshots: &[Vec<f32>]) -> Option<PcaPlane> {
     let rows = DMatrix::from_fn(t, p, |i, j| f64::from(rest[i][j]) - f64::from(last[j]));
     let mean = rows.row_mean();
     let centred = DMatrix::from_fn(t, p, |i, j| rows[(i, j)] - mean[j]);
-    let gram = &centred * centred.transpose();
-    let eig = SymmetricEigen::new(gram);
-    let mut order: Vec<usize> = (0..t).collect();
-    order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
-    let total: f64 = eig.eigenvalues.iter().map(|v| v.max(0.0)).sum();
+    let (axes, total) = principal_axes(&centred, 2);
     if total <= 0.0 {
         return None;
     }
-    let first = rows.row(0);
-    let mut dirs = Vec::with_capacity(2);
+    let first = rows.row(0).transpose();
     let mut explained = [0.0; 2];
-    for (k, &idx) in order.iter().take(2).enumerate() {
-        let lambda = eig.eigenvalues[idx].max(0.0);
-        explained[k] = lambda / total;
-        // Principal axis in parameter space: Xᵀu / ‖Xᵀu‖.
-        let mut d = centred.tr_mul(&eig.eigenvectors.column(idx));
-        let norm = d.norm();
-        if norm <= 0.0 || lambda <= 1e-12 * total {
-            break;
-        }
-        d /= norm;
-        if first.transpose().dot(&d) < 0.0 {
-            d = -d;
-        }
-        dirs.push(d);
-    }
+    let dirs: Vec<_> = axes
+        .into_iter()
+        .enumerate()
+        .map(|(k, axis)| {
+            explained[k] = axis.variance / total;
+            let d = axis.direction;
+            if first.dot(&d) < 0.0 {
+                -d
+            } else {
+                d
+            }
+        })
+        .collect();
     let to_f32 = |d: &nalgebra::DVector<f64>| d.iter().map(|&v| v as f32).collect::<Vec<f32>>();
     let d1 = to_f32(dirs.first()?);
     // A straight-line trajectory has no second component: any unit
