@@ -241,3 +241,19 @@ for (const backend of ['gpu', 'cpu']) {
     await page.close();
   });
 }
+
+for (const backend of ['gpu', 'cpu']) {
+  test(`the hidden view draws the last layer's representation and counts linear regions (${backend})`, async () => {
+    const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
+    const { page, errors } = await open(browser, ctx.url + `?lab=playground&view=hidden&data=moons&width=8&depth=2&n=128&backend=${backend}`);
+    const regions = () => page.$eval('.playground', (el) => el.dataset.regions.split('@').map(Number));
+    await until(page, () => Number(document.querySelector('.playground')?.dataset.regions?.split('@')[1]) > 20, undefined, 90_000);
+    const [count] = await regions();
+    assert.ok(count >= 2 && count <= 64 * 64, `a ReLU net cuts the grid into pieces: ${count}`);
+    assert.ok(await colours(page, '.chart.projection canvas') > 20, 'the representation is drawn');
+    assert.ok(await colours(page, '.chart.regions canvas') > 20, 'the regions are drawn');
+    await screenshot(page, `playground-hidden-${backend}.png`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}

@@ -3,6 +3,7 @@
 
 mod charts;
 mod export;
+mod hidden;
 mod network;
 mod run;
 pub mod state;
@@ -44,6 +45,18 @@ pub fn Playground(
                     if s.width > network::MAX_SHOWN { format!("Layers wider than {} show the {} neurons with the largest outgoing weights. ", network::MAX_SHOWN, network::MAX_SHOWN) } else { String::new() },
                 ))}
             </ChartFigure>
+            <ChartFigure class="chart projection" hidden=move || !shows(PgView::Hidden) chart=k.chart(Chart::Projection) label="the training points in the last hidden layer, on its top two principal axes" name="gradlab-playground-hidden">
+                <Tex tex=r"x_i \mapsto \big(\langle h_{L-1}(x_i) - \bar h,\, u_1\rangle,\ \langle h_{L-1}(x_i) - \bar h,\, u_2\rangle\big)" />" "
+                {move || k.with(|s| format!(
+                    "The training points{} as the last hidden layer represents them, projected on its top two principal axes u₁, u₂ (recomputed as it trains). The output layer draws one hyperplane through this {}-dimensional representation, so once the net fits the data a hyperplane separates the classes there. Two axes show part of that: on moons, circles or blobs the classes pull apart in the picture too; on the spiral, whose arms wind around each other, they often stay interleaved in two dimensions while separated in all of them.",
+                    if s.n > hidden::MAX_POINTS { format!(" (the first {} of {})", hidden::MAX_POINTS, s.n) } else { String::new() },
+                    s.width,
+                ))}
+            </ChartFigure>
+            <ChartFigure class="chart regions" hidden=move || !shows(PgView::Hidden) chart=k.chart(Chart::Regions) label="the linear regions of the network over the input, and their number against the step" name="gradlab-playground-regions">
+                <Tex tex=r"\pi(x) = \big(\mathbb 1[z_{l,j}(x) > 0]\big)_{l,j}" />" "
+                "A ReLU network computes a linear function wherever its activation pattern π(x), which units are on, stays the same. Left: each pattern found on the 64 × 64 drawing grid in its own colour (regions smaller than a grid cell are missed, so the count is a lower bound). Right: their number against the step. Counts stay far below the maximum possible for the architecture (Hanin & Rolnick 2019)."
+            </ChartFigure>
             <ChartFigure class="chart function" hidden=move || !shows(PgView::Function) chart=k.chart(Chart::Function) label="the network's function over the data" name="gradlab-playground-function">
                 <Tex tex=move || if ntk() { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || k.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
@@ -82,7 +95,9 @@ pub fn Playground(
     let mut parts = k.parts("playground", ViewFn::from(controls), ViewFn::from(charts));
     // The step the network view's pictures show (empty before the first).
     let neurons = k.watch(|r: &Run| r.inside.as_ref().map_or(String::new(), |i| i.step.to_string()));
-    parts.root_data = vec![("data-neurons", neurons)];
+    // The hidden view's latest count of linear regions, and its step.
+    let regions = k.watch(|r: &Run| r.hidden.counts.last().map_or(String::new(), |c| format!("{}@{}", c.1, c.0)));
+    parts.root_data = vec![("data-neurons", neurons), ("data-regions", regions)];
     k.page(parts)
 }
 

@@ -9,6 +9,7 @@ use gradlab_core::hidden::Hidden;
 use gradlab_core::{Problem, RunConfig};
 
 use super::charts::{draw_function, draw_losses};
+use super::hidden::{self, draw_projection, draw_regions, HiddenLook};
 use super::network::{self, draw_network, Inside};
 use super::state::{PgView, PlaygroundState};
 use crate::charts::Surface;
@@ -23,10 +24,20 @@ pub enum Chart {
     Function,
     Losses,
     Network,
+    Projection,
+    Regions,
 }
 
 /// Milliseconds between asks for the neurons' activations, at least.
 const INSIDE_EVERY_MS: f64 = 150.0;
+
+/// What the backend sends back for a view inside the network.
+enum Answer {
+    /// Every neuron on the picture grid, and the weights.
+    Network(Hidden, Vec<f32>),
+    /// The training points' activations, and the whole grid's.
+    Hidden(Hidden, Hidden),
+}
 
 #[derive(Default)]
 pub struct Run {
@@ -34,25 +45,32 @@ pub struct Run {
     pub progress: Progress,
     /// The latest snapshot (losses and the function on the grid).
     pub last: Option<Snapshot>,
-    /// The latest look inside, the one on its way, and when it was asked.
+    /// The latest looks inside, the one on its way, and when it was asked.
     pub inside: Option<Inside>,
-    asking: Option<Pending<(Hidden, Vec<f32>)>>,
+    pub hidden: HiddenLook,
+    asking: Option<Pending<Answer>>,
     asked: f64,
-    /// Steps trained when the latest look inside was asked.
+    /// Steps trained when the latest look inside was asked, and for which view.
     inside_step: Option<u64>,
+    inside_view: Option<PgView>,
 }
 
 impl Run {
-    /// Asks for, or collects, the neurons' activations; whether new ones came.
-    fn look_inside(&mut self, f: &mut Frame<'_, PlaygroundState>) -> bool {
+    /// Asks for, or collects, the activations `view` draws; whether new ones came.
+    fn look_inside(&mut self, f: &mut Frame<'_, PlaygroundState>, view: PgView) -> bool {
         let Some(net) = &mut self.trainer else { return false };
         if let Some(pending) = &mut self.asking {
             match pending.poll(web::now) {
                 None => return false,
-                Some(Ok((hidden, params))) => {
-                    let grid_out = self.last.as_ref().map_or(&[][..], |s| &s.grid);
+                Some(Ok(answer)) => {
                     let step = self.inside_step.unwrap_or(0);
-                    self.inside = Some(Inside::new(&net.problem().spec.layout(), hidden, params, net.grid(), grid_out, step));
+                    match answer {
+                        Answer::Network(hidden, params) => {
+                            let grid_out = self.last.as_ref().map_or(&[][..], |s| &s.grid);
+                            self.inside = Some(Inside::new(&net.problem().spec.layout(), hidden, params, net.grid(), grid_out, step));
+                        }
+                        Answer::Hidden(train, grid) => self.hidden.update(step, &train, &grid),
+                    }
                     self.asking = None;
                     return true;
                 }
@@ -65,12 +83,25 @@ impl Run {
             }
         }
         let step = net.steps_taken();
-        if self.inside_step.is_some_and(|s| s == step || s == u64::MAX) || f.now - self.asked < INSIDE_EVERY_MS {
+        let seen = self.inside_step.is_some_and(|s| s == u64::MAX || (s == step && self.inside_view == Some(view)));
+        // The hidden view reads every grid point's activations: less often.
+        let every = if view == PgView::Network { INSIDE_EVERY_MS } else { 2.0 * INSIDE_EVERY_MS };
+        if seen || f.now - self.asked < every {
             return false;
         }
-        let rows = network::rows(net.problem().spec.input_dim);
-        match net.hidden(rows).and_then(|h| Ok(h.zip(net.params_now()?))) {
-            Ok(p) => (self.asking, self.asked, self.inside_step) = (Some(p), f.now, Some(step)),
+        let problem = net.problem();
+        let asked = match view {
+            PgView::Network => {
+                let rows = network::rows(problem.spec.input_dim);
+                net.hidden(rows).and_then(|h| Ok(h.zip(net.params_now()?).map(|(h, p)| Answer::Network(h, p))))
+            }
+            _ => {
+                let (train, grid) = (hidden::train_rows(problem), hidden::grid_rows(net.grid().len() / problem.spec.input_dim));
+                net.hidden(train).and_then(|t| Ok(t.zip(net.hidden(grid)?).map(|(t, g)| Answer::Hidden(t, g))))
+            }
+        };
+        match asked {
+            Ok(p) => (self.asking, self.asked, self.inside_step, self.inside_view) = (Some(p), f.now, Some(step), Some(view)),
             Err(e) => {
                 f.note(format!("The network view could not read the neurons: {e}."));
                 self.inside_step = Some(u64::MAX);
@@ -97,13 +128,13 @@ impl LabRun for Run {
             net.reset();
         }
         self.progress = Progress::default();
-        (self.inside, self.asking, self.inside_step) = (None, None, None);
+        (self.inside, self.hidden, self.asking, self.inside_step) = (None, HiddenLook::default(), None, None);
     }
 
     fn tick(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState) -> bool {
         let Some(net) = &mut self.trainer else { return false };
         let trained = f.train(net, &mut self.progress).map(|snap| self.last = Some(snap)).is_some();
-        let looked = s.view == PgView::Network && self.look_inside(f);
+        let looked = s.view != PgView::Function && self.look_inside(f, s.view);
         trained || looked
     }
 
@@ -117,6 +148,8 @@ impl LabRun for Run {
                     draw_network(surface, t.problem(), inside, s.focus());
                 }
             }
+            (Chart::Projection, Some(t), _) => draw_projection(surface, t.problem(), &self.hidden),
+            (Chart::Regions, Some(t), _) => draw_regions(surface, t.problem(), &self.hidden),
             _ => {}
         }
     }

@@ -14,8 +14,14 @@ pub enum PgView {
     Function,
     /// Every neuron's picture, and the weights between them.
     Network,
+    /// The last hidden layer's picture of the data, and the linear regions.
+    Hidden,
 }
-named!(PgView { Function = "function" / "the function", Network = "network" / "every neuron" });
+named!(PgView {
+    Function = "function" / "the function",
+    Network = "network" / "every neuron",
+    Hidden = "hidden" / "the hidden representation",
+});
 
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
