@@ -166,6 +166,38 @@ impl Hidden {
     }
 }
 
+/// What vanishes or explodes with depth: per hidden layer the standard
+/// deviation of its activations (over the inputs and its units), and per
+/// layer the norm of the loss gradient with respect to its weights
+/// (`‖∂L/∂W_l‖`, biases left out).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerStats {
+    pub activation_std: Vec<f64>,
+    pub gradient_norm: Vec<f64>,
+}
+
+impl LayerStats {
+    /// The statistics of `hidden` and of `gradient` (laid out like the
+    /// parameters of `layout`).
+    #[must_use]
+    pub fn of(layout: &ParamLayout, hidden: &Hidden, gradient: &[f32]) -> Self {
+        let activation_std = (0..hidden.widths.len())
+            .map(|l| {
+                let v = hidden.layer(l);
+                let n = v.len().max(1) as f64;
+                let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+                (v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n).sqrt()
+            })
+            .collect();
+        let gradient_norm = layout
+            .layers
+            .iter()
+            .map(|s| gradient[s.w_offset..s.b_offset].iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt())
+            .collect();
+        Self { activation_std, gradient_norm }
+    }
+}
+
 /// A layer's representation on its top two principal axes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Projection {
@@ -259,6 +291,28 @@ mod tests {
         let q = h.projection(0, Some(&flipped)).unwrap();
         assert!(q.points.iter().zip(&p.points).all(|(q, p)| (q[0] + p[0]).abs() < 1e-9 && (q[1] + p[1]).abs() < 1e-9));
         assert!(Hidden::new(2, vec![1], vec![3.0, 3.0]).unwrap().projection(0, None).is_none(), "no spread, no picture");
+    }
+
+    #[test]
+    fn layer_stats_are_by_hand() {
+        let spec = MlpSpec {
+            input_dim: 1,
+            hidden: vec![2],
+            output_dim: 1,
+            activation: Activation::Relu,
+            parameterization: Parameterization::Standard,
+            init: Init::default(),
+        };
+        let layout = spec.layout();
+        // Layer 0 has entries 1, 3, 1, 3 (mean 2, std 1).
+        let h = Hidden::new(2, vec![2], vec![1.0, 3.0, 1.0, 3.0]).unwrap();
+        let mut g = vec![0.0; layout.num_params];
+        g[layout.layers[0].w_offset..layout.layers[0].b_offset].copy_from_slice(&[3.0, 4.0]);
+        g[layout.layers[0].b_offset] = 100.0; // biases do not count
+        g[layout.layers[1].w_offset] = -2.0;
+        let s = LayerStats::of(&layout, &h, &g);
+        assert_eq!(s.activation_std, [1.0]);
+        assert_eq!(s.gradient_norm, [5.0, 2.0]);
     }
 
     #[test]

@@ -36,7 +36,7 @@ use crate::error::{Error, Part};
 use crate::rng::Rng;
 
 /// Hidden layers allowed, and widths allowed per hidden layer.
-pub const MAX_DEPTH: usize = 6;
+pub const MAX_DEPTH: usize = 16;
 /// The widest hidden layer allowed.
 pub const MAX_WIDTH: usize = 4096;
 

@@ -285,8 +285,9 @@ fn pruned_training_keeps_pruned_weights_zero_and_matches_reference() {
 
 /// Hidden activations read out of the GPU's forward pass, mid-run, equal
 /// the CPU forward pass at the same parameters: rows of every set, in any
-/// order, past one chunk of activations; and the read leaves training as
-/// it was (its row indices go where mini-batches' do).
+/// order, past one chunk of activations. So does the gradient over the
+/// first training points. Neither read changes training (the row indices
+/// go where mini-batches' do, the gradient where a step's does).
 #[test]
 fn hidden_activations_should_match_reference() {
     use gradlab_core::hidden::{Hidden, Rows};
@@ -312,10 +313,20 @@ fn hidden_activations_should_match_reference() {
             assert_eq!((got.rows, &got.widths), (want.rows, &want.widths), "{}: shape", case.name);
             ONE_PASS.check(&format!("{}: hidden activations of {:?}", case.name, rows.set), got.layers(), want.layers());
         }
+        // The gradient over the first training points, as the depth view reads it.
+        let rows = 40;
+        let got = g.read_gradient(rows).unwrap().wait(&device).unwrap();
+        let (din, dout) = (layout.input_dim(), layout.output_dim());
+        let x = cpu::columns::<f32>(&p.dataset.train.x[..rows * din], din);
+        let y = cpu::columns::<f32>(&p.train_targets[..rows * dout], dout);
+        let mut want = vec![0.0; params.len()];
+        cpu::loss_and_grad(&layout, &params, &x, &y, p.config.train.loss, &mut want);
+        Tolerance::relative_to_max(ONE_PASS.rel, &want).check(&format!("{}: gradient over {rows} points", case.name), &got, &want);
+        assert!(g.read_gradient(0).is_err() && g.read_gradient(65).is_err(), "{}: rows outside the training set", case.name);
         g.train(20);
         plain.train(40);
         let (a, b) = (g.read_params().wait(&device).unwrap(), plain.read_params().wait(&device).unwrap());
-        assert_eq!(a, b, "{}: reading hidden activations changed training", case.name);
+        assert_eq!(a, b, "{}: reading hidden activations or the gradient changed training", case.name);
         let past = Rows { set: EvalSet::Test, index: vec![40] };
         assert!(g.read_hidden(&past).is_err(), "{}: a row past the test set was read", case.name);
     }

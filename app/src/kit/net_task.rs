@@ -53,6 +53,10 @@ impl NetTask {
                 let mut params = Some(run.params().to_vec());
                 Pending::new(move |_| params.take().map(|p| Ok(Probed::Params(p))))
             }
+            Probe::Gradient { rows } => {
+                let mut grad = Some(run.gradient(rows)?);
+                Pending::new(move |_| grad.take().map(|g| Ok(Probed::Gradient(g))))
+            }
             Probe::Hidden(rows) => {
                 let mut h = Some(run.hidden(&rows)?);
                 Pending::new(move |_| h.take().map(|h| Ok(Probed::Hidden { rows: h.rows, values: h.layers().to_vec(), widths: h.widths })))
@@ -246,6 +250,9 @@ mod tests {
         assert_eq!((n, widths, values.as_slice()), (want.rows, want.widths.clone(), want.layers()));
         task.tell(ask(6, Probe::Hidden(Rows { set: EvalSet::Test, index: vec![u32::MAX] })));
         assert!(matches!(drain(&mut task).pop(), Some(Update::Probed { id: 6, result: Err(_) })));
+        task.tell(ask(8, Probe::Gradient { rows: 5 }));
+        let Some(Update::Probed { id: 8, result: Ok(Probed::Gradient(g)) }) = drain(&mut task).pop() else { panic!("no gradient") };
+        assert_eq!(g, here.gradient(5).unwrap());
         task.tell(ask(7, Probe::Params));
         let Some(Update::Probed { id: 7, result: Ok(Probed::Params(p)) }) = drain(&mut task).pop() else { panic!("no parameters") };
         assert_eq!(p, here.params());

@@ -55,6 +55,8 @@ pub enum Probe {
     Hidden(Rows),
     /// The parameters now.
     Params,
+    /// The gradient of the mean loss over the first training points.
+    Gradient { rows: usize },
 }
 
 /// A probe's answer.
@@ -68,6 +70,7 @@ pub enum Probed {
         values: Vec<f64>,
     },
     Params(#[serde(with = "wire::vec_f32")] Vec<f32>),
+    Gradient(#[serde(with = "wire::vec_f32")] Vec<f32>),
     /// A [`Hidden`], its values apart (they travel as a typed array).
     Hidden {
         rows: usize,
@@ -198,6 +201,21 @@ impl Net {
             Self::Here(e) => e.params_now(),
             Self::Away(r) => Ok(r.probe(Probe::Params, |p| match p {
                 Probed::Params(v) => Some(v),
+                _ => None,
+            })),
+        }
+    }
+
+    /// Starts reading the gradient of the mean training loss over the
+    /// first `rows` training points.
+    ///
+    /// # Errors
+    /// As [`Engine::gradient`].
+    pub fn gradient(&mut self, rows: usize) -> Result<Pending<Vec<f32>>, Error> {
+        match self {
+            Self::Here(e) => e.gradient(rows),
+            Self::Away(r) => Ok(r.probe(Probe::Gradient { rows }, |p| match p {
+                Probed::Gradient(v) => Some(v),
                 _ => None,
             })),
         }

@@ -88,7 +88,11 @@ impl Floats for FromWorker {
                 Update::Params(p) => vec![FloatVec::F32(p)],
                 Update::Snapshot(snap) => vec![FloatVec::F32(&mut snap.grid)],
                 Update::Probed { result: Ok(Probed::NtkGram { values, .. }), .. } => vec![FloatVec::F64(values)],
-                Update::Probed { result: Ok(Probed::Hidden { values, .. } | Probed::Params(values)), .. } => vec![FloatVec::F32(values)],
+                Update::Probed {
+                    result: Ok(Probed::Hidden { values, .. } | Probed::Params(values) | Probed::Gradient(values)), ..
+                } => {
+                    vec![FloatVec::F32(values)]
+                }
                 Update::NtkAtInit(Ok(at)) => {
                     vec![FloatVec::F64(&mut at.values), FloatVec::F64(&mut at.vectors), FloatVec::F64(&mut at.cross)]
                 }

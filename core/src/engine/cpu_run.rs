@@ -126,6 +126,26 @@ impl CpuRun {
         Ok(Hidden::compute(self.trainer.layout(), self.trainer.params(), &rows.gather(x, d)))
     }
 
+    /// The gradient of the mean training loss over the first `rows`
+    /// training points, at the current parameters.
+    ///
+    /// # Errors
+    /// No rows, or more than the training set.
+    pub fn gradient(&self, rows: usize) -> Result<Vec<f32>, Error> {
+        let p = &self.problem;
+        let n = p.dataset.train.len();
+        if !(1..=n).contains(&rows) {
+            return Err(Error::invalid(Part::Request, "gradient rows", format!("{rows} not in 1..={n}")));
+        }
+        let layout = self.trainer.layout();
+        let (din, dout) = (layout.input_dim(), layout.output_dim());
+        let x = cpu::columns::<f32>(&p.dataset.train.x[..rows * din], din);
+        let y = cpu::columns::<f32>(&p.train_targets[..rows * dout], dout);
+        let mut grad = vec![0.0; layout.num_params];
+        cpu::loss_and_grad(layout, self.trainer.params(), &x, &y, p.config.train.loss, &mut grad);
+        Ok(grad)
+    }
+
     /// The mean loss on `subset` at `points` of `plane`, a point at a time
     /// for as long as each poll's clock allows.
     ///

@@ -395,6 +395,25 @@ impl Engine {
         }
     }
 
+    /// Starts reading the gradient of the mean training loss over the
+    /// first `rows` training points, at the current parameters.
+    ///
+    /// # Errors
+    /// No rows, more than the training set, or (GPU) more than one batch
+    /// of activations holds.
+    pub fn gradient(&mut self, rows: usize) -> Result<Pending<Vec<f32>>, Error> {
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, backend, .. } => {
+                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.read_gradient(rows)?;
+                Ok(Pending(Box::new(move |_| read.try_take())))
+            }
+            Trainer::Cpu { run, .. } => {
+                let mut grad = Some(run.gradient(rows));
+                Ok(Pending(Box::new(move |_| grad.take())))
+            }
+        }
+    }
+
     /// Starts reading every hidden unit's activation at `rows`, at the
     /// current parameters.
     ///

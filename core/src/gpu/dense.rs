@@ -9,7 +9,7 @@ use super::gpu_data::StepArgs;
 use super::kernels::Compiler;
 use super::{GpuTrainer, PendingRead};
 use crate::hidden::{Hidden, Rows};
-use crate::Error;
+use crate::{Error, Part};
 
 /// The pipelines of `dense.wgsl`.
 #[derive(Clone, Debug)]
@@ -105,6 +105,31 @@ impl PendingHidden {
 }
 
 impl GpuTrainer {
+    /// Starts reading the gradient of the mean training loss over the
+    /// first `rows` training points (weight decay not included), at the
+    /// first model's current parameters. It is computed where a step's
+    /// gradient goes, which the next step overwrites: training is untouched.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for no rows, more than the training set, or more
+    /// than one batch of activations holds.
+    pub fn read_gradient(&mut self, rows: usize) -> Result<PendingRead, Error> {
+        let n = self.sampler_n().min(self.plan.capacity as usize);
+        if !(1..=n).contains(&rows) {
+            return Err(Error::invalid(Part::Request, "gradient rows", format!("{rows} not in 1..={n}")));
+        }
+        self.write_steps(&[StepArgs { n_rows: rows as u32, full_batch: 1, slot: self.plan.probe_slot, ..StepArgs::default() }]);
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("GpuTrainer::read_gradient") });
+        {
+            let mut pass = encoder
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("GpuTrainer::read_gradient"), timestamp_writes: None });
+            pass.set_bind_group(0, &self.storage_group, &[]);
+            self.encode_gradient(&mut pass, 0, rows as u32, false, false);
+        }
+        self.queue.submit([encoder.finish()]);
+        Ok(PendingRead::new(&self.device, &self.queue, &self.optim, 0, self.layout.num_params as u64))
+    }
+
     /// Runs the first model's forward pass on `rows` of their set and
     /// starts reading every hidden layer's activations back, out of
     /// `acts`, a chunk of rows at a time (the row indices go where a
