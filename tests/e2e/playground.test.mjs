@@ -257,3 +257,20 @@ for (const backend of ['gpu', 'cpu']) {
     await page.close();
   });
 }
+
+for (const backend of ['gpu', 'cpu']) {
+  test(`the depth view shows activations vanishing with depth under a small init scale (${backend})`, async () => {
+    const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
+    const { page, errors } = await open(browser, ctx.url + `?lab=playground&view=depth&width=16&depth=8&n=64&init=normal&sigma=0.5&backend=${backend}`);
+    const spread = await until(page, () => document.querySelector('.playground')?.dataset.spreadAtInit, undefined, 90_000);
+    const std = spread.split(',').map(Number);
+    assert.equal(std.length, 8, 'one spread per hidden layer');
+    // σ = 0.5 on ReLU: each layer scales the spread by about 0.5/√2.
+    assert.ok(std[7] < 0.01 * std[0], `activations vanish: ${spread}`);
+    await until(page, () => document.querySelector('.chart.depth canvas') && Number(document.querySelector('.playground').dataset.steps) > 5);
+    assert.ok(await colours(page, '.chart.depth canvas') > 20, 'both panels are drawn');
+    await screenshot(page, `playground-depth-${backend}.png`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}

@@ -2,6 +2,7 @@
 //! function and its losses.
 
 mod charts;
+mod depth;
 mod export;
 mod hidden;
 mod network;
@@ -12,7 +13,9 @@ use gradlab_core::Parameterization;
 use leptos::prelude::*;
 
 use self::run::{Chart, Run};
-use self::state::{PgView, ACT, BATCH, DATA, DEPTH, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, VIEW, WIDTH};
+use self::state::{
+    InitScheme, PgView, ACT, BATCH, DATA, DEPTH, INIT, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, SIGMA, VIEW, WIDTH,
+};
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
 
@@ -57,6 +60,19 @@ pub fn Playground(
                 <Tex tex=r"\pi(x) = \big(\mathbb 1[z_{l,j}(x) > 0]\big)_{l,j}" />" "
                 "A ReLU network computes a linear function wherever its activation pattern π(x), which units are on, stays the same. Left: each pattern found on the 64 × 64 drawing grid in its own colour (regions smaller than a grid cell are missed, so the count is a lower bound). Right: their number against the step. Counts stay far below the maximum possible for the architecture (Hanin & Rolnick 2019)."
             </ChartFigure>
+            <ChartFigure class="chart depth" hidden=move || !shows(PgView::Depth) chart=k.chart(Chart::Depth) label="the spread of each layer's activations and the size of its gradient, at initialization and now" name="gradlab-playground-depth">
+                <Tex tex=r"\mathrm{Var}\,z_{l} \approx n_{l-1}\,\sigma_w^2\,\mathbb E\,\phi(z_{l-1})^2, \qquad W_l \sim \mathcal N\!\big(0, \sigma^2 / n_{l-1}\big)" />" "
+                {move || k.with(|s| format!(
+                    "Left: the standard deviation of each hidden layer's activations over the first {} training points; right: the size of the loss gradient with respect to each layer's weights (the output layer last). Dashed: at initialization; solid: now. Each layer multiplies the variance of its input by about σ²/2 for ReLU (σ² for tanh near 0), so with σ below √2 (ReLU) activations and gradients shrink geometrically with depth, above it they grow: He initialization (σ = √2) keeps a ReLU net level on average, Xavier (σ² ≈ 1 at equal widths) halves the variance per ReLU layer. That is the average over draws: at finite width one draw still wanders, by a factor of a few over 16 layers at width 32 (Hanin 2018). Try depth 16 with σ = 1, 1.41 and 2. Here: {}, {} layers.",
+                    s.n.min(hidden::MAX_POINTS),
+                    match s.init {
+                        InitScheme::He => "He".to_owned(),
+                        InitScheme::Xavier => "Xavier".to_owned(),
+                        InitScheme::Normal => format!("σ = {:.2}", s.sigma),
+                    },
+                    s.depth,
+                ))}
+            </ChartFigure>
             <ChartFigure class="chart function" hidden=move || !shows(PgView::Function) chart=k.chart(Chart::Function) label="the network's function over the data" name="gradlab-playground-function">
                 <Tex tex=move || if ntk() { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || k.with(|s| if s.data.classes().is_some() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
@@ -74,7 +90,15 @@ pub fn Playground(
     let controls = move || {
         view! {
             {controls::fieldset("Data", settings, &[&DATA, &N, &NOISE, &LABEL_NOISE])}
-                {controls::network(settings, &WIDTH, &DEPTH, &ACT, &PARAM)}
+                <fieldset>
+                    <legend>"Network"</legend>
+                    {WIDTH.slider(settings)}
+                    {DEPTH.slider(settings)}
+                    {ACT.select(settings)}
+                    {PARAM.select(settings)}
+                    {INIT.select(settings)}
+                    {move || k.with(|s| s.init == InitScheme::Normal).then(|| SIGMA.slider(settings))}
+                </fieldset>
                 <fieldset>
                     <legend>"Training"</legend>
                     {LOSS.select(settings)}
@@ -97,7 +121,11 @@ pub fn Playground(
     let neurons = k.watch(|r: &Run| r.inside.as_ref().map_or(String::new(), |i| i.step.to_string()));
     // The hidden view's latest count of linear regions, and its step.
     let regions = k.watch(|r: &Run| r.hidden.counts.last().map_or(String::new(), |c| format!("{}@{}", c.1, c.0)));
-    parts.root_data = vec![("data-neurons", neurons), ("data-regions", regions)];
+    // The depth view's activation spreads per layer, at initialization.
+    let spread = k.watch(|r: &Run| {
+        r.depth.init.as_ref().map_or(String::new(), |s| s.activation_std.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(","))
+    });
+    parts.root_data = vec![("data-neurons", neurons), ("data-regions", regions), ("data-spread-at-init", spread)];
     k.page(parts)
 }
 

@@ -5,10 +5,11 @@
 
 use gradlab_core::engine::Pending;
 use gradlab_core::gpu::Snapshot;
-use gradlab_core::hidden::Hidden;
+use gradlab_core::hidden::{Hidden, LayerStats};
 use gradlab_core::{Problem, RunConfig};
 
 use super::charts::{draw_function, draw_losses};
+use super::depth::{self, draw_depth, DepthLook};
 use super::hidden::{self, draw_projection, draw_regions, HiddenLook};
 use super::network::{self, draw_network, Inside};
 use super::state::{PgView, PlaygroundState};
@@ -26,6 +27,7 @@ pub enum Chart {
     Network,
     Projection,
     Regions,
+    Depth,
 }
 
 /// Milliseconds between asks for the neurons' activations, at least.
@@ -37,6 +39,8 @@ enum Answer {
     Network(Hidden, Vec<f32>),
     /// The training points' activations, and the whole grid's.
     Hidden(Hidden, Hidden),
+    /// The first training points' activations, and the gradient over them.
+    Depth(Hidden, Vec<f32>),
 }
 
 #[derive(Default)]
@@ -48,7 +52,11 @@ pub struct Run {
     /// The latest looks inside, the one on its way, and when it was asked.
     pub inside: Option<Inside>,
     pub hidden: HiddenLook,
+    pub depth: DepthLook,
     asking: Option<Pending<Answer>>,
+    /// The depth view's statistics at initialization: a copy of the net
+    /// that never trains, asked once, and its answer on the way.
+    at_init: Option<(Net, Pending<Answer>)>,
     asked: f64,
     /// Steps trained when the latest look inside was asked, and for which view.
     inside_step: Option<u64>,
@@ -70,6 +78,9 @@ impl Run {
                             self.inside = Some(Inside::new(&net.problem().spec.layout(), hidden, params, net.grid(), grid_out, step));
                         }
                         Answer::Hidden(train, grid) => self.hidden.update(step, &train, &grid),
+                        Answer::Depth(hidden, grad) => {
+                            self.depth.now = Some((step, LayerStats::of(&net.problem().spec.layout(), &hidden, &grad)));
+                        }
                     }
                     self.asking = None;
                     return true;
@@ -95,10 +106,12 @@ impl Run {
                 let rows = network::rows(problem.spec.input_dim);
                 net.hidden(rows).and_then(|h| Ok(h.zip(net.params_now()?).map(|(h, p)| Answer::Network(h, p))))
             }
-            _ => {
+            PgView::Hidden => {
                 let (train, grid) = (hidden::train_rows(problem), hidden::grid_rows(net.grid().len() / problem.spec.input_dim));
                 net.hidden(train).and_then(|t| Ok(t.zip(net.hidden(grid)?).map(|(t, g)| Answer::Hidden(t, g))))
             }
+            PgView::Depth => ask_depth(net),
+            PgView::Function => return false,
         };
         match asked {
             Ok(p) => (self.asking, self.asked, self.inside_step, self.inside_view) = (Some(p), f.now, Some(step), Some(view)),
@@ -108,6 +121,47 @@ impl Run {
             }
         }
         false
+    }
+}
+
+/// The depth view's question: activations and gradient over the first training points.
+fn ask_depth(net: &mut Net) -> Result<Pending<Answer>, gradlab_core::Error> {
+    let rows = depth::rows(net.problem());
+    let n = rows.index.len();
+    Ok(net.hidden(rows)?.zip(net.gradient(n)?).map(|(h, g)| Answer::Depth(h, g)))
+}
+
+impl Run {
+    /// Asks a copy of the net at its initial parameters for the depth
+    /// view's statistics there, once; whether they came.
+    fn look_at_init(&mut self, f: &mut Frame<'_, PlaygroundState>) -> bool {
+        if self.depth.init.is_some() {
+            return false;
+        }
+        let Some(net) = &self.trainer else { return false };
+        if self.at_init.is_none() {
+            let copy = Net::new(f.backend, net.problem().clone(), Setup::default()).and_then(|mut copy| {
+                let asked = ask_depth(&mut copy)?;
+                Ok((copy, asked))
+            });
+            match copy {
+                Ok(c) => self.at_init = Some(c),
+                Err(e) => {
+                    f.note(format!("The depth view could not read the net at initialization: {e}."));
+                    self.depth.init = Some(LayerStats { activation_std: Vec::new(), gradient_norm: Vec::new() });
+                }
+            }
+            return false;
+        }
+        let Some((copy, pending)) = &mut self.at_init else { return false };
+        let Some(answer) = pending.poll(web::now) else { return false };
+        match answer {
+            Ok(Answer::Depth(hidden, grad)) => self.depth.init = Some(LayerStats::of(&copy.problem().spec.layout(), &hidden, &grad)),
+            Ok(_) => {}
+            Err(e) => f.note(format!("The depth view could not read the net at initialization: {e}.")),
+        }
+        self.at_init = None; // its buffers, or its worker task, go now
+        true
     }
 }
 
@@ -129,13 +183,15 @@ impl LabRun for Run {
         }
         self.progress = Progress::default();
         (self.inside, self.hidden, self.asking, self.inside_step) = (None, HiddenLook::default(), None, None);
+        self.depth.now = None; // the statistics at initialization stay: same start
     }
 
     fn tick(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState) -> bool {
         let Some(net) = &mut self.trainer else { return false };
         let trained = f.train(net, &mut self.progress).map(|snap| self.last = Some(snap)).is_some();
         let looked = s.view != PgView::Function && self.look_inside(f, s.view);
-        trained || looked
+        let at_init = s.view == PgView::Depth && self.look_at_init(f);
+        trained || looked || at_init
     }
 
     fn draw(&self, s: &PlaygroundState, chart: Chart, surface: &mut Surface<'_>) {
@@ -150,6 +206,7 @@ impl LabRun for Run {
             }
             (Chart::Projection, Some(t), _) => draw_projection(surface, t.problem(), &self.hidden),
             (Chart::Regions, Some(t), _) => draw_regions(surface, t.problem(), &self.hidden),
+            (Chart::Depth, Some(t), _) => draw_depth(surface, t.problem(), &self.depth),
             _ => {}
         }
     }

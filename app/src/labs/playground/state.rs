@@ -16,12 +16,25 @@ pub enum PgView {
     Network,
     /// The last hidden layer's picture of the data, and the linear regions.
     Hidden,
+    /// Activations and gradients layer by layer, at initialization and now.
+    Depth,
 }
 named!(PgView {
     Function = "function" / "the function",
     Network = "network" / "every neuron",
     Hidden = "hidden" / "the hidden representation",
+    Depth = "depth" / "depth and initialization",
 });
+
+/// How the weights start (the scale of [`Init`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitScheme {
+    He,
+    Xavier,
+    /// `σ/√fan_in`, σ from the slider.
+    Normal,
+}
+named!(InitScheme { He = "he" / "He (√(2/fan_in))", Xavier = "xavier" / "Xavier (√(2/(fan_in + fan_out)))", Normal = "normal" / "σ/√fan_in" });
 
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +48,9 @@ pub struct PlaygroundState {
     pub depth: usize,
     pub act: Activation,
     pub param: Parameterization,
+    pub init: InitScheme,
+    /// The scale of [`InitScheme::Normal`].
+    pub sigma: f32,
     pub loss: Loss,
     pub opt: Optimizer,
     pub lr: f32,
@@ -59,6 +75,8 @@ impl Default for PlaygroundState {
             depth: 2,
             act: Activation::Relu,
             param: Parameterization::Standard,
+            init: InitScheme::He,
+            sigma: 1.0,
             loss: Loss::Bce,
             opt: Optimizer::with_defaults("adam").unwrap_or_default(),
             lr: 0.01,
@@ -78,9 +96,11 @@ num!(N, n: usize, 10, 5000, "points", log 100);
 num!(NOISE, noise: f32, 0.0, 0.5, "input noise", linear 50);
 num!(LABEL_NOISE, label_noise: f32, 0.0, 0.5, "label noise", linear 50);
 num!(WIDTH, width: usize, 1, 1024, "width", log 100);
-num!(DEPTH, depth: usize, 1, 6, "depth", linear 5);
+num!(DEPTH, depth: usize, 1, 16, "depth", linear 15);
 pick!(ACT, act: Activation, "activation");
 pick!(PARAM, param: Parameterization, "parameterization");
+pick!(INIT, init: InitScheme, "initialization");
+num!(SIGMA, sigma: f32, 0.1, 4.0, "σ", log 100);
 pick!(LOSS, loss: Loss, "loss");
 pick!(OPT, opt: Optimizer, "optimizer");
 num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
@@ -88,11 +108,11 @@ num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
 num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
 pick!(VIEW, view: PgView, "view");
-num!(LAYER, layer: usize, 0, 6, "layer", linear 6);
+num!(LAYER, layer: usize, 0, 16, "layer", linear 16);
 num!(UNIT, unit: usize, 0, 1023, "unit", linear 0);
 
-static SETTINGS: [&dyn Setting<S>; 16] =
-    [&DATA, &N, &NOISE, &LABEL_NOISE, &WIDTH, &DEPTH, &ACT, &PARAM, &LOSS, &OPT, &LR, &BATCH, &SEED, &VIEW, &LAYER, &UNIT];
+static SETTINGS: [&dyn Setting<S>; 18] =
+    [&DATA, &N, &NOISE, &LABEL_NOISE, &WIDTH, &DEPTH, &ACT, &PARAM, &INIT, &SIGMA, &LOSS, &OPT, &LR, &BATCH, &SEED, &VIEW, &LAYER, &UNIT];
 
 impl LabState for PlaygroundState {
     const LAB: &'static str = "playground";
@@ -140,7 +160,16 @@ impl PlaygroundState {
     #[must_use]
     pub fn run_config(&self) -> RunConfig {
         RunConfig {
-            model: ModelConfig { hidden: vec![self.width; self.depth], activation: self.act, parameterization: self.param, init: Init::He },
+            model: ModelConfig {
+                hidden: vec![self.width; self.depth],
+                activation: self.act,
+                parameterization: self.param,
+                init: match self.init {
+                    InitScheme::He => Init::He,
+                    InitScheme::Xavier => Init::Xavier,
+                    InitScheme::Normal => Init::Normal { sigma: self.sigma },
+                },
+            },
             data: DataConfig {
                 kind: self.data,
                 n_train: self.n,
@@ -230,7 +259,7 @@ mod tests {
         let (s, msgs) = PlaygroundState::from_query("width=8&width=16&depth=4294967296&data=moons");
         assert_eq!((s.width, s.depth, s.data), (16, DEPTH.hi, DatasetKind::Moons));
         assert!(msgs.iter().any(|m| m.contains("width is given 2 times")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("depth=4294967296 is above the maximum 6")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("depth=4294967296 is above the maximum 16")), "{msgs:?}");
         assert_eq!(msgs.len(), 2, "{msgs:?}");
     }
 
