@@ -17,7 +17,7 @@ import { open, session, until } from './harness.mjs';
 
 const IMPLICIT = '?lab=implicit&n=64&m=31&points=200&margin_steps=10000000&size=64&rank=5&depth=4&alpha=1e-4&matrix_lr=0.001&matrix_steps=100000';
 const HEAVIEST = [
-  ['?lab=playground&width=1024&depth=6&n=5000&batch=0', 'refused'],
+  ['?lab=playground&width=1024&depth=16&n=5000&batch=0', 'refused'],
   ['?lab=landscape&n=1024&width=512&depth=4&grid=128', 'refused'],
   ['?lab=dd&n=300&d=100&p=600&seeds=10&train=full&steps=20000', 'runs'],
   ['?lab=ntk&width=2048&depth=3&n=512&steps=100000', 'refused'],

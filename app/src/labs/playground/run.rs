@@ -30,7 +30,10 @@ pub enum Chart {
     Depth,
 }
 
-/// Milliseconds between asks for the neurons' activations, at least.
+/// Milliseconds between asks for the neurons' activations, at least. A
+/// slow answer waits as long again before the next ask, so reading
+/// activations takes at most about half of a slow backend's time (the
+/// hidden view's 64² grid of every layer is megabytes).
 const INSIDE_EVERY_MS: f64 = 150.0;
 
 /// What the backend sends back for a view inside the network.
@@ -58,6 +61,8 @@ pub struct Run {
     /// that never trains, asked once, and its answer on the way.
     at_init: Option<(Net, Pending<Answer>)>,
     asked: f64,
+    /// Milliseconds the last answer took.
+    took: f64,
     /// Steps trained when the latest look inside was asked, and for which view.
     inside_step: Option<u64>,
     inside_view: Option<PgView>,
@@ -72,6 +77,7 @@ impl Run {
                 None => return false,
                 Some(Ok(answer)) => {
                     let step = self.inside_step.unwrap_or(0);
+                    self.took = f.now - self.asked;
                     match answer {
                         Answer::Network(hidden, params) => {
                             let grid_out = self.last.as_ref().map_or(&[][..], |s| &s.grid);
@@ -95,9 +101,7 @@ impl Run {
         }
         let step = net.steps_taken();
         let seen = self.inside_step.is_some_and(|s| s == u64::MAX || (s == step && self.inside_view == Some(view)));
-        // The hidden view reads every grid point's activations: less often.
-        let every = if view == PgView::Network { INSIDE_EVERY_MS } else { 2.0 * INSIDE_EVERY_MS };
-        if seen || f.now - self.asked < every {
+        if seen || f.now - self.asked < INSIDE_EVERY_MS.max(2.0 * self.took) {
             return false;
         }
         let problem = net.problem();
