@@ -14,7 +14,15 @@ use gradlab_core::{Activation, DataConfig, DatasetKind, Loss, ModelConfig, Optim
 fn problem() -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden: vec![32, 32], activation: Activation::Tanh, ..ModelConfig::default() },
-        data: DataConfig { kind: DatasetKind::Sine, n_train: 128, n_test: 128, noise: 0.1, label_noise: 0.0, dim: 20 },
+        data: DataConfig {
+            kind: DatasetKind::Sine,
+            n_train: 128,
+            n_test: 128,
+            noise: 0.1,
+            label_noise: 0.0,
+            dim: 20,
+            ..DataConfig::default()
+        },
         train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.04),
         seed: 1,
     })

@@ -21,7 +21,15 @@ fn problem(width: usize) -> Problem {
             parameterization: Parameterization::Ntk,
             init: Init::Normal { sigma: 1.0 },
         },
-        data: DataConfig { kind: DatasetKind::Sine, n_train: 256, n_test: 0, noise: 0.1, label_noise: 0.0, dim: 1 },
+        data: DataConfig {
+            kind: DatasetKind::Sine,
+            n_train: 256,
+            n_test: 0,
+            noise: 0.1,
+            label_noise: 0.0,
+            dim: 1,
+            ..DataConfig::default()
+        },
         train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.1),
         seed: 1,
     })

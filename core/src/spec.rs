@@ -376,7 +376,7 @@ mod tests {
         let err = s.validate().unwrap_err();
         assert!(matches!(err, Error::Invalid { part: Part::Model, field: "hidden width", .. }), "{err}");
         assert_eq!(err.to_string(), format!("invalid model: hidden width 0 is not in 1..={MAX_WIDTH}"));
-        s.hidden = vec![1; 7];
+        s.hidden = vec![1; MAX_DEPTH + 1];
         assert!(matches!(s.validate(), Err(Error::Invalid { field: "depth", .. })));
     }
 }

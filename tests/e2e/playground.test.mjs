@@ -274,3 +274,34 @@ for (const backend of ['gpu', 'cpu']) {
     await page.close();
   });
 }
+
+for (const backend of ['gpu', 'cpu']) {
+  test(`your own points: clicks add points of the chosen class, shift-click erases, each change retrains (${backend})`, async () => {
+    const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
+    const { page, errors } = await open(browser, ctx.url + `?lab=playground&data=points&width=8&backend=${backend}`);
+    const pts = () => page.evaluate(() => new URLSearchParams(location.search).get('pts') ?? '');
+    const canvas = page.locator('.chart.function canvas');
+    await until(page, () => document.querySelector('.chart.function canvas')?.width > 0);
+    await page.waitForTimeout(500);
+    const box = await canvas.boundingBox();
+    await canvas.click({ position: { x: box.width * 0.4, y: box.height * 0.4 } });
+    await until(page, () => (new URLSearchParams(location.search).get('pts') ?? '').split('~').length === 1 && location.search.includes('pts='));
+    assert.match(await pts(), /^-?[\d.]+_-?[\d.]+_0$/, 'a point of class 1 (0 in the URL)');
+    await page.click('button[name="class-2"]');
+    await canvas.click({ position: { x: box.width * 0.75, y: box.height * 0.7 } });
+    await canvas.click({ position: { x: box.width * 0.6, y: box.height * 0.2 } });
+    await until(page, () => new URLSearchParams(location.search).get('pts')?.split('~').length === 3);
+    assert.match((await pts()).split('~')[1], /_2$/, 'the chosen class');
+    await until(page, () => Number(document.querySelector('.playground')?.dataset.steps) > 10);
+    await canvas.click({ position: { x: box.width * 0.4, y: box.height * 0.4 }, modifiers: ['Shift'] });
+    await until(page, () => new URLSearchParams(location.search).get('pts')?.split('~').length === 2);
+    assert.ok(!(await pts()).endsWith('_0') || (await pts()).split('~').every((p) => !p.endsWith('_0')), 'the class-1 point is gone');
+    await until(page, () => Number(document.querySelector('.playground')?.dataset.steps) > 10);
+    assert.equal((await status(page)).backend.startsWith('webgpu'), backend === 'gpu');
+    await screenshot(page, `playground-points-${backend}.png`);
+    await page.click('button[name="clear-points"]');
+    await until(page, () => !new URLSearchParams(location.search).get('pts'));
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}

@@ -21,7 +21,15 @@ use gradlab_tests::{clock, gpu, Tolerance};
 fn problem() -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden: vec![16, 16], activation: Activation::Tanh, init: Init::He, ..ModelConfig::default() },
-        data: DataConfig { kind: DatasetKind::Sine, n_train: 40, n_test: 20, noise: 0.1, label_noise: 0.0, dim: 1 },
+        data: DataConfig {
+            kind: DatasetKind::Sine,
+            n_train: 40,
+            n_test: 20,
+            noise: 0.1,
+            label_noise: 0.0,
+            dim: 1,
+            ..DataConfig::default()
+        },
         train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.05),
         seed: 4,
     })

@@ -26,7 +26,7 @@ fn problem(kind: DatasetKind, hidden: Vec<usize>, activation: Activation, parame
 fn problem_n(kind: DatasetKind, hidden: Vec<usize>, act: Activation, param: Parameterization, loss: Loss, n_train: usize) -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden, activation: act, parameterization: param, init: Init::He },
-        data: DataConfig { kind, n_train, n_test: 40, noise: 0.1, label_noise: 0.0, dim: 20 },
+        data: DataConfig { kind, n_train, n_test: 40, noise: 0.1, label_noise: 0.0, dim: 20, ..DataConfig::default() },
         train: TrainConfig::full_batch(loss, Optimizer::Sgd, 0.05),
         seed: 7,
     })

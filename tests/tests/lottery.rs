@@ -19,7 +19,15 @@ fn problem(seed: u64) -> Problem {
             parameterization: Parameterization::Standard,
             init: Init::He,
         },
-        data: DataConfig { kind: DatasetKind::Moons, n_train: 64, n_test: 32, noise: 0.2, label_noise: 0.0, dim: 2 },
+        data: DataConfig {
+            kind: DatasetKind::Moons,
+            n_train: 64,
+            n_test: 32,
+            noise: 0.2,
+            label_noise: 0.0,
+            dim: 2,
+            ..DataConfig::default()
+        },
         train: TrainConfig { batch_size: Some(16), ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.01) },
         seed,
     })

@@ -12,7 +12,7 @@ use gradlab_tests::{gpu, Tolerance};
 fn problem(hidden: Vec<usize>, activation: Activation, parameterization: Parameterization, kind: DatasetKind, n: usize) -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden, activation, parameterization, init: Init::Normal { sigma: 1.0 } },
-        data: DataConfig { kind, n_train: n, n_test: 10, noise: 0.1, label_noise: 0.0, dim: 3 },
+        data: DataConfig { kind, n_train: n, n_test: 10, noise: 0.1, label_noise: 0.0, dim: 3, ..DataConfig::default() },
         train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, 0.05),
         seed: 2,
     })

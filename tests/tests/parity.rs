@@ -98,7 +98,7 @@ fn problem(case: &Case, optimizer: Optimizer) -> Problem {
             parameterization: case.parameterization,
             init: Init::He,
         },
-        data: DataConfig { kind: case.kind, n_train: 64, n_test: 40, noise: 0.05, label_noise: 0.05, dim: 20 },
+        data: DataConfig { kind: case.kind, n_train: 64, n_test: 40, noise: 0.05, label_noise: 0.05, dim: 20, ..DataConfig::default() },
         train: TrainConfig {
             loss: case.loss,
             optimizer,

@@ -21,7 +21,15 @@ fn problem(hidden: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>) 
 fn problem_frozen(hidden: Vec<usize>, optimizer: Optimizer, batch_size: Option<usize>, frozen_layers: usize) -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden, activation: Activation::Tanh, parameterization: Parameterization::Standard, init: Init::He },
-        data: DataConfig { kind: DatasetKind::Moons, n_train: 80, n_test: 40, noise: 0.1, label_noise: 0.1, dim: 20 },
+        data: DataConfig {
+            kind: DatasetKind::Moons,
+            n_train: 80,
+            n_test: 40,
+            noise: 0.1,
+            label_noise: 0.1,
+            dim: 20,
+            ..DataConfig::default()
+        },
         train: TrainConfig {
             loss: Loss::Bce,
             optimizer,

@@ -9,6 +9,17 @@
 /// colour blindness.
 pub const CLASS0: (u8, u8, u8) = (49, 104, 172);
 pub const CLASS1: (u8, u8, u8) = (230, 126, 34);
+/// Every class's colour: blue and orange, then green, pink and brown for
+/// more classes.
+pub const CLASSES: [(u8, u8, u8); 5] = [CLASS0, CLASS1, (0, 158, 115), (204, 121, 167), (140, 86, 75)];
+
+/// Class `c`'s colour (a label as stored, `0.0`, `1.0`, …).
+#[must_use]
+pub fn class_colour(c: f32) -> (u8, u8, u8) {
+    // A cast saturates: negative and NaN labels are class 0.
+    CLASSES[(c as usize).min(CLASSES.len() - 1)]
+}
+
 /// Axes, reference lines and secondary series.
 pub const GREY_RGB: (u8, u8, u8) = (90, 90, 90);
 

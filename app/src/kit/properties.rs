@@ -22,6 +22,7 @@ fn value(shape: Shape) -> BoxedStrategy<String> {
         Shape::Num { lo, hi, whole: false } => {
             (lo.parse::<f64>().unwrap()..=hi.parse::<f64>().unwrap()).prop_map(|v| v.to_string()).boxed()
         }
+        Shape::Text { examples, .. } => select(examples).prop_map(str::to_owned).boxed(),
     }
 }
 
@@ -129,7 +130,9 @@ fn fuzz_value(shape: Option<Shape>) -> BoxedStrategy<String> {
             ]
             .boxed()
         }
-        Some(Shape::Pick(names)) => prop_oneof![2 => select(names).prop_map(str::to_owned), 1 => junk].boxed(),
+        Some(Shape::Pick(names) | Shape::Text { examples: names, .. }) => {
+            prop_oneof![2 => select(names).prop_map(str::to_owned), 1 => junk].boxed()
+        }
         None => junk.boxed(),
     }
 }
@@ -150,6 +153,7 @@ fn valid(shape: &Shape, text: &str) -> bool {
     let t = text.trim();
     match shape {
         Shape::Pick(names) => names.contains(&t),
+        Shape::Text { valid, .. } => valid(text),
         Shape::Num { lo, hi, whole } => t.parse::<f64>().is_ok_and(|v| {
             v.is_finite()
                 && v >= lo.parse().unwrap()

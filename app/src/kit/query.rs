@@ -75,12 +75,14 @@ pub trait Setting<S>: Sync {
 }
 
 /// A row as a property test sees it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Shape {
     /// The bounds as the URL writes them; `whole`: an integer setting.
     Num { lo: String, hi: String, whole: bool },
     /// The options' URL names.
     Pick(Vec<&'static str>),
+    /// Free text the row parses: valid examples, and an independent check.
+    Text { examples: Vec<&'static str>, valid: fn(&str) -> bool },
 }
 
 /// A number type a setting can hold.

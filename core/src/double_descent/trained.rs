@@ -181,6 +181,7 @@ pub fn problem(cfg: &RfConfig, width: usize, seed: u64, training: Training, lr: 
             noise: 0.0,
             label_noise: cfg.noise as f32,
             dim: cfg.d,
+            ..DataConfig::default()
         },
         train: TrainConfig {
             loss: Loss::Mse,

@@ -26,7 +26,15 @@ pub fn reference() -> Problem {
             parameterization: Parameterization::Standard,
             init: Init::He,
         },
-        data: DataConfig { kind: DatasetKind::Spiral, n_train: 512, n_test: 0, noise: 0.05, label_noise: 0.0, dim: 20 },
+        data: DataConfig {
+            kind: DatasetKind::Spiral,
+            n_train: 512,
+            n_test: 0,
+            noise: 0.05,
+            label_noise: 0.0,
+            dim: 20,
+            ..DataConfig::default()
+        },
         train: TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").expect("adam is an optimizer"), 0.01),
         seed: 0,
     })

@@ -22,7 +22,7 @@ fn cpu() -> Rc<Backend> {
 fn problem(kind: DatasetKind, loss: Loss) -> Problem {
     Problem::new(RunConfig {
         model: ModelConfig { hidden: vec![12], activation: Activation::Tanh, init: Init::He, ..ModelConfig::default() },
-        data: DataConfig { kind, n_train: 48, n_test: 24, noise: 0.1, label_noise: 0.0, dim: 1 },
+        data: DataConfig { kind, n_train: 48, n_test: 24, noise: 0.1, label_noise: 0.0, dim: 1, ..DataConfig::default() },
         train: TrainConfig::full_batch(loss, Optimizer::Sgd, 0.05),
         seed: 3,
     })

@@ -315,7 +315,15 @@ mod tests {
         let lr = 0.04f32;
         let p = Problem::new(RunConfig {
             model: ModelConfig { hidden: vec![32, 32], activation: Activation::Tanh, ..ModelConfig::default() },
-            data: DataConfig { kind: DatasetKind::Sine, n_train: 128, n_test: 64, noise: 0.1, label_noise: 0.0, dim: 20 },
+            data: DataConfig {
+                kind: DatasetKind::Sine,
+                n_train: 128,
+                n_test: 64,
+                noise: 0.1,
+                label_noise: 0.0,
+                dim: 20,
+                ..DataConfig::default()
+            },
             train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, lr),
             seed: 1,
         })

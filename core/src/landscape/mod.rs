@@ -259,7 +259,15 @@ mod tests {
     pub(crate) fn problem(hidden: Vec<usize>, loss: Loss) -> Problem {
         Problem::new(RunConfig {
             model: ModelConfig { hidden, activation: Activation::Tanh, ..ModelConfig::default() },
-            data: DataConfig { kind: DatasetKind::Moons, n_train: 48, n_test: 24, noise: 0.1, label_noise: 0.0, dim: 20 },
+            data: DataConfig {
+                kind: DatasetKind::Moons,
+                n_train: 48,
+                n_test: 24,
+                noise: 0.1,
+                label_noise: 0.0,
+                dim: 20,
+                ..DataConfig::default()
+            },
             train: TrainConfig::full_batch(loss, Optimizer::Sgd, 0.1),
             seed: 3,
         })
@@ -350,7 +358,15 @@ mod tests {
             for seed in 1..=3u64 {
                 let p = Problem::new(RunConfig {
                     model: ModelConfig { hidden: vec![width], activation: Activation::Relu, ..ModelConfig::default() },
-                    data: DataConfig { kind: DatasetKind::Moons, n_train: 128, n_test: 128, noise: 0.1, label_noise: 0.0, dim: 20 },
+                    data: DataConfig {
+                        kind: DatasetKind::Moons,
+                        n_train: 128,
+                        n_test: 128,
+                        noise: 0.1,
+                        label_noise: 0.0,
+                        dim: 20,
+                        ..DataConfig::default()
+                    },
                     train: TrainConfig::full_batch(Loss::Bce, Optimizer::Sgd, 0.2),
                     seed,
                 })

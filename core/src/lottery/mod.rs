@@ -78,7 +78,7 @@ pub fn moons(seed: u64, n_test: usize) -> crate::RunConfig {
             parameterization: Parameterization::Standard,
             init: Init::He,
         },
-        data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test, noise: 0.2, label_noise: 0.0, dim: 2 },
+        data: DataConfig { kind: DatasetKind::Moons, n_train: 256, n_test, noise: 0.2, label_noise: 0.0, dim: 2, ..DataConfig::default() },
         train: TrainConfig {
             batch_size: Some(32),
             ..TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").expect("adam is an optimizer"), 0.003)

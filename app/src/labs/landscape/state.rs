@@ -126,7 +126,7 @@ impl LabState for LandscapeState {
     }
 
     fn reconcile(&mut self, c: &mut Checker) {
-        if self.data.classes().is_none() && self.loss != Loss::Mse {
+        if !self.data.classifies() && self.loss != Loss::Mse {
             c.note(format!("{} is a regression task: using the mse loss.", self.data.name()));
             self.loss = Loss::Mse;
         }
@@ -171,7 +171,15 @@ impl LandscapeState {
     pub fn run_config(&self) -> RunConfig {
         RunConfig {
             model: ModelConfig { hidden: vec![self.width; self.depth], activation: self.act, parameterization: self.param, init: Init::He },
-            data: DataConfig { kind: self.data, n_train: self.n, n_test: self.n, noise: 0.1, label_noise: 0.0, dim: 20 },
+            data: DataConfig {
+                kind: self.data,
+                n_train: self.n,
+                n_test: self.n,
+                noise: 0.1,
+                label_noise: 0.0,
+                dim: 20,
+                ..DataConfig::default()
+            },
             train: TrainConfig::full_batch(
                 self.loss,
                 match self.opt {

@@ -143,7 +143,7 @@ impl LabState for LotteryState {
     }
 
     fn reconcile(&mut self, c: &mut Checker) {
-        if self.data.classes().is_none() {
+        if !self.data.classifies() {
             c.note(format!("{} is a regression task; lottery tickets are judged by accuracy: using moons.", self.data.name()));
             self.data = DatasetKind::Moons;
         }
@@ -162,7 +162,15 @@ impl LotteryState {
                 parameterization: Parameterization::Standard,
                 init: Init::He,
             },
-            data: DataConfig { kind: self.data, n_train: self.n, n_test: TEST_POINTS, noise: self.noise, label_noise: 0.0, dim: 20 },
+            data: DataConfig {
+                kind: self.data,
+                n_train: self.n,
+                n_test: TEST_POINTS,
+                noise: self.noise,
+                label_noise: 0.0,
+                dim: 20,
+                ..DataConfig::default()
+            },
             train: TrainConfig {
                 batch_size: (self.batch > 0).then_some(self.batch),
                 ..TrainConfig::full_batch(Loss::Bce, self.opt, self.lr)

@@ -103,7 +103,15 @@ impl NtkState {
                 parameterization: self.param,
                 init: Init::Normal { sigma: 1.0 },
             },
-            data: DataConfig { kind: DatasetKind::Sine, n_train: self.n, n_test: 0, noise: 0.1, label_noise: 0.0, dim: 1 },
+            data: DataConfig {
+                kind: DatasetKind::Sine,
+                n_train: self.n,
+                n_test: 0,
+                noise: 0.1,
+                label_noise: 0.0,
+                dim: 1,
+                ..DataConfig::default()
+            },
             train: TrainConfig::full_batch(Loss::Mse, Optimizer::Sgd, self.lr),
             seed: self.seed,
         }

@@ -4,9 +4,12 @@
 
 use gradlab_core::engine::GRID_2D;
 use gradlab_core::{DatasetKind, Loss, Problem};
+use plotters::coord::types::RangedCoordf32;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::charts::{format_loss_tick, legend, mesh, History, Surface, CLASS0, CLASS1, GREY_RGB};
+use crate::charts::surface::Backend;
+use crate::charts::{class_colour, format_loss_tick, legend, mesh, History, Surface, CLASS0, CLASS1, CLASSES, GREY_RGB};
 
 /// Probability of class 1 that a network output means under each loss
 /// (`out` is one grid point's outputs).
@@ -36,12 +39,30 @@ pub fn heat(p: f32) -> [u8; 3] {
     [mix(c.0), mix(c.1), mix(c.2)]
 }
 
+/// Heatmap colour for more than two classes: the predicted class's
+/// colour, saturated by how far its softmax probability is above chance.
+#[must_use]
+pub fn heat_of(out: &[f32]) -> [u8; 3] {
+    let top = out.iter().copied().fold(f32::NEG_INFINITY, |m, v| if v > m { v } else { m });
+    let sum: f32 = out.iter().map(|&v| (v - top).exp()).sum();
+    let Some(best) = (0..out.len()).max_by(|&a, &b| out[a].total_cmp(&out[b])) else { return [255; 3] };
+    let k = out.len() as f32;
+    let p = 1.0 / sum; // the best class's probability
+    if !p.is_finite() {
+        return [255; 3];
+    }
+    let t = 0.75 * ((p - 1.0 / k) / (1.0 - 1.0 / k)).clamp(0.0, 1.0);
+    let c = CLASSES[best.min(CLASSES.len() - 1)];
+    let mix = |a: u8| (255.0 + (f32::from(a) - 255.0) * t).round() as u8;
+    [mix(c.0), mix(c.1), mix(c.2)]
+}
+
 /// RGBA pixels of a `g × g` heatmap from grid outputs (`g² × k`).
 #[must_use]
 pub fn heatmap_pixels(loss: Loss, grid: &[f32], k: usize) -> Vec<u8> {
     grid.chunks(k)
         .flat_map(|out| {
-            let [r, g, b] = heat(class1_probability(loss, out));
+            let [r, g, b] = if k > 2 { heat_of(out) } else { heat(class1_probability(loss, out)) };
             [r, g, b, 255]
         })
         .collect()
@@ -53,19 +74,60 @@ pub fn truth(kind: DatasetKind, x: f32) -> Option<f32> {
     (kind == DatasetKind::Sine).then(|| (std::f32::consts::TAU * x).sin())
 }
 
-/// The network's function: a decision-boundary heatmap with the
-/// training points (2D), or the fitted curve with the points (1D).
-pub fn draw_function(s: &mut Surface<'_>, problem: &Problem, grid_x: &[f32], grid: &[f32]) {
-    let Some(root) = s.root() else { return };
-    let [(x0, x1), (y0, y1)] = problem.dataset.domain();
-    let Ok(mut chart) = ChartBuilder::on(&root)
+/// Where a chart put its data: the plotting area as fractions of the
+/// chart (left, top, right, bottom) and the data's box, `[(x₀, x₁), (y₀, y₁)]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plot {
+    pub area: [f64; 4],
+    pub domain: [(f32, f32); 2],
+}
+
+impl Plot {
+    /// The data point under `(x, y)`, fractions of the chart, if inside.
+    #[must_use]
+    pub fn at(&self, x: f64, y: f64) -> Option<[f32; 2]> {
+        let [l, t, r, b] = self.area;
+        let (u, v) = ((x - l) / (r - l), (y - t) / (b - t));
+        let [(x0, x1), (y0, y1)] = self.domain;
+        ((0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&v)).then_some([x0 + (x1 - x0) * u as f32, y1 - (y1 - y0) * v as f32])
+    }
+}
+
+/// The function chart's axes.
+type Axes<'a> = ChartContext<'a, Backend<'a>, Cartesian2d<RangedCoordf32, RangedCoordf32>>;
+
+/// The function chart's axes over `domain`, and where they are.
+fn axes<'a>(s: &Surface<'a>, root: &DrawingArea<Backend<'a>, Shift>, [(x0, x1), (y0, y1)]: [(f32, f32); 2]) -> Option<(Axes<'a>, Plot)> {
+    let chart = ChartBuilder::on(root)
         .margin(s.px(8.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(s.px(32.0))
         .build_cartesian_2d(x0..x1, y0..y1)
-    else {
-        return;
-    };
+        .ok()?;
+    let (w, h) = root.dim_in_pixel();
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let (w, h) = (f64::from(w.max(1)), f64::from(h.max(1)));
+    let area = [f64::from(xr.start) / w, f64::from(yr.start) / h, f64::from(xr.end) / w, f64::from(yr.end) / h];
+    Some((chart, Plot { area, domain: [(x0, x1), (y0, y1)] }))
+}
+
+/// Your data with no points yet: the axes, and how to add some.
+pub fn draw_empty(s: &mut Surface<'_>, domain: [(f32, f32); 2], hint: &str) -> Option<Plot> {
+    let root = s.root()?;
+    let (mut chart, plot) = axes(s, &root, domain)?;
+    let _ = mesh(&mut chart, s).draw();
+    let _ = root.draw(&Text::new(hint.to_owned(), (s.px(48.0), s.px(20.0)), s.font(13.0)));
+    let _ = root.present();
+    Some(plot)
+}
+
+/// The network's function: a decision-boundary heatmap with the
+/// training points (2D), or the fitted curve with the points (1D).
+/// Returns where the data went (for clicks that add points).
+pub fn draw_function(s: &mut Surface<'_>, problem: &Problem, grid_x: &[f32], grid: &[f32]) -> Option<Plot> {
+    let root = s.root()?;
+    let [(_, _), (y0, y1)] = problem.dataset.domain();
+    let (mut chart, plot) = axes(s, &root, problem.dataset.domain())?;
     let k = problem.spec.output_dim;
     let train = &problem.dataset.train;
     let r = s.px(2.6);
@@ -77,7 +139,7 @@ pub fn draw_function(s: &mut Surface<'_>, problem: &Problem, grid_x: &[f32], gri
         let _ = mesh(&mut chart, s).disable_mesh().draw();
         let pts = train.x.chunks(2).zip(&train.y);
         let _ = chart.draw_series(pts.clone().map(|(p, _)| Circle::new((p[0], p[1]), r + s.px(1.0).max(1), WHITE.filled())));
-        let class = |c: f32| s.theme.rgb(if c > 0.5 { CLASS1 } else { CLASS0 });
+        let class = |c: f32| s.theme.rgb(class_colour(c));
         let _ = chart.draw_series(pts.map(|(p, &c)| Circle::new((p[0], p[1]), r, class(c).filled())));
     } else {
         let _ = mesh(&mut chart, s).draw();
@@ -92,6 +154,7 @@ pub fn draw_function(s: &mut Surface<'_>, problem: &Problem, grid_x: &[f32], gri
         let _ = chart.draw_series(LineSeries::new(fit, s.theme.rgb(CLASS1).stroke_width(s.stroke(2.5))));
     }
     let _ = root.present();
+    Some(plot)
 }
 
 /// Train (solid) and test (dashed) loss against steps, log scale.
@@ -141,6 +204,18 @@ mod tests {
         assert!(class1_probability(Loss::Mse, &[-1.0]) < 1e-6);
         assert_eq!(class1_probability(Loss::Mse, &[f32::NAN]), 0.5);
         assert_eq!(class1_probability(Loss::Mse, &[7.0]), 1.0);
+    }
+
+    #[test]
+    fn more_classes_colour_by_the_winner_and_its_confidence() {
+        assert_eq!(heat_of(&[0.0, 0.0, 0.0]), [255, 255, 255], "no preference is white");
+        let sure = heat_of(&[0.0, 30.0, 0.0, 0.0]);
+        let mix = |a: u8| (255.0 + (f32::from(a) - 255.0) * 0.75).round() as u8;
+        assert_eq!(sure, [mix(CLASS1.0), mix(CLASS1.1), mix(CLASS1.2)], "a sure class 2 is its colour at full strength");
+        let unsure = heat_of(&[0.0, 0.0, 0.5]);
+        let g = CLASSES[2];
+        assert!(unsure[0] > mix(g.0) && unsure[0] < 255, "a weak preference is paler: {unsure:?}");
+        assert_eq!(heat_of(&[f32::NAN, 0.0, 0.0]), [255, 255, 255], "a diverged output is white");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use gradlab_core::hidden::{Hidden, Projection, Rows};
 use gradlab_core::{Activation, Problem};
 use plotters::prelude::*;
 
-use crate::charts::{mesh, Surface, CLASS0, CLASS1, GREY_RGB};
+use crate::charts::{class_colour, mesh, Surface, CLASS0, CLASS1, GREY_RGB};
 
 /// Training points drawn, at most (the first ones; the data alternate classes).
 pub const MAX_POINTS: usize = 256;
@@ -83,12 +83,12 @@ pub fn draw_projection(surface: &mut Surface<'_>, problem: &Problem, look: &Hidd
     let pct = |k: usize| format!("PC{} ({:.0}% of variance)", k + 1, 100.0 * p.explained[k]);
     let _ = mesh(&mut chart, surface).x_desc(pct(0)).y_desc(pct(1)).x_labels(5).y_labels(5).draw();
     let y = &problem.dataset.train.y;
-    let classes = problem.dataset.kind.classes().is_some();
+    let classes = problem.dataset.classes().is_some();
     let top = y.iter().map(|v| v.abs()).filter(|v| v.is_finite()).max_by(f32::total_cmp).unwrap_or(1.0);
     let r = surface.px(2.6).max(1);
     let colour = |label: f32| -> RGBColor {
         if classes {
-            surface.theme.rgb(if label > 0.5 { CLASS1 } else { CLASS0 })
+            surface.theme.rgb(class_colour(label))
         } else {
             // A regression target: orange above 0, blue below, paler near it.
             let (c, t) = if label >= 0.0 { (CLASS1, label / top) } else { (CLASS0, -label / top) };

@@ -6,6 +6,7 @@ mod depth;
 mod export;
 mod hidden;
 mod network;
+mod own;
 mod run;
 pub mod state;
 
@@ -14,7 +15,7 @@ use leptos::prelude::*;
 
 use self::run::{Chart, Run};
 use self::state::{
-    InitScheme, PgView, ACT, BATCH, DATA, DEPTH, INIT, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, SIGMA, VIEW, WIDTH,
+    InitScheme, PgView, ACT, BATCH, CLASSES, DATA, DEPTH, INIT, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, SIGMA, VIEW, WIDTH,
 };
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
@@ -74,7 +75,7 @@ pub fn Playground(
                 ))}
             </ChartFigure>
             <ChartFigure class="chart function" hidden=move || !shows(PgView::Function) chart=k.chart(Chart::Function) label="the network's function over the data" name="gradlab-playground-function">
-                <Tex tex=move || if ntk() { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || k.with(|s| if s.data.classes().is_some() {
+                <Tex tex=move || if ntk() { r"f_\theta(x) = z_L,\ \ z_l = \tfrac{1}{\sqrt{n_{l-1}}}\, W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } else { r"f_\theta(x) = z_L,\ \ z_l = W_l\, h_{l-1} + b_l,\ \ h_0 = x,\ h_l = \phi(z_l)" } />" "{move || k.with(|s| if s.data.classifies() {
                     "Decision boundary: colour is the predicted class, white the boundary; dots are training points (labels as given, noise included)."
                 } else {
                     "Fitted function (orange) against the true sin(2πx) (dashed); dots are noisy training points."
@@ -85,11 +86,37 @@ pub fn Playground(
             </ChartFigure>
         }
     };
+    // Your points: the class a click adds, how many there are, and Clear.
+    let own_points = move || {
+        let swatch = move |c: usize| {
+            let (r, g, b) = crate::charts::CLASSES[c];
+            view! {
+                <button class="swatch" name=format!("class-{c}") aria-label=format!("clicks add class {} points", c + 1) title=format!("class {}", c + 1)
+                    style=format!("background: rgb({r}, {g}, {b})") aria-pressed=move || k.with(|s| (s.class == c).to_string())
+                    on:click=move |_| k.set(|s| s.class = c)></button>
+            }
+        };
+        view! {
+            {move || k.with(|s| s.data.classifies()).then(|| view! {
+                <div class="swatches" role="group" aria-label="the class a click adds">{(0..crate::charts::CLASSES.len()).map(swatch).collect_view()}</div>
+            })}
+            <p class="note">
+                {move || k.with(|s| format!("{} of {} points; click the plot to add one, shift-click to erase. ", s.own_points().len(), own::MAX_URL_POINTS))}
+                <button name="clear-points" on:click=move |_| k.set(|s| s.points.clear())>"Clear"</button>
+            </p>
+        }
+    };
     // Batch sizes are powers of two: the slider moves through their logs.
     let batch_positions = (BATCH.hi as f64).log2() + 1.0;
     let controls = move || {
         view! {
-            {controls::fieldset("Data", settings, &[&DATA, &N, &NOISE, &LABEL_NOISE])}
+            <fieldset>
+                <legend>"Data"</legend>
+                {DATA.select(settings)}
+                {move || k.with(|s| s.data.multiclass() && !s.data.own()).then(|| CLASSES.slider(settings))}
+                {move || k.with(|s| s.data.own()).then(own_points)}
+                {move || k.with(|s| !s.data.own()).then(|| view! { {N.slider(settings)} {NOISE.slider(settings)} {LABEL_NOISE.slider(settings)} })}
+            </fieldset>
                 <fieldset>
                     <legend>"Network"</legend>
                     {WIDTH.slider(settings)}
@@ -102,6 +129,9 @@ pub fn Playground(
                 <fieldset>
                     <legend>"Training"</legend>
                     {LOSS.select(settings)}
+                    {move || k.with(|s| (s.loss() != s.loss).then(|| view! {
+                        <p class="note">{format!("{} classes: training with softmax cross-entropy ({} is for two).", s.classes(), s.loss.name())}</p>
+                    }))}
                     {OPT.select(settings)}
                     {LR.slider(settings)}
                     <controls::Slider label=BATCH.label name=BATCH.key

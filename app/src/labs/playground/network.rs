@@ -12,7 +12,7 @@ use gradlab_core::spec::ParamLayout;
 use gradlab_core::Problem;
 use plotters::prelude::*;
 
-use crate::charts::{mesh, Surface, CLASS0, CLASS1};
+use crate::charts::{class_colour, mesh, Surface, CLASS0, CLASS1};
 use crate::kit::Click;
 
 /// Neurons drawn per layer, at most: those with the largest outgoing weights.
@@ -312,7 +312,7 @@ fn draw_panel<'a>(
         }
         let _ = mesh(&mut chart, surface).disable_mesh().draw();
         let r = surface.px(1.8).max(1);
-        let class = |c: f32| surface.theme.rgb(if c > 0.5 { CLASS1 } else { CLASS0 });
+        let class = |c: f32| surface.theme.rgb(class_colour(c));
         let _ = chart.draw_series(train.x.chunks(2).zip(&train.y).map(|(p, &c)| Circle::new((p[0], p[1]), r, class(c).stroke_width(1))));
     } else {
         let lim = if m > 1e-6 { 1.1 * f64::from(m) } else { 1e-6 };

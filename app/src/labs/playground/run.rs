@@ -8,14 +8,17 @@ use gradlab_core::gpu::Snapshot;
 use gradlab_core::hidden::{Hidden, LayerStats};
 use gradlab_core::{Problem, RunConfig};
 
-use super::charts::{draw_function, draw_losses};
+use std::cell::Cell;
+
+use super::charts::{draw_empty, draw_function, draw_losses, Plot};
 use super::depth::{self, draw_depth, DepthLook};
 use super::hidden::{self, draw_projection, draw_regions, HiddenLook};
 use super::network::{self, draw_network, Inside};
+use super::own;
 use super::state::{PgView, PlaygroundState};
 use crate::charts::Surface;
 use crate::kit::remote::{Net, Setup};
-use crate::kit::status::Progress;
+use crate::kit::status::{Phase, Progress};
 use crate::kit::{Click, Frame, LabRun};
 use crate::web;
 
@@ -63,6 +66,8 @@ pub struct Run {
     asked: f64,
     /// Milliseconds the last answer took.
     took: f64,
+    /// Where the function chart last put the data (clicks add points there).
+    plot: Cell<Option<Plot>>,
     /// Steps trained when the latest look inside was asked, and for which view.
     inside_step: Option<u64>,
     inside_view: Option<PgView>,
@@ -177,7 +182,13 @@ impl LabRun for Run {
         if old.is_some_and(|old| old.same_run(s)) && self.trainer.is_some() {
             return;
         }
-        *self = Self::default();
+        let plot = self.plot.take();
+        *self = Self { plot: plot.into(), ..Self::default() };
+        if s.data.own() && s.own_points().is_empty() {
+            // Nothing to train yet: the chart waits for clicks.
+            f.phase(Phase::Paused);
+            return;
+        }
         self.trainer = f.start(Problem::new(s.run_config()).and_then(|p| Net::new(f.backend, p, Setup::default())));
     }
 
@@ -201,7 +212,18 @@ impl LabRun for Run {
     fn draw(&self, s: &PlaygroundState, chart: Chart, surface: &mut Surface<'_>) {
         match (chart, &self.trainer, &self.last) {
             // Diverged predictions are NaN: the data stays, the function goes.
-            (Chart::Function, Some(t), Some(snap)) => draw_function(surface, t.problem(), t.grid(), &snap.grid),
+            (Chart::Function, Some(t), Some(snap)) => {
+                self.plot.set(draw_function(surface, t.problem(), t.grid(), &snap.grid).or(self.plot.get()));
+            }
+            (Chart::Function, None, _) if s.data.own() => {
+                let domain = if s.data.input_dim() == 1 { [(-1.0, 1.0), (-1.6, 1.6)] } else { [(-1.5, 1.5), (-1.5, 1.5)] };
+                let hint = if s.data.classifies() {
+                    format!("Click to add a point of class {} (shift-click erases).", s.class + 1)
+                } else {
+                    "Click to add a point (shift-click erases).".to_owned()
+                };
+                self.plot.set(draw_empty(surface, domain, &hint));
+            }
             (Chart::Losses, ..) => draw_losses(surface, &self.progress.history),
             (Chart::Network, Some(t), _) => {
                 if let Some(inside) = &self.inside {
@@ -216,9 +238,20 @@ impl LabRun for Run {
     }
 
     fn click(&self, s: &PlaygroundState, chart: Chart, at: Click) -> Option<PlaygroundState> {
-        let (Chart::Network, Some(net), Some(inside)) = (chart, &self.trainer, &self.inside) else { return None };
-        let (layer, unit) = network::clicked(inside, &net.problem().spec.layout(), at)?;
-        Some(PlaygroundState { layer, unit, ..s.clone() })
+        match chart {
+            Chart::Network => {
+                let (Some(net), Some(inside)) = (&self.trainer, &self.inside) else { return None };
+                let (layer, unit) = network::clicked(inside, &net.problem().spec.layout(), at)?;
+                Some(PlaygroundState { layer, unit, ..s.clone() })
+            }
+            Chart::Function if s.data.own() => {
+                let plot = self.plot.get()?;
+                let [x, y] = plot.at(at.x, at.y)?;
+                let points = own::clicked(s, &plot, [x, y], at.shift)?;
+                Some(PlaygroundState { points, ..s.clone() })
+            }
+            _ => None,
+        }
     }
 
     fn csv(&self, _s: &PlaygroundState) -> Option<String> {

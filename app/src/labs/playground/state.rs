@@ -3,6 +3,7 @@
 
 use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 
+use super::own::{PgData, PTS};
 use crate::kit::query::{named, num, pick, Setting};
 use crate::kit::{Checker, LabState};
 
@@ -39,7 +40,13 @@ named!(InitScheme { He = "he" / "He (√(2/fan_in))", Xavier = "xavier" / "Xavie
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlaygroundState {
-    pub data: DatasetKind,
+    pub data: PgData,
+    /// Spiral arms or blobs (2 to 5; other datasets have 2).
+    pub classes: usize,
+    /// Your own points (`data=points` or `curve`), as [`DataConfig::points`].
+    pub points: Vec<Vec<f32>>,
+    /// The class a click adds.
+    pub class: usize,
     /// Training points; the test set has as many.
     pub n: usize,
     pub noise: f32,
@@ -67,7 +74,10 @@ pub struct PlaygroundState {
 impl Default for PlaygroundState {
     fn default() -> Self {
         Self {
-            data: DatasetKind::Spiral,
+            data: PgData(DatasetKind::Spiral),
+            classes: 2,
+            points: Vec::new(),
+            class: 0,
             n: 256,
             noise: 0.05,
             label_noise: 0.0,
@@ -91,7 +101,9 @@ impl Default for PlaygroundState {
 
 type S = PlaygroundState;
 
-pick!(DATA, data: DatasetKind, "dataset");
+pick!(DATA, data: PgData, "dataset");
+num!(CLASSES, classes: usize, 2, 5, "classes", linear 3);
+num!(CLASS, class: usize, 0, 4, "class to add", linear 4);
 num!(N, n: usize, 10, 5000, "points", log 100);
 num!(NOISE, noise: f32, 0.0, 0.5, "input noise", linear 50);
 num!(LABEL_NOISE, label_noise: f32, 0.0, 0.5, "label noise", linear 50);
@@ -111,8 +123,29 @@ pick!(VIEW, view: PgView, "view");
 num!(LAYER, layer: usize, 0, 16, "layer", linear 16);
 num!(UNIT, unit: usize, 0, 1023, "unit", linear 0);
 
-static SETTINGS: [&dyn Setting<S>; 18] =
-    [&DATA, &N, &NOISE, &LABEL_NOISE, &WIDTH, &DEPTH, &ACT, &PARAM, &INIT, &SIGMA, &LOSS, &OPT, &LR, &BATCH, &SEED, &VIEW, &LAYER, &UNIT];
+static SETTINGS: [&dyn Setting<S>; 21] = [
+    &DATA,
+    &CLASSES,
+    &PTS,
+    &CLASS,
+    &N,
+    &NOISE,
+    &LABEL_NOISE,
+    &WIDTH,
+    &DEPTH,
+    &ACT,
+    &PARAM,
+    &INIT,
+    &SIGMA,
+    &LOSS,
+    &OPT,
+    &LR,
+    &BATCH,
+    &SEED,
+    &VIEW,
+    &LAYER,
+    &UNIT,
+];
 
 impl LabState for PlaygroundState {
     const LAB: &'static str = "playground";
@@ -123,7 +156,7 @@ impl LabState for PlaygroundState {
     }
 
     fn reconcile(&mut self, c: &mut Checker) {
-        if self.data.classes().is_none() && self.loss != Loss::Mse {
+        if !self.data.classifies() && self.loss != Loss::Mse {
             if c.given("loss") {
                 c.note(format!("{} is a regression task: using the mse loss.", self.data.name()));
             }
@@ -138,8 +171,8 @@ impl PlaygroundState {
     /// net (the output's first unit where the settings name none of it).
     #[must_use]
     pub fn focus(&self) -> (usize, usize) {
-        let units = match (self.layer, self.loss) {
-            (0, Loss::Softmax) => self.data.classes().unwrap_or(1),
+        let units = match (self.layer, self.loss()) {
+            (0, Loss::Softmax) => self.classes(),
             (0, _) => 1,
             _ => self.width,
         };
@@ -150,10 +183,48 @@ impl PlaygroundState {
         }
     }
 
+    /// The classes of the data (1 for regression): the `classes` setting
+    /// where the dataset has a choice, your points' labels, else 2.
+    #[must_use]
+    pub fn classes(&self) -> usize {
+        match self.data.0 {
+            _ if !self.data.classifies() => 1,
+            DatasetKind::Points => self.own_points().iter().map(|p| p[2] as usize + 1).max().unwrap_or(2).max(2),
+            k if k.multiclass() => self.classes,
+            _ => 2,
+        }
+    }
+
+    /// The loss that trains: softmax where there are more than two classes.
+    #[must_use]
+    pub fn loss(&self) -> Loss {
+        if self.classes() > 2 {
+            Loss::Softmax
+        } else {
+            self.loss
+        }
+    }
+
+    /// Your points that fit the dataset chosen (`[x₁, x₂, class]` for
+    /// points, `[x, y]` for a curve); none for a drawn dataset.
+    #[must_use]
+    pub fn own_points(&self) -> &[Vec<f32>] {
+        let width = match self.data.0 {
+            DatasetKind::Points => 3,
+            DatasetKind::Curve => 2,
+            _ => return &[],
+        };
+        if self.points.first().is_some_and(|p| p.len() == width) {
+            &self.points
+        } else {
+            &[]
+        }
+    }
+
     /// Whether `other` trains the same run (only what is shown differs).
     #[must_use]
     pub fn same_run(&self, other: &Self) -> bool {
-        Self { view: self.view, layer: self.layer, unit: self.unit, ..other.clone() } == *self
+        Self { view: self.view, layer: self.layer, unit: self.unit, class: self.class, ..other.clone() } == *self
     }
 
     /// The run these settings describe (the same JSON the CLI reads).
@@ -171,7 +242,9 @@ impl PlaygroundState {
                 },
             },
             data: DataConfig {
-                kind: self.data,
+                kind: self.data.0,
+                classes: if self.data.multiclass() && !self.data.own() { self.classes } else { 2 },
+                points: self.own_points().to_vec(),
                 n_train: self.n,
                 n_test: self.n,
                 noise: self.noise,
@@ -180,7 +253,7 @@ impl PlaygroundState {
             },
             train: TrainConfig {
                 batch_size: (self.batch > 0).then_some(self.batch),
-                ..TrainConfig::full_batch(self.loss, self.opt, self.lr)
+                ..TrainConfig::full_batch(self.loss(), self.opt, self.lr)
             },
             seed: self.seed,
         }
@@ -204,14 +277,14 @@ mod tests {
 
     #[test]
     fn every_choice_round_trips() {
-        for data in DatasetKind::ALL {
+        for data in DatasetKind::ALL.map(PgData) {
             for act in Activation::ALL {
                 for opt in Optimizer::DEFAULTS {
                     let s = PlaygroundState {
                         data,
                         act,
                         opt,
-                        loss: if data.classes().is_some() { Loss::Softmax } else { Loss::Mse },
+                        loss: if data.classifies() { Loss::Softmax } else { Loss::Mse },
                         lr: 0.0316,
                         batch: 64,
                         ..PlaygroundState::default()
@@ -230,7 +303,7 @@ mod tests {
         let (s, msgs) = PlaygroundState::from_query("width=99999&lr=banana&data=nope&batch=100&colour=red");
         assert_eq!(s.width, WIDTH.hi);
         assert_eq!(s.lr, PlaygroundState::default().lr);
-        assert_eq!(s.data, DatasetKind::Spiral);
+        assert_eq!(s.data, PgData(DatasetKind::Spiral));
         assert_eq!(s.batch, 128);
         assert_eq!(msgs.len(), 4, "{msgs:?}");
     }
@@ -257,7 +330,7 @@ mod tests {
     #[test]
     fn repeated_keys_and_huge_counts_are_read() {
         let (s, msgs) = PlaygroundState::from_query("width=8&width=16&depth=4294967296&data=moons");
-        assert_eq!((s.width, s.depth, s.data), (16, DEPTH.hi, DatasetKind::Moons));
+        assert_eq!((s.width, s.depth, s.data), (16, DEPTH.hi, PgData(DatasetKind::Moons)));
         assert!(msgs.iter().any(|m| m.contains("width is given 2 times")), "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains("depth=4294967296 is above the maximum 16")), "{msgs:?}");
         assert_eq!(msgs.len(), 2, "{msgs:?}");
