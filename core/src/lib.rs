@@ -11,7 +11,8 @@
 //!   one `Vec<f32>` everywhere, so directions, interpolations and masks are
 //!   plain vector maths.
 //! - [`data`]: seeded toy datasets, bit-identical across platforms
-//!   ([`rng`] avoids the platform's maths library).
+//!   ([`rng`] avoids the platform's maths library), or your own points
+//!   ([`points`] reads them from CSV).
 //! - [`train`]: losses, optimizers, schedules and batch sampling; the
 //!   update rule is written once, here, and mirrored by the WGSL.
 //! - [`config`]: a whole run as one serde value ([`RunConfig`]), checked
@@ -65,6 +66,7 @@ pub mod landscape;
 pub mod lottery;
 pub mod ntk;
 pub mod pca;
+pub mod points;
 pub mod rng;
 pub mod spec;
 pub mod train;

@@ -234,3 +234,28 @@ fn both_backends_report_the_gradient_of_what_trains() {
     let scale = gc.iter().fold(0.0f64, |m, g| m.max(g.abs()));
     assert!(gc.iter().zip(&gg).all(|(a, b)| (a - b).abs() <= 1e-4 * scale), "CPU and GPU gradients differ");
 }
+
+/// `--data` trains on the playground's CSV: three classes of your own,
+/// the same points in the report; a bad file fails naming its line.
+#[test]
+fn your_own_points_train_from_a_csv_file() {
+    let dir = std::env::temp_dir().join(format!("gradlab-cli-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cfg, csv, bad, out) = (dir.join("config.json"), dir.join("points.csv"), dir.join("bad.csv"), dir.join("out.json"));
+    let config = config("cpu").replace("\"batch_size\": 32", "\"batch_size\": null");
+    std::fs::write(&cfg, config).unwrap();
+    let rows: Vec<String> = (0..30).map(|i| format!("{},{},{}", (i % 3) as f32 - 1.0, 0.1 * (i / 3) as f32, i % 3)).collect();
+    std::fs::write(&csv, format!("x1,x2,label\n{}\n", rows.join("\n"))).unwrap();
+    let result = Command::new(env!("CARGO_BIN_EXE_gradlab")).arg(&cfg).arg("--data").arg(&csv).arg("-o").arg(&out).output().unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["dataset"]["kind"], "points");
+    assert_eq!(report["dataset"]["train"]["y"].as_array().unwrap().len(), 30);
+    assert_eq!(report["layout"]["layers"].as_array().unwrap().last().unwrap()["fan_out"], 3, "three classes, three outputs");
+    let losses = floats(&report["loss_per_step"]);
+    assert!(losses[299] < 0.5 * losses[0], "it learns: {} → {}", losses[0], losses[299]);
+    std::fs::write(&bad, "x1,x2,label\n0,0,0\n1,oops,1\n").unwrap();
+    let result = Command::new(env!("CARGO_BIN_EXE_gradlab")).arg(&cfg).arg("--data").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success() && err.contains("line 3: \"oops\" is not a number") && err.lines().count() == 1, "{err}");
+}

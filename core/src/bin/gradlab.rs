@@ -3,8 +3,12 @@
 //! independent implementations.
 //!
 //! ```text
-//! gradlab CONFIG.json [-o OUT.json]      (CONFIG "-" reads stdin)
+//! gradlab CONFIG.json [--data DATA.csv] [-o OUT.json]      (CONFIG "-" reads stdin)
 //! ```
+//!
+//! `--data` trains on your own points, the CSV the playground uploads
+//! (`x1,x2,label` or `x,y` rows; [`gradlab_core::points`]), in place of
+//! the config's dataset.
 //!
 //! The config is a [`RunConfig`] plus `"steps"` and `"backend"` (`"cpu"` or
 //! `"gpu"`), read strictly: an unknown or repeated key is an error, and
@@ -20,6 +24,7 @@ use std::process::ExitCode;
 
 use gradlab_core::config::MAX_RUN_STEPS;
 use gradlab_core::gpu::{request_device, GpuTrainer, Kernels, MAX_STEPS_PER_SUBMIT};
+use gradlab_core::points::{parse_csv, MAX_CSV_BYTES};
 use gradlab_core::{cpu, DataConfig, ModelConfig, ParamLayout, Problem, RunConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -84,21 +89,27 @@ struct Report<'a> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (input, output) = match args.as_slice() {
-        [c] => (c.clone(), None),
-        [c, flag, o] if flag == "-o" => (c.clone(), Some(o.clone())),
-        _ => {
-            eprintln!("usage: gradlab CONFIG.json [-o OUT.json]   (CONFIG - reads stdin)");
-            return ExitCode::from(2);
+    let Some((input, flags)) = args.split_first() else { return usage() };
+    let (mut data, mut output) = (None, None);
+    for pair in flags.chunks(2) {
+        match pair {
+            [flag, v] if flag == "-o" && output.is_none() => output = Some(v.clone()),
+            [flag, v] if flag == "--data" && data.is_none() => data = Some(v.clone()),
+            _ => return usage(),
         }
-    };
-    match run(&input, output.as_deref()) {
+    }
+    match run(input, data.as_deref(), output.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gradlab: {}", short(&e.to_string()));
             ExitCode::from(1)
         }
     }
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: gradlab CONFIG.json [--data DATA.csv] [-o OUT.json]   (CONFIG - reads stdin)");
+    ExitCode::from(2)
 }
 
 /// A message on one line, cut to a few hundred characters (serde quotes
@@ -112,7 +123,7 @@ fn short(message: &str) -> String {
     }
 }
 
-fn run(input: &str, output: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+fn run(input: &str, data: Option<&str>, output: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
     let bytes = if input == "-" {
         let mut b = Vec::new();
         std::io::stdin().read_to_end(&mut b).map_err(|e| format!("reading stdin: {e}"))?;
@@ -121,7 +132,17 @@ fn run(input: &str, output: Option<&str>) -> Result<(), Box<dyn std::error::Erro
         std::fs::read(input).map_err(|e| format!("reading {input}: {e}"))?
     };
     let text = String::from_utf8(bytes).map_err(|e| format!("config JSON: not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()))?;
-    let (run, steps, backend) = parse(&text)?;
+    let (mut run, steps, backend) = parse(&text)?;
+    if let Some(path) = data {
+        let meta = std::fs::metadata(path).map_err(|e| format!("reading {path}: {e}"))?;
+        if meta.len() > MAX_CSV_BYTES as u64 {
+            return Err(format!("{path}: {} bytes; a data file is at most {MAX_CSV_BYTES}", meta.len()).into());
+        }
+        let bytes = std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?;
+        let csv = String::from_utf8(bytes).map_err(|e| format!("{path}: not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()))?;
+        let table = parse_csv(&csv).map_err(|e| format!("{path}: {e}"))?;
+        (run.data.kind, run.data.points) = (table.kind, table.points);
+    }
     if steps > MAX_RUN_STEPS {
         return Err(format!("steps: {steps} is more than the {MAX_RUN_STEPS} a run may take").into());
     }
