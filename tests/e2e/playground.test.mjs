@@ -305,3 +305,23 @@ for (const backend of ['gpu', 'cpu']) {
     await page.close();
   });
 }
+
+test('a CSV upload loads your data (more than a URL holds stay in local storage); a bad file says where and changes nothing', async () => {
+  const { page, errors } = await open(ctx.plain, ctx.url + '?lab=playground&data=points&width=8&pts=0.5_0.5_0~-0.5_-0.5_1');
+  const file = (name, text) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+  await page.setInputFiles('input[name="points-file"]', file('bad.csv', 'x1,x2,label\n0,0,0\n1,oops,1\n'));
+  await until(page, () => [...document.querySelectorAll('.notice')].some((n) => n.textContent.includes('line 3')));
+  assert.match(await page.locator('.notice').last().textContent(), /bad\.csv: .*line 3: "oops" is not a number/);
+  assert.equal(new URL(page.url()).searchParams.get('pts'), '0.5_0.5_0~-0.5_-0.5_1', 'the data stay');
+  // 300 points of three classes on three rays.
+  const rows = Array.from({ length: 300 }, (_, i) => `${((i % 3) - 1) * (0.2 + i / 400)},${0.1 * ((i * 7) % 11) - 0.5},${i % 3}`);
+  await page.setInputFiles('input[name="points-file"]', file('rays.csv', `x1,x2,label\n${rows.join('\n')}\n`));
+  await until(page, () => new URLSearchParams(location.search).get('pts') === 'local');
+  assert.match(await page.textContent('.controls'), /300 points, more than a link holds/);
+  await until(page, () => Number(document.querySelector('.playground')?.dataset.steps) > 5);
+  await page.reload();
+  await until(page, () => Number(document.querySelector('.playground')?.dataset.steps) > 5);
+  assert.match(await page.textContent('.controls'), /300/, 'a reload finds them in local storage');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

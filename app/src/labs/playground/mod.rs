@@ -101,9 +101,21 @@ pub fn Playground(
                 <div class="swatches" role="group" aria-label="the class a click adds">{(0..crate::charts::CLASSES.len()).map(swatch).collect_view()}</div>
             })}
             <p class="note">
-                {move || k.with(|s| format!("{} of {} points; click the plot to add one, shift-click to erase. ", s.own_points().len(), own::MAX_URL_POINTS))}
+                {move || k.with(|s| match s.own_points().len() {
+                    n if n <= own::MAX_URL_POINTS => format!("{n} points; click the plot to add one (a link holds up to {}), shift-click to erase. ", own::MAX_URL_POINTS),
+                    n => format!("{n} points, more than a link holds: kept in this browser's storage, the link says pts=local. Shift-click erases. "),
+                })}
                 <button name="clear-points" on:click=move |_| k.set(|s| s.points.clear())>"Clear"</button>
             </p>
+            <label class="upload">"Load a CSV file (x1,x2,label or x,y rows): "
+                <input type="file" name="points-file" accept=".csv,text/csv,text/plain" on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                        own::upload(k, file);
+                    }
+                    input.set_value("");
+                } />
+            </label>
         }
     };
     // Batch sizes are powers of two: the slider moves through their logs.
@@ -146,6 +158,13 @@ pub fn Playground(
                 </fieldset>
         }
     };
+    // More of your points than a URL holds stay in local storage.
+    let many = Memo::new(move |_| k.with(|s| (s.points.len() > own::MAX_URL_POINTS).then(|| s.points.clone())));
+    Effect::new(move |_| {
+        if let Some(points) = many.get() {
+            crate::web::store(own::STORAGE_KEY, &gradlab_core::points::to_csv(&points));
+        }
+    });
     let mut parts = k.parts("playground", ViewFn::from(controls), ViewFn::from(charts));
     // The step the network view's pictures show (empty before the first).
     let neurons = k.watch(|r: &Run| r.inside.as_ref().map_or(String::new(), |i| i.step.to_string()));

@@ -7,13 +7,23 @@
 use gradlab_core::data::MAX_CLASSES;
 use gradlab_core::DatasetKind;
 
+use gradlab_core::points::{parse_csv, MAX_CSV_BYTES};
+
 use super::charts::Plot;
+use super::run::Run;
 use super::state::PlaygroundState;
 use crate::kit::query::{quote, Setting, Shape};
-use crate::kit::{Checker, Named};
+use leptos::prelude::Update;
 
-/// Most of your points a URL holds.
+use crate::kit::{Checker, LabKit, Named};
+
+/// Most of your points a URL holds; more live in the browser's local
+/// storage (under [`STORAGE_KEY`], as CSV) and the URL says `pts=local`.
 pub const MAX_URL_POINTS: usize = 200;
+/// Where more points than a URL holds are kept.
+pub const STORAGE_KEY: &str = "gradlab-points";
+/// What the URL says for them.
+const LOCAL: &str = "local";
 /// Largest coordinate the URL writes (three decimals).
 const MAX_URL_COORDINATE: f32 = 1000.0;
 
@@ -129,6 +139,38 @@ pub fn clicked(s: &PlaygroundState, plot: &Plot, [x, y]: [f32; 2], erase: bool) 
     }
 }
 
+/// The points kept in local storage (in the browser; none natively).
+fn stored_points() -> Option<Vec<Vec<f32>>> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crate::web::stored(STORAGE_KEY).and_then(|csv| gradlab_core::points::parse_csv(&csv).ok()).map(|t| t.points)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        None
+    }
+}
+
+/// Reads an uploaded CSV file into your points (the dataset becomes
+/// yours). A bad file is refused with a message naming its line, and the
+/// data stay as they were.
+pub fn upload(k: LabKit<Run>, file: web_sys::File) {
+    let say = move |m: String| k.lab.messages.update(|ms| ms.push(m));
+    let name = quote(&file.name());
+    if file.size() > MAX_CSV_BYTES as f64 {
+        say(format!("{name}: {} bytes; a data file is at most {MAX_CSV_BYTES}.", file.size()));
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
+        match text.map(|t| parse_csv(&t)) {
+            None => say(format!("{name} could not be read as text.")),
+            Some(Err(e)) => say(format!("{name}: {e}; the data stay as they were.")),
+            Some(Ok(table)) => k.set(|s| (s.data, s.points) = (PgData(table.kind), table.points)),
+        }
+    });
+}
+
 /// The `pts` row of the settings.
 pub struct PointsRow;
 
@@ -141,6 +183,15 @@ impl Setting<PlaygroundState> for PointsRow {
     }
 
     fn read(&self, s: &mut PlaygroundState, text: &str, c: &mut Checker) {
+        if text.trim() == LOCAL {
+            match stored_points() {
+                Some(points) => s.points = points,
+                None => c.note(
+                    "pts=local: the points were kept in the local storage of the browser that made this link; there are none here.".into(),
+                ),
+            }
+            return;
+        }
         match decode(text) {
             Ok(points) => s.points = points,
             Err(why) => c.note(format!("pts={} {why}; no points read.", quote(text))),
@@ -148,11 +199,18 @@ impl Setting<PlaygroundState> for PointsRow {
     }
 
     fn write(&self, s: &PlaygroundState) -> String {
-        encode(&s.points)
+        if s.points.len() > MAX_URL_POINTS {
+            LOCAL.to_owned()
+        } else {
+            encode(&s.points)
+        }
     }
 
     fn shape(&self) -> Shape {
-        Shape::Text { examples: vec!["", "0.5_-0.25_1", "0.1_0.2_0~-1_1.5_2~0_0_4", "0.5_0.1~-0.5_-0.3"], valid: |t| decode(t).is_ok() }
+        Shape::Text {
+            examples: vec!["", "0.5_-0.25_1", "0.1_0.2_0~-1_1.5_2~0_0_4", "0.5_0.1~-0.5_-0.3"],
+            valid: |t| t.trim() == LOCAL || decode(t).is_ok(),
+        }
     }
 }
 
