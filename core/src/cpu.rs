@@ -286,6 +286,15 @@ impl CpuTrainer {
         self
     }
 
+    /// Trains on with `config` from the next step ([`TrainConfig::retuned`]).
+    ///
+    /// # Errors
+    /// As [`TrainConfig::retuned`].
+    pub fn retune(&mut self, config: &TrainConfig) -> Result<(), crate::Error> {
+        self.config = self.config.retuned(config)?;
+        Ok(())
+    }
+
     #[must_use]
     pub fn params(&self) -> &[f32] {
         &self.params

@@ -302,6 +302,28 @@ impl TrainConfig {
         self.batch_size.map_or(n, |b| b.min(n))
     }
 
+    /// Whether a run training with `self` can go on with `other` from its
+    /// next step: only the learning rate, its schedule and the weight
+    /// decay differ (the optimizer, its state, the batches and the loss
+    /// stay).
+    #[must_use]
+    pub fn retunes_to(&self, other: &Self) -> bool {
+        Self { lr: other.lr, schedule: other.schedule, weight_decay: other.weight_decay, ..self.clone() } == *other
+    }
+
+    /// `other` for a run training with `self`, checked.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if `other` is out of range or changes more than
+    /// [`Self::retunes_to`] allows.
+    pub fn retuned(&self, other: &Self) -> Result<Self, Error> {
+        other.validate()?;
+        if !self.retunes_to(other) {
+            return Err(Error::invalid(Part::Training, "retune", "only the learning rate, its schedule and weight decay change mid-run"));
+        }
+        Ok(other.clone())
+    }
+
     /// Constants of step `t` (0-based).
     #[must_use]
     pub fn step_params(&self, t: u64) -> StepParams {

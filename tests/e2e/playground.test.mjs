@@ -325,3 +325,26 @@ test('a CSV upload loads your data (more than a URL holds stay in local storage)
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+for (const backend of ['gpu', 'cpu']) {
+  test(`a learning rate changed mid-run trains on without a restart (${backend})`, async () => {
+    const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
+    const { page, errors } = await open(browser, ctx.url + `?lab=playground&width=8&n=128&backend=${backend}`);
+    await stepsAtLeast(page, 40);
+    // Paused, a restart would show as the step count going back to 0.
+    await page.click('button[name="play"]');
+    await page.waitForTimeout(1000); // the worker's last steps land
+    const paused = await steps(page);
+    const slider = page.locator('input[name="lr"]');
+    await slider.focus();
+    await page.keyboard.press('ArrowLeft');
+    await until(page, () => new URLSearchParams(location.search).get('lr') !== '0.01');
+    await page.waitForTimeout(500);
+    assert.equal(await steps(page), paused, 'the run goes on where it was');
+    await page.click('button[name="play"]');
+    await until(page, (n) => Number(document.querySelector('.playground').dataset.steps) > n + 20, paused);
+    assert.equal((await status(page)).phase, 'running');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}

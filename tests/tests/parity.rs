@@ -331,3 +331,48 @@ fn hidden_activations_should_match_reference() {
         assert!(g.read_hidden(&past).is_err(), "{}: a row past the test set was read", case.name);
     }
 }
+
+/// A learning rate changed mid-run is, step for step, the run whose
+/// schedule made that change from the start (0.1 to 0.05 at step 40:
+/// `Step { every: 40, gamma: 0.5 }`), on both backends, with mini-batches
+/// and momentum; changing more than the rate's settings is refused.
+#[test]
+fn a_learning_rate_changed_mid_run_is_that_schedule_from_the_start() {
+    let (device, queue) = gpu();
+    let kernels = Kernels::new(&device);
+    let case = &cases()[1]; // moons, ReLU, mini-batches
+    let momentum = Optimizer::with_defaults("momentum").unwrap();
+    let mut p = problem(case, momentum);
+    p.config.train.lr = 0.1;
+    p.config.train.schedule = Schedule::Constant;
+    let mut scheduled = p.clone();
+    scheduled.config.train.schedule = Schedule::Step { every: 40, gamma: 0.5 };
+    let later = TrainConfig { lr: 0.05, ..p.config.train.clone() };
+
+    let (mut live, mut planned) = (p.cpu_trainer(), scheduled.cpu_trainer());
+    let live_losses: Vec<f32> = (0..80)
+        .map(|t| {
+            if t == 40 {
+                live.retune(&later).unwrap();
+            }
+            live.step()
+        })
+        .collect();
+    let planned_losses: Vec<f32> = (0..80).map(|_| planned.step()).collect();
+    assert_eq!(live_losses, planned_losses, "CPU: every step's loss");
+    assert_eq!(live.params(), planned.params(), "CPU: the parameters");
+
+    let mut g_live = GpuTrainer::new(&device, &queue, &kernels, &p, &p.init_params(), &[]).unwrap();
+    let mut g_planned = GpuTrainer::new(&device, &queue, &kernels, &scheduled, &scheduled.init_params(), &[]).unwrap();
+    g_live.train(40);
+    g_live.retune(&later).unwrap();
+    g_live.train(40);
+    g_planned.train(80);
+    let (a, b) = (g_live.read_params().wait(&device).unwrap(), g_planned.read_params().wait(&device).unwrap());
+    assert_eq!(a, b, "GPU: the parameters");
+    ONE_PASS.check("GPU against CPU after the change", &a, live.params());
+
+    let adam = TrainConfig { optimizer: Optimizer::with_defaults("adam").unwrap(), ..later.clone() };
+    assert!(live.retune(&adam).is_err() && g_live.retune(&adam).is_err(), "another optimizer restarts");
+    assert!(live.retune(&TrainConfig { lr: f32::NAN, ..later }).is_err(), "a bad rate is refused");
+}

@@ -135,6 +135,12 @@ impl Task for NetTask {
                 }
             }
             Command::Forget(id) => self.probes.retain(|(i, _)| *i != id),
+            Command::Retune(config) => {
+                if let Ok(run) = &mut self.run {
+                    // The page checked it ([`super::remote::Net::retune`]).
+                    let _ = run.retune(&config);
+                }
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use gradlab_core::engine::{check_work, grid_points, Backend, Clock, Engine, Pend
 use gradlab_core::gpu::Snapshot;
 use gradlab_core::hidden::{Hidden, Rows};
 use gradlab_core::landscape::Plane;
-use gradlab_core::{wire, Error, Part, Problem, Subset};
+use gradlab_core::{wire, Error, Part, Problem, Subset, TrainConfig};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -143,6 +143,18 @@ impl Net {
         match self {
             Self::Here(e) => e.reset(),
             Self::Away(r) => r.reset(),
+        }
+    }
+
+    /// Trains on with `config` from the next step, without a restart (a
+    /// new learning rate, schedule or weight decay).
+    ///
+    /// # Errors
+    /// As [`TrainConfig::retuned`].
+    pub fn retune(&mut self, config: &TrainConfig) -> Result<(), Error> {
+        match self {
+            Self::Here(e) => e.retune(config),
+            Self::Away(r) => r.retune(config),
         }
     }
 
@@ -333,6 +345,13 @@ impl RemoteRun {
     fn reset(&mut self) {
         self.tell(Command::Reset);
         self.target = None;
+    }
+
+    /// Checked here, so the worker's run takes it without a word.
+    fn retune(&mut self, config: &TrainConfig) -> Result<(), Error> {
+        self.problem.config.train = self.problem.config.train.retuned(config)?;
+        self.tell(Command::Retune(config.clone()));
+        Ok(())
     }
 
     fn pause(&mut self) {

@@ -60,6 +60,9 @@ pub enum Command {
     },
     /// The page no longer wants the answer to probe `id`.
     Forget(u32),
+    /// Train on with this configuration from the next step (checked by
+    /// the page: [`gradlab_core::TrainConfig::retuned`]).
+    Retune(gradlab_core::TrainConfig),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

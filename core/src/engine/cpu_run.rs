@@ -66,6 +66,16 @@ impl CpuRun {
         self.top = Rc::default();
     }
 
+    /// Trains on with `config` from the next step (a reset keeps it).
+    ///
+    /// # Errors
+    /// As [`crate::TrainConfig::retuned`].
+    pub fn retune(&mut self, config: &crate::TrainConfig) -> Result<(), Error> {
+        self.trainer.retune(config)?;
+        self.problem.config.train = config.clone();
+        Ok(())
+    }
+
     #[must_use]
     pub fn steps_done(&self) -> u64 {
         self.trainer.steps_done()

@@ -324,6 +324,25 @@ impl Engine {
         self.dirty = true;
     }
 
+    /// Trains on with `config` from the next step (a reset keeps it): a
+    /// new learning rate, schedule or weight decay without a restart.
+    ///
+    /// # Errors
+    /// As [`crate::TrainConfig::retuned`].
+    pub fn retune(&mut self, config: &crate::TrainConfig) -> Result<(), Error> {
+        let checked = self.problem.config.train.retuned(config)?;
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, .. } => {
+                if let Some(t) = trainer {
+                    t.retune(&checked)?;
+                }
+            }
+            Trainer::Cpu { run, .. } => run.retune(&checked)?,
+        }
+        self.problem.config.train = checked;
+        Ok(())
+    }
+
     /// Steps trained (or submitted to the GPU) so far.
     #[must_use]
     pub fn steps_taken(&self) -> u64 {

@@ -286,6 +286,17 @@ impl GpuTrainer {
         (groups.min(65_535), groups.div_ceil(65_535))
     }
 
+    /// Trains on with `config` from the next submitted step
+    /// ([`TrainConfig::retuned`]: each step's learning rate and weight
+    /// decay are written with its submit).
+    ///
+    /// # Errors
+    /// As [`TrainConfig::retuned`].
+    pub fn retune(&mut self, config: &TrainConfig) -> Result<(), Error> {
+        self.config = self.config.retuned(config)?;
+        Ok(())
+    }
+
     /// Every model's parameters, model after model.
     #[must_use]
     pub fn read_params(&self) -> PendingRead {

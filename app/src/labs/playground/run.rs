@@ -1,6 +1,7 @@
 //! The playground's run: one configuration trained on the GPU a frame's
 //! worth at a time, or on the CPU in the page's worker; rebuilt when the
-//! settings change (not when only the view does). The network view asks
+//! settings change (not when only the view does; a new learning rate
+//! trains on from the next step). The network view asks
 //! the backend for every neuron's activations as training goes.
 
 use gradlab_core::engine::Pending;
@@ -179,8 +180,11 @@ impl LabRun for Run {
     type Chart = Chart;
 
     fn configure(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState, old: Option<&PlaygroundState>) {
-        if old.is_some_and(|old| old.same_run(s)) && self.trainer.is_some() {
-            return;
+        if let (Some(old), Some(net)) = (old, &mut self.trainer) {
+            // A new learning rate takes effect at the next step, no restart.
+            if old.same_run(s) || (old.retunes_to(s) && net.retune(&s.run_config().train).is_ok()) {
+                return;
+            }
         }
         let plot = self.plot.take();
         *self = Self { plot: plot.into(), ..Self::default() };

@@ -221,6 +221,13 @@ impl PlaygroundState {
         }
     }
 
+    /// Whether a run of `self` goes on as `other` from its next step:
+    /// only the learning rate differs, besides what is shown.
+    #[must_use]
+    pub fn retunes_to(&self, other: &Self) -> bool {
+        Self { lr: other.lr, ..self.clone() }.same_run(other)
+    }
+
     /// Whether `other` trains the same run (only what is shown differs).
     #[must_use]
     pub fn same_run(&self, other: &Self) -> bool {
