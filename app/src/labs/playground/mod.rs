@@ -86,6 +86,14 @@ pub fn Playground(
             </ChartFigure>
         }
     };
+    // What decides which controls show: memos, so that the controls are
+    // made again only when it changes, not on every slider move (made
+    // anew each time, they grew the heap over a thousand changes).
+    let own = Memo::new(move |_| k.with(|s| s.data.own()));
+    let arms = Memo::new(move |_| k.with(|s| s.data.multiclass() && !s.data.own()));
+    let classifies = Memo::new(move |_| k.with(|s| s.data.classifies()));
+    let normal = Memo::new(move |_| k.with(|s| s.init == InitScheme::Normal));
+    let forced = Memo::new(move |_| k.with(|s| (s.loss() != s.loss).then(|| (s.classes(), s.loss))));
     // Your points: the class a click adds, how many there are, and Clear.
     let own_points = move || {
         let swatch = move |c: usize| {
@@ -97,7 +105,7 @@ pub fn Playground(
             }
         };
         view! {
-            {move || k.with(|s| s.data.classifies()).then(|| view! {
+            {move || classifies.get().then(|| view! {
                 <div class="swatches" role="group" aria-label="the class a click adds">{(0..crate::charts::CLASSES.len()).map(swatch).collect_view()}</div>
             })}
             <p class="note">
@@ -125,9 +133,9 @@ pub fn Playground(
             <fieldset>
                 <legend>"Data"</legend>
                 {DATA.select(settings)}
-                {move || k.with(|s| s.data.multiclass() && !s.data.own()).then(|| CLASSES.slider(settings))}
-                {move || k.with(|s| s.data.own()).then(own_points)}
-                {move || k.with(|s| !s.data.own()).then(|| view! { {N.slider(settings)} {NOISE.slider(settings)} {LABEL_NOISE.slider(settings)} })}
+                {move || arms.get().then(|| CLASSES.slider(settings))}
+                {move || own.get().then(own_points)}
+                {move || (!own.get()).then(|| view! { {N.slider(settings)} {NOISE.slider(settings)} {LABEL_NOISE.slider(settings)} })}
             </fieldset>
                 <fieldset>
                     <legend>"Network"</legend>
@@ -136,14 +144,14 @@ pub fn Playground(
                     {ACT.select(settings)}
                     {PARAM.select(settings)}
                     {INIT.select(settings)}
-                    {move || k.with(|s| s.init == InitScheme::Normal).then(|| SIGMA.slider(settings))}
+                    {move || normal.get().then(|| SIGMA.slider(settings))}
                 </fieldset>
                 <fieldset>
                     <legend>"Training"</legend>
                     {LOSS.select(settings)}
-                    {move || k.with(|s| (s.loss() != s.loss).then(|| view! {
-                        <p class="note">{format!("{} classes: training with softmax cross-entropy ({} is for two).", s.classes(), s.loss.name())}</p>
-                    }))}
+                    {move || forced.get().map(|(k, loss)| view! {
+                        <p class="note">{format!("{k} classes: training with softmax cross-entropy ({} is for two).", loss.name())}</p>
+                    })}
                     {OPT.select(settings)}
                     {LR.slider(settings)}
                     <controls::Slider label=BATCH.label name=BATCH.key
