@@ -5,16 +5,14 @@
 //! they are.
 
 use gradlab_core::data::MAX_CLASSES;
-use gradlab_core::DatasetKind;
-
 use gradlab_core::points::{parse_csv, MAX_CSV_BYTES};
+use gradlab_core::DatasetKind;
+use leptos::prelude::Update;
 
 use super::charts::Plot;
 use super::run::Run;
 use super::state::PlaygroundState;
 use crate::kit::query::{quote, Setting, Shape};
-use leptos::prelude::Update;
-
 use crate::kit::{Checker, LabKit, Named};
 
 /// Most of your points a URL holds; more live in the browser's local

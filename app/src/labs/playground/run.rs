@@ -1,15 +1,15 @@
 //! The playground's run: one configuration trained on the GPU a frame's
 //! worth at a time, or on the CPU in the page's worker; rebuilt when the
 //! settings change (not when only the view does; a new learning rate
-//! trains on from the next step). The network view asks
-//! the backend for every neuron's activations as training goes.
+//! trains on from the next step). The views inside the network ask the
+//! backend for activations as training goes.
+
+use std::cell::Cell;
 
 use gradlab_core::engine::Pending;
 use gradlab_core::gpu::Snapshot;
 use gradlab_core::hidden::{Hidden, LayerStats};
 use gradlab_core::{Problem, RunConfig};
-
-use std::cell::Cell;
 
 use super::charts::{draw_empty, draw_function, draw_losses, Plot};
 use super::depth::{self, draw_depth, DepthLook};
@@ -99,7 +99,7 @@ impl Run {
                 }
                 Some(Err(e)) => {
                     self.asking = None;
-                    f.note(format!("The network view could not read the neurons: {e}."));
+                    f.note(format!("Could not read the network's activations: {e}."));
                     self.inside_step = Some(u64::MAX); // not again for this run
                     return false;
                 }
@@ -126,7 +126,7 @@ impl Run {
         match asked {
             Ok(p) => (self.asking, self.asked, self.inside_step, self.inside_view) = (Some(p), f.now, Some(step), Some(view)),
             Err(e) => {
-                f.note(format!("The network view could not read the neurons: {e}."));
+                f.note(format!("Could not read the network's activations: {e}."));
                 self.inside_step = Some(u64::MAX);
             }
         }
