@@ -73,7 +73,7 @@ pub fn draw_projection(surface: &mut Surface<'_>, problem: &Problem, look: &Hidd
     let layer = problem.spec.hidden.len();
     let Ok(mut chart) = ChartBuilder::on(&root)
         .margin(surface.px(8.0))
-        .caption(format!("layer {layer} (the last hidden one), {} training points", p.points.len()), surface.font(13.0))
+        .caption(format!("last hidden layer ({layer}) · {} points", p.points.len()), surface.font(13.0))
         .x_label_area_size(surface.px(40.0))
         .y_label_area_size(surface.px(56.0))
         .build_cartesian_2d(-lim..lim, -lim..lim)
@@ -119,8 +119,9 @@ pub fn draw_regions(surface: &mut Surface<'_>, problem: &Problem, look: &HiddenL
         let _ = root.present();
         return;
     }
-    let (w, _) = root.dim_in_pixel();
-    let (left, right) = root.split_horizontally(w / 2);
+    // The map about square (the input box is), the count beside it.
+    let (w, h) = root.dim_in_pixel();
+    let (left, right) = root.split_horizontally((w / 2).min(h + h / 10));
     let [(x0, x1), (y0, y1)] = problem.dataset.domain();
     if let Some(ids) = &look.regions {
         let two_d = problem.spec.input_dim == 2;
