@@ -327,7 +327,7 @@ test('a CSV upload loads your data (more than a URL holds stay in local storage)
 });
 
 for (const backend of ['gpu', 'cpu']) {
-  test(`a learning rate changed mid-run trains on without a restart (${backend})`, async () => {
+  test(`a learning rate or weight decay changed mid-run trains on without a restart (${backend})`, async () => {
     const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
     const { page, errors } = await open(browser, ctx.url + `?lab=playground&width=8&n=128&backend=${backend}`);
     await stepsAtLeast(page, 40);
@@ -339,8 +339,12 @@ for (const backend of ['gpu', 'cpu']) {
     await slider.focus();
     await page.keyboard.press('ArrowLeft');
     await until(page, () => new URLSearchParams(location.search).get('lr') !== '0.01');
+    const decay = page.locator('input[name="wd"]');
+    await decay.focus();
+    await page.keyboard.press('ArrowRight');
+    await until(page, () => Number(new URLSearchParams(location.search).get('wd')) > 0);
     await page.waitForTimeout(500);
-    assert.equal(await steps(page), paused, 'the run goes on where it was');
+    assert.equal(await steps(page), paused, 'the run goes on where it was, with the new rate and weight decay');
     await page.click('button[name="play"]');
     await until(page, (n) => Number(document.querySelector('.playground').dataset.steps) > n + 20, paused);
     assert.equal((await status(page)).phase, 'running');

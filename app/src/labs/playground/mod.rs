@@ -15,7 +15,7 @@ use leptos::prelude::*;
 
 use self::run::{Chart, Run};
 use self::state::{
-    InitScheme, PgView, ACT, BATCH, CLASSES, DATA, DEPTH, INIT, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, SIGMA, VIEW, WIDTH,
+    InitScheme, PgView, ACT, BATCH, CLASSES, DATA, DEPTH, INIT, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, SIGMA, VIEW, WD, WIDTH,
 };
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
@@ -154,6 +154,7 @@ pub fn Playground(
                     })}
                     {OPT.select(settings)}
                     {LR.slider(settings)}
+                    {WD.slider(settings)}
                     <controls::Slider label=BATCH.label name=BATCH.key
                         value=Signal::derive(move || k.with(|s| if s.batch == 0 { 0.0 } else { (s.batch as f64).log2() + 1.0 }))
                         scale=controls::Scale { min: 0.0, max: batch_positions, steps: BATCH.steps, log: false }

@@ -61,6 +61,8 @@ pub struct PlaygroundState {
     pub loss: Loss,
     pub opt: Optimizer,
     pub lr: f32,
+    /// L2 weight decay λ (`g ← ∇L + λθ`), changed live like the rate.
+    pub wd: f32,
     /// 0 is full batch; else a power of two.
     pub batch: usize,
     pub seed: u64,
@@ -90,6 +92,7 @@ impl Default for PlaygroundState {
             loss: Loss::Bce,
             opt: Optimizer::with_defaults("adam").unwrap_or_default(),
             lr: 0.01,
+            wd: 0.0,
             batch: 0,
             seed: 1,
             view: PgView::Function,
@@ -116,6 +119,7 @@ num!(SIGMA, sigma: f32, 0.1, 4.0, "σ", log 100);
 pick!(LOSS, loss: Loss, "loss");
 pick!(OPT, opt: Optimizer, "optimizer");
 num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
+num!(WD, wd: f32, 0.0, 0.01, "weight decay", linear 100);
 // Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
 num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
@@ -123,7 +127,7 @@ pick!(VIEW, view: PgView, "view");
 num!(LAYER, layer: usize, 0, 16, "layer", linear 16);
 num!(UNIT, unit: usize, 0, 1023, "unit", linear 0);
 
-static SETTINGS: [&dyn Setting<S>; 21] = [
+static SETTINGS: [&dyn Setting<S>; 22] = [
     &DATA,
     &CLASSES,
     &PTS,
@@ -140,6 +144,7 @@ static SETTINGS: [&dyn Setting<S>; 21] = [
     &LOSS,
     &OPT,
     &LR,
+    &WD,
     &BATCH,
     &SEED,
     &VIEW,
@@ -222,10 +227,10 @@ impl PlaygroundState {
     }
 
     /// Whether a run of `self` goes on as `other` from its next step:
-    /// only the learning rate differs, besides what is shown.
+    /// only the learning rate and weight decay differ, besides what is shown.
     #[must_use]
     pub fn retunes_to(&self, other: &Self) -> bool {
-        Self { lr: other.lr, ..self.clone() }.same_run(other)
+        Self { lr: other.lr, wd: other.wd, ..self.clone() }.same_run(other)
     }
 
     /// Whether `other` trains the same run (only what is shown differs).
@@ -260,6 +265,7 @@ impl PlaygroundState {
             },
             train: TrainConfig {
                 batch_size: (self.batch > 0).then_some(self.batch),
+                weight_decay: self.wd,
                 ..TrainConfig::full_batch(self.loss(), self.opt, self.lr)
             },
             seed: self.seed,
@@ -373,6 +379,16 @@ mod tests {
         let (s, msgs) = PlaygroundState::from_query("data=sine");
         assert_eq!(s.loss, Loss::Mse);
         assert!(msgs.is_empty());
+    }
+
+    #[test]
+    fn rate_and_weight_decay_retune_and_the_rest_restarts() {
+        let s = PlaygroundState::default();
+        assert!(s.retunes_to(&PlaygroundState { lr: 0.1, wd: 1e-3, ..s.clone() }));
+        assert!(!s.retunes_to(&PlaygroundState { width: 8, lr: 0.1, ..s.clone() }));
+        assert!(!s.retunes_to(&PlaygroundState { seed: 9, ..s.clone() }));
+        let (a, b) = (s.run_config().train, PlaygroundState { wd: 1e-3, ..s.clone() }.run_config().train);
+        assert!(a.retunes_to(&b) && b.weight_decay == 1e-3, "the trainers take it too");
     }
 
     url_properties!(playground_urls, PlaygroundState);
