@@ -228,6 +228,12 @@ impl DataConfig {
     }
 }
 
+/// Component `j` of every row of a row-major table `width` wide (a
+/// coordinate of every point, a unit at every input).
+pub fn column(values: &[f32], width: usize, j: usize) -> impl Iterator<Item = f32> + '_ {
+    values.iter().skip(j).step_by(width.max(1)).copied()
+}
+
 /// Largest coordinate of your own points.
 pub const MAX_COORDINATE: f32 = 1e4;
 
@@ -358,7 +364,7 @@ impl Dataset {
         let d = self.input_dim;
         let coords = |j: usize| -> Vec<f32> {
             if j < d {
-                self.train.x.iter().skip(j).step_by(d).copied().collect()
+                column(&self.train.x, d, j).collect()
             } else {
                 self.train.y.clone()
             }

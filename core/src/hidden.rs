@@ -16,6 +16,9 @@ use crate::{cpu, Error, Part};
 
 /// Most inputs one request may name (the drawing grid's 64²).
 pub const MAX_ROWS: usize = 4096;
+/// Most activations one request may bring back (16 MB of floats): the
+/// 64² grid of a 1024-wide, 16-deep net would be 250 MB.
+pub const MAX_VALUES: usize = 1 << 22;
 
 /// Which inputs: rows of the training set, the test set or the run's grid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,13 +34,26 @@ impl Rows {
         Self { set, index: (0..n.min(MAX_ROWS) as u32).collect() }
     }
 
-    /// Refuses no rows, more than [`MAX_ROWS`], or a row past the set's `n`.
+    /// Refuses no rows, more than [`MAX_ROWS`], a row past the set's
+    /// `n`, or more than [`MAX_VALUES`] activations of `units` hidden
+    /// units each.
     ///
     /// # Errors
-    /// [`Error::Invalid`] naming the row.
-    pub fn check(&self, n: usize) -> Result<(), Error> {
-        if !(1..=MAX_ROWS).contains(&self.index.len()) {
-            return Err(Error::invalid(Part::Request, "rows", format!("{} rows; 1 to {MAX_ROWS}", self.index.len())));
+    /// [`Error::Invalid`] naming the row, or [`Error::TooLarge`].
+    pub fn check(&self, n: usize, units: usize) -> Result<(), Error> {
+        let rows = self.index.len();
+        if !(1..=MAX_ROWS).contains(&rows) {
+            return Err(Error::invalid(Part::Request, "rows", format!("{rows} rows; 1 to {MAX_ROWS}")));
+        }
+        if rows.saturating_mul(units) > MAX_VALUES {
+            let got = rows.saturating_mul(units) as u64;
+            return Err(Error::TooLarge {
+                what: "hidden activations (rows × hidden units)",
+                got,
+                limit: MAX_VALUES as u64,
+                unit: "values",
+                within: "gradlab",
+            });
         }
         match self.index.iter().find(|&&i| i as usize >= n) {
             Some(i) => Err(Error::invalid(Part::Request, "row", format!("{i} is past a set of {n} rows"))),
@@ -55,11 +71,10 @@ impl Rows {
 /// The activations `h_l = φ(z_l)` of every hidden layer (all but the
 /// output) at some inputs: layer after layer, each `rows × width`
 /// row-major (a row per input).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Hidden {
     pub rows: usize,
     pub widths: Vec<usize>,
-    #[serde(with = "crate::wire::vec_f32")]
     values: Vec<f32>,
 }
 
@@ -108,7 +123,7 @@ impl Hidden {
 
     /// Unit `j` of layer `l` at every input.
     pub fn unit(&self, l: usize, j: usize) -> impl Iterator<Item = f32> + '_ {
-        self.layer(l).iter().skip(j).step_by(self.widths[l]).copied()
+        crate::data::column(self.layer(l), self.widths[l], j)
     }
 
     /// Layer `l`'s representation of the inputs on its top two principal
@@ -319,10 +334,12 @@ mod tests {
     fn rows_are_checked_and_gathered() {
         let rows = Rows { set: EvalSet::Train, index: vec![2, 0] };
         assert_eq!(rows.gather(&[0.0, 1.0, 10.0, 11.0, 20.0, 21.0], 2), [20.0, 21.0, 0.0, 1.0]);
-        assert!(rows.check(3).is_ok());
-        assert!(rows.check(2).unwrap_err().to_string().contains("row 2 is past a set of 2 rows"));
-        assert!(Rows::first(EvalSet::Grid, 10_000).check(10_000).is_ok());
-        assert!(Rows { set: EvalSet::Grid, index: vec![0; MAX_ROWS + 1] }.check(1).is_err());
-        assert!(Rows { set: EvalSet::Grid, index: vec![] }.check(1).is_err());
+        assert!(rows.check(3, 8).is_ok());
+        assert!(rows.check(2, 8).unwrap_err().to_string().contains("row 2 is past a set of 2 rows"));
+        assert!(Rows::first(EvalSet::Grid, 10_000).check(10_000, 8).is_ok());
+        assert!(Rows { set: EvalSet::Grid, index: vec![0; MAX_ROWS + 1] }.check(1, 8).is_err());
+        assert!(Rows { set: EvalSet::Grid, index: vec![] }.check(1, 8).is_err());
+        let wide = Rows::first(EvalSet::Grid, MAX_ROWS).check(MAX_ROWS, 15 * 1024).unwrap_err();
+        assert!(matches!(wide, Error::TooLarge { got, .. } if got == (MAX_ROWS * 15 * 1024) as u64), "{wide}");
     }
 }

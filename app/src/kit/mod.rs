@@ -25,6 +25,7 @@ mod frame;
 pub mod host;
 pub mod net_task;
 pub mod page;
+pub mod probe;
 #[cfg(test)]
 pub mod properties;
 pub mod query;

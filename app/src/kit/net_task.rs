@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use gradlab_core::engine::{Clock, CpuRun, Pending};
 use gradlab_core::{Error, Problem, RunConfig};
 
-use super::remote::{Params, Probe, Probed, Setup};
+use super::probe::{Probe, Probed};
+use super::remote::{Params, Setup};
 use super::worker::{Activity, Command, Task, Update};
 
 /// Milliseconds between snapshots while training (10 a second: each is
@@ -156,7 +157,8 @@ mod tests {
     use gradlab_core::{Problem, Subset};
 
     use super::NetTask;
-    use crate::kit::remote::{Params, Probe, Probed, Setup};
+    use crate::kit::probe::{Probe, Probed};
+    use crate::kit::remote::{Params, Setup};
     use crate::kit::worker::{Activity, Command, Task, Update};
     use crate::labs::landscape::state::LandscapeState;
 

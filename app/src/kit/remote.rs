@@ -1,7 +1,8 @@
 //! A net trained where it runs best: an [`Engine`] on the GPU, or without
 //! one a [`CpuRun`] in the page's worker ([`super::worker`]), so that the
 //! page only draws. The page sends play, pause, steps and reset, and asks
-//! for probes (losses on a plane, the sharpness, the NTK Gram) whose
+//! for probes ([`super::probe`]: losses on a plane, the sharpness, the NTK
+//! Gram, hidden activations, the gradient) whose
 //! results come back by id, as [`Pending`]s like the engine's own.
 
 use std::cell::RefCell;
@@ -12,10 +13,11 @@ use gradlab_core::engine::{check_work, grid_points, Backend, Clock, Engine, Pend
 use gradlab_core::gpu::Snapshot;
 use gradlab_core::hidden::{Hidden, Rows};
 use gradlab_core::landscape::Plane;
-use gradlab_core::{wire, Error, Part, Problem, Subset, TrainConfig};
+use gradlab_core::{Error, Part, Problem, Subset, TrainConfig};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+use super::probe::{Probe, Probed};
 use super::worker::{Background, Command, Job, Update, SLICE_MS};
 
 /// How a net starts, beyond its configuration.
@@ -40,44 +42,6 @@ pub enum Params {
     /// a pause or a reset. (An engine here reads them with every snapshot.)
     AtStops,
     Always,
-}
-
-/// A question about a net at its current parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Probe {
-    /// The mean loss on `subset` at `points` of `plane`.
-    Losses { plane: Plane, points: Vec<[f32; 2]>, subset: Subset },
-    /// Power iterations for the top Hessian eigenvalue, warm-started.
-    Sharpness { iterations: u32 },
-    /// The empirical NTK on the training set.
-    NtkGram,
-    /// Every hidden unit's activation at some inputs.
-    Hidden(Rows),
-    /// The parameters now.
-    Params,
-    /// The gradient of the mean loss over the first training points.
-    Gradient { rows: usize },
-}
-
-/// A probe's answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Probed {
-    Losses(#[serde(with = "wire::vec_f32")] Vec<f32>),
-    Sharpness(#[serde(with = "wire::f32")] f32),
-    NtkGram {
-        n: usize,
-        #[serde(with = "wire::vec_f64")]
-        values: Vec<f64>,
-    },
-    Params(#[serde(with = "wire::vec_f32")] Vec<f32>),
-    Gradient(#[serde(with = "wire::vec_f32")] Vec<f32>),
-    /// A [`Hidden`], its values apart (they travel as a typed array).
-    Hidden {
-        rows: usize,
-        widths: Vec<usize>,
-        #[serde(with = "wire::vec_f32")]
-        values: Vec<f32>,
-    },
 }
 
 /// One net of a lab, on the GPU here or on the CPU in the worker.

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::kit::remote::{Probe, Probed};
+use crate::kit::probe::{Probe, Probed};
 pub use crate::labs::jobs::{Command, Job, Update};
 use crate::web;
 

@@ -16,7 +16,8 @@ use super::double_descent::jobs as dd;
 use super::ntk::jobs::{AtInit, AtInitTask, EigenvaluesTask};
 use crate::kit::backend::RateTask;
 use crate::kit::net_task::NetTask;
-use crate::kit::remote::{Probe, Probed, Setup};
+use crate::kit::probe::{Probe, Probed};
+use crate::kit::remote::Setup;
 use crate::kit::worker::Task;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

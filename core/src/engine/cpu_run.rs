@@ -132,8 +132,9 @@ impl CpuRun {
             EvalSet::Grid => &self.grid,
         };
         let d = p.spec.input_dim;
-        rows.check(x.len() / d)?;
-        Ok(Hidden::compute(self.trainer.layout(), self.trainer.params(), &rows.gather(x, d)))
+        let layout = self.trainer.layout();
+        rows.check(x.len() / d, Hidden::widths(layout).iter().sum())?;
+        Ok(Hidden::compute(layout, self.trainer.params(), &rows.gather(x, d)))
     }
 
     /// The gradient of the mean training loss over the first `rows`

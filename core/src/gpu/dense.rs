@@ -136,12 +136,11 @@ impl GpuTrainer {
     /// mini-batch's would).
     ///
     /// # Errors
-    /// [`Error::Invalid`] for no rows, more than [`crate::hidden::MAX_ROWS`], or a row
-    /// past the set.
+    /// As [`Rows::check`].
     pub fn read_hidden(&mut self, rows: &Rows) -> Result<PendingHidden, Error> {
         let set = self.plan.dispatches.eval[rows.set as usize];
-        rows.check(set.rows as usize)?;
         let widths = Hidden::widths(&self.layout);
+        rows.check(set.rows as usize, widths.iter().sum())?;
         let n = rows.index.len() as u32;
         let cap = self.plan.capacity;
         let records: Vec<StepArgs> =

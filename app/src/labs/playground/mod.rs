@@ -6,6 +6,7 @@ mod depth;
 mod export;
 mod hidden;
 mod network;
+mod neuron;
 mod own;
 mod run;
 pub mod state;

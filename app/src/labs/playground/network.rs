@@ -5,6 +5,7 @@
 //! backend ([`gradlab_core::hidden`]); the layout is plain arithmetic, so
 //! a click finds the neuron it landed on (native tests).
 
+use gradlab_core::data::column;
 use gradlab_core::engine::{GRID_1D, GRID_2D};
 use gradlab_core::gpu::EvalSet;
 use gradlab_core::hidden::{Hidden, Rows};
@@ -12,7 +13,7 @@ use gradlab_core::spec::ParamLayout;
 use gradlab_core::Problem;
 use plotters::prelude::*;
 
-use crate::charts::{class_colour, mesh, Surface, CLASS0, CLASS1};
+use crate::charts::{Surface, CLASS0, CLASS1};
 use crate::kit::Click;
 
 /// Neurons drawn per layer, at most: those with the largest outgoing weights.
@@ -34,7 +35,7 @@ pub fn rows(input_dim: usize) -> Rows {
 }
 
 /// Picture side in 2D.
-const SIDE: usize = GRID_2D / STRIDE;
+pub(super) const SIDE: usize = GRID_2D / STRIDE;
 
 /// What the network view draws: every neuron's activations on the picture
 /// grid, the weights, the output there, and which neurons are shown.
@@ -69,15 +70,15 @@ impl Inside {
 
     /// Unit `j` of column `c` (0 the inputs, then the hidden layers, then
     /// the outputs) at every picture point.
-    fn values(&self, c: usize, j: usize, layout: &ParamLayout) -> Vec<f32> {
+    pub(super) fn values(&self, c: usize, j: usize, layout: &ParamLayout) -> Vec<f32> {
         let hidden = self.hidden.widths.len();
         if c == 0 {
             let d = layout.input_dim();
-            self.inputs.iter().skip(j).step_by(d).copied().collect()
+            column(&self.inputs, d, j).collect()
         } else if c <= hidden {
             self.hidden.unit(c - 1, j).collect()
         } else {
-            self.outputs.iter().skip(j).step_by(layout.output_dim()).copied().collect()
+            column(&self.outputs, layout.output_dim(), j).collect()
         }
     }
 
@@ -169,7 +170,7 @@ pub fn clicked(inside: &Inside, layout: &ParamLayout, at: Click) -> Option<(usiz
 
 /// A value's colour on a scale symmetric about 0 up to `top`: orange for
 /// positive, blue for negative (the classes' colours), the background at 0.
-fn diverging(v: f32, top: f32, bg: RGBColor) -> [u8; 4] {
+pub(super) fn diverging(v: f32, top: f32, bg: RGBColor) -> [u8; 4] {
     let t = if top > 0.0 && v.is_finite() { (v / top).clamp(-1.0, 1.0) } else { 0.0 };
     let c = if t >= 0.0 { CLASS1 } else { CLASS0 };
     let t = f64::from(t.abs());
@@ -178,7 +179,7 @@ fn diverging(v: f32, top: f32, bg: RGBColor) -> [u8; 4] {
 }
 
 /// The largest magnitude among `values` (finite ones).
-fn top(values: &[f32]) -> f32 {
+pub(super) fn top(values: &[f32]) -> f32 {
     values.iter().filter(|v| v.is_finite()).map(|v| v.abs()).max_by(f32::total_cmp).unwrap_or(0.0)
 }
 
@@ -267,79 +268,8 @@ pub fn draw_network(surface: &mut Surface<'_>, problem: &Problem, inside: &Insid
         }
     }
 
-    draw_panel(surface, &root, problem, inside, focus, &g, px(1.0));
+    super::neuron::draw_panel(surface, &root, problem, inside, focus, &g, px(1.0));
     let _ = root.present();
-}
-
-/// The enlarged neuron, over the data's domain with the training points.
-fn draw_panel<'a>(
-    surface: &Surface<'a>,
-    root: &DrawingArea<crate::charts::surface::Backend<'a>, plotters::coord::Shift>,
-    problem: &Problem,
-    inside: &Inside,
-    (layer, unit): (usize, usize),
-    g: &Geometry,
-    hp: i32,
-) {
-    let layout = problem.spec.layout();
-    let hidden = inside.hidden.widths.len();
-    let (c, name) = if layer == 0 || layer > hidden {
-        (hidden + 1, if layout.output_dim() > 1 { format!("output {}", unit + 1) } else { "output".to_owned() })
-    } else {
-        (layer, format!("layer {layer}, unit {unit}"))
-    };
-    let values = inside.values(c, unit, &layout);
-    let m = top(&values);
-    let (l, t, w, h) = g.panel;
-    let at = |v: f64| (v * f64::from(hp)).round() as i32;
-    let area = root.clone().shrink((at(l), at(t)), (at(w).max(1) as u32, at(h).max(1) as u32));
-    let [(x0, x1), (y0, y1)] = problem.dataset.domain();
-    let title = format!("{name} · largest |value| {m:.3}");
-    let train = &problem.dataset.train;
-    if layout.input_dim() == 2 {
-        let Ok(mut chart) = ChartBuilder::on(&area)
-            .margin(surface.px(6.0))
-            .caption(title, surface.font(13.0))
-            .x_label_area_size(surface.px(24.0))
-            .y_label_area_size(surface.px(32.0))
-            .build_cartesian_2d(x0..x1, y0..y1)
-        else {
-            return;
-        };
-        let pixels: Vec<u8> = values.iter().flat_map(|&v| diverging(v, m, surface.theme.bg)).collect();
-        if values.len() == SIDE * SIDE {
-            surface.raster(root, &pixels, (SIDE as u32, SIDE as u32), chart.plotting_area().get_pixel_range(), surface.on_page());
-        }
-        let _ = mesh(&mut chart, surface).disable_mesh().draw();
-        let r = surface.px(1.8).max(1);
-        let class = |c: f32| surface.theme.rgb(class_colour(c));
-        let _ = chart.draw_series(train.x.chunks(2).zip(&train.y).map(|(p, &c)| Circle::new((p[0], p[1]), r, class(c).stroke_width(1))));
-    } else {
-        let lim = if m > 1e-6 { 1.1 * f64::from(m) } else { 1e-6 };
-        let Ok(mut chart) = ChartBuilder::on(&area)
-            .margin(surface.px(6.0))
-            .caption(title, surface.font(13.0))
-            .x_label_area_size(surface.px(24.0))
-            .y_label_area_size(surface.px(40.0))
-            .build_cartesian_2d(f64::from(x0)..f64::from(x1), -lim..lim)
-        else {
-            return;
-        };
-        let _ = mesh(&mut chart, surface).draw();
-        let xs = inside.inputs.iter().map(|&x| f64::from(x));
-        let line: Vec<(f64, f64)> = xs.zip(&values).filter(|(_, v)| v.is_finite()).map(|(x, &v)| (x, f64::from(v))).collect();
-        let _ = chart.draw_series(LineSeries::new(line, surface.theme.rgb(CLASS1).stroke_width(surface.stroke(2.0))));
-        if c > hidden {
-            // The output is in the targets' units: the training points belong beside it.
-            let r = surface.px(1.8).max(1);
-            let dots = train
-                .x
-                .iter()
-                .zip(&train.y)
-                .map(|(&x, &y)| Circle::new((f64::from(x), f64::from(y)), r, surface.theme.rgb(CLASS0).stroke_width(1)));
-            let _ = chart.draw_series(dots);
-        }
-    }
 }
 
 #[cfg(test)]
