@@ -119,7 +119,7 @@ num!(SIGMA, sigma: f32, 0.1, 4.0, "σ", log 100);
 pick!(LOSS, loss: Loss, "loss");
 pick!(OPT, opt: Optimizer, "optimizer");
 num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
-num!(WD, wd: f32, 0.0, 0.01, "weight decay", linear 100);
+num!(WD, wd: f32, 0.0, 0.01, "weight decay", linear 100, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.1e}") });
 // Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
 num!(SEED, seed: u64, 0, 1_000_000, "seed", linear 0);
