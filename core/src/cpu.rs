@@ -291,7 +291,11 @@ impl CpuTrainer {
     /// # Errors
     /// As [`TrainConfig::retuned`].
     pub fn retune(&mut self, config: &TrainConfig) -> Result<(), crate::Error> {
-        self.config = self.config.retuned(config)?;
+        let config = self.config.retuned(config)?;
+        if config.batch_size != self.config.batch_size {
+            self.sampler = self.sampler.rebatched(config.batch(self.y.len() / self.layout.output_dim()));
+        }
+        self.config = config;
         Ok(())
     }
 

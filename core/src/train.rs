@@ -33,6 +33,25 @@ impl Loss {
         self as u32
     }
 
+    /// Fraction of the rows of `outputs` (`n × k` row-major) that predict
+    /// the class their encoded `targets` name ([`crate::Dataset::targets`]):
+    /// with one output its sign (targets ±1 under MSE, 0/1 under BCE), with
+    /// several the largest. A non-finite output is never right. Meaningful
+    /// for classification only; 0 rows give 0.
+    #[must_use]
+    pub fn accuracy(self, outputs: &[f32], targets: &[f32], k: usize) -> f32 {
+        let threshold = if self == Self::Bce { 0.5 } else { 0.0 };
+        let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let right = outputs
+            .chunks_exact(k)
+            .zip(targets.chunks_exact(k))
+            .filter(|(f, t)| {
+                f.iter().all(|v| v.is_finite()) && if k == 1 { (f[0] > 0.0) == (t[0] > threshold) } else { argmax(f) == argmax(t) }
+            })
+            .count();
+        (right as f64 / (outputs.len() / k.max(1)).max(1) as f64) as f32
+    }
+
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -252,6 +271,10 @@ pub struct TrainConfig {
     pub lr: f32,
     #[serde(default)]
     pub schedule: Schedule,
+    /// Steps of linear warmup before the schedule: step `t < warmup` trains
+    /// at `lr·(t+1)/warmup`, and the schedule then starts from its step 0.
+    #[serde(default)]
+    pub warmup: u32,
     #[serde(default)]
     pub weight_decay: f32,
     /// Mini-batch size; `None` (or ≥ the training set) is full batch.
@@ -269,12 +292,14 @@ impl TrainConfig {
     /// layers.
     #[must_use]
     pub fn full_batch(loss: Loss, optimizer: Optimizer, lr: f32) -> Self {
-        Self { loss, optimizer, lr, schedule: Schedule::Constant, weight_decay: 0.0, batch_size: None, frozen_layers: 0 }
+        Self { loss, optimizer, lr, schedule: Schedule::Constant, warmup: 0, weight_decay: 0.0, batch_size: None, frozen_layers: 0 }
     }
 }
 
 /// Largest learning rate accepted (anything above diverges at once).
 pub const MAX_LR: f32 = 100.0;
+/// Most warmup steps.
+pub const MAX_WARMUP: u32 = 1_000_000;
 
 impl TrainConfig {
     /// # Errors
@@ -288,6 +313,9 @@ impl TrainConfig {
         }
         if self.frozen_layers > 0 && self.weight_decay != 0.0 {
             return Err(Error::invalid(Part::Training, "weight_decay", "must be 0 with frozen layers (decay would shrink them)"));
+        }
+        if self.warmup > MAX_WARMUP {
+            return Err(Error::invalid(Part::Training, "warmup", format!("{} steps is more than {MAX_WARMUP}", self.warmup)));
         }
         if self.batch_size == Some(0) {
             return Err(Error::invalid(Part::Training, "batch_size", "must be at least 1"));
@@ -303,12 +331,35 @@ impl TrainConfig {
     }
 
     /// Whether a run training with `self` can go on with `other` from its
-    /// next step: only the learning rate, its schedule and the weight
-    /// decay differ (the optimizer, its state, the batches and the loss
-    /// stay).
+    /// next step: the learning rate, its schedule and warmup, the weight
+    /// decay, the batch size and the optimizer's hyperparameters may
+    /// differ; the optimizer itself (the shape of its state), the loss and
+    /// the frozen layers stay.
     #[must_use]
     pub fn retunes_to(&self, other: &Self) -> bool {
-        Self { lr: other.lr, schedule: other.schedule, weight_decay: other.weight_decay, ..self.clone() } == *other
+        let optimizer = if other.optimizer.name() == self.optimizer.name() { other.optimizer } else { self.optimizer };
+        let free = Self {
+            lr: other.lr,
+            schedule: other.schedule,
+            warmup: other.warmup,
+            weight_decay: other.weight_decay,
+            batch_size: other.batch_size,
+            optimizer,
+            ..self.clone()
+        };
+        free == *other
+    }
+
+    /// The learning rate of step `t` (0-based): the warmup's ramp, then
+    /// the schedule.
+    #[must_use]
+    pub fn lr_at(&self, t: u64) -> f32 {
+        let w = u64::from(self.warmup);
+        if t < w {
+            (f64::from(self.lr) * (t + 1) as f64 / w as f64) as f32
+        } else {
+            self.schedule.lr(self.lr, t - w)
+        }
     }
 
     /// `other` for a run training with `self`, checked.
@@ -319,7 +370,9 @@ impl TrainConfig {
     pub fn retuned(&self, other: &Self) -> Result<Self, Error> {
         other.validate()?;
         if !self.retunes_to(other) {
-            return Err(Error::invalid(Part::Training, "retune", "only the learning rate, its schedule and weight decay change mid-run"));
+            let reason =
+                "only the learning rate, its schedule, weight decay, the batch size and the optimizer's hyperparameters change mid-run";
+            return Err(Error::invalid(Part::Training, "retune", reason));
         }
         Ok(other.clone())
     }
@@ -336,7 +389,7 @@ impl TrainConfig {
                 1.0
             }
         };
-        StepParams { lr: self.schedule.lr(self.lr, t), weight_decay: self.weight_decay, bias1: correction(b1), bias2: correction(b2) }
+        StepParams { lr: self.lr_at(t), weight_decay: self.weight_decay, bias1: correction(b1), bias2: correction(b2) }
     }
 }
 
@@ -385,6 +438,13 @@ impl BatchSampler {
     #[must_use]
     pub fn new(n: usize, batch: usize, seed: u64) -> Self {
         Self { n, batch: batch.min(n), rng: Rng::new(seed, Stream::Batches), perm: Vec::new(), pos: n }
+    }
+
+    /// Batches of `batch` from now on: the next one starts a new epoch,
+    /// its permutation drawn from where this sampler's stream is.
+    #[must_use]
+    pub fn rebatched(&self, batch: usize) -> Self {
+        Self { n: self.n, batch: batch.min(self.n), rng: self.rng.clone(), perm: Vec::new(), pos: self.n }
     }
 
     #[must_use]
@@ -439,6 +499,17 @@ mod tests {
             opt.update(&mut p, g, &mut state, c.step_params(t as u64), norm, None);
         }
         p
+    }
+
+    #[test]
+    fn accuracy_reads_each_loss_encoding() {
+        // MSE targets ±1, BCE 0/1: the output's sign decides; NaN is wrong.
+        assert_eq!(Loss::Mse.accuracy(&[0.3, -2.0, 0.1, f32::NAN], &[1.0, -1.0, -1.0, -1.0], 1), 0.5);
+        assert_eq!(Loss::Bce.accuracy(&[0.3, -2.0, -0.1], &[1.0, 0.0, 1.0], 1), 2.0 / 3.0);
+        // Softmax: the largest output against the one-hot target.
+        let f = [0.1, 2.0, -1.0, /* */ 3.0, 0.0, 0.0];
+        assert_eq!(Loss::Softmax.accuracy(&f, &[0.0, 1.0, 0.0, 0.0, 0.0, 1.0], 3), 0.5);
+        assert_eq!(Loss::Softmax.accuracy(&[], &[], 3), 0.0);
     }
 
     fn close(a: &[f32], b: &[f64]) {
@@ -504,6 +575,11 @@ mod tests {
         assert!((cos.lr(1.0, 0) - 1.0).abs() < 1e-6);
         assert!((cos.lr(1.0, 50) - 0.55).abs() < 1e-6);
         assert!((cos.lr(1.0, 500) - 0.1).abs() < 1e-6);
+        // Warmup ramps to the rate in 4 steps, then the schedule starts at its own step 0.
+        let warm = TrainConfig { warmup: 4, schedule: Schedule::Step { every: 2, gamma: 0.5 }, ..config(Optimizer::Sgd) };
+        let lrs: Vec<f32> = (0..8).map(|t| warm.lr_at(t) / 0.1).collect();
+        close(&lrs, &[0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 0.5, 0.5]);
+        assert!(TrainConfig { warmup: MAX_WARMUP + 1, ..warm.clone() }.validate().is_err());
     }
 
     #[test]

@@ -327,7 +327,7 @@ test('a CSV upload loads your data (more than a URL holds stay in local storage)
 });
 
 for (const backend of ['gpu', 'cpu']) {
-  test(`a learning rate or weight decay changed mid-run trains on without a restart (${backend})`, async () => {
+  test(`the rate, weight decay, batch size, β and schedule changed mid-run train on without a restart; accuracy shows (${backend})`, async () => {
     const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
     const { page, errors } = await open(browser, ctx.url + `?lab=playground&width=8&n=128&backend=${backend}`);
     await stepsAtLeast(page, 40);
@@ -343,8 +343,21 @@ for (const backend of ['gpu', 'cpu']) {
     await decay.focus();
     await page.keyboard.press('ArrowRight');
     await until(page, () => Number(new URLSearchParams(location.search).get('wd')) > 0);
+    for (const [name, key] of [['batch', 'ArrowRight'], ['beta', 'ArrowLeft']]) {
+      await page.locator(`input[name="${name}"]`).focus();
+      await page.keyboard.press(key);
+      await until(page, (name) => new URLSearchParams(location.search).has(name), name);
+    }
+    await page.selectOption('select[name="sched"]', 'cosine');
+    await until(page, () => new URLSearchParams(location.search).get('sched') === 'cosine');
+    assert.match(await page.getAttribute('.lr-curve polyline', 'points'), /^0\.0,0\.0 .* 220\.0,44\.0$/, 'the rate curve falls to 0');
     await page.waitForTimeout(500);
-    assert.equal(await steps(page), paused, 'the run goes on where it was, with the new rate and weight decay');
+    assert.equal(await steps(page), paused, 'the run goes on where it was, with the new settings');
+    // Accuracy, for the spiral's two classes, and the best test step.
+    const [train, test] = (await status(page)).accuracy.split(',').map(Number);
+    assert.ok(train >= 0 && train <= 1 && test >= 0 && test <= 1, `accuracies are fractions: ${train}, ${test}`);
+    assert.match(await page.textContent('.stat-accuracy'), /^\d+\.\d % \/ \d+\.\d %$/);
+    assert.ok(Number(await page.$eval('.playground', (el) => el.dataset.bestStep)) > 0, 'the lowest test loss has a step');
     await page.click('button[name="play"]');
     await until(page, (n) => Number(document.querySelector('.playground').dataset.steps) > n + 20, paused);
     assert.equal((await status(page)).phase, 'running');

@@ -104,6 +104,7 @@ fn problem(case: &Case, optimizer: Optimizer) -> Problem {
             optimizer,
             lr: if matches!(optimizer, Optimizer::Adam { .. } | Optimizer::RmsProp { .. }) { case.lr / 10.0 } else { case.lr },
             schedule: Schedule::Cosine { total: 200, min_ratio: 0.1 },
+            warmup: 0,
             weight_decay: 1e-3,
             batch_size: case.batch,
             frozen_layers: 0,
@@ -143,6 +144,11 @@ fn forward_and_loss_should_match_reference() {
         let test_loss = cpu_loss(&p.dataset.test.x, &p.test_targets);
         ONE_PASS.check(&format!("{}: train loss", case.name), &[snap.train_loss], &[train_loss]);
         ONE_PASS.check(&format!("{}: test loss", case.name), &[snap.test_loss.unwrap()], &[test_loss]);
+        // Accuracy, for classifiers: the CPU's predictions counted on the host.
+        let accuracy =
+            |x: &[f32], y: &[f32]| p.dataset.classes().map(|_| p.config.train.loss.accuracy(&cpu::predict(&layout, &params, x), y, out));
+        assert_eq!(snap.train_accuracy, accuracy(&p.dataset.train.x, &p.train_targets), "{}: train accuracy", case.name);
+        assert_eq!(snap.test_accuracy, accuracy(&p.dataset.test.x, &p.test_targets), "{}: test accuracy", case.name);
     }
 }
 
@@ -345,6 +351,7 @@ fn a_learning_rate_changed_mid_run_is_that_schedule_from_the_start() {
     let mut p = problem(case, momentum);
     p.config.train.lr = 0.1;
     p.config.train.schedule = Schedule::Constant;
+    p.config.train.warmup = 0;
     let mut scheduled = p.clone();
     scheduled.config.train.schedule = Schedule::Step { every: 40, gamma: 0.5 };
     let later = TrainConfig { lr: 0.05, ..p.config.train.clone() };
@@ -375,4 +382,49 @@ fn a_learning_rate_changed_mid_run_is_that_schedule_from_the_start() {
     let adam = TrainConfig { optimizer: Optimizer::with_defaults("adam").unwrap(), ..later.clone() };
     assert!(live.retune(&adam).is_err() && g_live.retune(&adam).is_err(), "another optimizer restarts");
     assert!(live.retune(&TrainConfig { lr: f32::NAN, ..later }).is_err(), "a bad rate is refused");
+}
+
+/// A batch size and momentum changed mid-run: each backend's run retuned
+/// at step 0 is the run configured so from the start, and the two backends
+/// agree after a change mid-run (the GPU plans its buffers again, keeping
+/// parameters and optimizer state; the next batch starts a new epoch).
+#[test]
+fn a_batch_size_and_momentum_changed_mid_run_agree_on_both_backends() {
+    let (device, queue) = gpu();
+    let kernels = Kernels::new(&device);
+    let case = &cases()[1]; // moons, ReLU, batches of 16
+    let p = problem(case, Optimizer::Momentum { beta: 0.9 });
+    let later = TrainConfig { batch_size: Some(48), optimizer: Optimizer::Momentum { beta: 0.5 }, ..p.config.train.clone() };
+    let mut from_start = p.clone();
+    from_start.config.train = later.clone();
+
+    let mut cpu_start = from_start.cpu_trainer();
+    let mut cpu_retuned = p.cpu_trainer();
+    cpu_retuned.retune(&later).unwrap();
+    let mut gpu_retuned = GpuTrainer::new(&device, &queue, &kernels, &p, &p.init_params(), &[]).unwrap();
+    gpu_retuned.retune(&later).unwrap();
+    for _ in 0..20 {
+        assert_eq!(cpu_retuned.step(), cpu_start.step(), "CPU: a retune at step 0 is the run from the start");
+    }
+    gpu_retuned.train(20);
+    ONE_PASS.check(
+        "GPU retuned at step 0 against the CPU from the start",
+        &gpu_retuned.read_params().wait(&device).unwrap(),
+        cpu_start.params(),
+    );
+
+    let (mut cpu, mut gpu) = (p.cpu_trainer(), GpuTrainer::new(&device, &queue, &kernels, &p, &p.init_params(), &[]).unwrap());
+    for _ in 0..30 {
+        cpu.step();
+    }
+    gpu.train(30);
+    cpu.retune(&later).unwrap();
+    gpu.retune(&later).unwrap();
+    let losses: Vec<f32> = (0..30).map(|_| cpu.step()).collect();
+    gpu.train(30);
+    ONE_PASS.check("GPU against CPU, 30 steps after the change", &gpu.read_params().wait(&device).unwrap(), cpu.params());
+    let snap = gpu.read_snapshot().wait(&device).unwrap();
+    ONE_PASS.check("the batch losses after the change", &snap.batch_losses, &losses);
+    let adam = TrainConfig { optimizer: Optimizer::with_defaults("adam").unwrap(), ..later };
+    assert!(cpu.retune(&adam).is_err() && gpu.retune(&adam).is_err(), "another optimizer restarts");
 }

@@ -45,11 +45,25 @@ pub fn svg(size: (u32, u32), draw: impl FnOnce(&mut Surface<'_>)) -> String {
     out
 }
 
-/// Loss curve points kept for drawing: `(step, train, test)`. Thinned by
-/// half when full, so any run length fits in a fixed memory.
+/// One snapshot's numbers, as the curves keep them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Point {
+    pub step: u64,
+    pub train: f32,
+    pub test: Option<f32>,
+    /// A classifier's accuracies (fractions).
+    pub train_accuracy: Option<f32>,
+    pub test_accuracy: Option<f32>,
+}
+
+/// Loss curve points kept for drawing. Thinned by half when full, so any
+/// run length fits in a fixed memory.
 #[derive(Clone, Debug, Default)]
 pub struct History {
-    pub points: Vec<(u64, f32, Option<f32>)>,
+    pub points: Vec<Point>,
+    /// The lowest finite test loss so far, and its step: where early
+    /// stopping would have kept the net (never thinned away).
+    pub best: Option<(u64, f32)>,
 }
 
 const HISTORY_CAP: usize = 2000;
@@ -97,11 +111,20 @@ pub fn thin<T>(v: &mut Vec<T>, cap: usize) {
 }
 
 impl History {
-    pub fn push(&mut self, step: u64, train: f32, test: Option<f32>) {
-        if self.points.last().is_some_and(|p| p.0 == step) {
+    pub fn push(&mut self, snap: &gradlab_core::gpu::Snapshot) {
+        if self.points.last().is_some_and(|p| p.step == snap.step) {
             self.points.pop();
         }
-        self.points.push((step, train, test));
+        self.points.push(Point {
+            step: snap.step,
+            train: snap.train_loss,
+            test: snap.test_loss,
+            train_accuracy: snap.train_accuracy,
+            test_accuracy: snap.test_accuracy,
+        });
+        if let Some(test) = snap.test_loss.filter(|t| t.is_finite() && self.best.is_none_or(|b| *t < b.1)) {
+            self.best = Some((snap.step, test));
+        }
         thin(&mut self.points, HISTORY_CAP);
     }
 }
@@ -189,6 +212,7 @@ mod draw {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gradlab_core::gpu::Snapshot;
 
     #[test]
     fn loss_ticks_read_as_plain_numbers() {
@@ -206,11 +230,17 @@ mod tests {
     fn history_thins_but_keeps_the_ends() {
         let mut h = History::default();
         for s in 0..5000u64 {
-            h.push(s, 1.0 / (s + 1) as f32, None);
+            // The test loss is lowest at step 1234, in between thinned points.
+            let test = 1.0 + (s as f32 - 1234.0).abs();
+            let snap = Snapshot { step: s, train_loss: 1.0 / (s + 1) as f32, test_loss: Some(test), ..Snapshot::default() };
+            h.push(&snap);
         }
         assert!(h.points.len() <= HISTORY_CAP);
-        assert_eq!(h.points[0].0, 0);
-        assert_eq!(h.points.last().unwrap().0, 4999);
-        assert!(h.points.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(h.points[0].step, 0);
+        assert_eq!(h.points.last().unwrap().step, 4999);
+        assert!(h.points.windows(2).all(|w| w[0].step < w[1].step));
+        assert_eq!(h.best, Some((1234, 1.0)));
+        h.push(&Snapshot { step: 5000, test_loss: Some(f32::NAN), ..Snapshot::default() });
+        assert_eq!(h.best, Some((1234, 1.0)), "a diverged test loss is no best");
     }
 }

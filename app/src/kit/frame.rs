@@ -105,6 +105,7 @@ impl<S> Frame<'_, S> {
             st.steps = 0;
             st.train_loss = None;
             st.test_loss = None;
+            st.accuracy = [None; 2];
         });
     }
 

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::flags::{self, link, ThemeChoice};
-use super::status::{fmt_loss, Phase, Status};
+use super::status::{fmt_accuracy, fmt_loss, Phase, Status};
 use crate::charts::{theme, Theme};
 use crate::web;
 
@@ -209,6 +209,9 @@ pub fn Stats(status: RwSignal<Status>) -> impl IntoView {
             <dt>"step"</dt><dd class="stat-steps">{move || status.with(|s| s.steps)}</dd>
             <dt>"train loss"</dt><dd>{move || status.with(|s| fmt_loss(s.train_loss))}</dd>
             <dt>"test loss"</dt><dd>{move || status.with(|s| fmt_loss(s.test_loss))}</dd>
+            {move || status.with(|s| s.accuracy[0].is_some()).then(|| view! {
+                <dt>"accuracy (train / test)"</dt><dd class="stat-accuracy">{move || status.with(|s| fmt_accuracy(s.accuracy))}</dd>
+            })}
         </dl>
     }
 }
@@ -263,6 +266,7 @@ fn StatusRoot(#[prop(into)] class: String, status: RwSignal<Status>, data: DataA
             data-steps=move || status.with(|s| s.steps.to_string())
             data-train-loss=move || status.with(|s| s.train_loss.map(|v| v.to_string()).unwrap_or_default())
             data-test-loss=move || status.with(|s| s.test_loss.map(|v| v.to_string()).unwrap_or_default())
+            data-accuracy=move || status.with(|s| s.accuracy.map(|v| v.map(|v| v.to_string()).unwrap_or_default()).join(","))
             data-phase=move || status.with(|s| s.phase.code())
             data-gpu-buffers=move || status.with(|s| s.gpu.buffers.to_string())
             data-gpu-bytes=move || status.with(|s| s.gpu.bytes.to_string())

@@ -313,7 +313,10 @@ impl RemoteRun {
 
     /// Checked here, so the worker's run takes it without a word.
     fn retune(&mut self, config: &TrainConfig) -> Result<(), Error> {
-        self.problem.config.train = self.problem.config.train.retuned(config)?;
+        let mut next = self.problem.clone();
+        next.config.train = self.problem.config.train.retuned(config)?;
+        check_work(&Backend::Cpu { reason: String::new() }, &next, &self.grid)?;
+        self.problem = next;
         self.tell(Command::Retune(config.clone()));
         Ok(())
     }

@@ -48,6 +48,8 @@ pub struct Status {
     pub steps: u64,
     pub train_loss: Option<f32>,
     pub test_loss: Option<f32>,
+    /// A classifier's accuracies on the training and test sets.
+    pub accuracy: [Option<f32>; 2],
     pub steps_per_s: f64,
     pub phase: Phase,
     /// GPU buffers the page holds (`data-gpu-buffers`, `data-gpu-bytes`).
@@ -116,13 +118,14 @@ impl Progress {
         if let Some(rate) = self.rate(now, snap.step) {
             status.update(|st| st.steps_per_s = if st.steps_per_s > 0.0 { 0.5 * st.steps_per_s + 0.5 * rate } else { rate });
         }
-        self.history.push(snap.step, snap.train_loss, snap.test_loss);
-        let first = self.history.points.first().map_or(snap.train_loss, |p| p.1);
+        self.history.push(snap);
+        let first = self.history.points.first().map_or(snap.train_loss, |p| p.train);
         let diverged = snap.diverged() || gradlab_core::train::diverged(first, snap.train_loss);
         status.update(|st| {
             st.steps = snap.step;
             st.train_loss = Some(snap.train_loss);
             st.test_loss = snap.test_loss;
+            st.accuracy = [snap.train_accuracy, snap.test_accuracy];
             if diverged {
                 st.phase = Phase::Diverged;
             } else if st.phase == Phase::Diverged {
@@ -131,6 +134,13 @@ impl Progress {
         });
         diverged
     }
+}
+
+/// Accuracies as the stats show them: `97.3 % / 91.0 %` (train / test).
+#[must_use]
+pub fn fmt_accuracy([train, test]: [Option<f32>; 2]) -> String {
+    let percent = |v: Option<f32>| v.map_or("–".to_owned(), |v| format!("{:.1} %", 100.0 * v));
+    format!("{} / {}", percent(train), percent(test))
 }
 
 /// A loss as the stats show it.
@@ -145,7 +155,13 @@ pub fn fmt_loss(v: Option<f32>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Progress;
+    use super::{fmt_accuracy, Progress};
+
+    #[test]
+    fn accuracies_read_as_percent() {
+        assert_eq!(fmt_accuracy([Some(0.973), Some(0.91)]), "97.3 % / 91.0 %");
+        assert_eq!(fmt_accuracy([Some(1.0), None]), "100.0 % / –");
+    }
 
     #[test]
     fn a_run_is_called_slow_once_after_three_seconds_of_play_below_five_steps_per_second() {

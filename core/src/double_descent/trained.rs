@@ -188,6 +188,7 @@ pub fn problem(cfg: &RfConfig, width: usize, seed: u64, training: Training, lr: 
             optimizer: Optimizer::Momentum { beta: MOMENTUM },
             lr,
             schedule: Schedule::Constant,
+            warmup: 0,
             weight_decay: 0.0,
             batch_size: None,
             frozen_layers: usize::from(training == Training::Readout),

@@ -71,8 +71,12 @@ impl CpuRun {
     /// # Errors
     /// As [`crate::TrainConfig::retuned`].
     pub fn retune(&mut self, config: &crate::TrainConfig) -> Result<(), Error> {
+        // A larger batch makes each step more work.
+        let mut next = self.problem.clone();
+        next.config.train = self.problem.config.train.retuned(config)?;
+        check_work(&Backend::Cpu { reason: String::new() }, &next, &self.grid)?;
         self.trainer.retune(config)?;
-        self.problem.config.train = config.clone();
+        self.problem = next;
         Ok(())
     }
 
@@ -107,15 +111,23 @@ impl CpuRun {
         let (p, t) = (&self.problem, &self.trainer);
         let layout = t.layout();
         let (din, dout) = (layout.input_dim(), layout.output_dim());
-        let mean_loss = |x: &[f32], y: &[f32]| {
+        let loss = p.config.train.loss;
+        let classifies = p.dataset.classes().is_some();
+        // The mean loss, and the accuracy of a classifier.
+        let measure = |x: &[f32], y: &[f32]| {
             let f = cpu::forward(layout, t.params(), &cpu::columns(x, din));
-            cpu::loss(p.config.train.loss, f.output(), &cpu::columns(y, dout), None)
+            let accuracy = classifies.then(|| loss.accuracy(f.output().as_slice(), y, dout));
+            (cpu::loss(loss, f.output(), &cpu::columns(y, dout), None), accuracy)
         };
+        let (train_loss, train_accuracy) = measure(&p.dataset.train.x, &p.train_targets);
+        let test = (!p.dataset.test.is_empty()).then(|| measure(&p.dataset.test.x, &p.test_targets));
         Snapshot {
             step: t.steps_done(),
             batch_losses: std::mem::take(&mut self.batch_losses),
-            train_loss: mean_loss(&p.dataset.train.x, &p.train_targets),
-            test_loss: (!p.dataset.test.is_empty()).then(|| mean_loss(&p.dataset.test.x, &p.test_targets)),
+            train_loss,
+            test_loss: test.map(|t| t.0),
+            train_accuracy,
+            test_accuracy: test.and_then(|t| t.1),
             grid: t.predict(&self.grid),
         }
     }

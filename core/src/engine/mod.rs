@@ -325,14 +325,20 @@ impl Engine {
     }
 
     /// Trains on with `config` from the next step (a reset keeps it): a
-    /// new learning rate, schedule or weight decay without a restart.
+    /// new learning rate, schedule, weight decay, batch size or optimizer
+    /// hyperparameters without a restart.
     ///
     /// # Errors
-    /// As [`crate::TrainConfig::retuned`].
+    /// As [`crate::TrainConfig::retuned`], and steps past the backend's
+    /// work limit.
     pub fn retune(&mut self, config: &crate::TrainConfig) -> Result<(), Error> {
         let checked = self.problem.config.train.retuned(config)?;
         match &mut self.trainer {
-            Trainer::Gpu { trainer, .. } => {
+            Trainer::Gpu { trainer, backend, .. } => {
+                // A larger batch makes each step more work.
+                let mut next = self.problem.clone();
+                next.config.train = checked.clone();
+                check_work(backend, &next, &self.grid)?;
                 if let Some(t) = trainer {
                     t.retune(&checked)?;
                 }

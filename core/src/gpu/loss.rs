@@ -47,7 +47,7 @@ impl Norm {
 
 /// What a [`GpuTrainer::read_snapshot`] brings back (or the CPU computes;
 /// it crosses from a worker as JSON, NaN and all: [`crate::wire`]).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Steps done when the snapshot was taken.
     pub step: u64,
@@ -60,6 +60,14 @@ pub struct Snapshot {
     /// Mean loss on the test set (`None` without one).
     #[serde(with = "crate::wire::option_f32")]
     pub test_loss: Option<f32>,
+    /// Fraction of the training set classified right (`None` for
+    /// regression): [`Loss::accuracy`].
+    #[serde(with = "crate::wire::option_f32")]
+    pub train_accuracy: Option<f32>,
+    /// Fraction of the test set classified right (`None` for regression or
+    /// without a test set).
+    #[serde(with = "crate::wire::option_f32")]
+    pub test_accuracy: Option<f32>,
     /// Outputs on the grid, `grid rows × output_dim`.
     #[serde(with = "crate::wire::vec_f32")]
     pub grid: Vec<f32>,
@@ -85,13 +93,16 @@ pub struct PendingSnapshot {
     norm: Norm,
     sets: [EvalPlan; 3],
     out: usize,
+    loss: Loss,
+    /// Each dataset's training and test targets, for a classifier.
+    targets: Option<std::sync::Arc<[[Vec<f32>; 2]]>>,
 }
 
 impl PendingSnapshot {
     /// The (first model's) snapshot, once it has arrived.
     #[must_use]
     pub fn try_take(&self) -> Option<Result<Snapshot, Error>> {
-        self.read.try_take().map(|r| r.map(|raw| self.parse(&raw)))
+        self.read.try_take().map(|r| r.map(|raw| self.parse(&raw, 0)))
     }
 
     /// Blocks until the (first model's) snapshot is there (native only).
@@ -100,7 +111,7 @@ impl PendingSnapshot {
     /// [`Error::Device`] if the readback fails.
     pub fn wait(&self, device: &wgpu::Device) -> Result<Snapshot, Error> {
         let raw = self.read.wait(device)?;
-        Ok(self.parse(&raw))
+        Ok(self.parse(&raw, 0))
     }
 
     /// Every model's snapshot, once they have arrived.
@@ -119,20 +130,28 @@ impl PendingSnapshot {
     }
 
     fn parse_all(&self, raw: &[f32]) -> Vec<Snapshot> {
-        (0..self.models).map(|m| self.parse(&raw[m * self.block..])).collect()
+        (0..self.models).map(|m| self.parse(&raw[m * self.block..], m)).collect()
     }
 
-    fn parse(&self, raw: &[f32]) -> Snapshot {
+    /// Model `m`'s snapshot from its metrics block.
+    fn parse(&self, raw: &[f32], m: usize) -> Snapshot {
         let [train, test, grid] = self.sets;
         let batch_losses = (0..self.batch_steps).map(|s| self.norm.mean(raw[(FIRST_STEP_SLOT + s) as usize], self.norm.batch)).collect();
         let loss = |p: EvalPlan| self.norm.mean(raw[p.loss_slot as usize], p.rows as usize);
-        let grid_start = grid.pred_off as usize;
+        let predictions = |p: EvalPlan| &raw[p.pred_off as usize..p.pred_off as usize + p.rows as usize * self.out];
+        let accuracy = |set: usize| {
+            let targets = self.targets.as_ref()?;
+            let p = self.sets[set];
+            (p.rows > 0).then(|| self.loss.accuracy(predictions(p), &targets[m.min(targets.len() - 1)][set], self.out))
+        };
         Snapshot {
             step: self.step,
             batch_losses,
             train_loss: loss(train),
             test_loss: (test.rows > 0).then(|| loss(test)),
-            grid: raw[grid_start..grid_start + grid.rows as usize * self.out].to_vec(),
+            train_accuracy: accuracy(EvalSet::Train as usize),
+            test_accuracy: accuracy(EvalSet::Test as usize),
+            grid: predictions(grid).to_vec(),
         }
     }
 }
@@ -179,8 +198,12 @@ impl GpuTrainer {
     /// Evaluates, then starts reading losses and grid predictions back.
     pub fn read_snapshot(&mut self) -> PendingSnapshot {
         self.evaluate();
-        let grid = self.plan.dispatches.eval[EvalSet::Grid as usize];
-        let len = u64::from(grid.pred_off) + u64::from(grid.rows) * self.layout.output_dim() as u64;
+        // The grid's predictions, and a classifier's on the training and
+        // test sets for its accuracy.
+        let out = self.layout.output_dim() as u64;
+        let sets =
+            if self.targets.is_some() { &self.plan.dispatches.eval[..] } else { &self.plan.dispatches.eval[EvalSet::Grid as usize..] };
+        let len = sets.iter().map(|p| u64::from(p.pred_off) + u64::from(p.rows) * out).max().unwrap_or(0);
         let all = u64::from(self.plan.models - 1) * self.plan.metrics_len + len;
         PendingSnapshot {
             read: PendingRead::new(&self.device, &self.queue, &self.metrics, 0, all),
@@ -191,6 +214,8 @@ impl GpuTrainer {
             norm: Norm::of(&self.config, self.layout.output_dim(), self.plan.batch),
             sets: self.plan.dispatches.eval,
             out: self.layout.output_dim(),
+            loss: self.config.loss,
+            targets: self.targets.clone(),
         }
     }
 

@@ -40,6 +40,11 @@ pub struct GpuTrainer {
     pub(super) hessian: Option<HessianState>,
     /// The pruning masks of every model, if pruned (also in `optim`).
     masks: Option<Vec<f32>>,
+    /// A classifier's training and test targets, per dataset: what a
+    /// snapshot's accuracy is counted against.
+    pub(super) targets: Option<std::sync::Arc<[[Vec<f32>; 2]]>>,
+    /// What the plan was made for, to make it again for a new batch size.
+    data_sizes: DataSizes,
 }
 
 impl GpuTrainer {
@@ -182,6 +187,11 @@ impl GpuTrainer {
             batch_scratch: Vec::new(),
             hessian: None,
             masks,
+            data_sizes,
+            targets: problem
+                .dataset
+                .classes()
+                .map(|_| datasets.iter().map(|d| [d.train_targets.clone(), d.test_targets.clone()]).collect()),
         })
     }
 
@@ -293,7 +303,34 @@ impl GpuTrainer {
     /// # Errors
     /// As [`TrainConfig::retuned`].
     pub fn retune(&mut self, config: &TrainConfig) -> Result<(), Error> {
-        self.config = self.config.retuned(config)?;
+        let config = self.config.retuned(config)?;
+        // A new batch size moves the activations' room and the metrics'
+        // slots, and optimizer hyperparameters live in the update's
+        // record: plan again, keeping the parameters, the optimizer state
+        // and the data where they are.
+        let plan = TrainerPlan::new(
+            &self.layout,
+            &config,
+            self.data_sizes,
+            self.plan.models as usize,
+            self.plan.data_stride > 0,
+            max_binding(&self.device),
+        )?;
+        let plan = if self.masks.is_some() { plan.masked(max_binding(&self.device))? } else { plan };
+        if plan != self.plan {
+            let rw = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+            let [acts, batch, metrics] = [2, 4, 5].map(|i| GpuBuffer::new(&self.device, super::STORAGE_BINDINGS[i], plan.bytes[i], rw));
+            self.args = ArgTables::new(&self.device, &self.kernels.layouts, "GpuTrainer::args", &plan.dispatch_args, plan.max_step_records);
+            let buffers = [&self.params, &self.optim, &acts, &self.data, &batch, &metrics];
+            self.storage_group = self.kernels.layouts.storage_group(&self.device, "GpuTrainer::storage_group", buffers.map(|b| &**b));
+            (self.acts, self.batch, self.metrics, self.plan) = (acts, batch, metrics, plan);
+            self.last_submit_steps = 0;
+            self.hessian = None; // its work buffers follow the activations
+        }
+        if config.batch_size != self.config.batch_size {
+            self.sampler = self.sampler.rebatched(self.plan.batch);
+        }
+        self.config = config;
         Ok(())
     }
 

@@ -97,7 +97,7 @@ impl LabRun for Run {
                 f.failed(&e);
             }
         }
-        let step = self.progress.history.points.last().map_or(0, |p| p.0);
+        let step = self.progress.history.points.last().map_or(0, |p| p.step);
         fresh | views::jobs(&mut self.views, nets, s, step, f, &mut self.readout)
     }
 

@@ -157,19 +157,48 @@ pub fn draw_function(s: &mut Surface<'_>, problem: &Problem, grid_x: &[f32], gri
     Some(plot)
 }
 
-/// Train (solid) and test (dashed) loss against steps, log scale.
-pub fn draw_losses(s: &mut Surface<'_>, history: &History) {
+/// Train (solid) and test (dashed) loss against steps, log scale, with
+/// the step of the lowest test loss marked; under them a classifier's
+/// accuracies, with chance (`1/classes`) marked.
+pub fn draw_losses(s: &mut Surface<'_>, history: &History, classes: usize) {
     let Some(root) = s.root() else { return };
+    let (_, h) = root.dim_in_pixel();
+    if classes > 1 && history.points.iter().any(|p| p.train_accuracy.is_some()) {
+        let (top, bottom) = root.split_vertically(h * 3 / 5);
+        draw_loss_curves(s, &top, history);
+        draw_accuracy(s, &bottom, history, classes);
+    } else {
+        draw_loss_curves(s, &root, history);
+    }
+    let _ = root.present();
+}
+
+/// The loss and accuracy charts' axes: steps, and a value.
+type StepAxes<'a> = ChartContext<'a, Backend<'a>, Cartesian2d<plotters::coord::types::RangedCoordu64, RangedCoordf32>>;
+
+/// A grey dotted line at the step of the lowest test loss, from `lo` to
+/// `hi` (in the legend where `label`).
+fn draw_best(chart: &mut StepAxes<'_>, s: &Surface<'_>, history: &History, (lo, hi): (f32, f32), label: bool) {
+    let Some((step, _)) = history.best else { return };
+    let grey = s.theme.rgb(GREY_RGB).stroke_width(s.stroke(1.5));
+    if let Ok(series) = chart.draw_series(DashedLineSeries::new([(step, lo), (step, hi)], s.stroke(2.0), s.stroke(3.0), grey)) {
+        if label {
+            series.label(format!("lowest test loss, step {step}")).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grey));
+        }
+    }
+}
+
+fn draw_loss_curves(s: &Surface<'_>, area: &DrawingArea<Backend<'_>, Shift>, history: &History) {
     let pts = &history.points;
     let finite = |v: f32| v.is_finite() && v > 0.0;
-    let values = pts.iter().flat_map(|p| [Some(p.1), p.2]).flatten().filter(|&v| finite(v));
+    let values = pts.iter().flat_map(|p| [Some(p.train), p.test]).flatten().filter(|&v| finite(v));
     let (lo, hi) =
         values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
     // A linear axis of log₁₀ loss, labelled with the loss: tight around
     // the data (plotters' log axis labels only from a power of ten up).
     let (lo, hi) = if lo.is_finite() { ((lo * 0.8).log10(), (hi * 1.25).log10()) } else { (-3.0, 0.0) };
-    let max_step = pts.last().map_or(1, |p| p.0.max(1));
-    let Ok(mut chart) = ChartBuilder::on(&root)
+    let max_step = pts.last().map_or(1, |p| p.step.max(1));
+    let Ok(mut chart) = ChartBuilder::on(area)
         .margin(s.px(8.0))
         .x_label_area_size(s.px(36.0))
         .y_label_area_size(s.px(52.0))
@@ -177,19 +206,58 @@ pub fn draw_losses(s: &mut Surface<'_>, history: &History) {
     else {
         return;
     };
-    let _ = mesh(&mut chart, s).x_desc("step").y_label_formatter(&|v| format_loss_tick(10f32.powf(*v))).draw();
-    let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.1)).map(|p| (p.0, p.1.log10())).collect();
-    let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.2.filter(|&v| finite(v)).map(|v| (p.0, v.log10()))).collect();
+    let _ = mesh(&mut chart, s).x_desc("step").y_desc("loss").y_label_formatter(&|v| format_loss_tick(10f32.powf(*v))).draw();
+    let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.train)).map(|p| (p.step, p.train.log10())).collect();
+    let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.test.filter(|&v| finite(v)).map(|v| (p.step, v.log10()))).collect();
+    draw_pair(&mut chart, s, train, test, true);
+    draw_best(&mut chart, s, history, (lo, hi), true);
+    legend(&mut chart, s, SeriesLabelPosition::UpperRight);
+}
+
+/// Train (solid) and test (dashed) curves, in the legend where `label`.
+fn draw_pair(chart: &mut StepAxes<'_>, s: &Surface<'_>, train: Vec<(u64, f32)>, test: Vec<(u64, f32)>, label: bool) {
     let width = s.stroke(2.0);
     let (c0, c1) = (s.theme.rgb(CLASS0), s.theme.rgb(CLASS1));
     if let Ok(series) = chart.draw_series(LineSeries::new(train, c0.stroke_width(width))) {
-        series.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
+        if label {
+            series.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
+        }
     }
     if let Ok(series) = chart.draw_series(DashedLineSeries::new(test, s.stroke(6.0), s.stroke(4.0), c1.stroke_width(width))) {
-        series.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c1.stroke_width(width)));
+        if label {
+            series.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c1.stroke_width(width)));
+        }
     }
-    legend(&mut chart, s, SeriesLabelPosition::UpperRight);
-    let _ = root.present();
+}
+
+/// Accuracy in percent against steps (the loss chart's legend holds for
+/// it), chance dotted and named.
+fn draw_accuracy(s: &Surface<'_>, area: &DrawingArea<Backend<'_>, Shift>, history: &History, classes: usize) {
+    let pts = &history.points;
+    let max_step = pts.last().map_or(1, |p| p.step.max(1));
+    let Ok(mut chart) = ChartBuilder::on(area)
+        .margin(s.px(8.0))
+        .x_label_area_size(s.px(36.0))
+        .y_label_area_size(s.px(52.0))
+        .build_cartesian_2d(0u64..max_step, 0f32..100.0)
+    else {
+        return;
+    };
+    let _ = mesh(&mut chart, s).x_desc("step").y_desc("accuracy %").y_labels(6).y_label_formatter(&|v| format!("{v:.0}")).draw();
+    let chance = 100.0 / classes as f32;
+    let grey = s.theme.rgb(GREY_RGB);
+    let _ = chart.draw_series(DashedLineSeries::new(
+        [(0, chance), (max_step, chance)],
+        s.stroke(1.0),
+        s.stroke(3.0),
+        grey.stroke_width(s.stroke(1.0)),
+    ));
+    let _ = chart.draw_series([Text::new("chance", (0, chance + 9.0), s.font(11.0).color(&grey))]);
+    let percent = |v: Option<f32>| v.filter(|v| v.is_finite()).map(|v| 100.0 * v);
+    let train = pts.iter().filter_map(|p| percent(p.train_accuracy).map(|v| (p.step, v))).collect();
+    let test = pts.iter().filter_map(|p| percent(p.test_accuracy).map(|v| (p.step, v))).collect();
+    draw_pair(&mut chart, s, train, test, false);
+    draw_best(&mut chart, s, history, (0.0, 100.0), false);
 }
 
 #[cfg(test)]

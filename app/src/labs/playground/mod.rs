@@ -9,6 +9,7 @@ mod network;
 mod neuron;
 mod own;
 mod run;
+mod schedule;
 pub mod state;
 
 use gradlab_core::Parameterization;
@@ -16,7 +17,8 @@ use leptos::prelude::*;
 
 use self::run::{Chart, Run};
 use self::state::{
-    InitScheme, PgView, ACT, BATCH, CLASSES, DATA, DEPTH, INIT, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, SIGMA, VIEW, WD, WIDTH,
+    InitScheme, PgSchedule, PgView, ACT, ALPHA, BATCH, BETA, BETA2, CLASSES, DATA, DEPTH, EVERY, GAMMA, INIT, LABEL_NOISE, LOSS, LR, N,
+    NOISE, OPT, PARAM, SCHED, SEED, SIGMA, TOTAL, VIEW, WARMUP, WD, WIDTH,
 };
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
@@ -82,8 +84,12 @@ pub fn Playground(
                     "Fitted function (orange) against the true sin(2πx) (dashed); dots are noisy training points."
                 })}
             </ChartFigure>
-            <ChartFigure class="chart losses" chart=k.chart(Chart::Losses) label="training and test loss curves" name="gradlab-playground-losses">
-                <Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" ""Loss on the whole training set (solid) and the held-out test set (dashed), log scale."
+            <ChartFigure class="chart losses" chart=k.chart(Chart::Losses) label="training and test loss curves, and accuracy" name="gradlab-playground-losses">
+                <Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" "
+                {move || k.with(|s| format!(
+                    "Loss on the whole training set (solid) and the held-out test set (dashed), log scale{}. The dotted line marks the step of the lowest test loss so far: early stopping would keep the net from there. (The test set plays the validation set here; to report a fair test score, pick the step on data you then no longer use.)",
+                    if s.data.classifies() { "; below, the fraction of each set classified right, with chance (one in the number of classes) dotted" } else { "" },
+                ))}
             </ChartFigure>
         }
     };
@@ -95,6 +101,10 @@ pub fn Playground(
     let classifies = Memo::new(move |_| k.with(|s| s.data.classifies()));
     let normal = Memo::new(move |_| k.with(|s| s.init == InitScheme::Normal));
     let forced = Memo::new(move |_| k.with(|s| (s.loss() != s.loss).then(|| (s.classes(), s.loss))));
+    let opt = Memo::new(move |_| k.with(|s| s.opt.name()));
+    let sched = Memo::new(move |_| k.with(|s| s.sched));
+    // The rate's curve, where it is not a flat line.
+    let moving = Memo::new(move |_| k.with(|s| s.sched != PgSchedule::Constant || s.warmup > 0));
     // Your points: the class a click adds, how many there are, and Clear.
     let own_points = move || {
         let swatch = move |c: usize| {
@@ -154,7 +164,18 @@ pub fn Playground(
                         <p class="note">{format!("{k} classes: training with softmax cross-entropy ({} is for two).", loss.name())}</p>
                     })}
                     {OPT.select(settings)}
+                    {move || matches!(opt.get(), "momentum" | "nesterov" | "adam").then(|| BETA.slider(settings))}
+                    {move || (opt.get() == "adam").then(|| BETA2.slider(settings))}
+                    {move || (opt.get() == "rmsprop").then(|| ALPHA.slider(settings))}
                     {LR.slider(settings)}
+                    {SCHED.select(settings)}
+                    {move || match sched.get() {
+                        PgSchedule::Constant => None,
+                        PgSchedule::Step => Some(view! { {EVERY.slider(settings)} {GAMMA.slider(settings)} }.into_any()),
+                        PgSchedule::Cosine => Some(TOTAL.slider(settings).into_any()),
+                    }}
+                    {WARMUP.slider(settings)}
+                    {move || moving.get().then(|| schedule::lr_curve(k))}
                     {WD.slider(settings)}
                     <controls::Slider label=BATCH.label name=BATCH.key
                         value=Signal::derive(move || k.with(|s| if s.batch == 0 { 0.0 } else { (s.batch as f64).log2() + 1.0 }))
@@ -184,7 +205,9 @@ pub fn Playground(
     let spread = k.watch(|r: &Run| {
         r.depth.init.as_ref().map_or(String::new(), |s| s.activation_std.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(","))
     });
-    parts.root_data = vec![("data-neurons", neurons), ("data-regions", regions), ("data-spread-at-init", spread)];
+    // The step of the lowest test loss (early stopping's).
+    let best = k.watch(|r: &Run| r.progress.history.best.map_or(String::new(), |b| b.0.to_string()));
+    parts.root_data = vec![("data-neurons", neurons), ("data-regions", regions), ("data-spread-at-init", spread), ("data-best-step", best)];
     k.page(parts)
 }
 

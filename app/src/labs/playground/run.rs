@@ -1,8 +1,9 @@
 //! The playground's run: one configuration trained on the GPU a frame's
 //! worth at a time, or on the CPU in the page's worker; rebuilt when the
-//! settings change (not when only the view does; a new learning rate
-//! trains on from the next step). The views inside the network ask the
-//! backend for activations as training goes.
+//! settings change (not when only the view does; a new learning rate,
+//! schedule, batch size or optimizer hyperparameter trains on from the
+//! next step). The views inside the network ask the backend for
+//! activations as training goes.
 
 use std::cell::Cell;
 
@@ -181,7 +182,8 @@ impl LabRun for Run {
 
     fn configure(&mut self, f: &mut Frame<'_, PlaygroundState>, s: &PlaygroundState, old: Option<&PlaygroundState>) {
         if let (Some(old), Some(net)) = (old, &mut self.trainer) {
-            // A new learning rate takes effect at the next step, no restart.
+            // A new rate, schedule, weight decay, batch size or optimizer
+            // hyperparameter takes effect at the next step, no restart.
             if old.same_run(s) || (old.retunes_to(s) && net.retune(&s.run_config().train).is_ok()) {
                 return;
             }
@@ -228,7 +230,7 @@ impl LabRun for Run {
                 };
                 self.plot.set(draw_empty(surface, domain, &hint));
             }
-            (Chart::Losses, ..) => draw_losses(surface, &self.progress.history),
+            (Chart::Losses, ..) => draw_losses(surface, &self.progress.history, s.classes()),
             (Chart::Network, Some(t), _) => {
                 if let Some(inside) = &self.inside {
                     draw_network(surface, t.problem(), inside, s.focus());

@@ -1,7 +1,9 @@
 //! The playground's settings: one row per URL key (range, slider, parser),
 //! and the run they describe.
 
-use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
+use gradlab_core::{
+    Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, Schedule, TrainConfig,
+};
 
 use super::own::{PgData, PTS};
 use crate::kit::query::{named, num, pick, Setting};
@@ -37,6 +39,17 @@ pub enum InitScheme {
 }
 named!(InitScheme { He = "he" / "He (√(2/fan_in))", Xavier = "xavier" / "Xavier (√(2/(fan_in + fan_out)))", Normal = "normal" / "σ/√fan_in" });
 
+/// How the learning rate moves over the run (after the warmup).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PgSchedule {
+    Constant,
+    /// Times γ every `every` steps.
+    Step,
+    /// Half a cosine down to 0 over `total` steps.
+    Cosine,
+}
+named!(PgSchedule { Constant = "constant" / "constant", Step = "step" / "step decay", Cosine = "cosine" / "cosine decay" });
+
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlaygroundState {
@@ -59,8 +72,24 @@ pub struct PlaygroundState {
     /// The scale of [`InitScheme::Normal`].
     pub sigma: f32,
     pub loss: Loss,
+    /// The rule; its hyperparameters are `beta`, `beta2` and `alpha`
+    /// ([`Self::optimizer`]).
     pub opt: Optimizer,
+    /// Momentum's and Nesterov's β, Adam's β₁.
+    pub beta: f32,
+    /// Adam's β₂.
+    pub beta2: f32,
+    /// RMSProp's α.
+    pub alpha: f32,
     pub lr: f32,
+    pub sched: PgSchedule,
+    /// Steps between the step schedule's drops, and its factor.
+    pub every: usize,
+    pub gamma: f32,
+    /// The cosine schedule's length.
+    pub total: usize,
+    /// Steps of linear warmup before the schedule.
+    pub warmup: usize,
     /// L2 weight decay λ (`g ← ∇L + λθ`), changed live like the rate.
     pub wd: f32,
     /// 0 is full batch; else a power of two.
@@ -91,7 +120,15 @@ impl Default for PlaygroundState {
             sigma: 1.0,
             loss: Loss::Bce,
             opt: Optimizer::with_defaults("adam").unwrap_or_default(),
+            beta: 0.9,
+            beta2: 0.999,
+            alpha: 0.99,
             lr: 0.01,
+            sched: PgSchedule::Constant,
+            every: 1000,
+            gamma: 0.5,
+            total: 2000,
+            warmup: 0,
             wd: 0.0,
             batch: 0,
             seed: 1,
@@ -118,7 +155,15 @@ pick!(INIT, init: InitScheme, "initialization");
 num!(SIGMA, sigma: f32, 0.1, 4.0, "σ", log 100);
 pick!(LOSS, loss: Loss, "loss");
 pick!(OPT, opt: Optimizer, "optimizer");
+num!(BETA, beta: f32, 0.0, 0.99, "β (momentum)", linear 99);
+num!(BETA2, beta2: f32, 0.9, 0.9999, "β₂", linear 100);
+num!(ALPHA, alpha: f32, 0.5, 0.999, "α", linear 100);
 num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
+pick!(SCHED, sched: PgSchedule, "schedule");
+num!(EVERY, every: usize, 10, 100_000, "every (steps)", log 40);
+num!(GAMMA, gamma: f32, 0.05, 0.95, "factor γ", linear 18);
+num!(TOTAL, total: usize, 10, 100_000, "over (steps)", log 40);
+num!(WARMUP, warmup: usize, 0, 10_000, "warmup (steps)", linear 100);
 num!(WD, wd: f32, 0.0, 0.01, "weight decay", linear 100, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.1e}") });
 // Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
@@ -127,7 +172,7 @@ pick!(VIEW, view: PgView, "view");
 num!(LAYER, layer: usize, 0, 16, "layer", linear 16);
 num!(UNIT, unit: usize, 0, 1023, "unit", linear 0);
 
-static SETTINGS: [&dyn Setting<S>; 22] = [
+static SETTINGS: [&dyn Setting<S>; 30] = [
     &DATA,
     &CLASSES,
     &PTS,
@@ -143,7 +188,15 @@ static SETTINGS: [&dyn Setting<S>; 22] = [
     &SIGMA,
     &LOSS,
     &OPT,
+    &BETA,
+    &BETA2,
+    &ALPHA,
     &LR,
+    &SCHED,
+    &EVERY,
+    &GAMMA,
+    &TOTAL,
+    &WARMUP,
     &WD,
     &BATCH,
     &SEED,
@@ -226,11 +279,49 @@ impl PlaygroundState {
         }
     }
 
-    /// Whether a run of `self` goes on as `other` from its next step:
-    /// only the learning rate and weight decay differ, besides what is shown.
+    /// Whether a run of `self` goes on as `other` from its next step: only
+    /// what [`TrainConfig::retunes_to`] lets change does, besides what is
+    /// shown (the rate, its schedule, weight decay, the batch size and the
+    /// optimizer's hyperparameters).
     #[must_use]
     pub fn retunes_to(&self, other: &Self) -> bool {
-        Self { lr: other.lr, wd: other.wd, ..self.clone() }.same_run(other)
+        let tuned = Self {
+            lr: other.lr,
+            sched: other.sched,
+            every: other.every,
+            gamma: other.gamma,
+            total: other.total,
+            warmup: other.warmup,
+            wd: other.wd,
+            batch: other.batch,
+            beta: other.beta,
+            beta2: other.beta2,
+            alpha: other.alpha,
+            ..self.clone()
+        };
+        tuned.same_run(other)
+    }
+
+    /// The optimizer with its hyperparameters from the sliders.
+    #[must_use]
+    pub fn optimizer(&self) -> Optimizer {
+        match self.opt {
+            Optimizer::Momentum { .. } => Optimizer::Momentum { beta: self.beta },
+            Optimizer::Nesterov { .. } => Optimizer::Nesterov { beta: self.beta },
+            Optimizer::Adam { eps, .. } => Optimizer::Adam { beta1: self.beta, beta2: self.beta2, eps },
+            Optimizer::RmsProp { eps, .. } => Optimizer::RmsProp { alpha: self.alpha, eps },
+            other => other,
+        }
+    }
+
+    /// The learning-rate schedule after the warmup.
+    #[must_use]
+    pub fn schedule(&self) -> Schedule {
+        match self.sched {
+            PgSchedule::Constant => Schedule::Constant,
+            PgSchedule::Step => Schedule::Step { every: self.every as u32, gamma: self.gamma },
+            PgSchedule::Cosine => Schedule::Cosine { total: self.total as u32, min_ratio: 0.0 },
+        }
     }
 
     /// Whether `other` trains the same run (only what is shown differs).
@@ -266,7 +357,9 @@ impl PlaygroundState {
             train: TrainConfig {
                 batch_size: (self.batch > 0).then_some(self.batch),
                 weight_decay: self.wd,
-                ..TrainConfig::full_batch(self.loss(), self.opt, self.lr)
+                schedule: self.schedule(),
+                warmup: self.warmup as u32,
+                ..TrainConfig::full_batch(self.loss(), self.optimizer(), self.lr)
             },
             seed: self.seed,
         }
@@ -385,6 +478,10 @@ mod tests {
     fn rate_and_weight_decay_retune_and_the_rest_restarts() {
         let s = PlaygroundState::default();
         assert!(s.retunes_to(&PlaygroundState { lr: 0.1, wd: 1e-3, ..s.clone() }));
+        let tuned = PlaygroundState { sched: PgSchedule::Cosine, warmup: 100, batch: 32, beta: 0.5, beta2: 0.99, ..s.clone() };
+        assert!(s.retunes_to(&tuned));
+        assert!(s.run_config().train.retunes_to(&tuned.run_config().train), "the trainers take it too");
+        assert!(!s.retunes_to(&PlaygroundState { opt: Optimizer::Sgd, ..s.clone() }), "another optimizer restarts");
         assert!(!s.retunes_to(&PlaygroundState { width: 8, lr: 0.1, ..s.clone() }));
         assert!(!s.retunes_to(&PlaygroundState { seed: 9, ..s.clone() }));
         let (a, b) = (s.run_config().train, PlaygroundState { wd: 1e-3, ..s.clone() }.run_config().train);
