@@ -1,6 +1,6 @@
 // common.wgsl: the prelude of every kernel (bind groups, argument structs, activations).
 // Rust owner:  core/src/gpu/common.rs (layouts; struct twins in core/src/gpu/gpu_data.rs)
-// CPU twin:    core/src/cpu.rs (activate, activate_grad)
+// CPU twin:    core/src/cpu.rs (activate, activate_grad), core/src/dropout.rs (hash, dropout_factor)
 // Parity test: tests/tests/shaders.rs (struct sizes), tests/tests/parity.rs
 //
 // core/src/gpu/shaders.rs prepends it to each kernel file.
@@ -47,6 +47,7 @@ struct DispatchArgs {
     model_slots: u32,  // batched: floats between consecutive models' metrics blocks
     data_stride: u32,  // batched: floats between consecutive models' datasets (0: shared)
     mask_off: u32,     // update: where the pruning masks start in `optim` (0: none)
+    drop_salt: u32,    // dropout on this layer's output (forward) or the one below's (backprop): layer index + 1; 0: none
 }
 
 // What changes from step to step (or eval chunk to chunk). Twin of
@@ -64,6 +65,9 @@ struct StepArgs {
     accumulate: u32,   // 1: add to metrics[slot] instead of overwriting it
     model_base: u32,   // batched evaluation: first model of this chunk
     scale: f32,        // Hessian probes: θ ± scale·v
+    drop_p: f32,       // a training step's dropout probability (0: none, and for every evaluation)
+    drop_scale: f32,   // a kept unit's factor 1/(1 − p), from the host
+    drop_key: u32,     // the step's key: seed and step hashed (dropout::Dropout::at)
 }
 
 @group(0) @binding(0) var<storage, read_write> params: array<f32>;
@@ -78,6 +82,26 @@ struct StepArgs {
 
 // metrics[NORM_SLOT] holds ‖g + λθ‖ for normalized GD (gpu_data::NORM_SLOT).
 const NORM_SLOT: u32 = 0u;
+
+// One 32-bit mix ("lowbias32"). Twin of dropout::hash.
+fn hash(x: u32) -> u32 {
+    var v = x;
+    v ^= v >> 16u;
+    v *= 0x7feb352du;
+    v ^= v >> 15u;
+    v *= 0x846ca68bu;
+    v ^= v >> 16u;
+    return v;
+}
+
+// Dropout's factor for unit c of batch row r in the layer salted `salt`:
+// 0 (dropped) or drop_scale; 1 without dropout. Twin of dropout::Dropout::factor.
+fn dropout_factor(salt: u32, r: u32, c: u32) -> f32 {
+    if (salt == 0u || step.drop_p == 0.0) { return 1.0; }
+    let bits = hash(hash(hash(step.drop_key ^ hash(salt)) ^ r) ^ c);
+    let u = f32(bits >> 8u) * 5.9604644775390625e-8; // 2⁻²⁴: exact
+    return select(0.0, step.drop_scale, u >= step.drop_p);
+}
 
 // Index into the dataset of row r of the current batch or chunk.
 fn sample_index(r: u32) -> u32 {

@@ -5,9 +5,12 @@
 //
 // One output element per invocation:
 //
-//   forward      Z = H_in · (w_mult·W)ᵀ + b_mult·b, H = φ(Z)       (n × fan_out)
+//   forward      Z = H_in · (w_mult·W)ᵀ + b_mult·b, H = φ(Z) ⊙ M    (n × fan_out)
 //   weight_grad  ∂W = w_mult · δᵀ · H_in, ∂b = b_mult · Σ_rows δ      (fan_out × fan_in+1)
-//   backprop     δ_below = (w_mult · δ · W) ⊙ φ'(Z_below)            (n × fan_in)
+//   backprop     δ_below = (w_mult · δ · W) ⊙ φ'(Z_below) ⊙ M_below  (n × fan_in)
+//
+// M is a training step's dropout mask on a hidden layer, 0 or 1/(1 − p)
+// per unit (dropout_factor; all ones without dropout and in evaluation).
 //
 // Each kernel copies its arguments into locals first and keeps branches
 // out of its inner loop, whose body is then two loads and a multiply-add.
@@ -65,7 +68,7 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: ve
     acts[a.z_off + i] = z;
     var h = activate(a.activation, z);
     if (a.gated == 1u && a.activation == 0u) { h = select(0.0, z, acts[a.gate_off + i] > 0.0); }
-    acts[a.h_off + i] = h;
+    acts[a.h_off + i] = h * dropout_factor(a.drop_salt, r, c);
 }
 
 @compute @workgroup_size(256)
@@ -122,5 +125,5 @@ fn backprop(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: v
     let i = am + r * a.fan_in + k;
     var gate = activate_grad(a.activation, acts[a.prev_z_off + i]);
     if (a.gated == 1u && a.activation == 0u) { gate = select(0.0, 1.0, acts[a.prev_gate_off + i] > 0.0); }
-    acts[a.prev_delta_off + i] = a.w_mult * acc * gate;
+    acts[a.prev_delta_off + i] = a.w_mult * acc * gate * dropout_factor(a.drop_salt, r, k);
 }

@@ -9,6 +9,7 @@
 
 use nalgebra::{DMatrix, DMatrixView, DVector, RealField};
 
+use crate::dropout::Dropout;
 use crate::spec::{Activation, ParamLayout};
 use crate::train::{BatchSampler, Loss, Optimizer, TrainConfig};
 
@@ -127,6 +128,13 @@ pub(crate) fn weights<'a, T: Real>(layout: &ParamLayout, l: usize, params: &'a [
 /// Forward pass on `x` (`input_dim × n`, one column per sample).
 #[must_use]
 pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], x: &DMatrix<T>) -> Forward<T> {
+    forward_dropped(layout, params, x, None)
+}
+
+/// [`forward`] of a training step with `dropout` on every hidden layer's
+/// output (column `r` is the batch's row `r`).
+#[must_use]
+pub fn forward_dropped<T: Real>(layout: &ParamLayout, params: &[T], x: &DMatrix<T>, dropout: Option<&Dropout>) -> Forward<T> {
     let mut z = Vec::with_capacity(layout.layers.len());
     let mut h: Vec<DMatrix<T>> = Vec::with_capacity(layout.layers.len());
     for (l, s) in layout.layers.iter().enumerate() {
@@ -139,7 +147,13 @@ pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], x: &DMatrix<T>) -> F
             col += &b;
         }
         let act = layout.activation_of(l);
-        h.push(zl.map(|v| activate(act, v)));
+        let mut hl = zl.map(|v| activate(act, v));
+        if let Some(d) = dropout.filter(|_| l + 1 < layout.layers.len()) {
+            for ((c, r), v) in hl.iter_mut().enumerate().map(|(i, v)| ((i % s.fan_out, i / s.fan_out), v)) {
+                *v *= T::of(f64::from(d.factor(l, r, c)));
+            }
+        }
+        h.push(hl);
         z.push(zl);
     }
     Forward { z, h }
@@ -197,7 +211,20 @@ pub fn loss<T: Real>(kind: Loss, f: &DMatrix<T>, y: &DMatrix<T>, mut grad: Optio
 /// Mean loss on a batch and its gradient with respect to every parameter
 /// (written into `grad`, laid out like `params`).
 pub fn loss_and_grad<T: Real>(layout: &ParamLayout, params: &[T], x: &DMatrix<T>, y: &DMatrix<T>, kind: Loss, grad: &mut [T]) -> T {
-    let fwd = forward(layout, params, x);
+    loss_and_grad_dropped(layout, params, x, y, kind, grad, None)
+}
+
+/// [`loss_and_grad`] of a training step with `dropout` ([`forward_dropped`]).
+pub fn loss_and_grad_dropped<T: Real>(
+    layout: &ParamLayout,
+    params: &[T],
+    x: &DMatrix<T>,
+    y: &DMatrix<T>,
+    kind: Loss,
+    grad: &mut [T],
+    dropout: Option<&Dropout>,
+) -> T {
+    let fwd = forward_dropped(layout, params, x, dropout);
     let mut delta = DMatrix::zeros(y.nrows(), y.ncols());
     let value = loss(kind, fwd.output(), y, Some(&mut delta));
     for l in (0..layout.layers.len()).rev() {
@@ -214,6 +241,12 @@ pub fn loss_and_grad<T: Real>(layout: &ParamLayout, params: &[T], x: &DMatrix<T>
             let mut dh = weights(layout, l, params) * &delta * wm;
             let act = layout.activation_of(l - 1);
             dh.zip_apply(&fwd.z[l - 1], |d, z| *d *= activate_grad(act, z));
+            if let Some(d) = dropout {
+                let width = s.fan_in;
+                for ((c, r), v) in dh.iter_mut().enumerate().map(|(i, v)| ((i % width, i / width), v)) {
+                    *v *= T::of(f64::from(d.factor(l - 1, r, c)));
+                }
+            }
             delta = dh;
         }
     }
@@ -249,6 +282,8 @@ pub struct CpuTrainer {
     batch: Vec<u32>,
     /// The trained layers' mask (1 kept, 0 pruned), if pruned.
     mask: Option<Vec<f32>>,
+    /// Seeds dropout's masks.
+    seed: u64,
 }
 
 impl CpuTrainer {
@@ -267,7 +302,7 @@ impl CpuTrainer {
         let state = vec![0.0; trained.num_params * config.optimizer.state_per_param()];
         let sampler = BatchSampler::new(n, config.batch(n), seed);
         let grads = vec![0.0; trained.num_params];
-        Self { grads, layout, trained, offset, config, params, state, x, y, sampler, step: 0, batch: Vec::new(), mask: None }
+        Self { grads, layout, trained, offset, config, params, state, x, y, sampler, step: 0, batch: Vec::new(), mask: None, seed }
     }
 
     /// Prunes the net: `mask` (one entry per parameter, 1 kept, 0 pruned)
@@ -330,7 +365,8 @@ impl CpuTrainer {
         };
         // Frozen layers take no step (their weight decay is zero: validated).
         let params = &mut self.params[self.offset..];
-        let value = loss_and_grad(&self.trained, params, &bx, &by, self.config.loss, &mut self.grads);
+        let dropout = Dropout::at(self.config.dropout, self.seed, self.step);
+        let value = loss_and_grad_dropped(&self.trained, params, &bx, &by, self.config.loss, &mut self.grads, dropout.as_ref());
         let sp = self.config.step_params(self.step);
         let mask = self.mask.as_deref();
         let norm = match self.config.optimizer {

@@ -57,6 +57,7 @@ pub mod config;
 pub mod cpu;
 pub mod data;
 pub mod double_descent;
+pub mod dropout;
 pub mod engine;
 mod error;
 pub mod gpu;

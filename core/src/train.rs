@@ -277,6 +277,10 @@ pub struct TrainConfig {
     pub warmup: u32,
     #[serde(default)]
     pub weight_decay: f32,
+    /// Probability of dropping each hidden unit in a training step
+    /// ([`crate::dropout`]); evaluation uses the whole net.
+    #[serde(default)]
+    pub dropout: f32,
     /// Mini-batch size; `None` (or ≥ the training set) is full batch.
     #[serde(default)]
     pub batch_size: Option<usize>,
@@ -292,7 +296,17 @@ impl TrainConfig {
     /// layers.
     #[must_use]
     pub fn full_batch(loss: Loss, optimizer: Optimizer, lr: f32) -> Self {
-        Self { loss, optimizer, lr, schedule: Schedule::Constant, warmup: 0, weight_decay: 0.0, batch_size: None, frozen_layers: 0 }
+        Self {
+            loss,
+            optimizer,
+            lr,
+            schedule: Schedule::Constant,
+            warmup: 0,
+            weight_decay: 0.0,
+            dropout: 0.0,
+            batch_size: None,
+            frozen_layers: 0,
+        }
     }
 }
 
@@ -300,6 +314,9 @@ impl TrainConfig {
 pub const MAX_LR: f32 = 100.0;
 /// Most warmup steps.
 pub const MAX_WARMUP: u32 = 1_000_000;
+/// Largest dropout probability accepted (a kept unit is scaled by
+/// `1/(1−p)`: 10 at most).
+pub const MAX_DROPOUT: f32 = 0.9;
 
 impl TrainConfig {
     /// # Errors
@@ -313,6 +330,12 @@ impl TrainConfig {
         }
         if self.frozen_layers > 0 && self.weight_decay != 0.0 {
             return Err(Error::invalid(Part::Training, "weight_decay", "must be 0 with frozen layers (decay would shrink them)"));
+        }
+        if !(self.dropout.is_finite() && (0.0..=MAX_DROPOUT).contains(&self.dropout)) {
+            return Err(Error::invalid(Part::Training, "dropout", format!("{} is not in [0, {MAX_DROPOUT}]", self.dropout)));
+        }
+        if self.frozen_layers > 0 && self.dropout != 0.0 {
+            return Err(Error::invalid(Part::Training, "dropout", "must be 0 with frozen layers (their outputs are computed once)"));
         }
         if self.warmup > MAX_WARMUP {
             return Err(Error::invalid(Part::Training, "warmup", format!("{} steps is more than {MAX_WARMUP}", self.warmup)));
@@ -332,7 +355,7 @@ impl TrainConfig {
 
     /// Whether a run training with `self` can go on with `other` from its
     /// next step: the learning rate, its schedule and warmup, the weight
-    /// decay, the batch size and the optimizer's hyperparameters may
+    /// decay, dropout, the batch size and the optimizer's hyperparameters may
     /// differ; the optimizer itself (the shape of its state), the loss and
     /// the frozen layers stay.
     #[must_use]
@@ -343,6 +366,7 @@ impl TrainConfig {
             schedule: other.schedule,
             warmup: other.warmup,
             weight_decay: other.weight_decay,
+            dropout: other.dropout,
             batch_size: other.batch_size,
             optimizer,
             ..self.clone()
@@ -371,7 +395,7 @@ impl TrainConfig {
         other.validate()?;
         if !self.retunes_to(other) {
             let reason =
-                "only the learning rate, its schedule, weight decay, the batch size and the optimizer's hyperparameters change mid-run";
+                "only the learning rate, its schedule, weight decay, dropout, the batch size and the optimizer's hyperparameters change mid-run";
             return Err(Error::invalid(Part::Training, "retune", reason));
         }
         Ok(other.clone())

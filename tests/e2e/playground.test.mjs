@@ -327,7 +327,7 @@ test('a CSV upload loads your data (more than a URL holds stay in local storage)
 });
 
 for (const backend of ['gpu', 'cpu']) {
-  test(`the rate, weight decay, batch size, β and schedule changed mid-run train on without a restart; accuracy shows (${backend})`, async () => {
+  test(`the rate, weight decay, batch size, β, dropout and schedule changed mid-run train on without a restart; accuracy shows (${backend})`, async () => {
     const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
     const { page, errors } = await open(browser, ctx.url + `?lab=playground&width=8&n=128&backend=${backend}`);
     await stepsAtLeast(page, 40);
@@ -343,7 +343,7 @@ for (const backend of ['gpu', 'cpu']) {
     await decay.focus();
     await page.keyboard.press('ArrowRight');
     await until(page, () => Number(new URLSearchParams(location.search).get('wd')) > 0);
-    for (const [name, key] of [['batch', 'ArrowRight'], ['beta', 'ArrowLeft']]) {
+    for (const [name, key] of [['batch', 'ArrowRight'], ['beta', 'ArrowLeft'], ['dropout', 'ArrowRight']]) {
       await page.locator(`input[name="${name}"]`).focus();
       await page.keyboard.press(key);
       await until(page, (name) => new URLSearchParams(location.search).has(name), name);

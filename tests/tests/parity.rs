@@ -4,6 +4,7 @@
 //! losses, full and mini-batch. Runs on whatever adapter wgpu finds
 //! (lavapipe in CI).
 
+use gradlab_core::dropout::Dropout;
 use gradlab_core::gpu::{EvalSet, GpuTrainer, Kernels};
 use gradlab_core::{
     cpu, Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, Problem, RunConfig, Schedule,
@@ -105,6 +106,7 @@ fn problem(case: &Case, optimizer: Optimizer) -> Problem {
             lr: if matches!(optimizer, Optimizer::Adam { .. } | Optimizer::RmsProp { .. }) { case.lr / 10.0 } else { case.lr },
             schedule: Schedule::Cosine { total: 200, min_ratio: 0.1 },
             warmup: 0,
+            dropout: 0.0,
             weight_decay: 1e-3,
             batch_size: case.batch,
             frozen_layers: 0,
@@ -427,4 +429,47 @@ fn a_batch_size_and_momentum_changed_mid_run_agree_on_both_backends() {
     ONE_PASS.check("the batch losses after the change", &snap.batch_losses, &losses);
     let adam = TrainConfig { optimizer: Optimizer::with_defaults("adam").unwrap(), ..later };
     assert!(cpu.retune(&adam).is_err() && gpu.retune(&adam).is_err(), "another optimizer restarts");
+}
+
+/// Dropout: the GPU draws the CPU's masks (its first gradient equals the
+/// CPU's with the same masks, and differs from the gradient without them),
+/// and 100 steps later both have the same parameters.
+#[test]
+fn dropout_masks_and_parameters_match_reference() {
+    let (device, queue) = gpu();
+    let kernels = Kernels::new(&device);
+    for case in cases().into_iter().filter(|c| c.hidden.len() > 1) {
+        let mut p = problem(&case, Optimizer::with_defaults("momentum").unwrap());
+        p.config.train.dropout = 0.3;
+        let params = p.init_params();
+        let layout = p.spec.layout();
+        let mut g = GpuTrainer::new(&device, &queue, &kernels, &p, &params, &[]).unwrap();
+        g.train(1);
+        let gpu_grads = g.read_grads().wait(&device).unwrap();
+        let idx = first_batch(&p);
+        let gather = |src: &[f32], d: usize| -> Vec<f32> { idx.iter().flat_map(|&i| src[i * d..(i + 1) * d].to_vec()).collect() };
+        let x = cpu::columns::<f32>(&gather(&p.dataset.train.x, layout.input_dim()), layout.input_dim());
+        let y = cpu::columns::<f32>(&gather(&p.train_targets, layout.output_dim()), layout.output_dim());
+        let (mut dropped, mut whole) = (vec![0.0f32; params.len()], vec![0.0f32; params.len()]);
+        let masks = Dropout::at(0.3, p.config.seed, 0);
+        cpu::loss_and_grad_dropped(&layout, &params, &x, &y, p.config.train.loss, &mut dropped, masks.as_ref());
+        cpu::loss_and_grad(&layout, &params, &x, &y, p.config.train.loss, &mut whole);
+        let tol = Tolerance::relative_to_max(ONE_PASS.rel, &dropped);
+        tol.check(&format!("{}: first gradient with dropout", case.name), &gpu_grads, &dropped);
+        let apart = gpu_grads.iter().zip(&whole).filter(|(a, b)| f64::from((*a - *b).abs()) > 10.0 * tol.abs).count();
+        assert!(apart > params.len() / 4, "{}: dropout changed only {apart} of {} gradient entries", case.name, params.len());
+
+        let mut cpu_run = p.cpu_trainer();
+        for _ in 0..100 {
+            cpu_run.step();
+        }
+        g.train(99);
+        let what = format!("{}: parameters after 100 steps with dropout", case.name);
+        let ratio = Tolerance::relative_to_max(AFTER_200_STEPS_REL, cpu_run.params()).check(
+            &what,
+            &g.read_params().wait(&device).unwrap(),
+            cpu_run.params(),
+        );
+        eprintln!("{what}: worst error {ratio:.3} of tolerance");
+    }
 }

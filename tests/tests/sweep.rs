@@ -36,6 +36,7 @@ fn problem_frozen(hidden: Vec<usize>, optimizer: Optimizer, batch_size: Option<u
             lr: 0.05,
             schedule: Schedule::Constant,
             warmup: 0,
+            dropout: 0.0,
             weight_decay: if frozen_layers > 0 { 0.0 } else { 1e-3 },
             batch_size,
             frozen_layers,

@@ -189,6 +189,7 @@ pub fn problem(cfg: &RfConfig, width: usize, seed: u64, training: Training, lr: 
             lr,
             schedule: Schedule::Constant,
             warmup: 0,
+            dropout: 0.0,
             weight_decay: 0.0,
             batch_size: None,
             frozen_layers: usize::from(training == Training::Readout),

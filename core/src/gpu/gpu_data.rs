@@ -51,6 +51,9 @@ pub struct DispatchArgs {
     /// 1 kept, 0 pruned) start in `optim`, after the optimizer state; 0
     /// for none.
     pub mask_off: u32,
+    /// Dropout on this layer's output (forward) or on the layer below's
+    /// (backprop): that layer's index + 1; 0 for none.
+    pub drop_salt: u32,
 }
 
 /// Twin of `StepArgs` in `common.wgsl`: what changes between steps and
@@ -72,10 +75,14 @@ pub struct StepArgs {
     pub model_base: u32,
     /// A signed step for Hessian probes: `θ ± scale·v`.
     pub scale: f32,
+    /// A training step's [`crate::dropout::Dropout`] (all 0: none).
+    pub drop_p: f32,
+    pub drop_scale: f32,
+    pub drop_key: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 120);
-const _: () = assert!(std::mem::size_of::<StepArgs>() == 48);
+const _: () = assert!(std::mem::size_of::<DispatchArgs>() == 124);
+const _: () = assert!(std::mem::size_of::<StepArgs>() == 60);
 
 /// `metrics[NORM_SLOT]` holds ‖g + λθ‖ (twin of `NORM_SLOT` in WGSL).
 pub const NORM_SLOT: u32 = 0;

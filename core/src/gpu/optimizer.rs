@@ -6,6 +6,7 @@ use super::gpu_data::StepArgs;
 use super::kernels::Compiler;
 use super::plan::FIRST_STEP_SLOT;
 use super::GpuTrainer;
+use crate::dropout::Dropout;
 use crate::train::Optimizer;
 
 /// The pipelines of `optimizer.wgsl`.
@@ -41,6 +42,7 @@ impl GpuTrainer {
         let records: Vec<StepArgs> = (0..k)
             .map(|s| {
                 let sp = self.config.step_params(self.step + u64::from(s));
+                let drop = Dropout::at(self.config.dropout, self.seed, self.step + u64::from(s));
                 if !full {
                     self.sampler.next_into(&mut self.batch_scratch);
                 }
@@ -53,6 +55,9 @@ impl GpuTrainer {
                     full_batch: u32::from(full),
                     batch_off: s * b,
                     slot: FIRST_STEP_SLOT + s,
+                    drop_p: drop.map_or(0.0, |d| d.p),
+                    drop_scale: drop.map_or(1.0, |d| d.scale),
+                    drop_key: drop.map_or(0, |d| d.key),
                     ..StepArgs::default()
                 }
             })

@@ -310,15 +310,16 @@ impl TrainerPlan {
         };
         let last = layout.layers.len() - 1;
         let r = &mut self.dispatches;
+        // Dropout salts: a hidden layer's output, and δ sent down to it.
         for l in 0..=last {
-            r.forward.push(push(base(l)?));
+            r.forward.push(push(DispatchArgs { drop_salt: if l < last { l as u32 + 1 } else { 0 }, ..base(l)? }));
         }
         r.output_delta = push(base(last)?);
         for l in 0..=last {
             r.weight_grad.push(push(base(l)?));
             // Backprop applies the derivative of the layer below.
             let below = if l > 0 { layout.activation_of(l - 1).code() } else { 0 };
-            r.backprop.push(push(DispatchArgs { activation: below, ..base(l)? }));
+            r.backprop.push(push(DispatchArgs { activation: below, drop_salt: l as u32, ..base(l)? }));
         }
         r.update = push(base(0)?);
         for l in 0..=last {

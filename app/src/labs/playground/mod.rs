@@ -17,8 +17,8 @@ use leptos::prelude::*;
 
 use self::run::{Chart, Run};
 use self::state::{
-    InitScheme, PgSchedule, PgView, ACT, ALPHA, BATCH, BETA, BETA2, CLASSES, DATA, DEPTH, EVERY, GAMMA, INIT, LABEL_NOISE, LOSS, LR, N,
-    NOISE, OPT, PARAM, SCHED, SEED, SIGMA, TOTAL, VIEW, WARMUP, WD, WIDTH,
+    InitScheme, PgSchedule, PgView, ACT, ALPHA, BATCH, BETA, BETA2, CLASSES, DATA, DEPTH, DROPOUT, EVERY, GAMMA, INIT, LABEL_NOISE, LOSS,
+    LR, N, NOISE, OPT, PARAM, SCHED, SEED, SIGMA, TOTAL, VIEW, WARMUP, WD, WIDTH,
 };
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
@@ -103,6 +103,7 @@ pub fn Playground(
     let forced = Memo::new(move |_| k.with(|s| (s.loss() != s.loss).then(|| (s.classes(), s.loss))));
     let opt = Memo::new(move |_| k.with(|s| s.opt.name()));
     let sched = Memo::new(move |_| k.with(|s| s.sched));
+    let dropping = Memo::new(move |_| k.with(|s| s.dropout > 0.0));
     // The rate's curve, where it is not a flat line.
     let moving = Memo::new(move |_| k.with(|s| s.sched != PgSchedule::Constant || s.warmup > 0));
     // Your points: the class a click adds, how many there are, and Clear.
@@ -177,6 +178,10 @@ pub fn Playground(
                     {WARMUP.slider(settings)}
                     {move || moving.get().then(|| schedule::lr_curve(k))}
                     {WD.slider(settings)}
+                    {DROPOUT.slider(settings)}
+                    {move || dropping.get().then(|| view! {
+                        <p class="note">"Each training step drops every hidden unit with this probability (and scales the kept ones by 1/(1 − p)); the losses, accuracies and pictures use the whole net."</p>
+                    })}
                     <controls::Slider label=BATCH.label name=BATCH.key
                         value=Signal::derive(move || k.with(|s| if s.batch == 0 { 0.0 } else { (s.batch as f64).log2() + 1.0 }))
                         scale=controls::Scale { min: 0.0, max: batch_positions, steps: BATCH.steps, log: false }

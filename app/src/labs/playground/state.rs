@@ -92,6 +92,8 @@ pub struct PlaygroundState {
     pub warmup: usize,
     /// L2 weight decay λ (`g ← ∇L + λθ`), changed live like the rate.
     pub wd: f32,
+    /// Probability of dropping each hidden unit in a training step.
+    pub dropout: f32,
     /// 0 is full batch; else a power of two.
     pub batch: usize,
     pub seed: u64,
@@ -130,6 +132,7 @@ impl Default for PlaygroundState {
             total: 2000,
             warmup: 0,
             wd: 0.0,
+            dropout: 0.0,
             batch: 0,
             seed: 1,
             view: PgView::Function,
@@ -156,14 +159,15 @@ num!(SIGMA, sigma: f32, 0.1, 4.0, "σ", log 100);
 pick!(LOSS, loss: Loss, "loss");
 pick!(OPT, opt: Optimizer, "optimizer");
 num!(BETA, beta: f32, 0.0, 0.99, "β (momentum)", linear 99);
-num!(BETA2, beta2: f32, 0.9, 0.9999, "β₂", linear 100);
-num!(ALPHA, alpha: f32, 0.5, 0.999, "α", linear 100);
+num!(BETA2, beta2: f32, 0.9, 0.999, "β₂", linear 99, shown |v| format!("{v:.3}"));
+num!(ALPHA, alpha: f32, 0.9, 0.999, "α", linear 99, shown |v| format!("{v:.3}"));
 num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
 pick!(SCHED, sched: PgSchedule, "schedule");
 num!(EVERY, every: usize, 10, 100_000, "every (steps)", log 40);
 num!(GAMMA, gamma: f32, 0.05, 0.95, "factor γ", linear 18);
 num!(TOTAL, total: usize, 10, 100_000, "over (steps)", log 40);
 num!(WARMUP, warmup: usize, 0, 10_000, "warmup (steps)", linear 100);
+num!(DROPOUT, dropout: f32, 0.0, 0.9, "dropout", linear 18, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.2}") });
 num!(WD, wd: f32, 0.0, 0.01, "weight decay", linear 100, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.1e}") });
 // Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
@@ -172,7 +176,7 @@ pick!(VIEW, view: PgView, "view");
 num!(LAYER, layer: usize, 0, 16, "layer", linear 16);
 num!(UNIT, unit: usize, 0, 1023, "unit", linear 0);
 
-static SETTINGS: [&dyn Setting<S>; 30] = [
+static SETTINGS: [&dyn Setting<S>; 31] = [
     &DATA,
     &CLASSES,
     &PTS,
@@ -198,6 +202,7 @@ static SETTINGS: [&dyn Setting<S>; 30] = [
     &TOTAL,
     &WARMUP,
     &WD,
+    &DROPOUT,
     &BATCH,
     &SEED,
     &VIEW,
@@ -281,8 +286,8 @@ impl PlaygroundState {
 
     /// Whether a run of `self` goes on as `other` from its next step: only
     /// what [`TrainConfig::retunes_to`] lets change does, besides what is
-    /// shown (the rate, its schedule, weight decay, the batch size and the
-    /// optimizer's hyperparameters).
+    /// shown (the rate, its schedule, weight decay, dropout, the batch size
+    /// and the optimizer's hyperparameters).
     #[must_use]
     pub fn retunes_to(&self, other: &Self) -> bool {
         let tuned = Self {
@@ -293,6 +298,7 @@ impl PlaygroundState {
             total: other.total,
             warmup: other.warmup,
             wd: other.wd,
+            dropout: other.dropout,
             batch: other.batch,
             beta: other.beta,
             beta2: other.beta2,
@@ -357,6 +363,7 @@ impl PlaygroundState {
             train: TrainConfig {
                 batch_size: (self.batch > 0).then_some(self.batch),
                 weight_decay: self.wd,
+                dropout: self.dropout,
                 schedule: self.schedule(),
                 warmup: self.warmup as u32,
                 ..TrainConfig::full_batch(self.loss(), self.optimizer(), self.lr)
@@ -478,7 +485,8 @@ mod tests {
     fn rate_and_weight_decay_retune_and_the_rest_restarts() {
         let s = PlaygroundState::default();
         assert!(s.retunes_to(&PlaygroundState { lr: 0.1, wd: 1e-3, ..s.clone() }));
-        let tuned = PlaygroundState { sched: PgSchedule::Cosine, warmup: 100, batch: 32, beta: 0.5, beta2: 0.99, ..s.clone() };
+        let tuned =
+            PlaygroundState { sched: PgSchedule::Cosine, warmup: 100, batch: 32, beta: 0.5, beta2: 0.99, dropout: 0.2, ..s.clone() };
         assert!(s.retunes_to(&tuned));
         assert!(s.run_config().train.retunes_to(&tuned.run_config().train), "the trainers take it too");
         assert!(!s.retunes_to(&PlaygroundState { opt: Optimizer::Sgd, ..s.clone() }), "another optimizer restarts");
