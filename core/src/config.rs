@@ -92,6 +92,35 @@ impl Problem {
         }
     }
 
+    /// The same problem with its training labels shuffled (a seeded
+    /// permutation of the rows, so every class keeps its count) and its
+    /// test set as it was: the random-labels experiment of Zhang et al.
+    /// (2017). A net can still fit these labels, by memorizing them, and
+    /// then predicts the true test labels at chance.
+    #[must_use]
+    pub fn shuffled_labels(&self) -> Self {
+        let n = self.dataset.train.len();
+        let mut perm: Vec<u32> = (0..n as u32).collect();
+        crate::rng::Rng::new(self.config.seed, crate::rng::Stream::Shuffle).shuffle(&mut perm);
+        let k = self.train_targets.len() / n.max(1);
+        let mut out = self.clone();
+        for (i, &j) in perm.iter().enumerate() {
+            let j = j as usize;
+            out.dataset.train.y[i] = self.dataset.train.y[j];
+            out.train_targets[i * k..(i + 1) * k].copy_from_slice(&self.train_targets[j * k..(j + 1) * k]);
+        }
+        out
+    }
+
+    /// The fraction of training points whose [`Self::shuffled_labels`]
+    /// label is their own (about one in the number of classes): where a
+    /// net that memorized the shuffled labels should test.
+    #[must_use]
+    pub fn shuffled_agreement(&self) -> f32 {
+        let (a, b) = (&self.dataset.train.y, &self.shuffled_labels().dataset.train.y);
+        a.iter().zip(b).filter(|(x, y)| x == y).count() as f32 / a.len().max(1) as f32
+    }
+
     #[must_use]
     pub fn init_params(&self) -> Vec<f32> {
         self.spec.init_params(self.config.seed)

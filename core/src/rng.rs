@@ -17,6 +17,7 @@ pub enum Stream {
     Init = 3,
     Batches = 4,
     Directions = 5,
+    Shuffle = 6,
 }
 
 #[derive(Clone, Debug)]

@@ -365,3 +365,20 @@ for (const backend of ['gpu', 'cpu']) {
     await page.close();
   });
 }
+
+for (const backend of ['gpu', 'cpu']) {
+  test(`random labels: a second net beside trains on shuffled labels and is drawn grey (${backend})`, async () => {
+    const browser = backend === 'gpu' ? ctx.gpu : ctx.plain;
+    const { page, errors } = await open(browser, ctx.url + `?lab=playground&data=moons&n=64&width=32&random=beside&backend=${backend}`);
+    await stepsAtLeast(page, 60);
+    await until(page, () => document.querySelector('.playground').dataset.beside !== '');
+    const [train, test] = (await status(page)).beside.split(',').map(Number);
+    assert.ok(train > 0 && train <= 1 && test > 0 && test < 1, `the net beside reports accuracies: ${train}, ${test}`);
+    assert.match(await page.textContent('.controls'), /agree with the true ones on \d+ % of the points/);
+    await screenshot(page, `playground-random-labels-${backend}.png`);
+    await page.selectOption('select[name="random"]', 'off');
+    await until(page, () => document.querySelector('.playground').dataset.beside === '');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}

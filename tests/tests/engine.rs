@@ -91,6 +91,20 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
         assert_eq!(next(&mut g, &device, None).step, 0);
         Tolerance { rel: 1e-6, abs: 0.0 }.check("after a reset", &steps(&mut g, &device), &gl);
 
+        // A net beside on shuffled labels: one GPU batch with the first,
+        // trained alike on both backends, the first net as it was alone.
+        let (mut g2, mut c2) = (Engine::new(&gpu_backend, p.clone()).unwrap(), Engine::new(&cpu_backend, p.clone()).unwrap());
+        g2.add_beside().unwrap();
+        c2.add_beside().unwrap();
+        let (sg, sc) = (next(&mut g2, &device, Some(12)), next(&mut c2, &device, Some(12)));
+        let (bg, bc) = (sg.beside.as_deref().unwrap(), sc.beside.as_deref().unwrap());
+        let tol = Tolerance { rel: 1e-4, abs: 1e-6 };
+        tol.check("beside: losses", &[bg.train_loss, bg.test_loss.unwrap()], &[bc.train_loss, bc.test_loss.unwrap()]);
+        tol.check("the first net, with a net beside", &[sg.train_loss], &[gl[11]]);
+        assert!((bg.train_loss - sg.train_loss).abs() > 1e-3, "the net beside fits other labels");
+        assert!(g2.add_beside().is_err(), "once, before the first step");
+        drop((g2, c2));
+
         // Pictures at the same parameters.
         let theta = g.params().unwrap().to_vec();
         Tolerance::relative_to_max(1e-5, c.params().unwrap()).check("parameters", &theta, c.params().unwrap());

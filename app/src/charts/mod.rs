@@ -28,6 +28,8 @@ pub mod lines;
 pub mod surface;
 pub mod theme;
 
+use gradlab_core::gpu::Snapshot;
+
 pub(crate) use draw::{colour_bar, legend, mesh, viridis};
 pub use surface::Surface;
 pub use theme::{Theme, SERIES};
@@ -61,6 +63,9 @@ pub struct Point {
 #[derive(Clone, Debug, Default)]
 pub struct History {
     pub points: Vec<Point>,
+    /// The net trained beside on shuffled labels, where there is one
+    /// (thinned alike).
+    pub beside: Vec<Point>,
     /// The lowest finite test loss so far, and its step: where early
     /// stopping would have kept the net (never thinned away).
     pub best: Option<(u64, f32)>,
@@ -111,22 +116,31 @@ pub fn thin<T>(v: &mut Vec<T>, cap: usize) {
 }
 
 impl History {
-    pub fn push(&mut self, snap: &gradlab_core::gpu::Snapshot) {
-        if self.points.last().is_some_and(|p| p.step == snap.step) {
-            self.points.pop();
+    pub fn push(&mut self, snap: &Snapshot) {
+        record(&mut self.points, snap);
+        if let Some(beside) = &snap.beside {
+            record(&mut self.beside, beside);
         }
-        self.points.push(Point {
-            step: snap.step,
-            train: snap.train_loss,
-            test: snap.test_loss,
-            train_accuracy: snap.train_accuracy,
-            test_accuracy: snap.test_accuracy,
-        });
         if let Some(test) = snap.test_loss.filter(|t| t.is_finite() && self.best.is_none_or(|b| *t < b.1)) {
             self.best = Some((snap.step, test));
         }
-        thin(&mut self.points, HISTORY_CAP);
     }
+}
+
+/// Adds `snap`'s point to `points` (in place of one at the same step),
+/// thinned to [`HISTORY_CAP`].
+fn record(points: &mut Vec<Point>, snap: &Snapshot) {
+    if points.last().is_some_and(|p| p.step == snap.step) {
+        points.pop();
+    }
+    points.push(Point {
+        step: snap.step,
+        train: snap.train_loss,
+        test: snap.test_loss,
+        train_accuracy: snap.train_accuracy,
+        test_accuracy: snap.test_accuracy,
+    });
+    thin(points, HISTORY_CAP);
 }
 
 mod draw {
@@ -212,7 +226,6 @@ mod draw {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gradlab_core::gpu::Snapshot;
 
     #[test]
     fn loss_ticks_read_as_plain_numbers() {

@@ -39,7 +39,11 @@ impl NetTask {
         let run = Problem::new(config)
             .and_then(|p| {
                 let init = setup.init_seed.map(|seed| p.spec.init_params(seed));
-                CpuRun::new(p, init, setup.grid)
+                let mut run = CpuRun::new(p, init, setup.grid)?;
+                if setup.beside {
+                    run.add_beside();
+                }
+                Ok(run)
             })
             .map_err(|e| e.to_string());
         Self { run, params: setup.params, playing: false, left: 0, owed: true, sent: f64::NEG_INFINITY, probes: VecDeque::new(), clock }

@@ -30,6 +30,10 @@ pub struct Setup {
     pub grid: Option<Vec<f32>>,
     /// Which snapshots bring the parameters ([`Net::params`]).
     pub params: Params,
+    /// Train the same net beside on shuffled labels
+    /// ([`gradlab_core::Problem::shuffled_labels`]): snapshots carry its
+    /// losses ([`gradlab_core::gpu::Snapshot::beside`]).
+    pub beside: bool,
 }
 
 /// Which snapshots bring the net's parameters (a net in the worker sends
@@ -63,6 +67,9 @@ impl Net {
         let grid = setup.grid.unwrap_or_else(|| grid_points(&problem));
         let mut engine = Engine::with_grid(backend, problem, init, grid)?;
         engine.with_params = setup.params != Params::Never;
+        if setup.beside {
+            engine.add_beside()?;
+        }
         Ok(Self::Here(engine))
     }
 

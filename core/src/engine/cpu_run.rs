@@ -27,6 +27,40 @@ pub struct CpuRun {
     /// The last power-iteration vector (warm start), shared with the
     /// sharpness computation in flight.
     top: Rc<RefCell<Option<Vec<f64>>>>,
+    /// The same net trained beside on shuffled labels, if asked.
+    beside: Option<Box<Beside>>,
+}
+
+/// A net trained step for step beside the run's own on its shuffled labels.
+struct Beside {
+    problem: Problem,
+    trainer: CpuTrainer,
+    batch_losses: Vec<f32>,
+}
+
+/// The losses (and a classifier's accuracies) of `t` on `p`'s sets; no grid.
+fn measured(p: &Problem, t: &CpuTrainer, batch_losses: Vec<f32>) -> Snapshot {
+    let layout = t.layout();
+    let (din, dout) = (layout.input_dim(), layout.output_dim());
+    let loss = p.config.train.loss;
+    let classifies = p.dataset.classes().is_some();
+    let measure = |x: &[f32], y: &[f32]| {
+        let f = cpu::forward(layout, t.params(), &cpu::columns(x, din));
+        let accuracy = classifies.then(|| loss.accuracy(f.output().as_slice(), y, dout));
+        (cpu::loss(loss, f.output(), &cpu::columns(y, dout), None), accuracy)
+    };
+    let (train_loss, train_accuracy) = measure(&p.dataset.train.x, &p.train_targets);
+    let test = (!p.dataset.test.is_empty()).then(|| measure(&p.dataset.test.x, &p.test_targets));
+    Snapshot {
+        step: t.steps_done(),
+        batch_losses,
+        train_loss,
+        test_loss: test.map(|t| t.0),
+        train_accuracy,
+        test_accuracy: test.and_then(|t| t.1),
+        grid: Vec::new(),
+        beside: None,
+    }
 }
 
 impl CpuRun {
@@ -51,7 +85,17 @@ impl CpuRun {
     /// [`Self::new`] for a problem and grid already checked.
     pub(super) fn checked(problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Self {
         let trainer = Self::trainer(&problem, &init);
-        Self { problem, grid, init, trainer, batch_losses: Vec::new(), top: Rc::default() }
+        Self { problem, grid, init, trainer, batch_losses: Vec::new(), top: Rc::default(), beside: None }
+    }
+
+    /// Trains the same net beside this one, from the same start, on
+    /// shuffled labels ([`Problem::shuffled_labels`]); snapshots then carry
+    /// that net's ([`Snapshot::beside`]). From step 0.
+    pub fn add_beside(&mut self) {
+        let problem = self.problem.shuffled_labels();
+        let trainer = Self::trainer(&problem, &self.init);
+        self.beside = Some(Box::new(Beside { problem, trainer, batch_losses: Vec::new() }));
+        self.reset();
     }
 
     fn trainer(p: &Problem, init: &[f32]) -> CpuTrainer {
@@ -64,6 +108,10 @@ impl CpuRun {
         self.trainer = Self::trainer(&self.problem, &self.init);
         self.batch_losses.clear();
         self.top = Rc::default();
+        if let Some(b) = &mut self.beside {
+            b.trainer = Self::trainer(&b.problem, &self.init);
+            b.batch_losses.clear();
+        }
     }
 
     /// Trains on with `config` from the next step (a reset keeps it).
@@ -76,6 +124,10 @@ impl CpuRun {
         next.config.train = self.problem.config.train.retuned(config)?;
         check_work(&Backend::Cpu { reason: String::new() }, &next, &self.grid)?;
         self.trainer.retune(config)?;
+        if let Some(b) = &mut self.beside {
+            b.trainer.retune(config)?;
+            b.problem.config.train = config.clone();
+        }
         self.problem = next;
         Ok(())
     }
@@ -97,6 +149,9 @@ impl CpuRun {
         let mut taken = 0;
         while taken < max {
             self.batch_losses.push(self.trainer.step());
+            if let Some(b) = &mut self.beside {
+                b.batch_losses.push(b.trainer.step());
+            }
             taken += 1;
             if clock() - start >= budget_ms {
                 break;
@@ -108,28 +163,10 @@ impl CpuRun {
     /// The losses and the function on the grid now, with the batch losses
     /// since the last snapshot.
     pub fn snapshot(&mut self) -> Snapshot {
-        let (p, t) = (&self.problem, &self.trainer);
-        let layout = t.layout();
-        let (din, dout) = (layout.input_dim(), layout.output_dim());
-        let loss = p.config.train.loss;
-        let classifies = p.dataset.classes().is_some();
-        // The mean loss, and the accuracy of a classifier.
-        let measure = |x: &[f32], y: &[f32]| {
-            let f = cpu::forward(layout, t.params(), &cpu::columns(x, din));
-            let accuracy = classifies.then(|| loss.accuracy(f.output().as_slice(), y, dout));
-            (cpu::loss(loss, f.output(), &cpu::columns(y, dout), None), accuracy)
-        };
-        let (train_loss, train_accuracy) = measure(&p.dataset.train.x, &p.train_targets);
-        let test = (!p.dataset.test.is_empty()).then(|| measure(&p.dataset.test.x, &p.test_targets));
-        Snapshot {
-            step: t.steps_done(),
-            batch_losses: std::mem::take(&mut self.batch_losses),
-            train_loss,
-            test_loss: test.map(|t| t.0),
-            train_accuracy,
-            test_accuracy: test.and_then(|t| t.1),
-            grid: t.predict(&self.grid),
-        }
+        let mut snap = measured(&self.problem, &self.trainer, std::mem::take(&mut self.batch_losses));
+        snap.grid = self.trainer.predict(&self.grid);
+        snap.beside = self.beside.as_mut().map(|b| Box::new(measured(&b.problem, &b.trainer, std::mem::take(&mut b.batch_losses))));
+        snap
     }
 
     /// Every hidden unit's activation at `rows`.

@@ -20,7 +20,7 @@ use nalgebra::DMatrix;
 use crate::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
 use crate::hidden::{Hidden, Rows};
 use crate::landscape::Plane;
-use crate::{Error, Problem, Subset};
+use crate::{Error, Part, Problem, Subset};
 use schedule::Schedule;
 
 /// Milliseconds since some fixed origin.
@@ -151,6 +151,8 @@ pub fn grid_points(problem: &Problem) -> Vec<f32> {
 /// A snapshot on its way back from the GPU, with the parameters if asked.
 struct InFlight {
     snapshot: PendingSnapshot,
+    /// Whether a second net trains beside the first (its snapshot joins).
+    beside: bool,
     params: Option<PendingRead>,
     arrived: Option<Result<Snapshot, Error>>,
 }
@@ -159,11 +161,14 @@ impl InFlight {
     /// The snapshot, once it and the parameters are back.
     fn land(&mut self, params: &mut Option<Vec<f32>>) -> Option<Result<Snapshot, Error>> {
         if self.arrived.is_none() {
-            self.arrived = Some(self.snapshot.try_take()?);
+            self.arrived = Some(if self.beside { self.snapshot.try_take_with_beside()? } else { self.snapshot.try_take()? });
         }
         if let Some(read) = &self.params {
             match read.try_take()? {
-                Ok(p) => *params = Some(p),
+                Ok(mut p) => {
+                    p.truncate(p.len() / if self.beside { 2 } else { 1 }); // the first net's
+                    *params = Some(p);
+                }
                 Err(e) => self.arrived = Some(Err(e)),
             }
         }
@@ -193,8 +198,11 @@ enum Trainer {
 pub struct Engine {
     pub problem: Problem,
     pub grid: Vec<f32>,
+    /// Initial parameters, of both nets where one trains beside.
     init: Vec<f32>,
     trainer: Trainer,
+    /// The net trained beside on shuffled labels, on the GPU ([`Self::add_beside`]).
+    beside: Option<Box<Problem>>,
     /// A snapshot is wanted even while paused (after a reset or a rebuild).
     dirty: bool,
     /// Read the parameters back with every snapshot (see [`Self::params`]).
@@ -208,6 +216,7 @@ fn made<'a>(
     slot: &'a mut Option<Box<GpuTrainer>>,
     backend: &Backend,
     problem: &Problem,
+    beside: Option<&Problem>,
     init: &[f32],
     grid: &[f32],
 ) -> Result<&'a mut GpuTrainer, Error> {
@@ -215,7 +224,9 @@ fn made<'a>(
         Some(trainer) => Ok(trainer),
         None => {
             let Backend::Gpu(gpu) = backend else { return Err(Error::gpu("a GPU run without a GPU")) };
-            Ok(slot.insert(Box::new(GpuTrainer::new(&gpu.device, &gpu.queue, &gpu.kernels, problem, init, grid)?)))
+            let datasets: Vec<&Problem> = std::iter::once(problem).chain(beside).collect();
+            let trainer = GpuTrainer::with_datasets(&gpu.device, &gpu.queue, &gpu.kernels, problem, &datasets, init, grid)?;
+            Ok(slot.insert(Box::new(trainer)))
         }
     }
 }
@@ -306,7 +317,31 @@ impl Engine {
             }
             Backend::Cpu { .. } => Trainer::Cpu { run: Box::new(CpuRun::checked(problem.clone(), init.clone(), grid.clone())), k: 1 },
         };
-        Ok(Self { problem, grid, init, trainer, dirty: true, with_params: false, params: None })
+        Ok(Self { problem, grid, init, trainer, beside: None, dirty: true, with_params: false, params: None })
+    }
+
+    /// Trains the same net beside this one, from the same start, on
+    /// shuffled labels ([`Problem::shuffled_labels`]), as one batch on the
+    /// GPU; snapshots then carry its losses ([`Snapshot::beside`]). Before
+    /// the first step only.
+    ///
+    /// # Errors
+    /// Once training has begun, or with both nets past the GPU's limits.
+    pub fn add_beside(&mut self) -> Result<(), Error> {
+        if self.steps_taken() > 0 || self.beside.is_some() {
+            return Err(Error::invalid(Part::Request, "beside", "a net beside is added before the first step, once"));
+        }
+        match &mut self.trainer {
+            Trainer::Gpu { trainer, backend, .. } => {
+                let Backend::Gpu(gpu) = backend.as_ref() else { return Err(Error::gpu("a GPU run without a GPU")) };
+                GpuTrainer::check(&gpu.device, &self.problem, 2 * self.init.len(), self.grid.len())?;
+                *trainer = None;
+                self.init = [&self.init[..], &self.init[..]].concat();
+                self.beside = Some(Box::new(self.problem.shuffled_labels()));
+            }
+            Trainer::Cpu { run, .. } => run.add_beside(),
+        }
+        Ok(())
     }
 
     /// Back to the initial parameters (same seed, same start).
@@ -371,7 +406,7 @@ impl Engine {
     pub fn losses(&mut self, plane: Plane, points: Vec<[f32; 2]>, subset: Subset) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, probe, .. } => {
-                let trainer = made(trainer, backend, &self.problem, &self.init, &self.grid)?;
+                let trainer = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?;
                 // Sized for the largest request so far: a 16² grid's probe
                 // holds a sixtieth of a 128² one's buffers.
                 if probe.as_ref().is_none_or(|p| p.max_points() < points.len()) {
@@ -396,7 +431,7 @@ impl Engine {
     pub fn sharpness(&mut self, iterations: u32) -> Result<Pending<f32>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.sharpness(iterations)?;
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.sharpness(iterations)?;
                 Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { run, .. } => Ok(run.sharpness(iterations)),
@@ -410,8 +445,16 @@ impl Engine {
     pub fn params_now(&mut self) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.read_params();
-                Ok(Pending(Box::new(move |_| read.try_take())))
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.read_params();
+                let n = self.problem.spec.layout().num_params; // the first net's
+                Ok(Pending(Box::new(move |_| {
+                    read.try_take().map(|r| {
+                        r.map(|mut p| {
+                            p.truncate(n);
+                            p
+                        })
+                    })
+                })))
             }
             Trainer::Cpu { run, .. } => {
                 let mut params = Some(run.params().to_vec());
@@ -429,7 +472,7 @@ impl Engine {
     pub fn gradient(&mut self, rows: usize) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.read_gradient(rows)?;
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.read_gradient(rows)?;
                 Ok(Pending(Box::new(move |_| read.try_take())))
             }
             Trainer::Cpu { run, .. } => {
@@ -447,7 +490,7 @@ impl Engine {
     pub fn hidden(&mut self, rows: &Rows) -> Result<Pending<Hidden>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.read_hidden(rows)?;
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.read_hidden(rows)?;
                 Ok(Pending(Box::new(move |_| read.try_take())))
             }
             Trainer::Cpu { run, .. } => {
@@ -466,7 +509,7 @@ impl Engine {
         let n = self.problem.dataset.train.len();
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, &self.init, &self.grid)?.ntk_gram()?;
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.ntk_gram()?;
                 Ok(Pending(Box::new(move |_| {
                     read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
                 })))
@@ -499,7 +542,7 @@ impl Engine {
                 if trainer.is_none() && !ready.done() {
                     return landed;
                 }
-                let trainer = match made(trainer, backend, &self.problem, &self.init, &self.grid) {
+                let trainer = match made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid) {
                     Ok(t) => t,
                     Err(e) => return Some(Err(e)),
                 };
@@ -533,7 +576,7 @@ impl Engine {
                         let snapshot = trainer.read_snapshot();
                         let params = self.with_params.then(|| trainer.read_params());
                         submit(schedule, 0);
-                        *pending = Some(Box::new(InFlight { snapshot, params, arrived: None }));
+                        *pending = Some(Box::new(InFlight { snapshot, beside: self.beside.is_some(), params, arrived: None }));
                         (*evaluated, self.dirty) = (Some(step), false);
                     } else {
                         self.dirty |= owed;

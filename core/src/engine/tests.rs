@@ -201,3 +201,57 @@ fn a_cpu_run_trains_as_the_engine_does() {
     ));
     assert!(super::CpuRun::new(p, Some(vec![0.0; 3]), None).is_err(), "initial parameters of the wrong length");
 }
+
+/// Random labels (Zhang et al. 2017): the same net trained beside on the
+/// training labels shuffled fits them all, by memorizing, more slowly than
+/// the true ones, and then predicts the true test labels at chance.
+#[test]
+fn a_net_beside_memorizes_shuffled_labels_and_tests_at_chance() {
+    let p = Problem::new(RunConfig {
+        model: ModelConfig { hidden: vec![64, 64], activation: Activation::Relu, init: Init::He, ..ModelConfig::default() },
+        data: DataConfig {
+            kind: DatasetKind::Moons,
+            n_train: 64,
+            n_test: 2000,
+            noise: 0.1,
+            label_noise: 0.0,
+            dim: 1,
+            ..DataConfig::default()
+        },
+        train: TrainConfig::full_batch(Loss::Bce, Optimizer::with_defaults("adam").unwrap(), 0.01),
+        seed: 5,
+    })
+    .unwrap();
+    let shuffled = p.shuffled_labels();
+    let moved = p.dataset.train.y.iter().zip(&shuffled.dataset.train.y).filter(|(a, b)| a != b).count();
+    assert!(moved > 16, "the shuffle moves labels: {moved} of 64");
+    let count = |y: &[f32]| y.iter().filter(|&&c| c == 1.0).count();
+    assert_eq!(count(&p.dataset.train.y), count(&shuffled.dataset.train.y), "each class keeps its count");
+    assert_eq!(p.dataset.test.y, shuffled.dataset.test.y, "the test set stays true");
+
+    let mut run = super::CpuRun::new(p, None, None).unwrap();
+    run.add_beside();
+    // Steps until each net classifies its training set perfectly.
+    let (mut own_at, mut beside_at) = (None, None);
+    let mut last = None;
+    for _ in 0..40 {
+        run.train(50, f64::INFINITY, clock);
+        let snap = run.snapshot();
+        let beside = snap.beside.as_deref().unwrap();
+        own_at = own_at.or((snap.train_accuracy == Some(1.0)).then_some(snap.step));
+        beside_at = beside_at.or((beside.train_accuracy == Some(1.0)).then_some(snap.step));
+        last = Some(snap);
+    }
+    let last = last.unwrap();
+    let (own_at, beside_at) = (own_at.expect("the true labels are fitted"), beside_at.expect("the shuffled labels are memorized"));
+    assert!(own_at < beside_at, "true labels fit first: step {own_at} against {beside_at}");
+    // Chance here: a shuffled label is the true one for a fraction `agree`
+    // of the points (½ on average over shuffles), and a test point takes
+    // the shuffled label of the training points around it.
+    let agree = run.problem.shuffled_agreement();
+    assert_eq!(agree, 1.0 - moved as f32 / 64.0);
+    let test = last.beside.unwrap().test_accuracy.unwrap();
+    eprintln!("fitted at step {own_at}, memorized at {beside_at}; labels agree on {agree}, the shuffled net tests at {test}");
+    assert!((test - agree).abs() < 0.06, "the shuffled net tests at chance: {test}, the labels agreeing on {agree}");
+    assert!(last.test_accuracy.unwrap() > 0.9, "the true net generalizes: {:?}", last.test_accuracy);
+}

@@ -71,6 +71,10 @@ pub struct Snapshot {
     /// Outputs on the grid, `grid rows × output_dim`.
     #[serde(with = "crate::wire::vec_f32")]
     pub grid: Vec<f32>,
+    /// The same net trained beside this one on shuffled labels
+    /// ([`crate::Problem::shuffled_labels`]), if asked: its losses and
+    /// accuracies (its grid left empty).
+    pub beside: Option<Box<Snapshot>>,
 }
 
 impl Snapshot {
@@ -129,6 +133,19 @@ impl PendingSnapshot {
         Ok(self.parse_all(&raw))
     }
 
+    /// The first model's snapshot with the second's beside it, once they
+    /// have arrived (a run with a net on shuffled labels).
+    #[must_use]
+    pub fn try_take_with_beside(&self) -> Option<Result<Snapshot, Error>> {
+        self.try_take_all().map(|r| {
+            r.map(|mut all| {
+                let mut first = all.remove(0);
+                first.beside = all.into_iter().next().map(|b| Box::new(Snapshot { grid: Vec::new(), ..b }));
+                first
+            })
+        })
+    }
+
     fn parse_all(&self, raw: &[f32]) -> Vec<Snapshot> {
         (0..self.models).map(|m| self.parse(&raw[m * self.block..], m)).collect()
     }
@@ -152,6 +169,7 @@ impl PendingSnapshot {
             train_accuracy: accuracy(EvalSet::Train as usize),
             test_accuracy: accuracy(EvalSet::Test as usize),
             grid: predictions(grid).to_vec(),
+            beside: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::charts::surface::Backend;
-use crate::charts::{class_colour, format_loss_tick, legend, mesh, History, Surface, CLASS0, CLASS1, CLASSES, GREY_RGB};
+use crate::charts::{class_colour, format_loss_tick, legend, mesh, History, Point, Surface, CLASS0, CLASS1, CLASSES, GREY_RGB};
 
 /// Probability of class 1 that a network output means under each loss
 /// (`out` is one grid point's outputs).
@@ -176,14 +176,14 @@ pub fn draw_losses(s: &mut Surface<'_>, history: &History, classes: usize) {
 /// The loss and accuracy charts' axes: steps, and a value.
 type StepAxes<'a> = ChartContext<'a, Backend<'a>, Cartesian2d<plotters::coord::types::RangedCoordu64, RangedCoordf32>>;
 
-/// A grey dotted line at the step of the lowest test loss, from `lo` to
+/// A dotted line at the step of the lowest test loss, from `lo` to
 /// `hi` (in the legend where `label`).
 fn draw_best(chart: &mut StepAxes<'_>, s: &Surface<'_>, history: &History, (lo, hi): (f32, f32), label: bool) {
     let Some((step, _)) = history.best else { return };
-    let grey = s.theme.rgb(GREY_RGB).stroke_width(s.stroke(1.5));
-    if let Ok(series) = chart.draw_series(DashedLineSeries::new([(step, lo), (step, hi)], s.stroke(2.0), s.stroke(3.0), grey)) {
+    let ink = s.theme.ink.stroke_width(s.stroke(1.5));
+    if let Ok(series) = chart.draw_series(DashedLineSeries::new([(step, lo), (step, hi)], s.stroke(2.0), s.stroke(3.0), ink)) {
         if label {
-            series.label(format!("lowest test loss, step {step}")).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grey));
+            series.label(format!("lowest test loss, step {step}")).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], ink));
         }
     }
 }
@@ -191,7 +191,7 @@ fn draw_best(chart: &mut StepAxes<'_>, s: &Surface<'_>, history: &History, (lo, 
 fn draw_loss_curves(s: &Surface<'_>, area: &DrawingArea<Backend<'_>, Shift>, history: &History) {
     let pts = &history.points;
     let finite = |v: f32| v.is_finite() && v > 0.0;
-    let values = pts.iter().flat_map(|p| [Some(p.train), p.test]).flatten().filter(|&v| finite(v));
+    let values = pts.iter().chain(&history.beside).flat_map(|p| [Some(p.train), p.test]).flatten().filter(|&v| finite(v));
     let (lo, hi) =
         values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (if v < lo { v } else { lo }, if v > hi { v } else { hi }));
     // A linear axis of log₁₀ loss, labelled with the loss: tight around
@@ -207,25 +207,36 @@ fn draw_loss_curves(s: &Surface<'_>, area: &DrawingArea<Backend<'_>, Shift>, his
         return;
     };
     let _ = mesh(&mut chart, s).x_desc("step").y_desc("loss").y_label_formatter(&|v| format_loss_tick(10f32.powf(*v))).draw();
-    let train: Vec<(u64, f32)> = pts.iter().filter(|p| finite(p.train)).map(|p| (p.step, p.train.log10())).collect();
-    let test: Vec<(u64, f32)> = pts.iter().filter_map(|p| p.test.filter(|&v| finite(v)).map(|v| (p.step, v.log10()))).collect();
-    draw_pair(&mut chart, s, train, test, true);
+    let curves = |pts: &[Point]| -> [Vec<(u64, f32)>; 2] {
+        let train = pts.iter().filter(|p| finite(p.train)).map(|p| (p.step, p.train.log10())).collect();
+        let test = pts.iter().filter_map(|p| p.test.filter(|&v| finite(v)).map(|v| (p.step, v.log10()))).collect();
+        [train, test]
+    };
+    draw_pair(&mut chart, s, curves(pts), None);
+    draw_pair(&mut chart, s, curves(&history.beside), Some(GREY_RGB));
     draw_best(&mut chart, s, history, (lo, hi), true);
     legend(&mut chart, s, SeriesLabelPosition::UpperRight);
 }
 
-/// Train (solid) and test (dashed) curves, in the legend where `label`.
-fn draw_pair(chart: &mut StepAxes<'_>, s: &Surface<'_>, train: Vec<(u64, f32)>, test: Vec<(u64, f32)>, label: bool) {
-    let width = s.stroke(2.0);
-    let (c0, c1) = (s.theme.rgb(CLASS0), s.theme.rgb(CLASS1));
+/// Train (solid) and test (dashed) curves in the class colours, named in
+/// the legend; or, with `grey`, the net beside on shuffled labels, thinner
+/// and named once.
+fn draw_pair(chart: &mut StepAxes<'_>, s: &Surface<'_>, [train, test]: [Vec<(u64, f32)>; 2], grey: Option<(u8, u8, u8)>) {
+    if train.is_empty() && test.is_empty() {
+        return;
+    }
+    let width = s.stroke(if grey.is_some() { 1.5 } else { 2.0 });
+    let (c0, c1) = match grey {
+        Some(g) => (s.theme.rgb(g), s.theme.rgb(g)),
+        None => (s.theme.rgb(CLASS0), s.theme.rgb(CLASS1)),
+    };
+    let names = if grey.is_some() { ["shuffled labels", ""] } else { ["train", "test"] };
     if let Ok(series) = chart.draw_series(LineSeries::new(train, c0.stroke_width(width))) {
-        if label {
-            series.label("train").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
-        }
+        series.label(names[0]).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c0.stroke_width(width)));
     }
     if let Ok(series) = chart.draw_series(DashedLineSeries::new(test, s.stroke(6.0), s.stroke(4.0), c1.stroke_width(width))) {
-        if label {
-            series.label("test").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c1.stroke_width(width)));
+        if grey.is_none() {
+            series.label(names[1]).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c1.stroke_width(width)));
         }
     }
 }
@@ -254,9 +265,13 @@ fn draw_accuracy(s: &Surface<'_>, area: &DrawingArea<Backend<'_>, Shift>, histor
     ));
     let _ = chart.draw_series([Text::new("chance", (0, chance + 9.0), s.font(11.0).color(&grey))]);
     let percent = |v: Option<f32>| v.filter(|v| v.is_finite()).map(|v| 100.0 * v);
-    let train = pts.iter().filter_map(|p| percent(p.train_accuracy).map(|v| (p.step, v))).collect();
-    let test = pts.iter().filter_map(|p| percent(p.test_accuracy).map(|v| (p.step, v))).collect();
-    draw_pair(&mut chart, s, train, test, false);
+    let curves = |pts: &[Point]| -> [Vec<(u64, f32)>; 2] {
+        let train = pts.iter().filter_map(|p| percent(p.train_accuracy).map(|v| (p.step, v))).collect();
+        let test = pts.iter().filter_map(|p| percent(p.test_accuracy).map(|v| (p.step, v))).collect();
+        [train, test]
+    };
+    draw_pair(&mut chart, s, curves(pts), None);
+    draw_pair(&mut chart, s, curves(&history.beside), Some(GREY_RGB));
     draw_best(&mut chart, s, history, (0.0, 100.0), false);
 }
 

@@ -17,8 +17,8 @@ use leptos::prelude::*;
 
 use self::run::{Chart, Run};
 use self::state::{
-    InitScheme, PgSchedule, PgView, ACT, ALPHA, BATCH, BETA, BETA2, CLASSES, DATA, DEPTH, DROPOUT, EVERY, GAMMA, INIT, LABEL_NOISE, LOSS,
-    LR, N, NOISE, OPT, PARAM, SCHED, SEED, SIGMA, TOTAL, VIEW, WARMUP, WD, WIDTH,
+    InitScheme, PgSchedule, PgView, RandomLabels, ACT, ALPHA, BATCH, BETA, BETA2, CLASSES, DATA, DEPTH, DROPOUT, EVERY, GAMMA, INIT,
+    LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, RANDOM, SCHED, SEED, SIGMA, TOTAL, VIEW, WARMUP, WD, WIDTH,
 };
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
@@ -87,8 +87,9 @@ pub fn Playground(
             <ChartFigure class="chart losses" chart=k.chart(Chart::Losses) label="training and test loss curves, and accuracy" name="gradlab-playground-losses">
                 <Tex tex=r"L(\theta) = \tfrac{1}{n}\textstyle\sum_{i=1}^{n} \ell\big(f_\theta(x_i),\, y_i\big)" />" "
                 {move || k.with(|s| format!(
-                    "Loss on the whole training set (solid) and the held-out test set (dashed), log scale{}. The dotted line marks the step of the lowest test loss so far: early stopping would keep the net from there. (The test set plays the validation set here; to report a fair test score, pick the step on data you then no longer use.)",
+                    "Loss on the whole training set (solid) and the held-out test set (dashed), log scale{}{}. The dotted line marks the step of the lowest test loss so far: early stopping would keep the net from there. (The test set plays the validation set here; to report a fair test score, pick the step on data you then no longer use.)",
                     if s.data.classifies() { "; below, the fraction of each set classified right, with chance (one in the number of classes) dotted" } else { "" },
+                    if s.random == RandomLabels::Beside { ". Grey: the same net trained on shuffled labels, tested on the true ones" } else { "" },
                 ))}
             </ChartFigure>
         }
@@ -104,6 +105,13 @@ pub fn Playground(
     let opt = Memo::new(move |_| k.with(|s| s.opt.name()));
     let sched = Memo::new(move |_| k.with(|s| s.sched));
     let dropping = Memo::new(move |_| k.with(|s| s.dropout > 0.0));
+    // With a net beside: how often its shuffled labels are the true ones.
+    let shuffled = Memo::new(move |_| {
+        k.with(|s| {
+            let agreement = || gradlab_core::Problem::new(s.run_config()).ok().map(|p| p.shuffled_agreement());
+            (s.random == RandomLabels::Beside).then(|| if s.data.classifies() { agreement() } else { None })
+        })
+    });
     // The rate's curve, where it is not a flat line.
     let moving = Memo::new(move |_| k.with(|s| s.sched != PgSchedule::Constant || s.warmup > 0));
     // Your points: the class a click adds, how many there are, and Clear.
@@ -187,6 +195,16 @@ pub fn Playground(
                         scale=controls::Scale { min: 0.0, max: batch_positions, steps: BATCH.steps, log: false }
                         format=fmt_batch on_change=Callback::new(move |v: f64| k.set(|s| s.batch = if v < 0.5 { 0 } else { 1 << (v.round() as u32 - 1) })) />
                     {controls::seed(settings, &SEED)}
+                    {RANDOM.select(settings)}
+                    {move || shuffled.get().map(|agree| view! {
+                        <p class="note">{match agree {
+                            Some(agree) => format!(
+                                "A second net, from the same start, trains beside this one on the training labels shuffled (grey curves). The shuffled labels agree with the true ones on {:.0} % of the points, by chance: that is where its test accuracy should sit. It can fit them only by memorizing each point, which takes more steps and a wider or deeper net (Zhang et al. 2017); in two dimensions, with points of different labels side by side, a small net may never get there.",
+                                100.0 * agree,
+                            ),
+                            None => "A second net, from the same start, trains beside this one on the training targets shuffled (grey curves): it can fit them only by memorizing each point, and its test loss stays high (Zhang et al. 2017).".to_owned(),
+                        }}</p>
+                    })}
                 </fieldset>
                 <fieldset>
                     <legend>"Show"</legend>
@@ -212,7 +230,18 @@ pub fn Playground(
     });
     // The step of the lowest test loss (early stopping's).
     let best = k.watch(|r: &Run| r.progress.history.best.map_or(String::new(), |b| b.0.to_string()));
-    parts.root_data = vec![("data-neurons", neurons), ("data-regions", regions), ("data-spread-at-init", spread), ("data-best-step", best)];
+    // The net beside's latest accuracies (train,test), where there is one.
+    let beside = k.watch(|r: &Run| {
+        let fmt = |v: Option<f32>| v.map_or(String::new(), |v| v.to_string());
+        r.progress.history.beside.last().map_or(String::new(), |p| format!("{},{}", fmt(p.train_accuracy), fmt(p.test_accuracy)))
+    });
+    parts.root_data = vec![
+        ("data-neurons", neurons),
+        ("data-regions", regions),
+        ("data-spread-at-init", spread),
+        ("data-best-step", best),
+        ("data-beside", beside),
+    ];
     k.page(parts)
 }
 

@@ -17,7 +17,7 @@ use super::depth::{self, draw_depth, DepthLook};
 use super::hidden::{self, draw_projection, draw_regions, HiddenLook};
 use super::network::{self, draw_network, Inside};
 use super::own;
-use super::state::{PgView, PlaygroundState};
+use super::state::{PgView, PlaygroundState, RandomLabels};
 use crate::charts::Surface;
 use crate::kit::remote::{Net, Setup};
 use crate::kit::status::{Phase, Progress};
@@ -195,7 +195,8 @@ impl LabRun for Run {
             f.phase(Phase::Paused);
             return;
         }
-        self.trainer = f.start(Problem::new(s.run_config()).and_then(|p| Net::new(f.backend, p, Setup::default())));
+        let setup = Setup { beside: s.random == RandomLabels::Beside, ..Setup::default() };
+        self.trainer = f.start(Problem::new(s.run_config()).and_then(|p| Net::new(f.backend, p, setup)));
     }
 
     fn reset(&mut self, _f: &mut Frame<'_, PlaygroundState>, _s: &PlaygroundState) {

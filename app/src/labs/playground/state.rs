@@ -50,6 +50,15 @@ pub enum PgSchedule {
 }
 named!(PgSchedule { Constant = "constant" / "constant", Step = "step" / "step decay", Cosine = "cosine" / "cosine decay" });
 
+/// Whether the same net trains beside on shuffled labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RandomLabels {
+    Off,
+    /// A second net, from the same start, on the training labels shuffled.
+    Beside,
+}
+named!(RandomLabels { Off = "off" / "off", Beside = "beside" / "a second net beside" });
+
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlaygroundState {
@@ -94,6 +103,8 @@ pub struct PlaygroundState {
     pub wd: f32,
     /// Probability of dropping each hidden unit in a training step.
     pub dropout: f32,
+    /// Train the same net beside on shuffled labels.
+    pub random: RandomLabels,
     /// 0 is full batch; else a power of two.
     pub batch: usize,
     pub seed: u64,
@@ -133,6 +144,7 @@ impl Default for PlaygroundState {
             warmup: 0,
             wd: 0.0,
             dropout: 0.0,
+            random: RandomLabels::Off,
             batch: 0,
             seed: 1,
             view: PgView::Function,
@@ -168,6 +180,7 @@ num!(GAMMA, gamma: f32, 0.05, 0.95, "factor γ", linear 18);
 num!(TOTAL, total: usize, 10, 100_000, "over (steps)", log 40);
 num!(WARMUP, warmup: usize, 0, 10_000, "warmup (steps)", linear 100);
 num!(DROPOUT, dropout: f32, 0.0, 0.9, "dropout", linear 18, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.2}") });
+pick!(RANDOM, random: RandomLabels, "random labels");
 num!(WD, wd: f32, 0.0, 0.01, "weight decay", linear 100, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.1e}") });
 // Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
@@ -176,7 +189,7 @@ pick!(VIEW, view: PgView, "view");
 num!(LAYER, layer: usize, 0, 16, "layer", linear 16);
 num!(UNIT, unit: usize, 0, 1023, "unit", linear 0);
 
-static SETTINGS: [&dyn Setting<S>; 31] = [
+static SETTINGS: [&dyn Setting<S>; 32] = [
     &DATA,
     &CLASSES,
     &PTS,
@@ -204,6 +217,7 @@ static SETTINGS: [&dyn Setting<S>; 31] = [
     &WD,
     &DROPOUT,
     &BATCH,
+    &RANDOM,
     &SEED,
     &VIEW,
     &LAYER,
