@@ -51,6 +51,17 @@ enum Answer {
     Depth(Hidden, Vec<f32>),
 }
 
+/// Where the depth view's look at initialization stands.
+#[derive(Default)]
+enum AtInit {
+    #[default]
+    Wanted,
+    /// The copy of the net, and its answer on the way.
+    Asking(Box<Net>, Pending<Answer>),
+    /// Answered (into [`DepthLook::init`]), or failed with a note: not again.
+    Over,
+}
+
 #[derive(Default)]
 pub struct Run {
     pub trainer: Option<Net>,
@@ -62,9 +73,9 @@ pub struct Run {
     pub hidden: HiddenLook,
     pub depth: DepthLook,
     asking: Option<Pending<Answer>>,
-    /// The depth view's statistics at initialization: a copy of the net
-    /// that never trains, asked once, and its answer on the way.
-    at_init: Option<(Net, Pending<Answer>)>,
+    /// The depth view's statistics at initialization: asked once, of a
+    /// copy of the net that never trains.
+    at_init: AtInit,
     asked: f64,
     /// Milliseconds the last answer took.
     took: f64,
@@ -146,33 +157,39 @@ impl Run {
     /// Asks a copy of the net at its initial parameters for the depth
     /// view's statistics there, once; whether they came.
     fn look_at_init(&mut self, f: &mut Frame<'_, PlaygroundState>) -> bool {
-        if self.depth.init.is_some() {
-            return false;
-        }
-        let Some(net) = &self.trainer else { return false };
-        if self.at_init.is_none() {
-            let copy = Net::new(f.backend, net.problem().clone(), Setup::default()).and_then(|mut copy| {
-                let asked = ask_depth(&mut copy)?;
-                Ok((copy, asked))
-            });
-            match copy {
-                Ok(c) => self.at_init = Some(c),
-                Err(e) => {
-                    f.note(format!("The depth view could not read the net at initialization: {e}."));
-                    self.depth.init = Some(LayerStats { activation_std: Vec::new(), gradient_norm: Vec::new() });
-                }
+        let failed = |f: &mut Frame<'_, PlaygroundState>, e: gradlab_core::Error| {
+            f.note(format!("The depth view could not read the net at initialization: {e}."));
+        };
+        match &mut self.at_init {
+            AtInit::Over => false,
+            AtInit::Wanted => {
+                let Some(net) = &self.trainer else { return false };
+                let copy = Net::new(f.backend, net.problem().clone(), Setup::default()).and_then(|mut copy| {
+                    let asked = ask_depth(&mut copy)?;
+                    Ok((copy, asked))
+                });
+                self.at_init = match copy {
+                    Ok((copy, asked)) => AtInit::Asking(Box::new(copy), asked),
+                    Err(e) => {
+                        failed(f, e);
+                        AtInit::Over
+                    }
+                };
+                false
             }
-            return false;
+            AtInit::Asking(copy, pending) => {
+                let Some(answer) = pending.poll(web::now) else { return false };
+                match answer {
+                    Ok(Answer::Depth(hidden, grad)) => {
+                        self.depth.init = Some(LayerStats::of(&copy.problem().spec.layout(), &hidden, &grad));
+                    }
+                    Ok(_) => {}
+                    Err(e) => failed(f, e),
+                }
+                self.at_init = AtInit::Over; // its buffers, or its worker task, go now
+                true
+            }
         }
-        let Some((copy, pending)) = &mut self.at_init else { return false };
-        let Some(answer) = pending.poll(web::now) else { return false };
-        match answer {
-            Ok(Answer::Depth(hidden, grad)) => self.depth.init = Some(LayerStats::of(&copy.problem().spec.layout(), &hidden, &grad)),
-            Ok(_) => {}
-            Err(e) => f.note(format!("The depth view could not read the net at initialization: {e}.")),
-        }
-        self.at_init = None; // its buffers, or its worker task, go now
-        true
     }
 }
 
