@@ -41,7 +41,7 @@ impl NetTask {
                 let init = setup.init_seed.map(|seed| p.spec.init_params(seed));
                 let mut run = CpuRun::new(p, init, setup.grid)?;
                 if setup.beside {
-                    run.add_beside();
+                    run.add_beside()?;
                 }
                 Ok(run)
             })

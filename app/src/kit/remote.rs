@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use gradlab_core::engine::{check_work, grid_points, Backend, Clock, Engine, Pending};
+use gradlab_core::engine::{check_work_with, grid_points, Backend, Clock, Engine, Pending};
 use gradlab_core::gpu::Snapshot;
 use gradlab_core::hidden::{Hidden, Rows};
 use gradlab_core::landscape::Plane;
@@ -285,6 +285,8 @@ fn worker_error(reason: String) -> Error {
 pub struct RemoteRun {
     pub problem: Problem,
     pub grid: Vec<f32>,
+    /// A second net trains beside on shuffled labels ([`Setup::beside`]).
+    beside: bool,
     inbox: Rc<RefCell<Inbox>>,
     /// The last of play or pause sent.
     playing: bool,
@@ -303,10 +305,11 @@ impl RemoteRun {
     /// A step or an evaluation past the CPU's work limit.
     pub fn new(backend: &Backend, problem: Problem, setup: Setup) -> Result<Self, Error> {
         let grid = setup.grid.clone().unwrap_or_else(|| grid_points(&problem));
-        check_work(backend, &problem, &grid)?;
+        check_work_with(backend, &problem, &grid, setup.beside)?;
+        let beside = setup.beside;
         let job = Background::start(Job::Train { config: problem.config.clone(), setup });
         let inbox = Rc::new(RefCell::new(Inbox { job, replies: HashMap::new(), news: Vec::new() }));
-        Ok(Self { problem, grid, inbox, playing: false, target: None, step: 0, params: None, next_probe: 0 })
+        Ok(Self { problem, grid, beside, inbox, playing: false, target: None, step: 0, params: None, next_probe: 0 })
     }
 
     fn tell(&self, command: Command) {
@@ -322,7 +325,7 @@ impl RemoteRun {
     fn retune(&mut self, config: &TrainConfig) -> Result<(), Error> {
         let mut next = self.problem.clone();
         next.config.train = self.problem.config.train.retuned(config)?;
-        check_work(&Backend::Cpu { reason: String::new() }, &next, &self.grid)?;
+        check_work_with(&Backend::Cpu { reason: String::new() }, &next, &self.grid, self.beside)?;
         self.problem = next;
         self.tell(Command::Retune(config.clone()));
         Ok(())

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
-use super::{check_work, grid_points, Backend, Clock, Pending, CPU_BUDGET_MS};
+use super::{check_work, check_work_with, grid_points, Backend, Clock, Pending, CPU_BUDGET_MS};
 use crate::gpu::{EvalSet, Snapshot};
 use crate::hidden::{Hidden, Rows};
 use crate::landscape::hessian::{self, start_vector};
@@ -91,11 +91,17 @@ impl CpuRun {
     /// Trains the same net beside this one, from the same start, on
     /// shuffled labels ([`Problem::shuffled_labels`]); snapshots then carry
     /// that net's ([`Snapshot::beside`]). From step 0.
-    pub fn add_beside(&mut self) {
+    ///
+    /// # Errors
+    /// Both nets' steps or evaluations past the CPU's work limit
+    /// ([`check_work_with`]).
+    pub fn add_beside(&mut self) -> Result<(), Error> {
+        check_work_with(&Backend::Cpu { reason: String::new() }, &self.problem, &self.grid, true)?;
         let problem = self.problem.shuffled_labels();
         let trainer = Self::trainer(&problem, &self.init);
         self.beside = Some(Box::new(Beside { problem, trainer, batch_losses: Vec::new() }));
         self.reset();
+        Ok(())
     }
 
     fn trainer(p: &Problem, init: &[f32]) -> CpuTrainer {
@@ -122,7 +128,7 @@ impl CpuRun {
         // A larger batch makes each step more work.
         let mut next = self.problem.clone();
         next.config.train = self.problem.config.train.retuned(config)?;
-        check_work(&Backend::Cpu { reason: String::new() }, &next, &self.grid)?;
+        check_work_with(&Backend::Cpu { reason: String::new() }, &next, &self.grid, self.beside.is_some())?;
         self.trainer.retune(config)?;
         if let Some(b) = &mut self.beside {
             b.trainer.retune(config)?;

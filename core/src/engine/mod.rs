@@ -33,7 +33,7 @@ mod work;
 
 pub use cpu_run::CpuRun;
 
-pub use work::{check_work, work, SOFTWARE_WORK_LIMIT};
+pub use work::{check_work, check_work_with, work, SOFTWARE_WORK_LIMIT};
 
 /// Where training runs.
 pub enum Backend {
@@ -334,14 +334,15 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
                 let Backend::Gpu(gpu) = backend.as_ref() else { return Err(Error::gpu("a GPU run without a GPU")) };
+                check_work_with(backend, &self.problem, &self.grid, true)?;
                 GpuTrainer::check(&gpu.device, &self.problem, 2 * self.init.len(), self.grid.len())?;
                 *trainer = None;
                 self.init = [&self.init[..], &self.init[..]].concat();
                 self.beside = Some(Box::new(self.problem.shuffled_labels()));
+                Ok(())
             }
             Trainer::Cpu { run, .. } => run.add_beside(),
         }
-        Ok(())
     }
 
     /// Back to the initial parameters (same seed, same start).
@@ -373,7 +374,7 @@ impl Engine {
                 // A larger batch makes each step more work.
                 let mut next = self.problem.clone();
                 next.config.train = checked.clone();
-                check_work(backend, &next, &self.grid)?;
+                check_work_with(backend, &next, &self.grid, self.beside.is_some())?;
                 if let Some(t) = trainer {
                     t.retune(&checked)?;
                 }

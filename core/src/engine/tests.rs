@@ -164,6 +164,12 @@ fn the_cpu_refuses_a_run_whose_step_or_evaluation_would_freeze_the_page() {
         Engine::new(&cpu(), batched),
         Err(crate::Error::TooLarge { what: "one evaluation of the train set, test set and drawing grid", .. })
     ));
+    // A net beside doubles the step: 2 → 156 → 156 → 1 on 4000 points
+    // (25 117 parameters) steps 60 % of the limit alone, 120 % with it.
+    let alone = run(vec![156, 156], 4000, None);
+    assert_eq!(super::work(&alone, 0)[0].1, 3 * 4000 * 25_117);
+    let mut beside = Engine::new(&cpu(), alone).unwrap();
+    assert!(matches!(beside.add_beside(), Err(crate::Error::TooLarge { what: "one training step", .. })));
 }
 
 /// A worker's [`super::CpuRun`] trains exactly as the engine's CPU path,
@@ -230,7 +236,7 @@ fn a_net_beside_memorizes_shuffled_labels_and_tests_at_chance() {
     assert_eq!(p.dataset.test.y, shuffled.dataset.test.y, "the test set stays true");
 
     let mut run = super::CpuRun::new(p, None, None).unwrap();
-    run.add_beside();
+    run.add_beside().unwrap();
     // Steps until each net classifies its training set perfectly.
     let (mut own_at, mut beside_at) = (None, None);
     let mut last = None;

@@ -31,9 +31,25 @@ pub const SOFTWARE_WORK_LIMIT: u64 = 500_000_000;
 /// # Errors
 /// [`Error::TooLarge`] naming the step or the evaluation and the limit.
 pub fn check_work(backend: &Backend, problem: &Problem, grid: &[f32]) -> Result<(), Error> {
+    check_work_with(backend, problem, grid, false)
+}
+
+/// [`check_work`] of a run that may train a second net `beside` it on
+/// shuffled labels: a step is then two, and an evaluation also measures
+/// that net on the training and test sets.
+///
+/// # Errors
+/// As [`check_work`].
+pub fn check_work_with(backend: &Backend, problem: &Problem, grid: &[f32], beside: bool) -> Result<(), Error> {
     let Some((limit, within)) = backend.work_limit() else { return Ok(()) };
     let grid_rows = grid.len() / problem.spec.input_dim.max(1);
-    match work(problem, grid_rows).into_iter().find(|&(_, got)| got > limit) {
+    let mut asked = work(problem, grid_rows);
+    if beside {
+        let sets = (problem.dataset.train.len() + problem.dataset.test.len()) as u64;
+        asked[0].1 *= 2;
+        asked[1].1 += sets * problem.spec.layout().num_params as u64;
+    }
+    match asked.into_iter().find(|&(_, got)| got > limit) {
         Some((what, got)) => Err(Error::TooLarge { what, got, limit, unit: "multiply-adds", within }),
         None => Ok(()),
     }

@@ -215,7 +215,9 @@ fn draw_loss_curves(s: &Surface<'_>, area: &DrawingArea<Backend<'_>, Shift>, his
     draw_pair(&mut chart, s, curves(pts), None);
     draw_pair(&mut chart, s, curves(&history.beside), Some(GREY_RGB));
     draw_best(&mut chart, s, history, (lo, hi), true);
-    legend(&mut chart, s, SeriesLabelPosition::UpperRight);
+    if !pts.is_empty() {
+        legend(&mut chart, s, SeriesLabelPosition::UpperRight);
+    }
 }
 
 /// Train (solid) and test (dashed) curves in the class colours, named in
