@@ -100,16 +100,20 @@ impl Problem {
     #[must_use]
     pub fn shuffled_labels(&self) -> Self {
         let n = self.dataset.train.len();
-        let mut perm: Vec<u32> = (0..n as u32).collect();
-        crate::rng::Rng::new(self.config.seed, crate::rng::Stream::Shuffle).shuffle(&mut perm);
         let k = self.train_targets.len() / n.max(1);
         let mut out = self.clone();
-        for (i, &j) in perm.iter().enumerate() {
-            let j = j as usize;
+        for (i, j) in self.label_shuffle().into_iter().enumerate() {
             out.dataset.train.y[i] = self.dataset.train.y[j];
             out.train_targets[i * k..(i + 1) * k].copy_from_slice(&self.train_targets[j * k..(j + 1) * k]);
         }
         out
+    }
+
+    /// Where [`Self::shuffled_labels`] takes point `i`'s label from.
+    fn label_shuffle(&self) -> Vec<usize> {
+        let mut perm: Vec<usize> = (0..self.dataset.train.len()).collect();
+        crate::rng::Rng::new(self.config.seed, crate::rng::Stream::Shuffle).shuffle(&mut perm);
+        perm
     }
 
     /// The fraction of training points whose [`Self::shuffled_labels`]
@@ -117,8 +121,9 @@ impl Problem {
     /// net that memorized the shuffled labels should test.
     #[must_use]
     pub fn shuffled_agreement(&self) -> f32 {
-        let (a, b) = (&self.dataset.train.y, &self.shuffled_labels().dataset.train.y);
-        a.iter().zip(b).filter(|(x, y)| x == y).count() as f32 / a.len().max(1) as f32
+        let y = &self.dataset.train.y;
+        let same = self.label_shuffle().into_iter().enumerate().filter(|&(i, j)| y[i] == y[j]).count();
+        same as f32 / y.len().max(1) as f32
     }
 
     #[must_use]

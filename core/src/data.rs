@@ -230,8 +230,11 @@ impl DataConfig {
 
 /// Component `j` of every row of a row-major table `width` wide (a
 /// coordinate of every point, a unit at every input).
+///
+/// # Panics
+/// If `width` is 0 (no table is).
 pub fn column(values: &[f32], width: usize, j: usize) -> impl Iterator<Item = f32> + '_ {
-    values.iter().skip(j).step_by(width.max(1)).copied()
+    values.iter().skip(j).step_by(width).copied()
 }
 
 /// Largest coordinate of your own points.
