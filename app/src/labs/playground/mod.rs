@@ -11,15 +11,16 @@ mod own;
 mod run;
 mod schedule;
 pub mod state;
+mod training;
 
 use gradlab_core::Parameterization;
 use leptos::prelude::*;
 
 use self::run::{Chart, Run};
 use self::state::{
-    InitScheme, PgSchedule, PgView, RandomLabels, ACT, ALPHA, BATCH, BETA, BETA2, CLASSES, DATA, DEPTH, DROPOUT, EVERY, GAMMA, INIT,
-    LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, RANDOM, SCHED, SEED, SIGMA, TOTAL, VIEW, WARMUP, WD, WIDTH,
+    InitScheme, PgView, ACT, BATCH, CLASSES, DATA, DEPTH, INIT, LABEL_NOISE, LOSS, LR, N, NOISE, OPT, PARAM, SEED, SIGMA, VIEW, WD, WIDTH,
 };
+use self::training::{PgSchedule, RandomLabels, ALPHA, BETA, BETA2, DROPOUT, EVERY, GAMMA, RANDOM, SCHED, TOTAL, WARMUP};
 use crate::kit::controls::{self, fmt_int, ChartFigure, Tex};
 use crate::kit::{use_lab, LabKit};
 

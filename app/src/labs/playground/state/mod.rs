@@ -1,11 +1,10 @@
 //! The playground's settings: one row per URL key (range, slider, parser),
 //! and the run they describe.
 
-use gradlab_core::{
-    Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, Schedule, TrainConfig,
-};
+use gradlab_core::{Activation, DataConfig, DatasetKind, Init, Loss, ModelConfig, Optimizer, Parameterization, RunConfig, TrainConfig};
 
 use super::own::{PgData, PTS};
+use super::training::{PgSchedule, RandomLabels, ALPHA, BETA, BETA2, DROPOUT, EVERY, GAMMA, RANDOM, SCHED, TOTAL, WARMUP};
 use crate::kit::query::{named, num, pick, Setting};
 use crate::kit::{Checker, LabState};
 
@@ -38,26 +37,6 @@ pub enum InitScheme {
     Normal,
 }
 named!(InitScheme { He = "he" / "He (√(2/fan_in))", Xavier = "xavier" / "Xavier (√(2/(fan_in + fan_out)))", Normal = "normal" / "σ/√fan_in" });
-
-/// How the learning rate moves over the run (after the warmup).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PgSchedule {
-    Constant,
-    /// Times γ every `every` steps.
-    Step,
-    /// Half a cosine down to 0 over `total` steps.
-    Cosine,
-}
-named!(PgSchedule { Constant = "constant" / "constant", Step = "step" / "step decay", Cosine = "cosine" / "cosine decay" });
-
-/// Whether the same net trains beside on shuffled labels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RandomLabels {
-    Off,
-    /// A second net, from the same start, on the training labels shuffled.
-    Beside,
-}
-named!(RandomLabels { Off = "off" / "off", Beside = "beside" / "a second net beside" });
 
 /// Everything a person sets in the playground.
 #[derive(Clone, Debug, PartialEq)]
@@ -170,17 +149,7 @@ pick!(INIT, init: InitScheme, "initialization");
 num!(SIGMA, sigma: f32, 0.1, 4.0, "σ", log 100);
 pick!(LOSS, loss: Loss, "loss");
 pick!(OPT, opt: Optimizer, "optimizer");
-num!(BETA, beta: f32, 0.0, 0.99, "β (momentum)", linear 99);
-num!(BETA2, beta2: f32, 0.9, 0.999, "β₂", linear 99, shown |v| format!("{v:.3}"));
-num!(ALPHA, alpha: f32, 0.9, 0.999, "α", linear 99, shown |v| format!("{v:.3}"));
 num!(LR, lr: f32, 1e-4, 10.0, "learning rate", log 100);
-pick!(SCHED, sched: PgSchedule, "schedule");
-num!(EVERY, every: usize, 10, 100_000, "every (steps)", log 40);
-num!(GAMMA, gamma: f32, 0.05, 0.95, "factor γ", linear 18);
-num!(TOTAL, total: usize, 10, 100_000, "over (steps)", log 40);
-num!(WARMUP, warmup: usize, 0, 10_000, "warmup (steps)", linear 100);
-num!(DROPOUT, dropout: f32, 0.0, 0.9, "dropout", linear 18, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.2}") });
-pick!(RANDOM, random: RandomLabels, "random labels");
 num!(WD, wd: f32, 0.0, 0.01, "weight decay", linear 100, shown |v| if v == 0.0 { "off".to_owned() } else { format!("{v:.1e}") });
 // Mini-batch sizes: 0 (full batch) or a power of two up to the maximum.
 num!(BATCH, batch: usize, 0, 1024, "batch size", linear 11);
@@ -298,58 +267,6 @@ impl PlaygroundState {
         }
     }
 
-    /// Whether a run of `self` goes on as `other` from its next step: only
-    /// what [`TrainConfig::retunes_to`] lets change does, besides what is
-    /// shown (the rate, its schedule, weight decay, dropout, the batch size
-    /// and the optimizer's hyperparameters).
-    #[must_use]
-    pub fn retunes_to(&self, other: &Self) -> bool {
-        let tuned = Self {
-            lr: other.lr,
-            sched: other.sched,
-            every: other.every,
-            gamma: other.gamma,
-            total: other.total,
-            warmup: other.warmup,
-            wd: other.wd,
-            dropout: other.dropout,
-            batch: other.batch,
-            beta: other.beta,
-            beta2: other.beta2,
-            alpha: other.alpha,
-            ..self.clone()
-        };
-        tuned.same_run(other)
-    }
-
-    /// The optimizer with its hyperparameters from the sliders.
-    #[must_use]
-    pub fn optimizer(&self) -> Optimizer {
-        match self.opt {
-            Optimizer::Momentum { .. } => Optimizer::Momentum { beta: self.beta },
-            Optimizer::Nesterov { .. } => Optimizer::Nesterov { beta: self.beta },
-            Optimizer::Adam { eps, .. } => Optimizer::Adam { beta1: self.beta, beta2: self.beta2, eps },
-            Optimizer::RmsProp { eps, .. } => Optimizer::RmsProp { alpha: self.alpha, eps },
-            other => other,
-        }
-    }
-
-    /// The learning-rate schedule after the warmup.
-    #[must_use]
-    pub fn schedule(&self) -> Schedule {
-        match self.sched {
-            PgSchedule::Constant => Schedule::Constant,
-            PgSchedule::Step => Schedule::Step { every: self.every as u32, gamma: self.gamma },
-            PgSchedule::Cosine => Schedule::Cosine { total: self.total as u32, min_ratio: 0.0 },
-        }
-    }
-
-    /// Whether `other` trains the same run (only what is shown differs).
-    #[must_use]
-    pub fn same_run(&self, other: &Self) -> bool {
-        Self { view: self.view, layer: self.layer, unit: self.unit, class: self.class, ..other.clone() } == *self
-    }
-
     /// The run these settings describe (the same JSON the CLI reads).
     #[must_use]
     pub fn run_config(&self) -> RunConfig {
@@ -388,128 +305,4 @@ impl PlaygroundState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kit::export::cli_config;
-    use crate::kit::properties::{url_fuzz, url_properties};
-
-    #[test]
-    fn defaults_round_trip_and_every_default_is_a_valid_run() {
-        let s = PlaygroundState::default();
-        let (back, msgs) = PlaygroundState::from_query(&s.to_query());
-        assert_eq!(back, s);
-        assert!(msgs.is_empty(), "{msgs:?}");
-        gradlab_core::Problem::new(s.run_config()).unwrap();
-    }
-
-    #[test]
-    fn every_choice_round_trips() {
-        for data in DatasetKind::ALL.map(PgData) {
-            for act in Activation::ALL {
-                for opt in Optimizer::DEFAULTS {
-                    let s = PlaygroundState {
-                        data,
-                        act,
-                        opt,
-                        loss: if data.classifies() { Loss::Softmax } else { Loss::Mse },
-                        lr: 0.0316,
-                        batch: 64,
-                        ..PlaygroundState::default()
-                    };
-                    let (back, msgs) = PlaygroundState::from_query(&format!("?{}", s.to_query()));
-                    assert_eq!(back, s);
-                    assert!(msgs.is_empty());
-                    gradlab_core::Problem::new(s.run_config()).unwrap();
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn out_of_range_values_are_clamped_with_messages() {
-        let (s, msgs) = PlaygroundState::from_query("width=99999&lr=banana&data=nope&batch=100&colour=red");
-        assert_eq!(s.width, WIDTH.hi);
-        assert_eq!(s.lr, PlaygroundState::default().lr);
-        assert_eq!(s.data, PgData(DatasetKind::Spiral));
-        assert_eq!(s.batch, 128);
-        assert_eq!(msgs.len(), 4, "{msgs:?}");
-    }
-
-    #[test]
-    fn negative_and_fractional_counts_are_explained() {
-        let (s, msgs) = PlaygroundState::from_query("depth=-3&width=2.5&seed=-1");
-        assert_eq!((s.depth, s.width, s.seed), (DEPTH.lo, PlaygroundState::default().width, 0));
-        assert!(msgs.iter().any(|m| m.contains("depth=-3 is below the minimum 1")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("width=2.5 is not a whole number")), "{msgs:?}");
-        assert_eq!(msgs.len(), 3, "{msgs:?}");
-    }
-
-    #[test]
-    fn nan_and_infinite_floats_are_refused() {
-        let (s, msgs) = PlaygroundState::from_query("lr=NaN&noise=inf");
-        assert_eq!(s.lr, PlaygroundState::default().lr);
-        assert_eq!(s.noise, NOISE.hi);
-        assert_eq!(msgs.len(), 2, "{msgs:?}");
-    }
-
-    /// Regression: a repeated key threw away every setting of the URL, and
-    /// counts past 2³² (wasm's usize) were "not a whole number".
-    #[test]
-    fn repeated_keys_and_huge_counts_are_read() {
-        let (s, msgs) = PlaygroundState::from_query("width=8&width=16&depth=4294967296&data=moons");
-        assert_eq!((s.width, s.depth, s.data), (16, DEPTH.hi, PgData(DatasetKind::Moons)));
-        assert!(msgs.iter().any(|m| m.contains("width is given 2 times")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("depth=4294967296 is above the maximum 16")), "{msgs:?}");
-        assert_eq!(msgs.len(), 2, "{msgs:?}");
-    }
-
-    #[test]
-    fn messages_quote_a_short_prefix_of_long_values() {
-        let long = "x".repeat(10_000);
-        let (_, msgs) = PlaygroundState::from_query(&format!("lr={long}&data={long}"));
-        assert_eq!(msgs.len(), 2);
-        assert!(msgs.iter().all(|m| m.chars().count() < 200), "{msgs:?}");
-    }
-
-    #[test]
-    fn exported_configs_read_back_as_the_same_run() {
-        let s = PlaygroundState { batch: 32, opt: Optimizer::Momentum { beta: 0.9 }, ..PlaygroundState::default() };
-        let text = cli_config(&s.run_config(), 500);
-        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let map = value.as_object_mut().unwrap();
-        assert_eq!(map.remove("steps"), Some(500.into()));
-        assert_eq!(map.remove("backend"), Some("cpu".into()));
-        let back: RunConfig = serde_json::from_value(value).unwrap();
-        assert_eq!(back, s.run_config());
-        assert!(cli_config(&s.run_config(), 0).contains("\"steps\": 1000"));
-        assert!(cli_config(&s.run_config(), 1 << 40).contains("\"steps\": 1000000"));
-    }
-
-    #[test]
-    fn regression_forces_mse() {
-        let (s, msgs) = PlaygroundState::from_query("data=sine&loss=bce");
-        assert_eq!(s.loss, Loss::Mse);
-        assert_eq!(msgs.len(), 1);
-        let (s, msgs) = PlaygroundState::from_query("data=sine");
-        assert_eq!(s.loss, Loss::Mse);
-        assert!(msgs.is_empty());
-    }
-
-    #[test]
-    fn rate_and_weight_decay_retune_and_the_rest_restarts() {
-        let s = PlaygroundState::default();
-        assert!(s.retunes_to(&PlaygroundState { lr: 0.1, wd: 1e-3, ..s.clone() }));
-        let tuned =
-            PlaygroundState { sched: PgSchedule::Cosine, warmup: 100, batch: 32, beta: 0.5, beta2: 0.99, dropout: 0.2, ..s.clone() };
-        assert!(s.retunes_to(&tuned));
-        assert!(s.run_config().train.retunes_to(&tuned.run_config().train), "the trainers take it too");
-        assert!(!s.retunes_to(&PlaygroundState { opt: Optimizer::Sgd, ..s.clone() }), "another optimizer restarts");
-        assert!(!s.retunes_to(&PlaygroundState { width: 8, lr: 0.1, ..s.clone() }));
-        assert!(!s.retunes_to(&PlaygroundState { seed: 9, ..s.clone() }));
-        let (a, b) = (s.run_config().train, PlaygroundState { wd: 1e-3, ..s.clone() }.run_config().train);
-        assert!(a.retunes_to(&b) && b.weight_decay == 1e-3, "the trainers take it too");
-    }
-
-    url_properties!(playground_urls, PlaygroundState);
-    url_fuzz!(playground_fuzzed_urls, PlaygroundState);
-}
+mod tests;
