@@ -196,7 +196,11 @@ test('themes: light, dark and projector from the URL or the picker; a bad name i
 test('captions carry typeset formulas, with MathML for screen readers', async () => {
   for (const query of ['?lab=playground', '?lab=landscape&n=64&width=8&grid=16', '?lab=dd&n=30&seeds=1', '?lab=ntk&width=16&n=8&steps=10', '?lab=implicit&matrix_steps=200', '?lab=lottery&width=16&n=64&steps=100&rounds=2&seeds=2']) {
     const { page, errors } = await open(ctx.gpu, ctx.url + query);
-    await until(page, () => document.querySelectorAll('figcaption .tex .katex').length >= 2);
+    // Typeset one at a time after the page is built: wait for all of them.
+    await until(page, () => {
+      const all = [...document.querySelectorAll('figcaption .tex')];
+      return all.length >= 2 && all.every((t) => t.querySelector('.katex, .katex-error'));
+    });
     const tex = await page.$$eval('figcaption .tex', (ts) => ts.map((t) => ({ html: !!t.querySelector('.katex-html'), math: !!t.querySelector('math'), error: !!t.querySelector('.katex-error') })));
     assert.ok(tex.every((t) => t.html && t.math && !t.error), `${query}: ${JSON.stringify(tex)}`);
     await until(page, () => [...document.fonts].some((f) => f.family.replaceAll('"', '') === 'KaTeX_Main' && f.status === 'loaded'));

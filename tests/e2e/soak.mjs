@@ -1,5 +1,5 @@
 // Memory soak: load a lab, change its settings many times through the host
-// protocol (each change waits for the frame that rebuilds the run), and
+// protocol (one change a frame, as fast as a dragged slider), and
 // watch what the app holds on the GPU (`data-gpu-buffers`,
 // `data-gpu-bytes`), the JS heap, the page's and the worker's wasm heaps
 // (`data-wasm-live`, `data-worker-live`) and the browser's GPU-process
@@ -88,9 +88,10 @@ const GPU_SLACK_MB = 8;
 
 /**
  * Runs `changes` settings changes on `query` in a fresh browser (WebGPU, or
- * the CPU fallback with `cpu`) and returns `{ ok, why, reference, end }`:
+ * the CPU fallback with `cpu`) and returns `{ ok, why, reference, end, alone }`:
  * `reference` is the run of the 100th change once it trains again, `end`
- * the same settings after all the changes. Flat means within 5 % of the
+ * the same settings after all the changes, `alone` how many changes had
+ * a frame (a rebuilt run) of their own. Flat means within 5 % of the
  * reference: what the app holds on the GPU (a staging buffer or two of
  * slack), the JS heap, the page's and the worker's wasm heaps (live bytes,
  * not linear memory, which only grows) and the GPU process's heap
@@ -170,29 +171,53 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
       if (implicit) return { size: sizes[i % sizes.length], alpha: alphas[i % alphas.length] };
       return { width: widths[i % widths.length], lr: lrs[i % lrs.length] };
     };
-    const change = (i) => page.evaluate((p) => {
-      window.postMessage({ gradlab: 1, type: 'set', params: p }, '*');
-      // Two frames: the message is handled, then the run is rebuilt.
-      return new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
-    }, params(i));
+    // Changes `from..to`, one a frame, as a dragged slider sends them: the
+    // page handles each message between two frames and rebuilds the run in
+    // the next (the last change waits for that frame too). Returns how many
+    // were handled before the next frame began, each then a rebuild of its
+    // own (a change handled later shares its frame with the next one).
+    let alone = 0;
+    const change = async (from, to) => {
+      alone += await page.evaluate((all) => new Promise((ok) => {
+        let [sent, handled, separate] = [0, 0, 0];
+        const count = () => { handled += 1; };
+        window.addEventListener('message', count);
+        const next = () => {
+          if (sent > 0 && handled === sent) separate += 1;
+          if (all.length === 0) {
+            window.removeEventListener('message', count);
+            requestAnimationFrame(() => ok(separate));
+            return;
+          }
+          window.postMessage({ gradlab: 1, type: 'set', params: all.shift() }, '*');
+          sent += 1;
+          requestAnimationFrame(next);
+        };
+        next();
+      }), Array.from({ length: to - from + 1 }, (_, k) => params(from + k)));
+    };
 
     await settle(false); // every kernel the lab uses is compiled now
     const t0 = Date.now();
     let reference = null;
-    for (let i = 1; i <= changes; i++) {
-      await change(i);
-      if (i === 100) {
+    for (let first = 1; first <= changes; first += 100) {
+      const last = Math.min(changes, first + 99);
+      await change(first, last);
+      if (last === 100) {
         const [ok, s] = await settle();
         reference = ok ? s : null;
         log(`reference, settled after 100 changes: ${fmt(s)}`);
       }
-      if (logging && (i % 100 === 0 || i === changes)) log(`${i} changes (${((Date.now() - t0) / 1000).toFixed(0)} s): ${fmt(await sample())}`);
+      if (logging) log(`${last} changes (${((Date.now() - t0) / 1000).toFixed(0)} s): ${fmt(await sample())}`);
     }
-    await change(100); // like with like
+    await change(100, 100); // like with like
     const [resumed, end] = await settle();
-    log(`settled: ${fmt(end)}; training ${resumed ? 'resumed' : 'DID NOT resume'}; page errors: ${errors.length}`);
+    log(`settled: ${fmt(end)}; training ${resumed ? 'resumed' : 'DID NOT resume'}; page errors: ${errors.length}; ${alone} of ${changes + 1} changes a frame of their own`);
     const within = (a, b, slack = 0) => b <= a * 1.05 + slack;
     const why = [];
+    // Loaded, a message can miss its frame; most must not, or the soak
+    // rebuilt far fewer runs than it says.
+    if (alone < (changes + 1) / 2) why.push(`only ${alone} of ${changes + 1} changes had a frame of their own`);
     if (!reference) why.push('the reference run did not train');
     if (!resumed) why.push(dd ? 'the last settings\' curves did not finish within 60 s' : 'training did not resume');
     if (errors.length) why.push(`page errors: ${errors.join(' | ').slice(0, 500)}`);
@@ -209,7 +234,7 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
       if (Number.isNaN(before) || Number.isNaN(after)) why.push('no memory dump named the GPU process (DevTools protocol, memory-infra)');
       else if (!within(before, after, GPU_SLACK_MB)) why.push(`the GPU process's heap grew from ${before.toFixed(1)} to ${after.toFixed(1)} MB`);
     }
-    return { ok: why.length === 0, why, reference, end };
+    return { ok: why.length === 0, why, reference, end, alone };
   } finally {
     await browser.close();
   }

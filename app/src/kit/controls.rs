@@ -244,10 +244,13 @@ pub fn seed<S: LabState>(settings: RwSignal<S>, row: &'static Num<S, u64>) -> im
     }
 }
 
-/// A formula, typeset by KaTeX.
+/// A formula, typeset by KaTeX after the page is built ([`web::katex_later`]);
+/// a new formula replaces the old one once typeset.
 #[component]
 pub fn Tex(#[prop(into)] tex: TextProp) -> impl IntoView {
-    view! { <span class="tex" inner_html=move || crate::web::katex(&tex.get())></span> }
+    let html = RwSignal::new(String::new());
+    Effect::new(move |_| crate::web::katex_later(tex.get().to_string(), move |h| _ = html.try_set(h.to_owned())));
+    view! { <span class="tex" inner_html=html></span> }
 }
 
 /// A chart: its canvas (an image to screen readers, described by `label`),

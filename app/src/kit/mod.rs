@@ -160,11 +160,18 @@ impl<R: LabRun> Kit<R> {
             self.wanted = self.wanted.take().or_else(|| self.state.take());
             self.state = None;
         }
+        let first = self.state.is_none();
         let mut f = Frame { backend: &backend, now, lab, single_step: &mut self.single_step };
         if let Some(s) = self.wanted.take() {
             self.run.configure(&mut f, &s, self.state.as_ref());
             self.state = Some(s);
             self.redraw = true;
+            if first {
+                // Training and drawing start next frame, after the page's
+                // first layout, which a chart's size would otherwise force
+                // inside this task (50–130 ms of a lab's start-up here).
+                return;
+            }
         }
         let Some(s) = &self.state else { return };
         if std::mem::take(&mut self.reset) {

@@ -39,6 +39,9 @@ pub struct Record {
 pub struct WidthRun {
     pub width: usize,
     engine: Net,
+    /// The weights at the first checkpoint (step 0), as the net reports
+    /// them: drawing them here too took the main thread 130–290 ms at
+    /// width 1024.
     init: Vec<f32>,
     /// Checkpoint steps, 0 first.
     pub at: Vec<u64>,
@@ -63,7 +66,10 @@ impl WidthRun {
             let theta = theta?;
             let snap = snap.clone();
             self.waiting = None;
-            let params = self.engine.params().unwrap_or(&self.init);
+            let params = self.engine.params().unwrap_or_default();
+            if self.init.is_empty() {
+                self.init = params.to_vec();
+            }
             let theta0 = self.theta0.get_or_insert_with(|| theta.clone());
             self.records.push(Record {
                 step: snap.step,
@@ -138,13 +144,12 @@ impl Nets {
         let mut runs = Vec::new();
         for width in s.widths() {
             let p = Problem::new(s.run_config(width))?;
-            let init = p.init_params();
             let grid = [grid_points(&p), p.dataset.train.x.clone()].concat();
             let engine = Net::new(f.backend, p.clone(), Setup { grid: Some(grid), params: Params::AtStops, ..Setup::default() })?;
             runs.push(WidthRun {
                 width,
                 engine,
-                init,
+                init: Vec::new(),
                 at: at.clone(),
                 next: 0,
                 theta0: None,
