@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use gradlab_core::engine::schedule::Cadence;
 use gradlab_core::engine::{Clock, CpuRun, Pending};
 use gradlab_core::{Error, Problem, RunConfig};
 
@@ -11,7 +12,9 @@ use super::remote::{Params, Setup};
 use super::worker::{Activity, Command, Task, Update};
 
 /// Milliseconds between snapshots while training (10 a second: each is
-/// drawn on the main thread).
+/// drawn on the main thread), or three times a snapshot's cost where that
+/// is longer ([`Cadence`]): a net near the work limit spent half its time
+/// evaluating the train and test sets and the drawing grid.
 const SNAPSHOT_EVERY_MS: f64 = 100.0;
 
 /// A net training in the worker: whenever it plays or has steps to take,
@@ -25,8 +28,8 @@ pub struct NetTask {
     left: u64,
     /// A snapshot is owed (the start, a pause, the end of steps, a reset).
     owed: bool,
-    /// When the last snapshot was sent.
-    sent: f64,
+    /// When snapshots go while training.
+    snapshots: Cadence,
     probes: VecDeque<(u32, Pending<Probed>)>,
     clock: Clock,
 }
@@ -46,7 +49,16 @@ impl NetTask {
                 Ok(run)
             })
             .map_err(|e| e.to_string());
-        Self { run, params: setup.params, playing: false, left: 0, owed: true, sent: f64::NEG_INFINITY, probes: VecDeque::new(), clock }
+        Self {
+            run,
+            params: setup.params,
+            playing: false,
+            left: 0,
+            owed: true,
+            snapshots: Cadence::new(SNAPSHOT_EVERY_MS),
+            probes: VecDeque::new(),
+            clock,
+        }
     }
 
     fn start(run: &CpuRun, probe: Probe) -> Result<Pending<Probed>, Error> {
@@ -105,12 +117,14 @@ impl Task for NetTask {
         }
         let at = now();
         let training = self.playing || self.left > 0;
-        if self.owed || (training && at - self.sent >= SNAPSHOT_EVERY_MS) {
+        if self.owed || (training && self.snapshots.due(at)) {
             if self.params == Params::Always || (self.params == Params::AtStops && self.owed) {
                 out.push(Update::Params(run.params().to_vec()));
             }
             out.push(Update::Snapshot(run.snapshot()));
-            (self.owed, self.sent) = (false, at);
+            self.owed = false;
+            self.snapshots.began(at);
+            self.snapshots.took(now() - at);
         }
         if training || !self.probes.is_empty() {
             Activity::Busy

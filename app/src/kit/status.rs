@@ -78,23 +78,40 @@ pub struct Progress {
     rate_mark: Option<(f64, u64)>,
     /// `(time ms, step)` since when the run has played without a pause.
     playing_since: Option<(f64, u64)>,
+    /// `(time ms, step)` when its steps first moved after that: the slow
+    /// rate counts from there, as a start-up (the worker compiling its
+    /// wasm, the GPU its pipelines) is not training time.
+    moving_since: Option<(f64, u64)>,
+    /// The steps at the last call.
+    seen: u64,
     called_slow: bool,
 }
 
 impl Progress {
-    /// The run's steps/s, once per run, when it has played for
-    /// [`SLOW_AFTER_MS`] without a pause and trained fewer than
-    /// [`SLOW_STEPS_PER_S`]; called every frame with the steps taken so far.
+    /// The run's steps/s, once per run, when it has trained for
+    /// [`SLOW_AFTER_MS`] without a pause (from its first step after Play)
+    /// at fewer than [`SLOW_STEPS_PER_S`], or played that long without a
+    /// step (0). Called every frame with the steps taken so far; measured
+    /// when they move, as they arrive in snapshots.
     pub fn slow(&mut self, playing: bool, now: f64, step: u64) -> Option<f64> {
+        let moved = std::mem::replace(&mut self.seen, step) != step;
         if !playing {
-            self.playing_since = None;
+            (self.playing_since, self.moving_since) = (None, None);
             return None;
         }
         let (t0, s0) = *self.playing_since.get_or_insert((now, step));
-        if self.called_slow || now - t0 < SLOW_AFTER_MS {
+        if self.called_slow {
             return None;
         }
-        let rate = step.saturating_sub(s0) as f64 / (now - t0) * 1000.0;
+        let rate = match self.moving_since {
+            None if step > s0 => {
+                self.moving_since = Some((now, step));
+                return None;
+            }
+            None if now - t0 >= SLOW_AFTER_MS => 0.0,
+            Some((t1, s1)) if moved && now - t1 >= SLOW_AFTER_MS => step.saturating_sub(s1) as f64 / (now - t1) * 1000.0,
+            _ => return None,
+        };
         self.called_slow = rate < SLOW_STEPS_PER_S;
         self.called_slow.then_some(rate)
     }
@@ -164,27 +181,38 @@ mod tests {
     }
 
     #[test]
-    fn a_run_is_called_slow_once_after_three_seconds_of_play_below_five_steps_per_second() {
+    fn a_run_is_called_slow_once_after_three_seconds_of_training_below_five_steps_per_second() {
         let mut p = Progress::default();
         // Single steps pressed slowly are not a slow run.
         assert_eq!(p.slow(false, 0.0, 0), None);
         assert_eq!(p.slow(false, 5000.0, 3), None);
-        // Playing from step 3 at t = 5 s: 2 steps/s.
+        // Playing from step 3 at t = 5 s; the first step lands at 7 s, then
+        // 2 steps/s.
         assert_eq!(p.slow(true, 5000.0, 3), None);
-        assert_eq!(p.slow(true, 7000.0, 7), None, "not before three seconds");
-        assert_eq!(p.slow(true, 9000.0, 11), Some(2.0));
-        assert_eq!(p.slow(true, 12_000.0, 17), None, "said once");
-        // A fast run never is.
+        assert_eq!(p.slow(true, 6000.0, 3), None);
+        assert_eq!(p.slow(true, 7000.0, 5), None);
+        assert_eq!(p.slow(true, 9000.0, 9), None, "not before three seconds of training");
+        assert_eq!(p.slow(true, 9500.0, 9), None, "measured as steps arrive");
+        assert_eq!(p.slow(true, 10_000.0, 11), Some(2.0));
+        assert_eq!(p.slow(true, 13_000.0, 17), None, "said once");
+        // A fast run never is, however long its start-up.
         let mut fast = Progress::default();
         assert_eq!(fast.slow(true, 0.0, 0), None);
-        assert_eq!(fast.slow(true, 4000.0, 400), None);
+        assert_eq!(fast.slow(true, 2000.0, 0), None);
+        assert_eq!(fast.slow(true, 2100.0, 1), None);
+        assert_eq!(fast.slow(true, 5100.0, 31), None);
+        // A run that never steps is, with 0.
+        let mut stuck = Progress::default();
+        assert_eq!(stuck.slow(true, 0.0, 0), None);
+        assert_eq!(stuck.slow(true, 3000.0, 0), Some(0.0));
         // A pause restarts the clock.
         let mut paused = Progress::default();
         paused.slow(true, 0.0, 0);
+        paused.slow(true, 1000.0, 1);
         paused.slow(false, 2000.0, 1);
         assert_eq!(paused.slow(true, 2500.0, 1), None);
         assert_eq!(paused.slow(true, 4000.0, 2), None);
-        assert!(paused.slow(true, 5600.0, 3).is_some_and(|r| (r - 2.0 / 3.1).abs() < 1e-9));
+        assert!(paused.slow(true, 7100.0, 4).is_some_and(|r| (r - 2.0 / 3.1).abs() < 1e-9));
     }
 
     /// Snapshots that land in a burst (the second 20 ms after the first,

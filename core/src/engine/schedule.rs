@@ -24,6 +24,42 @@ pub const QUEUED: usize = 2;
 /// Milliseconds between evaluations while training: 15 a second.
 pub const EVAL_EVERY_MS: f64 = 1000.0 / 15.0;
 
+/// When the next evaluation (or snapshot) may go while training: `every`
+/// ms after the last began, and no sooner than three times what the last
+/// took after it, so evaluations take at most a third of the time and
+/// training the rest. The GPU path's [`Schedule`] and the page's CPU
+/// worker both follow it.
+#[derive(Clone, Copy, Debug)]
+pub struct Cadence {
+    every: f64,
+    /// When the last evaluation began.
+    last: f64,
+    /// Milliseconds the last evaluation took.
+    took: f64,
+}
+
+impl Cadence {
+    #[must_use]
+    pub const fn new(every_ms: f64) -> Self {
+        Self { every: every_ms, last: f64::NEG_INFINITY, took: 0.0 }
+    }
+
+    #[must_use]
+    pub fn due(&self, now: f64) -> bool {
+        now - self.last >= self.every.max(3.0 * self.took)
+    }
+
+    /// An evaluation began at `at`.
+    pub fn began(&mut self, at: f64) {
+        self.last = at;
+    }
+
+    /// The last evaluation took `ms`.
+    pub fn took(&mut self, ms: f64) {
+        self.took = ms;
+    }
+}
+
 /// See the module docs.
 #[derive(Debug)]
 pub struct Schedule {
@@ -34,10 +70,8 @@ pub struct Schedule {
     queued: VecDeque<(u32, f64)>,
     /// When the last finished submit was done.
     last_done: f64,
-    /// GPU milliseconds the last evaluation took.
-    eval_ms: f64,
-    /// When the last evaluation was submitted.
-    last_eval: f64,
+    /// Evaluations: when submitted, and their GPU time.
+    evals: Cadence,
     /// When the GPU finished each submit since the last [`Self::collect`],
     /// in order (written by [`Self::on_done`]'s callbacks).
     finished: Arc<Mutex<Vec<f64>>>,
@@ -45,14 +79,7 @@ pub struct Schedule {
 
 impl Default for Schedule {
     fn default() -> Self {
-        Self {
-            k: 1,
-            queued: VecDeque::new(),
-            last_done: f64::NEG_INFINITY,
-            eval_ms: 0.0,
-            last_eval: f64::NEG_INFINITY,
-            finished: Arc::default(),
-        }
+        Self { k: 1, queued: VecDeque::new(), last_done: f64::NEG_INFINITY, evals: Cadence::new(EVAL_EVERY_MS), finished: Arc::default() }
     }
 }
 
@@ -74,14 +101,14 @@ impl Schedule {
     /// it (so evaluations take at most a third of the GPU).
     #[must_use]
     pub fn eval_due(&self, now: f64) -> bool {
-        now - self.last_eval >= EVAL_EVERY_MS.max(3.0 * self.eval_ms)
+        self.evals.due(now)
     }
 
     /// `steps` were submitted at `now` (0: an evaluation).
     pub fn submitted(&mut self, steps: u32, now: f64) {
         self.queued.push_back((steps, now));
         if steps == 0 {
-            self.last_eval = now;
+            self.evals.began(now);
         }
     }
 
@@ -95,7 +122,7 @@ impl Schedule {
         let took = (at - sent.max(self.last_done)).max(1e-3);
         self.last_done = at;
         if steps == 0 {
-            self.eval_ms = took;
+            self.evals.took(took);
             return;
         }
         let fits = (SUBMIT_MS / (took / f64::from(steps))).floor().min(f64::from(MAX_STEPS_PER_SUBMIT)) as u32;
@@ -126,7 +153,7 @@ impl Schedule {
 
 #[cfg(test)]
 mod tests {
-    use super::{Schedule, EVAL_EVERY_MS, QUEUED, SUBMIT_MS};
+    use super::{Cadence, Schedule, EVAL_EVERY_MS, QUEUED, SUBMIT_MS};
     use crate::gpu::MAX_STEPS_PER_SUBMIT;
 
     /// A GPU taking `step_ms` a step and `eval_ms` an evaluation, driven at
@@ -193,6 +220,20 @@ mod tests {
         let (train_ms, eval_ms) = (trained as f64 * 0.5, evals as f64 * 300.0);
         assert!(train_ms >= 1.5 * eval_ms && train_ms + eval_ms > 9000.0, "training {train_ms} ms of GPU time, evaluations {eval_ms} ms");
         assert!(evals >= 10, "still evaluating: {evals} in 10 s");
+    }
+
+    /// Cheap evaluations come at the eye's rate; a slow one spaces the
+    /// next three times its cost after it began.
+    #[test]
+    fn a_cadence_keeps_evaluations_to_a_third_of_the_time() {
+        let mut c = Cadence::new(100.0);
+        assert!(c.due(0.0));
+        c.began(0.0);
+        c.took(10.0);
+        assert!(!c.due(99.0) && c.due(100.0));
+        c.began(100.0);
+        c.took(200.0);
+        assert!(!c.due(699.0) && c.due(700.0));
     }
 
     /// Steps slower than a submit's aim: one step a submit, and never more
