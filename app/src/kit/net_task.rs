@@ -13,8 +13,8 @@ use super::worker::{Activity, Command, Task, Update};
 
 /// Milliseconds between snapshots while training (10 a second: each is
 /// drawn on the main thread), or three times a snapshot's cost where that
-/// is longer ([`Cadence`]): a net near the work limit spent half its time
-/// evaluating the train and test sets and the drawing grid.
+/// is longer ([`Cadence`]): a net near the work limit spent most of its
+/// time evaluating the train and test sets and the drawing grid.
 const SNAPSHOT_EVERY_MS: f64 = 100.0;
 
 /// A net training in the worker: whenever it plays or has steps to take,

@@ -67,7 +67,7 @@ impl WidthRun {
             let snap = snap.clone();
             self.waiting = None;
             let params = self.engine.params().unwrap_or_default();
-            if self.init.is_empty() {
+            if self.records.is_empty() {
                 self.init = params.to_vec();
             }
             let theta0 = self.theta0.get_or_insert_with(|| theta.clone());
