@@ -228,17 +228,80 @@ impl MlpSpec {
     /// parameters on every platform).
     #[must_use]
     pub fn init_params(&self, seed: u64) -> Vec<f32> {
-        let layout = self.layout();
-        let mut rng = Rng::new(seed, crate::rng::Stream::Init);
-        let mut params = vec![0.0f32; layout.num_params];
-        for layer in &layout.layers {
-            let effective = self.init.std(layer.fan_in, layer.fan_out);
-            let stored = effective / layout.w_mult(layer);
-            for w in &mut params[layer.w_offset..layer.b_offset] {
-                *w = (stored * rng.normal()) as f32;
+        InitDraw::new(self, seed).finish()
+    }
+}
+
+/// [`MlpSpec::init_params`] drawn a slice at a time: a million weights
+/// take about 0.1 s in the browser, which a GPU run spends over frames
+/// instead of in one (the same weights, in the same order).
+#[derive(Clone, Debug)]
+pub struct InitDraw {
+    params: Vec<f32>,
+    rng: Rng,
+    /// Each layer's weights and their standard deviation as stored.
+    layers: Vec<(std::ops::Range<usize>, f64)>,
+    /// The layer being drawn, and the next weight in it.
+    layer: usize,
+    next: usize,
+}
+
+impl InitDraw {
+    #[must_use]
+    pub fn new(spec: &MlpSpec, seed: u64) -> Self {
+        let layout = spec.layout();
+        let layers: Vec<_> =
+            layout.layers.iter().map(|l| (l.w_offset..l.b_offset, spec.init.std(l.fan_in, l.fan_out) / layout.w_mult(l))).collect();
+        let next = layers.first().map_or(0, |(w, _)| w.start);
+        Self { params: vec![0.0; layout.num_params], rng: Rng::new(seed, crate::rng::Stream::Init), layers, layer: 0, next }
+    }
+
+    /// Parameters given, with nothing left to draw.
+    #[must_use]
+    pub fn drawn(params: Vec<f32>) -> Self {
+        Self { params, rng: Rng::new(0, crate::rng::Stream::Init), layers: Vec::new(), layer: 0, next: 0 }
+    }
+
+    /// How many parameters it draws.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+
+    /// Draws up to `count` more weights; whether all are drawn.
+    pub fn draw(&mut self, mut count: usize) -> bool {
+        while let Some((weights, std)) = self.layers.get(self.layer) {
+            let end = weights.end.min(self.next.saturating_add(count));
+            for w in &mut self.params[self.next..end] {
+                *w = (std * self.rng.normal()) as f32;
             }
+            count -= end - self.next;
+            if end < weights.end {
+                self.next = end;
+                return false;
+            }
+            self.layer += 1;
+            self.next = self.layers.get(self.layer).map_or(0, |(w, _)| w.start);
         }
-        params
+        true
+    }
+
+    /// The parameters, drawing what is left.
+    pub fn params(&mut self) -> &[f32] {
+        self.draw(usize::MAX);
+        &self.params
+    }
+
+    /// The parameters, drawing what is left.
+    #[must_use]
+    pub fn finish(mut self) -> Vec<f32> {
+        self.draw(usize::MAX);
+        self.params
     }
 }
 
@@ -352,6 +415,34 @@ mod tests {
         assert_eq!((l[1].w_offset, l[1].b_offset), (9, 21));
         assert_eq!((l[2].w_offset, l[2].b_offset), (25, 29));
         assert_eq!(layout.num_params, 30);
+    }
+
+    /// Drawn in slices of any size, the weights are those of one draw
+    /// layer after layer, weight after weight, biases zero.
+    #[test]
+    fn weights_drawn_in_slices_are_the_weights_drawn_at_once() {
+        let spec = spec(Parameterization::Ntk);
+        let layout = spec.layout();
+        let mut rng = Rng::new(11, crate::rng::Stream::Init);
+        let mut expected = vec![0.0f32; layout.num_params];
+        for layer in &layout.layers {
+            let std = spec.init.std(layer.fan_in, layer.fan_out) / layout.w_mult(layer);
+            for w in &mut expected[layer.w_offset..layer.b_offset] {
+                *w = (std * rng.normal()) as f32;
+            }
+        }
+        assert_eq!(spec.init_params(11), expected);
+        for slice in [1, 2, 5, 6, 7, 12, 29, 100] {
+            let mut draw = InitDraw::new(&spec, 11);
+            let mut calls = 1;
+            while !draw.draw(slice) {
+                calls += 1;
+            }
+            assert_eq!(draw.len(), layout.num_params);
+            assert_eq!(draw.finish(), expected, "slices of {slice}");
+            assert!(calls >= 22 / slice, "{calls} calls of {slice} for 22 weights");
+        }
+        assert!(!InitDraw::new(&spec, 11).draw(0));
     }
 
     #[test]

@@ -188,6 +188,31 @@ fn the_engine_on_the_gpu_matches_the_cpu_and_releases_every_buffer() {
             .unwrap();
         assert!(r.is_finite() && r > 0.0, "{r} steps/s");
     }
+    {
+        // Four million weights are drawn a slice a tick (about 0.1 s a
+        // million in the browser, which would hold up the page's frame),
+        // and the run starts from exactly the seed's.
+        let mut config = problem().config;
+        config.model.hidden = vec![2048, 2048];
+        let p = Problem::new(config).unwrap();
+        let mut wide = Engine::new(&gpu_backend, p.clone()).unwrap();
+        wide.with_params = true;
+        device.poll(wgpu::PollType::wait_indefinitely()).unwrap(); // the work queued before it
+        let held = memory::held();
+        assert!(wide.tick(Some(0), clock).is_none());
+        assert_eq!(memory::held(), held, "nothing is made while the weights are drawn");
+        let mut ticks = 1;
+        let first = loop {
+            ticks += 1;
+            if let Some(s) = wide.tick(Some(0), clock) {
+                break s.unwrap();
+            }
+            device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+            assert!(ticks < 100_000, "no first snapshot");
+        };
+        assert_eq!(first.step, 0);
+        assert!(wide.params().unwrap() == p.init_params().as_slice(), "the seed's weights");
+    }
     device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
     assert_eq!(memory::held(), at_start, "every buffer is released with its run");
 }

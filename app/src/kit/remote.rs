@@ -64,11 +64,12 @@ impl Net {
             return RemoteRun::new(backend, problem, setup).map(Self::Away);
         }
         let grid = setup.grid.unwrap_or_else(|| grid_points(&problem));
-        // Before drawing the weights: a refused width 1024 × depth 16 drew
-        // its 16 million of them on the main thread first, for 1.7 s.
+        // Checked before anything is drawn or made: a refused width 1024 ×
+        // depth 16 drew its 16 million weights first, on the main thread
+        // for 1.7 s. The engine draws them a slice a frame.
         check_work_with(backend, &problem, &grid, setup.beside)?;
-        let init = setup.init_seed.map_or_else(|| problem.init_params(), |seed| problem.spec.init_params(seed));
-        let mut engine = Engine::with_grid(backend, problem, init, grid)?;
+        let seed = setup.init_seed.unwrap_or(problem.config.seed);
+        let mut engine = Engine::seeded(backend, problem, seed, grid)?;
         engine.with_params = setup.params != Params::Never;
         if setup.beside {
             engine.add_beside()?;

@@ -20,6 +20,7 @@ use nalgebra::DMatrix;
 use crate::gpu::{GpuTrainer, Kernels, LossProbe, PendingRead, PendingSnapshot, Snapshot, MAX_STEPS_PER_SUBMIT};
 use crate::hidden::{Hidden, Rows};
 use crate::landscape::Plane;
+use crate::spec::InitDraw;
 use crate::{Error, Part, Problem, Subset};
 use schedule::Schedule;
 
@@ -198,8 +199,9 @@ enum Trainer {
 pub struct Engine {
     pub problem: Problem,
     pub grid: Vec<f32>,
-    /// Initial parameters, of both nets where one trains beside.
-    init: Vec<f32>,
+    /// Initial parameters (of one net: one beside starts the same), on
+    /// the GPU drawn a slice a frame before the first step.
+    init: InitDraw,
     trainer: Trainer,
     /// The net trained beside on shuffled labels, on the GPU ([`Self::add_beside`]).
     beside: Option<Box<Problem>>,
@@ -217,7 +219,7 @@ fn made<'a>(
     backend: &Backend,
     problem: &Problem,
     beside: Option<&Problem>,
-    init: &[f32],
+    init: &mut InitDraw,
     grid: &[f32],
 ) -> Result<&'a mut GpuTrainer, Error> {
     match slot {
@@ -225,7 +227,8 @@ fn made<'a>(
         None => {
             let Backend::Gpu(gpu) = backend else { return Err(Error::gpu("a GPU run without a GPU")) };
             let datasets: Vec<&Problem> = std::iter::once(problem).chain(beside).collect();
-            let trainer = GpuTrainer::with_datasets(&gpu.device, &gpu.queue, &gpu.kernels, problem, &datasets, init, grid)?;
+            let init = starts(init, datasets.len());
+            let trainer = GpuTrainer::with_datasets(&gpu.device, &gpu.queue, &gpu.kernels, problem, &datasets, &init, grid)?;
             Ok(slot.insert(Box::new(trainer)))
         }
     }
@@ -280,13 +283,50 @@ impl<T: 'static> Pending<T> {
 /// Milliseconds of a frame the CPU fallback may spend training.
 pub const CPU_BUDGET_MS: f64 = 10.0;
 
+/// Milliseconds of a frame a new GPU run spends drawing its initial
+/// weights (about 0.1 s a million in the browser).
+const DRAW_MS: f64 = 8.0;
+
+/// The parameters of `nets` nets that start alike from `init`, one after
+/// another.
+fn starts(init: &mut InitDraw, nets: usize) -> std::borrow::Cow<'_, [f32]> {
+    let one = init.params();
+    if nets == 1 {
+        one.into()
+    } else {
+        one.repeat(nets).into()
+    }
+}
+
+/// Draws `init` for [`DRAW_MS`] on `clock`; whether all is drawn.
+fn draw_awhile(init: &mut InitDraw, clock: Clock) -> bool {
+    let until = clock() + DRAW_MS;
+    while !init.draw(1 << 14) {
+        if clock() > until {
+            return false;
+        }
+    }
+    true
+}
+
 impl Engine {
     /// # Errors
     /// If the configuration does not fit the device.
     pub fn new(backend: &Rc<Backend>, problem: Problem) -> Result<Self, Error> {
+        let seed = problem.config.seed;
         let grid = grid_points(&problem);
+        Self::seeded(backend, problem, seed, grid)
+    }
+
+    /// An engine whose initial weights are drawn from `seed`: on the GPU a
+    /// slice a frame before its first step (or at its first probe), so a
+    /// net of millions of weights does not hold up the page's frame.
+    ///
+    /// # Errors
+    /// If the configuration does not fit the device.
+    pub fn seeded(backend: &Rc<Backend>, problem: Problem, seed: u64, grid: Vec<f32>) -> Result<Self, Error> {
         check_work(backend, &problem, &grid)?; // before drawing millions of weights
-        let init = problem.init_params();
+        let init = InitDraw::new(&problem.spec, seed);
         Self::build(backend, problem, init, grid)
     }
 
@@ -297,11 +337,11 @@ impl Engine {
     /// If the configuration does not fit the device.
     pub fn with_grid(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
         check_work(backend, &problem, &grid)?;
-        Self::build(backend, problem, init, grid)
+        Self::build(backend, problem, InitDraw::drawn(init), grid)
     }
 
     /// The engine, its work already checked.
-    fn build(backend: &Rc<Backend>, problem: Problem, init: Vec<f32>, grid: Vec<f32>) -> Result<Self, Error> {
+    fn build(backend: &Rc<Backend>, problem: Problem, mut init: InitDraw, grid: Vec<f32>) -> Result<Self, Error> {
         let trainer = match backend.as_ref() {
             Backend::Gpu(gpu) => {
                 GpuTrainer::check(&gpu.device, &problem, init.len(), grid.len())?;
@@ -315,7 +355,9 @@ impl Engine {
                     ready: backend.after_queued(),
                 }
             }
-            Backend::Cpu { .. } => Trainer::Cpu { run: Box::new(CpuRun::checked(problem.clone(), init.clone(), grid.clone())), k: 1 },
+            Backend::Cpu { .. } => {
+                Trainer::Cpu { run: Box::new(CpuRun::checked(problem.clone(), init.params().to_vec(), grid.clone())), k: 1 }
+            }
         };
         Ok(Self { problem, grid, init, trainer, beside: None, dirty: true, with_params: false, params: None })
     }
@@ -337,7 +379,6 @@ impl Engine {
                 check_work_with(backend, &self.problem, &self.grid, true)?;
                 GpuTrainer::check(&gpu.device, &self.problem, 2 * self.init.len(), self.grid.len())?;
                 *trainer = None;
-                self.init = [&self.init[..], &self.init[..]].concat();
                 self.beside = Some(Box::new(self.problem.shuffled_labels()));
                 Ok(())
             }
@@ -350,7 +391,7 @@ impl Engine {
         match &mut self.trainer {
             Trainer::Gpu { trainer, pending, evaluated, .. } => {
                 if let Some(trainer) = trainer {
-                    trainer.reset(&self.init);
+                    trainer.reset(&starts(&mut self.init, 1 + usize::from(self.beside.is_some())));
                 }
                 (*pending, *evaluated) = (None, None);
             }
@@ -407,7 +448,7 @@ impl Engine {
     pub fn losses(&mut self, plane: Plane, points: Vec<[f32; 2]>, subset: Subset) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, probe, .. } => {
-                let trainer = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?;
+                let trainer = made(trainer, backend, &self.problem, self.beside.as_deref(), &mut self.init, &self.grid)?;
                 // Sized for the largest request so far: a 16² grid's probe
                 // holds a sixtieth of a 128² one's buffers.
                 if probe.as_ref().is_none_or(|p| p.max_points() < points.len()) {
@@ -432,7 +473,8 @@ impl Engine {
     pub fn sharpness(&mut self, iterations: u32) -> Result<Pending<f32>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.sharpness(iterations)?;
+                let read =
+                    made(trainer, backend, &self.problem, self.beside.as_deref(), &mut self.init, &self.grid)?.sharpness(iterations)?;
                 Ok(Pending(Box::new(move |_| read.try_take().map(|r| r.map(|v| v.last().copied().unwrap_or(f32::NAN))))))
             }
             Trainer::Cpu { run, .. } => Ok(run.sharpness(iterations)),
@@ -446,7 +488,7 @@ impl Engine {
     pub fn params_now(&mut self) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.read_params();
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &mut self.init, &self.grid)?.read_params();
                 let n = self.problem.spec.layout().num_params; // the first net's
                 Ok(Pending(Box::new(move |_| {
                     read.try_take().map(|r| {
@@ -473,7 +515,8 @@ impl Engine {
     pub fn gradient(&mut self, rows: usize) -> Result<Pending<Vec<f32>>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.read_gradient(rows)?;
+                let read =
+                    made(trainer, backend, &self.problem, self.beside.as_deref(), &mut self.init, &self.grid)?.read_gradient(rows)?;
                 Ok(Pending(Box::new(move |_| read.try_take())))
             }
             Trainer::Cpu { run, .. } => {
@@ -491,7 +534,7 @@ impl Engine {
     pub fn hidden(&mut self, rows: &Rows) -> Result<Pending<Hidden>, Error> {
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.read_hidden(rows)?;
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &mut self.init, &self.grid)?.read_hidden(rows)?;
                 Ok(Pending(Box::new(move |_| read.try_take())))
             }
             Trainer::Cpu { run, .. } => {
@@ -510,7 +553,7 @@ impl Engine {
         let n = self.problem.dataset.train.len();
         match &mut self.trainer {
             Trainer::Gpu { trainer, backend, .. } => {
-                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid)?.ntk_gram()?;
+                let read = made(trainer, backend, &self.problem, self.beside.as_deref(), &mut self.init, &self.grid)?.ntk_gram()?;
                 Ok(Pending(Box::new(move |_| {
                     read.try_take().map(|r| r.map(|mut g| DMatrix::from_iterator(n, n, g.swap_remove(0).into_iter().map(f64::from))))
                 })))
@@ -539,11 +582,12 @@ impl Engine {
                     None if self.dirty => 0,
                     None => return landed,
                 };
-                // A new run waits for the work of the runs before it.
-                if trainer.is_none() && !ready.done() {
+                // A new run waits for the work of the runs before it, and
+                // for its weights, drawn meanwhile.
+                if trainer.is_none() && !(draw_awhile(&mut self.init, clock) && ready.done()) {
                     return landed;
                 }
-                let trainer = match made(trainer, backend, &self.problem, self.beside.as_deref(), &self.init, &self.grid) {
+                let trainer = match made(trainer, backend, &self.problem, self.beside.as_deref(), &mut self.init, &self.grid) {
                     Ok(t) => t,
                     Err(e) => return Some(Err(e)),
                 };
