@@ -119,27 +119,51 @@ pub fn dispatch(kind: &str) {
 
 /// `tex` typeset by KaTeX (loaded by the page from the site itself) as
 /// HTML with MathML for screen readers, handed to `done`: at once if it
-/// was typeset before, else in a task of its own. Typesetting a lab's
-/// dozen formulas takes 30–55 ms, which on this project's 2-core test
-/// machine made its start-up task twice as long; one at a time, each is a
-/// few ms. Where KaTeX is missing, `done` gets the TeX source, escaped.
+/// was typeset before, else in a task of its own, one formula a frame.
+/// Typesetting a lab's dozen formulas in its start-up task took 30–55 ms,
+/// and laying all of them out in one frame 60–90 ms more on this
+/// project's 2-core test machine; one at a time, each is a few ms. Where
+/// KaTeX is missing, `done` gets the TeX source, escaped.
 pub fn katex_later(tex: String, done: impl FnOnce(&str) + 'static) {
     if let Some(html) = TYPESET.with_borrow(|t| t.get(&tex).cloned()) {
         done(&html);
         return;
     }
-    let typeset = Closure::once_into_js(move || {
-        let html = TYPESET.with_borrow_mut(|t| Rc::clone(t.entry(tex).or_insert_with_key(|tex| katex(tex).into())));
-        done(&html);
-    });
-    if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(typeset.unchecked_ref(), 0);
+    TO_TYPESET.with_borrow_mut(|queue| queue.push_back((tex, Box::new(done))));
+    if !TYPESETTING.replace(true) {
+        typeset_next_after(0);
     }
 }
+
+/// Milliseconds between two formulas typeset: a frame's.
+const TYPESET_EVERY_MS: i32 = 16;
+
+type Typeset = (String, Box<dyn FnOnce(&str)>);
 
 thread_local! {
     /// KaTeX's output by TeX source: formulas the page has typeset.
     static TYPESET: RefCell<std::collections::HashMap<String, Rc<str>>> = RefCell::default();
+    /// Formulas waiting, first asked first.
+    static TO_TYPESET: RefCell<std::collections::VecDeque<Typeset>> = RefCell::default();
+    /// Whether a formula is due to be typeset (a timer is set).
+    static TYPESETTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Typesets the first formula waiting in `ms`, then the next a frame
+/// later, until none waits.
+fn typeset_next_after(ms: i32) {
+    let next = Closure::once_into_js(|| {
+        let Some((tex, done)) = TO_TYPESET.with_borrow_mut(std::collections::VecDeque::pop_front) else {
+            TYPESETTING.set(false);
+            return;
+        };
+        let html = TYPESET.with_borrow_mut(|t| Rc::clone(t.entry(tex).or_insert_with_key(|tex| katex(tex).into())));
+        done(&html);
+        typeset_next_after(TYPESET_EVERY_MS);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(next.unchecked_ref(), ms);
+    }
 }
 
 fn katex(tex: &str) -> String {
