@@ -297,7 +297,7 @@ impl InitDraw {
         &self.params
     }
 
-    /// The parameters, drawing what is left.
+    /// The parameters, drawing what is left, handed over.
     #[must_use]
     pub fn finish(mut self) -> Vec<f32> {
         self.draw(usize::MAX);
