@@ -64,10 +64,6 @@ impl Net {
             return RemoteRun::new(backend, problem, setup).map(Self::Away);
         }
         let grid = setup.grid.unwrap_or_else(|| grid_points(&problem));
-        // Checked before anything is drawn or made: a refused width 1024 ×
-        // depth 16 drew its 16 million weights first, on the main thread
-        // for 1.7 s. The engine draws them a slice a frame.
-        check_work_with(backend, &problem, &grid, setup.beside)?;
         let seed = setup.init_seed.unwrap_or(problem.config.seed);
         let mut engine = Engine::seeded(backend, problem, seed, grid)?;
         engine.with_params = setup.params != Params::Never;
