@@ -596,36 +596,49 @@ impl Engine {
                     schedule.submitted(steps, clock());
                     queue.on_submitted_work_done(schedule.on_done(clock));
                 };
-                // Top the queue up (pipelining: whatever is in flight).
+                // A snapshot due goes before the frame's training, which
+                // waits while the queue has no room for it (see
+                // `Schedule::eval_fits`); then the queue is topped up
+                // (pipelining: whatever is in flight), and a snapshot owed
+                // by the steps asked goes after them.
                 let mut left = asked;
-                loop {
-                    let n = schedule.steps(left);
-                    if n == 0 {
+                for after in [false, true] {
+                    if after {
+                        loop {
+                            let n = schedule.steps(left);
+                            if n == 0 {
+                                break;
+                            }
+                            trainer.train(n);
+                            submit(schedule, n);
+                            if left != u32::MAX {
+                                left -= n;
+                            }
+                        }
+                    }
+                    let step = trainer.steps_done();
+                    // Owed: a new or reset run's first picture, or the last
+                    // of the steps asked (kept owed while a snapshot is in
+                    // flight). Playing: at the eye's rate, and at steps 2,
+                    // 4, 8, … so a young run's fast start is drawn.
+                    let owed = self.dirty || (after && left == 0);
+                    let doubled = evaluated.is_some_and(|e| step >= 2 * e.max(1));
+                    if *evaluated == Some(step) || !(owed || (asked == u32::MAX && (doubled || schedule.eval_due(clock())))) {
+                        continue;
+                    }
+                    if pending.is_some() {
+                        self.dirty |= owed;
+                        continue;
+                    }
+                    if !schedule.eval_fits() {
+                        self.dirty |= owed;
                         break;
                     }
-                    trainer.train(n);
-                    submit(schedule, n);
-                    if left != u32::MAX {
-                        left -= n;
-                    }
-                }
-                let step = trainer.steps_done();
-                // Owed: a new or reset run's first picture, or the last of
-                // the steps asked (kept owed while a snapshot is in flight).
-                // Playing: at the eye's rate, and at steps 2, 4, 8, … so a
-                // young run's fast start is drawn.
-                let owed = self.dirty || left == 0;
-                let doubled = evaluated.is_some_and(|e| step >= 2 * e.max(1));
-                if *evaluated != Some(step) && (owed || (asked == u32::MAX && (doubled || schedule.eval_due(clock())))) {
-                    if pending.is_none() {
-                        let snapshot = trainer.read_snapshot();
-                        let params = self.with_params.then(|| trainer.read_params());
-                        submit(schedule, 0);
-                        *pending = Some(Box::new(InFlight { snapshot, beside: self.beside.is_some(), params, arrived: None }));
-                        (*evaluated, self.dirty) = (Some(step), false);
-                    } else {
-                        self.dirty |= owed;
-                    }
+                    let snapshot = trainer.read_snapshot();
+                    let params = self.with_params.then(|| trainer.read_params());
+                    submit(schedule, 0);
+                    *pending = Some(Box::new(InFlight { snapshot, beside: self.beside.is_some(), params, arrived: None }));
+                    (*evaluated, self.dirty) = (Some(step), false);
                 }
                 landed
             }

@@ -21,6 +21,12 @@ pub const SUBMIT_MS: f64 = 12.0;
 /// enough that a new run waits for little more than a frame's work
 /// ([`super::Gpu::idle`]).
 pub const QUEUED: usize = 2;
+/// GPU milliseconds of work the queue holds at most, by the times measured
+/// so far, beyond its first submit: two frames'. Where one step or one
+/// evaluation takes longer (a wide net on a software adapter: a second),
+/// the queue holds one submit at a time, and a new run, a reset or leaving
+/// the page waits for that one only.
+pub const QUEUE_MS: f64 = 3.0 * SUBMIT_MS;
 /// Milliseconds between evaluations while training: 15 a second.
 pub const EVAL_EVERY_MS: f64 = 1000.0 / 15.0;
 
@@ -65,6 +71,9 @@ impl Cadence {
 pub struct Schedule {
     /// Steps per training submit.
     k: u32,
+    /// GPU milliseconds a training step took, by the last training submit
+    /// (0 until one is done).
+    step_ms: f64,
     /// Submits the GPU has not finished, oldest first: their steps (0 for
     /// an evaluation) and when each was submitted.
     queued: VecDeque<(u32, f64)>,
@@ -79,20 +88,31 @@ pub struct Schedule {
 
 impl Default for Schedule {
     fn default() -> Self {
-        Self { k: 1, queued: VecDeque::new(), last_done: f64::NEG_INFINITY, evals: Cadence::new(EVAL_EVERY_MS), finished: Arc::default() }
+        Self {
+            k: 1,
+            step_ms: 0.0,
+            queued: VecDeque::new(),
+            last_done: f64::NEG_INFINITY,
+            evals: Cadence::new(EVAL_EVERY_MS),
+            finished: Arc::default(),
+        }
     }
 }
 
 impl Schedule {
     /// Steps to submit now of `asked` (`u32::MAX`: as many as fit): none
-    /// while [`QUEUED`] training submits are queued.
+    /// while [`QUEUED`] training submits are queued, or one before a step
+    /// is measured, or while the queue is not empty and they would take it
+    /// past [`QUEUE_MS`].
     #[must_use]
     pub fn steps(&self, asked: u32) -> u32 {
+        let n = asked.min(self.k);
         let training = self.queued.iter().filter(|(steps, _)| *steps > 0).count();
-        if training >= QUEUED {
+        let unmeasured = self.step_ms == 0.0 && training > 0;
+        if training >= QUEUED || unmeasured || !self.fits(f64::from(n) * self.step_ms) {
             0
         } else {
-            asked.min(self.k)
+            n
         }
     }
 
@@ -102,6 +122,26 @@ impl Schedule {
     #[must_use]
     pub fn eval_due(&self, now: f64) -> bool {
         self.evals.due(now)
+    }
+
+    /// Whether the queue has room for an evaluation ([`QUEUE_MS`]). One
+    /// that is due goes before the frame's training, and while it has no
+    /// room nothing more is submitted: training submits would otherwise
+    /// take the room first, frame after frame, wherever one step or one
+    /// evaluation is more than [`QUEUE_MS`].
+    #[must_use]
+    pub fn eval_fits(&self) -> bool {
+        self.fits(self.evals.took)
+    }
+
+    /// Whether `ms` more of GPU work fits in the queue.
+    fn fits(&self, ms: f64) -> bool {
+        self.queued.is_empty() || self.queued_ms() + ms <= QUEUE_MS
+    }
+
+    /// GPU milliseconds of work queued, by the times measured so far.
+    fn queued_ms(&self) -> f64 {
+        self.queued.iter().map(|&(steps, _)| if steps == 0 { self.evals.took } else { f64::from(steps) * self.step_ms }).sum()
     }
 
     /// `steps` were submitted at `now` (0: an evaluation).
@@ -125,7 +165,8 @@ impl Schedule {
             self.evals.took(took);
             return;
         }
-        let fits = (SUBMIT_MS / (took / f64::from(steps))).floor().min(f64::from(MAX_STEPS_PER_SUBMIT)) as u32;
+        self.step_ms = took / f64::from(steps);
+        let fits = (SUBMIT_MS / self.step_ms).floor().min(f64::from(MAX_STEPS_PER_SUBMIT)) as u32;
         self.k = fits.clamp((self.k / 2).max(1), self.k.saturating_mul(2)).min(MAX_STEPS_PER_SUBMIT);
     }
 
@@ -153,18 +194,18 @@ impl Schedule {
 
 #[cfg(test)]
 mod tests {
-    use super::{Cadence, Schedule, EVAL_EVERY_MS, QUEUED, SUBMIT_MS};
+    use super::{Cadence, Schedule, EVAL_EVERY_MS, QUEUE_MS, SUBMIT_MS};
     use crate::gpu::MAX_STEPS_PER_SUBMIT;
 
     /// A GPU taking `step_ms` a step and `eval_ms` an evaluation, driven at
-    /// 60 frames a second for `frames`, training as fast as allowed and
-    /// evaluating when due (one evaluation in flight, as the engine does).
-    /// Returns the schedule, the steps trained and the evaluations made.
-    fn simulate(step_ms: f64, eval_ms: f64, frames: usize) -> (Schedule, u64, usize) {
+    /// 60 frames a second for `frames`, evaluating when due and training as
+    /// fast as allowed, in the engine's order (one evaluation in flight).
+    /// Returns the schedule, the steps trained, the evaluations made, and
+    /// the most GPU work ever queued after the first second, ms.
+    fn simulate(step_ms: f64, eval_ms: f64, frames: usize) -> (Schedule, u64, usize, f64) {
         let mut s = Schedule::default();
-        // The GPU's queue: (work ms, steps) in order, and when it is free.
-        let mut gpu: Vec<(f64, u32)> = Vec::new();
-        let (mut free_at, mut trained, mut evals) = (0.0f64, 0u64, 0usize);
+        // When the GPU is free, and when each queued submit is done.
+        let (mut free_at, mut trained, mut evals, mut most) = (0.0f64, 0u64, 0usize, 0.0f64);
         let mut done_at: Vec<f64> = Vec::new();
         for frame in 0..frames {
             let now = frame as f64 * 1000.0 / 60.0;
@@ -180,8 +221,18 @@ mod tests {
                 s.submitted(steps, now);
                 free_at = free_at.max(now) + work;
                 done_at.push(free_at);
-                gpu.push((work, steps));
+                if now >= 1000.0 {
+                    most = most.max(free_at - now);
+                }
             };
+            let eval_in_flight = s.queued.iter().any(|(steps, _)| *steps == 0);
+            if !eval_in_flight && s.eval_due(now) {
+                if !s.eval_fits() {
+                    continue;
+                }
+                submit(eval_ms, 0, &mut s);
+                evals += 1;
+            }
             loop {
                 let n = s.steps(u32::MAX);
                 if n == 0 {
@@ -190,20 +241,16 @@ mod tests {
                 submit(step_ms * f64::from(n), n, &mut s);
                 trained += u64::from(n);
             }
-            let eval_in_flight = s.queued.iter().any(|(steps, _)| *steps == 0);
-            if !eval_in_flight && s.eval_due(now) {
-                submit(eval_ms, 0, &mut s);
-                evals += 1;
-            }
         }
-        (s, trained, evals)
+        (s, trained, evals, most)
     }
 
     /// On a fast GPU the steps per submit grow to fill the submit's time
     /// and stay there; evaluations run at 15 a second.
     #[test]
     fn steps_per_submit_grow_to_fill_a_submit() {
-        let (s, trained, evals) = simulate(0.05, 1.0, 600);
+        let (s, trained, evals, most) = simulate(0.05, 1.0, 600);
+        assert!(most <= QUEUE_MS + 1.0, "{most} ms of work queued");
         assert!(s.per_submit().abs_diff((SUBMIT_MS / 0.05) as u32) <= 1, "{} steps a submit", s.per_submit());
         // Ten seconds: the GPU trains for most of them.
         assert!(trained as f64 * 0.05 > 0.8 * 10_000.0, "trained {trained} steps");
@@ -215,7 +262,7 @@ mod tests {
     /// shrinks the steps per submit nor takes more than a third of the GPU.
     #[test]
     fn a_slow_evaluation_does_not_starve_training() {
-        let (s, trained, evals) = simulate(0.5, 300.0, 600);
+        let (s, trained, evals, _) = simulate(0.5, 300.0, 600);
         assert!(s.per_submit().abs_diff((SUBMIT_MS / 0.5) as u32) <= 1, "{} steps a submit", s.per_submit());
         let (train_ms, eval_ms) = (trained as f64 * 0.5, evals as f64 * 300.0);
         assert!(train_ms >= 1.5 * eval_ms && train_ms + eval_ms > 9000.0, "training {train_ms} ms of GPU time, evaluations {eval_ms} ms");
@@ -236,9 +283,23 @@ mod tests {
         assert!(!c.due(699.0) && c.due(700.0));
     }
 
-    /// Steps slower than a submit's aim: one step a submit, and never more
-    /// than [`QUEUED`] training submits waiting, so what a new run waits
-    /// for stays bounded.
+    /// Steps and evaluations of a second each (a wide net on a software
+    /// adapter): the queue holds one of them at a time, so a new run or
+    /// leaving the page waits for one; training still gets most of the GPU
+    /// and evaluations still come.
+    #[test]
+    fn slow_steps_and_evaluations_are_queued_one_at_a_time() {
+        let (_, trained, evals, most) = simulate(1000.0, 900.0, 60 * 20);
+        assert!(most <= 1000.0 + 1e-9, "{most} ms of work queued");
+        let (train_ms, eval_ms) = (trained as f64 * 1000.0, evals as f64 * 900.0);
+        assert!(train_ms >= 2.0 * eval_ms && train_ms + eval_ms > 18_000.0, "training {train_ms} ms of GPU time, evaluations {eval_ms} ms");
+        assert!(evals >= 4, "still evaluating: {evals} in 20 s");
+    }
+
+    /// Steps slower than a submit's aim: one step a submit, one submit
+    /// queued until a step is measured, then as many as fit [`QUEUE_MS`]
+    /// and never more than [`QUEUED`], so what a new run waits for stays
+    /// bounded.
     #[test]
     fn slow_steps_stay_one_a_submit_and_the_queue_stays_short() {
         let mut s = Schedule::default();
@@ -249,12 +310,23 @@ mod tests {
                 s.submitted(n, f64::from(i));
             }
         }
-        assert_eq!(s.queued.len(), QUEUED, "nothing more until the GPU is done");
+        assert_eq!(s.queued.len(), 1, "nothing more until a step is measured");
         s.done(40.0);
-        assert_eq!((s.per_submit(), s.steps(u32::MAX)), (1, 1));
-        // A step asked for is one step; more steps than one submit holds
-        // are capped, and never past the largest submit.
-        assert_eq!(s.steps(1), 1);
+        assert_eq!((s.per_submit(), s.steps(u32::MAX), s.steps(1)), (1, 1, 1));
+        // 40 ms a step: a second one would take the queue past its aim.
+        s.submitted(1, 41.0);
+        assert_eq!(s.steps(u32::MAX), 0);
+        s.done(81.0);
+        // 10 ms a step: two submits of one fit, and no more.
+        s.submitted(1, 81.0);
+        s.done(91.0);
+        for i in 0..2 {
+            assert_eq!(s.steps(u32::MAX), 1);
+            s.submitted(1, 92.0 + f64::from(i));
+        }
+        assert_eq!(s.steps(u32::MAX), 0);
+        // More steps than one submit holds are capped, and never past the
+        // largest submit.
         let mut fast = Schedule::default();
         for i in 0..20 {
             fast.submitted(fast.steps(u32::MAX), f64::from(i));

@@ -85,20 +85,34 @@ impl GpuSweep {
             }
         }
         let Some(batch) = &mut self.batch else { return landed };
+        // As the engine's GPU path: a readback due goes before the frame's
+        // steps, which wait while the queue has no room for it.
         let mut left = u64::from(asked.unwrap_or(0)).min(total.saturating_sub(batch.steps()));
-        loop {
-            let n = self.schedule.steps(u32::try_from(left).unwrap_or(u32::MAX));
-            if n == 0 {
+        for after in [false, true] {
+            if after {
+                loop {
+                    let n = self.schedule.steps(u32::try_from(left).unwrap_or(u32::MAX));
+                    if n == 0 {
+                        break;
+                    }
+                    batch.train(n);
+                    submitted(&gpu.queue, &mut self.schedule, n, clock);
+                    left -= u64::from(n);
+                }
+            }
+            let step = batch.steps();
+            let doubled = self.read.is_some_and(|r| step >= 2 * r.max(1));
+            // Before the frame's steps, only what was due before them: a
+            // paused or finished sweep's readback, or a playing one's.
+            let asked_done = after && asked != Some(u32::MAX) && left == 0;
+            let timely = (after || asked == Some(u32::MAX)) && (doubled || self.schedule.eval_due(clock()));
+            let due = asked.is_none() || asked_done || step == total || timely;
+            if self.pending.is_some() || self.read == Some(step) || !due {
+                continue;
+            }
+            if !self.schedule.eval_fits() {
                 break;
             }
-            batch.train(n);
-            submitted(&gpu.queue, &mut self.schedule, n, clock);
-            left -= u64::from(n);
-        }
-        let step = batch.steps();
-        let doubled = self.read.is_some_and(|r| step >= 2 * r.max(1));
-        let due = asked.is_none() || asked != Some(u32::MAX) && left == 0 || step == total || doubled || self.schedule.eval_due(clock());
-        if self.pending.is_none() && self.read != Some(step) && due {
             self.pending = Some(batch.read_products());
             submitted(&gpu.queue, &mut self.schedule, 0, clock);
             self.read = Some(step);
