@@ -103,6 +103,13 @@ fn dropout_factor(salt: u32, r: u32, c: u32) -> f32 {
     return select(0.0, step.drop_scale, u >= step.drop_p);
 }
 
+// Blocked kernels (4 × 4 results an invocation): where rows first … first
+// + 3 start, `stride` apart from `base`, the ones past `last` read as
+// `last` (so no branch in the inner loop).
+fn four(base: u32, first: u32, last: u32, stride: u32) -> vec4<u32> {
+    return base + min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last)) * stride;
+}
+
 // Index into the dataset of row r of the current batch or chunk.
 fn sample_index(r: u32) -> u32 {
     if (step.full_batch == 1u) {

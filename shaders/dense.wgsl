@@ -3,21 +3,27 @@
 // CPU twin:    core/src/cpu.rs (forward, loss_and_grad)
 // Parity test: tests/tests/parity.rs
 //
-// One output element per invocation:
+// Each computes, one output element per invocation,
 //
 //   forward      Z = H_in · (w_mult·W)ᵀ + b_mult·b, H = φ(Z) ⊙ M    (n × fan_out)
 //   weight_grad  ∂W = w_mult · δᵀ · H_in, ∂b = b_mult · Σ_rows δ      (fan_out × fan_in+1)
 //   backprop     δ_below = (w_mult · δ · W) ⊙ φ'(Z_below) ⊙ M_below  (n × fan_in)
 //
+// or, in its `_blocked` twin, a 4 × 4 block of them (layers whose input is
+// in `acts`; which layers: gpu::dense::Kernel::pick).
+//
 // M is a training step's dropout mask on a hidden layer, 0 or 1/(1 − p)
 // per unit (dropout_factor; all ones without dropout and in evaluation).
 //
 // Each kernel copies its arguments into locals first and keeps branches
-// out of its inner loop, whose body is then two loads and a multiply-add.
-// Software adapters (lavapipe, SwiftShader) run invocations as SIMD lanes
-// on the CPU; there, every argument re-read or branch inside the loop costs
-// a bounds-checked gather per lane. Workgroup-memory tiling did not help on
-// them and is left out until a benchmark on real GPUs asks for it.
+// out of its inner loop. Software adapters (lavapipe, SwiftShader) run
+// invocations as SIMD lanes on the CPU; there, every argument re-read or
+// branch inside the loop costs a bounds-checked gather per lane. One
+// element per invocation, the loop's body is two loads per multiply-add;
+// a 4 × 4 block loads 8 values for 16 of them. On lavapipe that trained a
+// 2→256³→1 net 2.5–3× faster and the playground's 2→64→64→1 about 2×;
+// nets of width 8 ran alike. Workgroup-memory tiling did not help there
+// and is left out until a benchmark on real GPUs asks for it.
 //
 // With `gated`, ReLU layers take their on/off pattern from reference
 // pre-activations instead of their own (Hessian probes, landscape.wgsl):
@@ -63,6 +69,11 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: ve
     } else {
         for (var k = 0u; k < a.fan_in; k++) { acc += acts[x0 + k] * params[w0 + k]; }
     }
+    forward_out(a, pm, am, r, c, acc);
+}
+
+// Unit c of row r from its weighted sum: Z, and H = φ(Z) ⊙ M.
+fn forward_out(a: DispatchArgs, pm: u32, am: u32, r: u32, c: u32, acc: f32) {
     let z = a.w_mult * acc + a.b_mult * params[pm + a.b_off + c];
     let i = am + r * a.fan_out + c;
     acts[a.z_off + i] = z;
@@ -122,8 +133,133 @@ fn backprop(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: v
     for (var o = 0u; o < a.fan_out; o++) {
         acc += acts[d0 + o] * params[w0 + o * a.fan_in];
     }
+    backprop_out(a, am, r, k, acc);
+}
+
+// δ below for unit k of row r from its weighted sum of the δ above.
+fn backprop_out(a: DispatchArgs, am: u32, r: u32, k: u32, acc: f32) {
     let i = am + r * a.fan_in + k;
     var gate = activate_grad(a.activation, acts[a.prev_z_off + i]);
     if (a.gated == 1u && a.activation == 0u) { gate = select(0.0, 1.0, acts[a.prev_gate_off + i] > 0.0); }
     acts[a.prev_delta_off + i] = a.w_mult * acc * gate * dropout_factor(a.drop_salt, r, k);
+}
+
+// The blocked kernels. Block `e` of a result with `cols` blocks a row
+// starts at element row 4·(e / cols), column 4·(e % cols). Rows and
+// columns past the last are read as the last one (no branch in the loop)
+// and not written.
+struct Block { row: u32, col: u32 }
+
+fn block(e: u32, cols: u32) -> Block {
+    return Block((e / cols) * 4u, (e % cols) * 4u);
+}
+
+@compute @workgroup_size(256)
+fn forward_blocked(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let a = args;
+    let n = step.n_rows;
+    let cols = (a.fan_out + 3u) / 4u;
+    let e = element(wg, nw, li);
+    if (e >= (n + 3u) / 4u * cols) { return; }
+    let b = block(e, cols);
+    let pm = wg.z * a.param_stride;
+    let am = wg.z * a.act_stride;
+    let x = four(am + a.in_off, b.row, n - 1u, a.fan_in);
+    let w = four(pm + a.w_off, b.col, a.fan_out - 1u, a.fan_in);
+    var acc0 = vec4<f32>();
+    var acc1 = vec4<f32>();
+    var acc2 = vec4<f32>();
+    var acc3 = vec4<f32>();
+    for (var k = 0u; k < a.fan_in; k++) {
+        let wk = vec4<f32>(params[w.x + k], params[w.y + k], params[w.z + k], params[w.w + k]);
+        acc0 += acts[x.x + k] * wk;
+        acc1 += acts[x.y + k] * wk;
+        acc2 += acts[x.z + k] * wk;
+        acc3 += acts[x.w + k] * wk;
+    }
+    let acc = mat4x4<f32>(acc0, acc1, acc2, acc3);
+    for (var i = 0u; i < 4u && b.row + i < n; i++) {
+        for (var j = 0u; j < 4u && b.col + j < a.fan_out; j++) {
+            forward_out(a, pm, am, b.row + i, b.col + j, acc[i][j]);
+        }
+    }
+}
+
+// Blocks of (row, unit below); the weights of four units below side by side.
+@compute @workgroup_size(256)
+fn backprop_blocked(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let a = args;
+    let n = step.n_rows;
+    let cols = (a.fan_in + 3u) / 4u;
+    let e = element(wg, nw, li);
+    if (e >= (n + 3u) / 4u * cols) { return; }
+    let b = block(e, cols);
+    let pm = wg.z * a.param_stride;
+    let am = wg.z * a.act_stride;
+    let d = four(am + a.delta_off, b.row, n - 1u, a.fan_out);
+    let w = four(pm + a.w_off, b.col, a.fan_in - 1u, 1u);
+    var acc0 = vec4<f32>();
+    var acc1 = vec4<f32>();
+    var acc2 = vec4<f32>();
+    var acc3 = vec4<f32>();
+    for (var o = 0u; o < a.fan_out; o++) {
+        let wo = o * a.fan_in;
+        let wk = vec4<f32>(params[w.x + wo], params[w.y + wo], params[w.z + wo], params[w.w + wo]);
+        acc0 += acts[d.x + o] * wk;
+        acc1 += acts[d.y + o] * wk;
+        acc2 += acts[d.z + o] * wk;
+        acc3 += acts[d.w + o] * wk;
+    }
+    let acc = mat4x4<f32>(acc0, acc1, acc2, acc3);
+    for (var i = 0u; i < 4u && b.row + i < n; i++) {
+        for (var j = 0u; j < 4u && b.col + j < a.fan_in; j++) {
+            backprop_out(a, am, b.row + i, b.col + j, acc[i][j]);
+        }
+    }
+}
+
+// Blocks of (unit, input); one more column of blocks sums the biases of
+// their four units.
+@compute @workgroup_size(256)
+fn weight_grad_blocked(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let a = args;
+    let n = step.n_rows;
+    let cols = (a.fan_in + 3u) / 4u + 1u;
+    let e = element(wg, nw, li);
+    if (e >= (a.fan_out + 3u) / 4u * cols) { return; }
+    let b = block(e, cols);
+    let pm = wg.z * a.param_stride;
+    let am = wg.z * a.act_stride;
+    let o = four(am + a.delta_off, b.row, a.fan_out - 1u, 1u);
+    if (b.col == 4u * (cols - 1u)) {
+        var sum = vec4<f32>();
+        for (var r = 0u; r < n; r++) {
+            let dr = r * a.fan_out;
+            sum += vec4<f32>(acts[o.x + dr], acts[o.y + dr], acts[o.z + dr], acts[o.w + dr]);
+        }
+        for (var i = 0u; i < 4u && b.row + i < a.fan_out; i++) {
+            optim[pm + a.b_off + b.row + i] = a.b_mult * sum[i];
+        }
+        return;
+    }
+    let k = four(am + a.in_off, b.col, a.fan_in - 1u, 1u);
+    var acc0 = vec4<f32>();
+    var acc1 = vec4<f32>();
+    var acc2 = vec4<f32>();
+    var acc3 = vec4<f32>();
+    for (var r = 0u; r < n; r++) {
+        let dr = r * a.fan_out;
+        let xr = r * a.fan_in;
+        let h = vec4<f32>(acts[k.x + xr], acts[k.y + xr], acts[k.z + xr], acts[k.w + xr]);
+        acc0 += acts[o.x + dr] * h;
+        acc1 += acts[o.y + dr] * h;
+        acc2 += acts[o.z + dr] * h;
+        acc3 += acts[o.w + dr] * h;
+    }
+    let acc = mat4x4<f32>(acc0, acc1, acc2, acc3);
+    for (var i = 0u; i < 4u && b.row + i < a.fan_out; i++) {
+        for (var j = 0u; j < 4u && b.col + j < a.fan_in; j++) {
+            optim[pm + a.w_off + (b.row + i) * a.fan_in + b.col + j] = a.w_mult * acc[i][j];
+        }
+    }
 }

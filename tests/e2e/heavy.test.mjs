@@ -28,8 +28,13 @@ const HEAVIEST = [
   ['?lab=landscape&n=1024&width=512&depth=4&grid=128', 'refused'],
   ['?lab=dd&n=300&d=100&p=600&seeds=10&train=full&steps=20000', 'runs'],
   ['?lab=ntk&width=2048&depth=3&n=512&steps=100000', 'refused'],
-  // On the CPU only: SwiftShader takes many seconds for its first kernel.
   ['?lab=ntk&width=1024&depth=2&n=128&steps=10000', 'runs', 'plain'],
+  // On SwiftShader a step of the widest net, its snapshot or its kernel
+  // each take about a second: its first step can come after the watch, so
+  // this row is held to starting, its tasks, and leaving while that work
+  // is queued (which took 2.6–3.3 s with two steps and a snapshot queued
+  // at once and kernels of one result an invocation, 0.7–0.9 s now).
+  ['?lab=ntk&width=1024&depth=2&n=128&steps=10000', 'starts', 'gpu'],
   // The most points: a 512² kernel at every checkpoint, its eigenvalues.
   // On the CPU only, like the row above: the widest net waits at each
   // checkpoint for its kernel, and on SwiftShader under a loaded CI run the
@@ -107,7 +112,7 @@ for (const backend of ['gpu', 'plain']) {
         if (expect === 'runs') assert.equal(page.workers().length, 1, `${query}: its CPU work runs in a worker`);
         assert.notEqual(st.phase, 'failed', `${query}: runs (${said})`);
         const after = await progress();
-        assert.ok(after > before, `${query}: it makes progress meanwhile (${before} → ${after})`);
+        if (expect !== 'starts') assert.ok(after > before, `${query}: it makes progress meanwhile (${before} → ${after})`);
       }
       const t0 = Date.now();
       await page.goto(s.url + '?lab=playground&width=8&n=64', { timeout: 30_000 });

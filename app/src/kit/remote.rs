@@ -48,7 +48,9 @@ pub enum Params {
     Always,
 }
 
-/// One net of a lab, on the GPU here or on the CPU in the worker.
+/// One net of a lab, on the GPU here or on the CPU in the worker. (A lab
+/// holds four nets at most: their sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum Net {
     Here(Engine),
     Away(RemoteRun),

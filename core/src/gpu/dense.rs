@@ -1,6 +1,7 @@
 //! Owner of `shaders/dense.wgsl`: dense layers forward, their weight
-//! gradients, and backprop through them, one result element per
-//! invocation, every model of a batch as the dispatch's third dimension.
+//! gradients, and backprop through them, one result element or a 4 × 4
+//! block of them per invocation ([`Pipelines::pick`]), every model of a
+//! batch as the dispatch's third dimension.
 //! CPU twin: [`crate::cpu::forward`] and [`crate::cpu::loss_and_grad`].
 //! Also the reads of hidden activations out of a forward pass (CPU twin:
 //! [`Hidden::compute`]).
@@ -9,19 +10,61 @@ use super::gpu_data::StepArgs;
 use super::kernels::Compiler;
 use super::{GpuTrainer, PendingRead};
 use crate::hidden::{Hidden, Rows};
+use crate::spec::LayerShape;
 use crate::{Error, Part};
 
-/// The pipelines of `dense.wgsl`.
+/// The pipelines of `dense.wgsl`: each kernel one result element an
+/// invocation, and its blocked twin a 4 × 4 block.
 #[derive(Clone, Debug)]
 pub struct Pipelines {
-    pub forward: wgpu::ComputePipeline,
-    pub weight_grad: wgpu::ComputePipeline,
-    pub backprop: wgpu::ComputePipeline,
+    forward: [wgpu::ComputePipeline; 2],
+    weight_grad: [wgpu::ComputePipeline; 2],
+    backprop: [wgpu::ComputePipeline; 2],
+    /// Layers this wide and wider, reading their input from `acts`, run
+    /// the blocked kernels: [`BLOCKED_FROM`] (`usize::MAX`: none, as the
+    /// dense benchmark compares).
+    pub blocked_from: usize,
 }
+
+/// A kernel of `dense.wgsl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Op {
+    Forward,
+    WeightGrad,
+    Backprop,
+}
+
+/// The narrowest layer that runs the blocked kernels by default. On
+/// lavapipe (`core/benches/dense.rs`) blocks trained the playground's
+/// 2→64→64→1 about 2× faster and nets of width 256 and 1024 2.5–3×
+/// faster; at width 8 the two ran alike. No real GPU has measured them.
+pub const BLOCKED_FROM: usize = 16;
 
 impl Pipelines {
     pub(super) fn new(c: &Compiler<'_>) -> Self {
-        Self { forward: c.pipeline("forward"), weight_grad: c.pipeline("weight_grad"), backprop: c.pipeline("backprop") }
+        let pair = |entry: &str| [c.pipeline(entry), c.pipeline(&format!("{entry}_blocked"))];
+        Self { forward: pair("forward"), weight_grad: pair("weight_grad"), backprop: pair("backprop"), blocked_from: BLOCKED_FROM }
+    }
+
+    /// `op`'s pipeline for layer `l` of shape `s`, and its workgroups
+    /// `(x, y)` for `rows` rows (per model): blocked where the layer reads
+    /// its input from `acts` and is [`Self::blocked_from`] wide.
+    pub(super) fn pick(&self, op: Op, l: usize, s: &LayerShape, rows: u32) -> (&wgpu::ComputePipeline, (u32, u32)) {
+        let blocked = l > 0 && s.fan_in >= self.blocked_from;
+        let (fan_in, fan_out) = (s.fan_in as u32, s.fan_out as u32);
+        let (pipelines, (r, c)) = match op {
+            Op::Forward => (&self.forward, (rows, fan_out)),
+            Op::WeightGrad => (&self.weight_grad, (fan_out, fan_in)),
+            Op::Backprop => (&self.backprop, (rows, fan_in)),
+        };
+        // The weight gradient's last column is the bias: one more element
+        // a row, or one more block.
+        let bias = u32::from(op == Op::WeightGrad);
+        if blocked {
+            (&pipelines[1], groups(r.div_ceil(4), c.div_ceil(4) + bias))
+        } else {
+            (&pipelines[0], groups(r, c + bias))
+        }
     }
 }
 
@@ -39,10 +82,10 @@ impl GpuTrainer {
     /// record `first` (which names the input set), layer `l > 0` from
     /// `rest[l]`.
     pub(super) fn encode_forward(&self, pass: &mut wgpu::ComputePass<'_>, first: u32, rest: &[u32], step: u32, rows: u32, from: usize) {
-        pass.set_pipeline(&self.kernels.dense.forward);
         for (l, s) in self.layout.layers.iter().enumerate().skip(from) {
+            let (pipeline, (x, y)) = self.kernels.dense.pick(Op::Forward, l, s, rows);
+            pass.set_pipeline(pipeline);
             self.bind(pass, if l == 0 { first } else { rest[l] }, step);
-            let (x, y) = groups(rows, s.fan_out as u32);
             pass.dispatch_workgroups(x, y, self.plan.models);
         }
     }
@@ -66,17 +109,23 @@ impl GpuTrainer {
         let frozen = self.config.frozen_layers;
         for l in (frozen..self.layout.layers.len()).rev() {
             let shape = &self.layout.layers[l];
-            pass.set_pipeline(&self.kernels.dense.weight_grad);
+            let (pipeline, (x, y)) = self.kernels.dense.pick(Op::WeightGrad, l, shape, rows);
+            pass.set_pipeline(pipeline);
             self.bind(pass, d.weight_grad[l], s);
-            let (x, y) = groups(shape.fan_out as u32, shape.fan_in as u32 + 1);
             pass.dispatch_workgroups(x, y, models);
             if l > frozen {
-                pass.set_pipeline(&self.kernels.dense.backprop);
-                self.bind(pass, backprop[l], s);
-                let (x, y) = groups(rows, shape.fan_in as u32);
-                pass.dispatch_workgroups(x, y, models);
+                self.encode_backprop(pass, l, backprop[l], s, rows);
             }
         }
+    }
+
+    /// Encodes backprop through layer `l > 0` (record `record`, step
+    /// record `s`): the δ of layer `l − 1` from layer `l`'s.
+    pub(super) fn encode_backprop(&self, pass: &mut wgpu::ComputePass<'_>, l: usize, record: u32, s: u32, rows: u32) {
+        let (pipeline, (x, y)) = self.kernels.dense.pick(Op::Backprop, l, &self.layout.layers[l], rows);
+        pass.set_pipeline(pipeline);
+        self.bind(pass, record, s);
+        pass.dispatch_workgroups(x, y, self.plan.models);
     }
 }
 

@@ -82,14 +82,11 @@ impl GpuTrainer {
             pass.set_pipeline(&self.kernels.loss.output_delta);
             self.bind(&mut pass, ntk.delta, 0);
             pass.dispatch_workgroups(models, 1, 1);
-            for (l, shape) in self.layout.layers.iter().enumerate().skip(1).rev() {
-                pass.set_pipeline(&self.kernels.dense.backprop);
-                self.bind(&mut pass, d.backprop[l], 0);
-                let (x, y) = dense::groups(n, shape.fan_in as u32);
-                pass.dispatch_workgroups(x, y, models);
+            for l in (1..self.layout.layers.len()).rev() {
+                self.encode_backprop(&mut pass, l, d.backprop[l], 0, n);
             }
             pass.set_pipeline(&self.kernels.ntk.gram_layer);
-            let (x, y) = dense::groups(n, n);
+            let (x, y) = dense::groups(n.div_ceil(4), n.div_ceil(4));
             for (l, &record) in ntk.gram.iter().enumerate() {
                 self.bind(&mut pass, record, u32::from(l > 0));
                 pass.dispatch_workgroups(x, y, models);

@@ -283,10 +283,10 @@ impl LossProbe {
                 pass.dispatch_workgroups((p as u32).div_ceil(256), self.chunk, 1);
                 for (r, &(_, n_rows)) in row_chunks.iter().enumerate() {
                     let step = first + r as u32;
-                    pass.set_pipeline(&k.dense.forward);
                     for (l, s) in self.layout.layers.iter().enumerate() {
+                        let (pipeline, (x, y)) = k.dense.pick(dense::Op::Forward, l, s, n_rows);
+                        pass.set_pipeline(pipeline);
                         bind(&mut pass, plan.forward[l], step);
-                        let (x, y) = dense::groups(n_rows, s.fan_out as u32);
                         pass.dispatch_workgroups(x, y, self.chunk);
                     }
                     pass.set_pipeline(&k.loss.model_loss);
