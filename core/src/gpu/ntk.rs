@@ -85,7 +85,7 @@ impl GpuTrainer {
             for l in (1..self.layout.layers.len()).rev() {
                 self.encode_backprop(&mut pass, l, d.backprop[l], 0, n);
             }
-            pass.set_pipeline(&self.kernels.ntk.gram_layer);
+            pass.set_pipeline(&self.kernels.ntk().gram_layer);
             let (x, y) = dense::groups(n.div_ceil(4), n.div_ceil(4));
             for (l, &record) in ntk.gram.iter().enumerate() {
                 self.bind(&mut pass, record, u32::from(l > 0));
