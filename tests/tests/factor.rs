@@ -14,7 +14,7 @@ fn both(n: usize, depth: usize, lr: f64, steps: u32, per_submit: u32) -> Vec<(Ve
     let kernels = Kernels::new(&device);
     let c = Completion::new(n, 2, 0.4, 5);
     let mut models: Vec<Factorized> = [1e-3, 0.0316, 1.0].iter().map(|&a| Factorized::new(n, depth, a, lr, 7)).collect();
-    let mut batch = FactorBatch::new(&device, &queue, kernels.factor(), &c, &models).unwrap();
+    let mut batch = FactorBatch::new(&device, &queue, &kernels.factor, &c, &models).unwrap();
     let mut left = steps;
     while left > 0 {
         let k = left.min(per_submit);

@@ -7,7 +7,7 @@
 //! [`Hidden::compute`]).
 
 use super::gpu_data::StepArgs;
-use super::kernels::Compiler;
+use super::kernels::{Compiler, Lazy};
 use super::{GpuTrainer, PendingRead};
 use crate::hidden::{Hidden, Rows};
 use crate::spec::LayerShape;
@@ -17,9 +17,9 @@ use crate::{Error, Part};
 /// invocation, and its blocked twin a 4 × 4 block.
 #[derive(Clone, Debug)]
 pub struct Pipelines {
-    forward: [wgpu::ComputePipeline; 2],
-    weight_grad: [wgpu::ComputePipeline; 2],
-    backprop: [wgpu::ComputePipeline; 2],
+    forward: [Lazy; 2],
+    weight_grad: [Lazy; 2],
+    backprop: [Lazy; 2],
     /// Layers this wide and wider, reading their input from `acts`, run
     /// the blocked kernels: [`BLOCKED_FROM`] (`usize::MAX`: none, as the
     /// dense benchmark compares).
@@ -49,7 +49,7 @@ impl Pipelines {
     /// `op`'s pipeline for layer `l` of shape `s`, and its workgroups
     /// `(x, y)` for `rows` rows (per model): blocked where the layer reads
     /// its input from `acts` and is [`Self::blocked_from`] wide.
-    pub(super) fn pick(&self, op: Op, l: usize, s: &LayerShape, rows: u32) -> (&wgpu::ComputePipeline, (u32, u32)) {
+    pub(super) fn pick(&self, op: Op, l: usize, s: &LayerShape, rows: u32) -> (&Lazy, (u32, u32)) {
         let blocked = l > 0 && s.fan_in >= self.blocked_from;
         let (fan_in, fan_out) = (s.fan_in as u32, s.fan_out as u32);
         let (pipelines, (r, c)) = match op {

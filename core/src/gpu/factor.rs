@@ -9,7 +9,7 @@ use std::num::NonZeroU64;
 use bytemuck::{Pod, Zeroable};
 use nalgebra::DMatrix;
 
-use super::kernels::{compile, Compiler};
+use super::kernels::{compile, Compiler, Lazy};
 use super::memory::GpuBuffer;
 use super::shaders::Kernel;
 use super::PendingRead;
@@ -44,9 +44,9 @@ pub const MAX_SIDE: usize = 64;
 pub struct Pipelines {
     storage: wgpu::BindGroupLayout,
     record: wgpu::BindGroupLayout,
-    pub gemm: wgpu::ComputePipeline,
-    pub residual: wgpu::ComputePipeline,
-    pub descend: wgpu::ComputePipeline,
+    pub gemm: Lazy,
+    pub residual: Lazy,
+    pub descend: Lazy,
 }
 
 impl Pipelines {

@@ -1,6 +1,7 @@
-//! Every pipeline gradlab runs, compiled once per device: one family per
-//! `shaders/*.wgsl` file, each built by the file's owner module.
+//! Every pipeline gradlab runs, compiled once per device on first use: one
+//! family per `shaders/*.wgsl` file, each built by the file's owner module.
 
+use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use super::common::Layouts;
@@ -8,29 +9,27 @@ use super::shaders::Kernel;
 use super::{dense, factor, landscape, loss, ntk, optimizer};
 
 /// Every pipeline gradlab trains with, and the layouts they share. Cheap
-/// to clone (wgpu handles; clones share the families compiled later).
+/// to clone (wgpu handles, and pipelines that clones compile once).
 ///
-/// What every run trains with is compiled up front; the families of one
-/// lab's pictures (loss landscapes, NTK Grams, matrix factors) on first
-/// use. A software adapter compiles each pipeline in its GPU process's
-/// main thread, 1.2 s for all of them on SwiftShader here, of which those
-/// three families took 0.33 s: a page that draws none of them no longer
-/// waits for them, nor does leaving it.
+/// Each pipeline compiles on first use ([`Lazy`]): a software adapter
+/// compiles them on its GPU process's main thread, all of them in 1.2 s
+/// on SwiftShader here, and a page that never draws a loss landscape, an
+/// NTK Gram or a matrix factor neither waits for theirs nor, leaving, for
+/// them to finish.
 #[derive(Clone, Debug)]
 pub struct Kernels {
     pub layouts: Layouts,
     pub dense: dense::Pipelines,
     pub loss: loss::Pipelines,
     pub optimizer: optimizer::Pipelines,
-    device: wgpu::Device,
-    landscape: Arc<OnceLock<landscape::Pipelines>>,
-    ntk: Arc<OnceLock<ntk::Pipelines>>,
-    factor: Arc<OnceLock<factor::Pipelines>>,
+    pub landscape: landscape::Pipelines,
+    pub ntk: ntk::Pipelines,
+    pub factor: factor::Pipelines,
 }
 
 impl Kernels {
-    /// Compiles the kernel files every run needs (the MLP ones behind the
-    /// `common.wgsl` prelude, on its layout).
+    /// Parses every kernel file (the MLP ones behind the `common.wgsl`
+    /// prelude, on its layout); their pipelines compile on first use.
     #[must_use]
     pub fn new(device: &wgpu::Device) -> Self {
         let layouts = Layouts::new(device);
@@ -39,34 +38,16 @@ impl Kernels {
             dense: compile(device, l, Kernel::Dense, "Dense", dense::Pipelines::new),
             loss: compile(device, l, Kernel::Loss, "Loss", loss::Pipelines::new),
             optimizer: compile(device, l, Kernel::Optimizer, "Optimizer", optimizer::Pipelines::new),
+            landscape: compile(device, l, Kernel::Landscape, "Landscape", landscape::Pipelines::new),
+            ntk: compile(device, l, Kernel::Ntk, "Ntk", ntk::Pipelines::new),
+            factor: factor::Pipelines::new(device),
             layouts,
-            device: device.clone(),
-            landscape: Arc::default(),
-            ntk: Arc::default(),
-            factor: Arc::default(),
         }
-    }
-
-    /// `landscape.wgsl`'s pipelines, compiled on first use.
-    pub fn landscape(&self) -> &landscape::Pipelines {
-        self.landscape
-            .get_or_init(|| compile(&self.device, &self.layouts.pipeline, Kernel::Landscape, "Landscape", landscape::Pipelines::new))
-    }
-
-    /// `ntk.wgsl`'s pipeline, compiled on first use.
-    pub fn ntk(&self) -> &ntk::Pipelines {
-        self.ntk.get_or_init(|| compile(&self.device, &self.layouts.pipeline, Kernel::Ntk, "Ntk", ntk::Pipelines::new))
-    }
-
-    /// `factor.wgsl`'s pipelines (on layouts of their own), compiled on
-    /// first use.
-    pub fn factor(&self) -> &factor::Pipelines {
-        self.factor.get_or_init(|| factor::Pipelines::new(&self.device))
     }
 }
 
-/// Compiles one kernel file (its [`Kernel::source`]) and has its owner
-/// build its pipelines on `layout`.
+/// Parses one kernel file (its [`Kernel::source`]) and has its owner
+/// build its (lazy) pipelines on `layout`.
 pub(super) fn compile<T>(
     device: &wgpu::Device,
     layout: &wgpu::PipelineLayout,
@@ -90,14 +71,44 @@ pub(super) struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    pub(super) fn pipeline(&self, entry: &str) -> wgpu::ComputePipeline {
-        self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(&format!("{}::{entry}", self.owner)),
-            layout: Some(self.layout),
-            module: self.module,
-            entry_point: Some(entry),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
-            cache: None,
+    /// Entry point `entry`'s pipeline, compiled on first use.
+    pub(super) fn pipeline(&self, entry: &str) -> Lazy {
+        Lazy {
+            device: self.device.clone(),
+            layout: self.layout.clone(),
+            module: self.module.clone(),
+            label: format!("{}::{entry}", self.owner),
+            entry: entry.to_owned(),
+            compiled: Arc::default(),
+        }
+    }
+}
+
+/// A compute pipeline compiled the first time it is used (dereferenced);
+/// its clones share it.
+#[derive(Clone, Debug)]
+pub struct Lazy {
+    device: wgpu::Device,
+    layout: wgpu::PipelineLayout,
+    module: wgpu::ShaderModule,
+    label: String,
+    entry: String,
+    compiled: Arc<OnceLock<wgpu::ComputePipeline>>,
+}
+
+impl Deref for Lazy {
+    type Target = wgpu::ComputePipeline;
+
+    fn deref(&self) -> &wgpu::ComputePipeline {
+        self.compiled.get_or_init(|| {
+            self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&self.label),
+                layout: Some(&self.layout),
+                module: &self.module,
+                entry_point: Some(&self.entry),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                cache: None,
+            })
         })
     }
 }

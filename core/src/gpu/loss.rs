@@ -5,7 +5,7 @@
 //! [`Snapshot`] of losses and predictions, read without blocking.
 
 use super::gpu_data::StepArgs;
-use super::kernels::Compiler;
+use super::kernels::{Compiler, Lazy};
 use super::plan::{EvalPlan, EvalSet, FIRST_STEP_SLOT};
 use super::{GpuTrainer, PendingRead};
 use crate::train::{Loss, TrainConfig};
@@ -14,9 +14,9 @@ use crate::Error;
 /// The pipelines of `loss.wgsl`.
 #[derive(Clone, Debug)]
 pub struct Pipelines {
-    pub output_delta: wgpu::ComputePipeline,
-    pub evaluate: wgpu::ComputePipeline,
-    pub model_loss: wgpu::ComputePipeline,
+    pub output_delta: Lazy,
+    pub evaluate: Lazy,
+    pub model_loss: Lazy,
 }
 
 impl Pipelines {

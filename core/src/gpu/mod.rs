@@ -48,7 +48,7 @@ pub use common::STORAGE_BINDINGS;
 pub use dense::PendingHidden;
 pub use factor::{FactorBatch, PendingProducts};
 pub use gpu_data::{DispatchArgs, StepArgs};
-pub use kernels::Kernels;
+pub use kernels::{Kernels, Lazy};
 pub use landscape::{LossProbe, PendingLosses, MAX_POWER_ITERATIONS};
 pub use loss::{PendingSnapshot, Snapshot};
 pub use ntk::PendingGrams;

@@ -5,7 +5,7 @@
 //! (the maths is in [`crate::ntk`]).
 
 use super::gpu_data::StepArgs;
-use super::kernels::Compiler;
+use super::kernels::{Compiler, Lazy};
 use super::plan::NTK_MAX_ROWS;
 use super::{dense, GpuTrainer, PendingRead};
 use crate::{Error, Part};
@@ -13,7 +13,7 @@ use crate::{Error, Part};
 /// The pipeline of `ntk.wgsl`.
 #[derive(Clone, Debug)]
 pub struct Pipelines {
-    pub gram_layer: wgpu::ComputePipeline,
+    pub gram_layer: Lazy,
 }
 
 impl Pipelines {
@@ -85,7 +85,7 @@ impl GpuTrainer {
             for l in (1..self.layout.layers.len()).rev() {
                 self.encode_backprop(&mut pass, l, d.backprop[l], 0, n);
             }
-            pass.set_pipeline(&self.kernels.ntk().gram_layer);
+            pass.set_pipeline(&self.kernels.ntk.gram_layer);
             let (x, y) = dense::groups(n.div_ceil(4), n.div_ceil(4));
             for (l, &record) in ntk.gram.iter().enumerate() {
                 self.bind(&mut pass, record, u32::from(l > 0));

@@ -3,7 +3,7 @@
 //! `Optimizer::update`), and training steps encoded many to a submit.
 
 use super::gpu_data::StepArgs;
-use super::kernels::Compiler;
+use super::kernels::{Compiler, Lazy};
 use super::plan::FIRST_STEP_SLOT;
 use super::GpuTrainer;
 use crate::dropout::Dropout;
@@ -12,8 +12,8 @@ use crate::train::Optimizer;
 /// The pipelines of `optimizer.wgsl`.
 #[derive(Clone, Debug)]
 pub struct Pipelines {
-    pub grad_norm: wgpu::ComputePipeline,
-    pub update: wgpu::ComputePipeline,
+    pub grad_norm: Lazy,
+    pub update: Lazy,
 }
 
 impl Pipelines {

@@ -79,7 +79,7 @@ impl GpuSweep {
             if !self.ready.done() {
                 return landed;
             }
-            match FactorBatch::new(&gpu.device, &gpu.queue, gpu.kernels.factor(), c, models) {
+            match FactorBatch::new(&gpu.device, &gpu.queue, &gpu.kernels.factor, c, models) {
                 Ok(b) => self.batch = Some(b),
                 Err(e) => return Some(Err(e)),
             }

@@ -106,7 +106,7 @@ impl GpuTrainer {
             self.encode_forward(&mut pass, d.reference_forward[0], &d.reference_forward, 0, n, 0);
             pass.set_bind_group(0, &group, &[]);
             let (gx, gy) = self.param_groups();
-            let k = self.kernels.landscape();
+            let k = &self.kernels.landscape;
             let elementwise = |pass: &mut wgpu::ComputePass<'_>, pipeline: &wgpu::ComputePipeline, step: u32| {
                 pass.set_pipeline(pipeline);
                 self.bind(pass, d.update, step);

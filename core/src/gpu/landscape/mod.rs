@@ -12,16 +12,16 @@ pub(crate) use hessian::HessianState;
 pub use hessian::MAX_POWER_ITERATIONS;
 pub use probe::{LossProbe, PendingLosses};
 
-use super::kernels::Compiler;
+use super::kernels::{Compiler, Lazy};
 
 /// The pipelines of `landscape.wgsl`.
 #[derive(Clone, Debug)]
 pub struct Pipelines {
-    pub plane_params: wgpu::ComputePipeline,
-    pub hvp_perturb: wgpu::ComputePipeline,
-    pub hvp_keep: wgpu::ComputePipeline,
-    pub hvp_finish: wgpu::ComputePipeline,
-    pub rayleigh: wgpu::ComputePipeline,
+    pub plane_params: Lazy,
+    pub hvp_perturb: Lazy,
+    pub hvp_keep: Lazy,
+    pub hvp_finish: Lazy,
+    pub rayleigh: Lazy,
 }
 
 impl Pipelines {

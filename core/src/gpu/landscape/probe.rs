@@ -278,7 +278,7 @@ impl LossProbe {
             let k = &self.kernels;
             for c in 0..chunks {
                 let first = (c * row_chunks.len()) as u32;
-                pass.set_pipeline(&k.landscape().plane_params);
+                pass.set_pipeline(&k.landscape.plane_params);
                 bind(&mut pass, self.plane_record, first);
                 pass.dispatch_workgroups((p as u32).div_ceil(256), self.chunk, 1);
                 for (r, &(_, n_rows)) in row_chunks.iter().enumerate() {
