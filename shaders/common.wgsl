@@ -103,9 +103,17 @@ fn dropout_factor(salt: u32, r: u32, c: u32) -> f32 {
     return select(0.0, step.drop_scale, u >= step.drop_p);
 }
 
-// Blocked kernels (4 × 4 results an invocation): where rows first … first
-// + 3 start, `stride` apart from `base`, the ones past `last` read as
-// `last` (so no branch in the inner loop).
+// Blocked kernels (4 × 4 results an invocation): block `e` of a result
+// with `cols` blocks a row starts at element row 4·(e / cols), column
+// 4·(e % cols).
+struct Block { row: u32, col: u32 }
+
+fn block(e: u32, cols: u32) -> Block {
+    return Block((e / cols) * 4u, (e % cols) * 4u);
+}
+
+// Where rows first … first + 3 start, `stride` apart from `base`, the ones
+// past `last` read as `last` (so no branch in the inner loop).
 fn four(base: u32, first: u32, last: u32, stride: u32) -> vec4<u32> {
     return base + min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last)) * stride;
 }

@@ -10,7 +10,7 @@
 //   backprop     δ_below = (w_mult · δ · W) ⊙ φ'(Z_below) ⊙ M_below  (n × fan_in)
 //
 // or, in its `_blocked` twin, a 4 × 4 block of them (layers whose input is
-// in `acts`; which layers: gpu::dense::Kernel::pick).
+// in `acts`; which layers: gpu::dense::Pipelines::pick).
 //
 // M is a training step's dropout mask on a hidden layer, 0 or 1/(1 − p)
 // per unit (dropout_factor; all ones without dropout and in evaluation).
@@ -144,15 +144,9 @@ fn backprop_out(a: DispatchArgs, am: u32, r: u32, k: u32, acc: f32) {
     acts[a.prev_delta_off + i] = a.w_mult * acc * gate * dropout_factor(a.drop_salt, r, k);
 }
 
-// The blocked kernels. Block `e` of a result with `cols` blocks a row
-// starts at element row 4·(e / cols), column 4·(e % cols). Rows and
+// The blocked kernels (`block` and `four` in common.wgsl). Rows and
 // columns past the last are read as the last one (no branch in the loop)
 // and not written.
-struct Block { row: u32, col: u32 }
-
-fn block(e: u32, cols: u32) -> Block {
-    return Block((e / cols) * 4u, (e % cols) * 4u);
-}
 
 @compute @workgroup_size(256)
 fn forward_blocked(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) li: u32) {

@@ -24,7 +24,7 @@ const WG: u32 = 256u;
 // start, and whether they are in `data`.
 fn input_starts(a: DispatchArgs, first: u32, last: u32, model: u32) -> vec4<u32> {
     if (a.in_from_data == 1u) {
-        let r = min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+        let r = four(0u, first, last, 1u);
         let s = vec4<u32>(sample_index(r.x), sample_index(r.y), sample_index(r.z), sample_index(r.w));
         return model * a.data_stride + a.in_off + s * a.fan_in;
     }
@@ -38,8 +38,9 @@ fn gram_layer(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw:
     let blocks = (n + 3u) / 4u;
     let e = (wg.y * nw.x + wg.x) * WG + li;
     if (e >= blocks * blocks) { return; }
-    let i0 = (e / blocks) * 4u;
-    let j0 = (e % blocks) * 4u;
+    let b = block(e, blocks);
+    let i0 = b.row;
+    let j0 = b.col;
     let m = wg.z;
     let d = m * a.act_stride + a.delta_off;
     let di = four(d, i0, n - 1u, a.fan_out);
