@@ -109,24 +109,31 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
     const gpuPid = gpuProcesses().find((pid) => !others.has(pid));
     const cdp = await page.context().newCDPSession(page);
     const browserCdp = await browser.newBrowserCDPSession();
-    // The JS heap after a full collection, the least of three a moment
-    // apart (a message or frame in flight can hold a few kB for a while).
-    const heapMb = async () => {
+    // The JS heap after a full collection, and the GPU buffers the app
+    // holds, each the least of three a moment apart: a message or frame in
+    // flight holds a few kB for a while, and a readback in flight its
+    // staging buffer (a running landscape, between 26 and 34 buffers).
+    const least = async () => {
       const seen = [];
       for (let i = 0; i < 3; i++) {
         await cdp.send('HeapProfiler.collectGarbage');
-        seen.push(await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize / 2 ** 20 : NaN)));
+        seen.push(await page.evaluate(() => {
+          const root = document.querySelector('[data-phase]');
+          return {
+            heapMb: performance.memory ? performance.memory.usedJSHeapSize / 2 ** 20 : NaN,
+            buffers: Number(root?.dataset.gpuBuffers ?? NaN),
+            gpuBytes: Number(root?.dataset.gpuBytes ?? NaN),
+          };
+        }));
         await page.waitForTimeout(200);
       }
-      return Math.min(...seen);
+      return Object.fromEntries(['heapMb', 'buffers', 'gpuBytes'].map((k) => [k, Math.min(...seen.map((s) => s[k]))]));
     };
     const sample = async () => {
-      const heap = await heapMb();
+      const held = await least();
       const inPage = await page.evaluate(() => {
         const root = document.querySelector('[data-phase]');
         return {
-          buffers: Number(root?.dataset.gpuBuffers ?? NaN),
-          gpuBytes: Number(root?.dataset.gpuBytes ?? NaN),
           wasmMb: Number(root?.dataset.wasmBytes ?? NaN) / 2 ** 20,
           liveMb: Number(root?.dataset.wasmLive ?? NaN) / 2 ** 20,
           workerMb: Number(root?.dataset.workerLive ?? NaN) / 2 ** 20,
@@ -134,7 +141,7 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
           phase: root?.dataset.phase,
         };
       });
-      return { ...inPage, heapMb: heap, gpuProcessMb: residentMb(gpuPid), ...await gpuProcessHeap(browserCdp) };
+      return { ...inPage, ...held, gpuProcessMb: residentMb(gpuPid), ...await gpuProcessHeap(browserCdp) };
     };
     // Trains again (and, in the landscape, draws a new grid; in double
     // descent, the curves are done): then a sample.
