@@ -91,9 +91,10 @@ const GPU_SLACK_MB = 8;
  * the CPU fallback with `cpu`) and returns `{ ok, why, reference, end, alone }`:
  * `reference` is the run of the 100th change once it trains again, `end`
  * the same settings after all the changes, `alone` how many changes had
- * a frame (a rebuilt run) of their own. Flat means within 5 % of the
- * reference: what the app holds on the GPU (a staging buffer or two of
- * slack), the JS heap, the page's and the worker's wasm heaps (live bytes,
+ * a frame (a rebuilt run) of their own. Both are sampled paused, once the
+ * lab has drained its GPU queue. Flat means within 5 % of the reference:
+ * what the app holds on the GPU (a staging buffer or two of slack), the JS
+ * heap, the page's and the worker's wasm heaps (live bytes,
  * not linear memory, which only grows) and the GPU process's heap
  * ([`gpuHeapMb`], live bytes, not its resident size, which keeps freed
  * pages).
@@ -110,12 +111,20 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
     const cdp = await page.context().newCDPSession(page);
     const browserCdp = await browser.newBrowserCDPSession();
     // The JS heap after a full collection, and the GPU buffers the app
-    // holds, each the least of three a moment apart: a message or frame in
-    // flight holds a few kB for a while, and a readback in flight its
-    // staging buffer (a running landscape, between 26 and 34 buffers).
-    const least = async () => {
+    // holds, sampled paused and drained: a running lab's readbacks in flight
+    // hold staging buffers (a running landscape, between 26 and 34 buffers
+    // over a second) and its messages and frames a few kB of heap. Paused,
+    // it finishes what it has queued (a landscape, the grid it is drawing),
+    // and the count settles: read once it has not moved in a second, and
+    // the JS heap as the least of those readings. A buffer that is never
+    // let go, or a read that never completes, shows as much paused as not.
+    const transport = !query.includes('lab=dd');
+    const post = (type) => page.evaluate((t) => window.postMessage({ gradlab: 1, type: t }, '*'), type);
+    const drained = async () => {
+      if (transport) await post('pause');
       const seen = [];
-      for (let i = 0; i < 3; i++) {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
         await cdp.send('HeapProfiler.collectGarbage');
         seen.push(await page.evaluate(() => {
           const root = document.querySelector('[data-phase]');
@@ -125,12 +134,16 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
             gpuBytes: Number(root?.dataset.gpuBytes ?? NaN),
           };
         }));
-        await page.waitForTimeout(200);
+        const last = seen.slice(-5);
+        if (last.length === 5 && last.every((s) => s.buffers === last[0].buffers && s.gpuBytes === last[0].gpuBytes)) break;
+        if (Date.now() > deadline) break;
+        await page.waitForTimeout(250);
       }
-      return Object.fromEntries(['heapMb', 'buffers', 'gpuBytes'].map((k) => [k, Math.min(...seen.map((s) => s[k]))]));
+      const last = seen.slice(-5);
+      return { ...last[last.length - 1], heapMb: Math.min(...last.map((s) => s.heapMb)) };
     };
     const sample = async () => {
-      const held = await least();
+      const held = await drained();
       const inPage = await page.evaluate(() => {
         const root = document.querySelector('[data-phase]');
         return {
@@ -141,7 +154,9 @@ export async function soak({ url, query = '?lab=playground', changes = 1000, cpu
           phase: root?.dataset.phase,
         };
       });
-      return { ...inPage, ...held, gpuProcessMb: residentMb(gpuPid), ...await gpuProcessHeap(browserCdp) };
+      const gpu = await gpuProcessHeap(browserCdp);
+      if (transport) await post('play');
+      return { ...inPage, ...held, gpuProcessMb: residentMb(gpuPid), ...gpu };
     };
     // Trains again (and, in the landscape, draws a new grid; in double
     // descent, the curves are done): then a sample.

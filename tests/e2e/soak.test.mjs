@@ -30,7 +30,9 @@ const SOAKS = [
 for (const [query, changes, cpu] of SOAKS) {
   test(`${changes} settings changes on ${query} (${cpu ? 'CPU fallback' : 'WebGPU'}) leave memory flat and the lab running`, async () => {
     const r = await soak({ url: server.url, query, changes, cpu });
-    console.log(`${query} (${cpu ? 'CPU' : 'WebGPU'}): ${r.alone} of ${changes + 1} changes had a frame of their own`);
+    const [a, b] = [r.reference, r.end];
+    const heap = a ? `; JS heap ${a.heapMb.toFixed(2)} → ${b.heapMb.toFixed(2)} MB, buffers ${a.buffers} → ${b.buffers}` : '';
+    console.log(`${query} (${cpu ? 'CPU' : 'WebGPU'}): ${r.alone} of ${changes + 1} changes had a frame of their own${heap}`);
     assert.ok(r.ok, `${r.why.join('; ')}\nreference: ${r.reference && fmt(r.reference)}\nend: ${fmt(r.end)}`);
   });
 }
