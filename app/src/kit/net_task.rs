@@ -18,8 +18,10 @@ use super::worker::{Activity, Command, Task, Update};
 const SNAPSHOT_EVERY_MS: f64 = 100.0;
 
 /// A net training in the worker: whenever it plays or has steps to take,
-/// a snapshot at the eye's rate or at once after a pause, the last of the
-/// steps asked, or a reset; probes before training, in the order asked.
+/// a snapshot at the eye's rate, at steps 2, 4, 8, … (as on the GPU, so a
+/// young run's fast start is drawn: the worker trains thousands of steps a
+/// second), or at once after a pause, the last of the steps asked, or a
+/// reset; probes before training, in the order asked.
 pub struct NetTask {
     run: Result<CpuRun, String>,
     params: Params,
@@ -30,6 +32,8 @@ pub struct NetTask {
     owed: bool,
     /// When snapshots go while training.
     snapshots: Cadence,
+    /// The step of the last snapshot.
+    snapped: Option<u64>,
     probes: VecDeque<(u32, Pending<Probed>)>,
     clock: Clock,
 }
@@ -56,6 +60,7 @@ impl NetTask {
             left: 0,
             owed: true,
             snapshots: Cadence::new(SNAPSHOT_EVERY_MS),
+            snapped: None,
             probes: VecDeque::new(),
             clock,
         }
@@ -112,17 +117,20 @@ impl Task for NetTask {
         if self.left > 0 {
             self.left -= run.train(self.left, budget_left, now);
             self.owed |= self.left == 0;
-        } else if self.playing {
-            run.train(u64::MAX, budget_left, now);
+        } else if self.playing && !self.owed {
+            // (An owed snapshot goes first: a new or reset run's step 0.)
+            let doubling = self.snapped.map_or(u64::MAX, |s| (2 * s.max(1)).saturating_sub(run.steps_done()));
+            run.train(doubling.max(1), budget_left, now);
         }
         let at = now();
         let training = self.playing || self.left > 0;
-        if self.owed || (training && self.snapshots.due(at)) {
+        let doubled = self.snapped.is_some_and(|s| run.steps_done() >= 2 * s.max(1));
+        if self.owed || (training && (doubled || self.snapshots.due(at))) {
             if self.params == Params::Always || (self.params == Params::AtStops && self.owed) {
                 out.push(Update::Params(run.params().to_vec()));
             }
             out.push(Update::Snapshot(run.snapshot()));
-            self.owed = false;
+            (self.owed, self.snapped) = (false, Some(run.steps_done()));
             self.snapshots.began(at);
             self.snapshots.took(now() - at);
         }
@@ -282,5 +290,19 @@ mod tests {
         task.tell(ask(7, Probe::Params));
         let Some(Update::Probed { id: 7, result: Ok(Probed::Params(p)) }) = drain(&mut task).pop() else { panic!("no parameters") };
         assert_eq!(p, here.params());
+    }
+
+    /// Playing, a young run is drawn at steps 2, 4, 8, … however fast it
+    /// trains (here, a frame's budget holds thousands of steps).
+    #[test]
+    fn a_playing_net_sends_snapshots_at_each_doubling_of_its_step() {
+        let mut task = NetTask::new(LandscapeState::default().run_config(), Setup::default(), clock);
+        task.tell(Command::Play);
+        let mut out = Vec::new();
+        for _ in 0..12 {
+            task.advance(100_000.0, &mut out);
+        }
+        let steps: Vec<u64> = out.iter().filter_map(|u| if let Update::Snapshot(s) = u { Some(s.step) } else { None }).collect();
+        assert_eq!(steps[..8], [0, 2, 4, 8, 16, 32, 64, 128], "snapshots at {steps:?}");
     }
 }
