@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use gradlab_core::engine::schedule::Cadence;
+use gradlab_core::engine::schedule::{next_doubling, Cadence};
 use gradlab_core::engine::{Clock, CpuRun, Pending};
 use gradlab_core::{Error, Problem, RunConfig};
 
@@ -18,9 +18,8 @@ use super::worker::{Activity, Command, Task, Update};
 const SNAPSHOT_EVERY_MS: f64 = 100.0;
 
 /// A net training in the worker: whenever it plays or has steps to take,
-/// a snapshot at the eye's rate, at steps 2, 4, 8, … (as on the GPU, so a
-/// young run's fast start is drawn: the worker trains thousands of steps a
-/// second), or at once after a pause, the last of the steps asked, or a
+/// a snapshot at the eye's rate, at steps 2, 4, 8, … ([`next_doubling`]:
+/// the worker trains thousands of steps a second), or at once after a pause, the last of the steps asked, or a
 /// reset; probes before training, in the order asked.
 pub struct NetTask {
     run: Result<CpuRun, String>,
@@ -119,12 +118,12 @@ impl Task for NetTask {
             self.owed |= self.left == 0;
         } else if self.playing && !self.owed {
             // (An owed snapshot goes first: a new or reset run's step 0.)
-            let doubling = self.snapped.map_or(u64::MAX, |s| (2 * s.max(1)).saturating_sub(run.steps_done()));
+            let doubling = self.snapped.map_or(u64::MAX, |s| next_doubling(s).saturating_sub(run.steps_done()));
             run.train(doubling.max(1), budget_left, now);
         }
         let at = now();
         let training = self.playing || self.left > 0;
-        let doubled = self.snapped.is_some_and(|s| run.steps_done() >= 2 * s.max(1));
+        let doubled = self.snapped.is_some_and(|s| run.steps_done() >= next_doubling(s));
         if self.owed || (training && (doubled || self.snapshots.due(at))) {
             if self.params == Params::Always || (self.params == Params::AtStops && self.owed) {
                 out.push(Update::Params(run.params().to_vec()));

@@ -622,7 +622,7 @@ impl Engine {
                     // flight). Playing: at the eye's rate, and at steps 2,
                     // 4, 8, … so a young run's fast start is drawn.
                     let owed = self.dirty || (after && left == 0);
-                    let doubled = evaluated.is_some_and(|e| step >= 2 * e.max(1));
+                    let doubled = evaluated.is_some_and(|e| step >= schedule::next_doubling(e));
                     if *evaluated == Some(step) || !(owed || (asked == u32::MAX && (doubled || schedule.eval_due(clock())))) {
                         continue;
                     }

@@ -66,8 +66,15 @@ impl Cadence {
     }
 }
 
+/// While playing, a snapshot also goes at steps 2, 4, 8, …, so a young
+/// run's fast start is drawn however fast it trains: after one at step
+/// `last`, the next at this step. The GPU path and the worker both follow it.
+#[must_use]
+pub fn next_doubling(last: u64) -> u64 {
+    2 * last.max(1)
+}
+
 /// See the module docs.
-#[derive(Debug)]
 pub struct Schedule {
     /// Steps per training submit.
     k: u32,
